@@ -1,0 +1,79 @@
+// The Broker: where a room's events get their order, their durability and their way to every
+// instance. Rooms hand it events and receive every event back through one BrokerSink, whether
+// it was published here or on another instance, so there is one path to the sockets and one
+// source of order.
+//
+// Threading contract: one Broker object per shard. Every call concerning a room is made on
+// that room's owner shard, and callbacks and sink calls for it run on that shard too.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "haven.pb.h"
+
+namespace haven::broker {
+
+using EventPtr = std::shared_ptr<const v1::Event>;
+
+struct PublishOutcome {
+    enum class Status { published, duplicate, unavailable };
+    Status status = Status::unavailable;
+    std::uint64_t seq = 0;  // the event's sequence number (the original one for a duplicate)
+};
+using PublishCallback = std::function<void(PublishOutcome)>;
+
+// A page of a room's retained history. Events are oldest first.
+struct HistoryQuery {
+    std::string room_id;
+    std::uint64_t after_seq = 0;   // exclusive lower bound; 0 = none
+    std::uint64_t before_seq = 0;  // exclusive upper bound; 0 = none
+    std::uint32_t limit = 50;
+    // With only an upper bound (or none), which end of the range the page comes from: the
+    // newest events (paging backwards) or the oldest (paging forwards from after_seq).
+    bool newest = true;
+};
+
+struct HistorySlice {
+    bool ok = false;  // false: the broker could not be read; nothing else is meaningful
+    std::vector<EventPtr> events;
+    std::uint64_t oldest_seq = 0;  // oldest retained sequence number, 0 when empty
+    std::uint64_t last_seq = 0;    // newest sequence number ever assigned in the room
+    bool has_more = false;         // events exist beyond the page in the direction read
+    // For after_seq queries: true when nothing between after_seq and the page was trimmed.
+    bool complete = true;
+};
+using HistoryCallback = std::function<void(HistorySlice)>;
+
+class BrokerSink {
+public:
+    virtual ~BrokerSink() = default;
+    // A room event to deliver to this instance's members, in the room's order.
+    virtual void on_room_event(const EventPtr& event) = 0;
+};
+
+class Broker {
+public:
+    virtual ~Broker() = default;
+
+    // Sequenced event: assigns the next per-room sequence number and the server time,
+    // appends to history and fans out, as one atomic step; then calls `done`. A non-empty
+    // `dedupe_key` that was published before yields `duplicate` with the original sequence
+    // number and is neither stored nor delivered again.
+    virtual void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                         PublishCallback done) = 0;
+
+    // Ephemeral event (presence, typing): fans out without a sequence number or history.
+    virtual void publish_ephemeral(EventPtr event) = 0;
+
+    virtual void read_history(HistoryQuery query, HistoryCallback done) = 0;
+
+    // While an instance has local members in a room it is subscribed to its events.
+    virtual void subscribe(const std::string& room_id) = 0;
+    virtual void unsubscribe(const std::string& room_id) = 0;
+};
+
+}  // namespace haven::broker

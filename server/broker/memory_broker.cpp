@@ -1,0 +1,93 @@
+#include "broker/memory_broker.hpp"
+
+#include <algorithm>
+
+namespace haven::broker {
+
+MemoryBroker::MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink,
+                           WallClock clock)
+    : retention_(retention), sink_(sink), clock_(std::move(clock)) {}
+
+void MemoryBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                           PublishCallback done) {
+    RoomLog& log = rooms_[event->room_id()];
+    if (!dedupe_key.empty()) {
+        if (auto found = log.seq_by_dedupe_key.find(dedupe_key);
+            found != log.seq_by_dedupe_key.end()) {
+            done({PublishOutcome::Status::duplicate, found->second});
+            return;
+        }
+    }
+    const std::uint64_t now = clock_();
+    event->set_seq(++log.last_seq);
+    event->set_time_ms(now);
+    EventPtr stored(std::move(event));
+    log.events.push_back(stored);
+    trim(log, now);
+    if (!dedupe_key.empty()) remember(log, std::move(dedupe_key), stored->seq());
+
+    done({PublishOutcome::Status::published, stored->seq()});
+    sink_.on_room_event(stored);
+}
+
+void MemoryBroker::publish_ephemeral(EventPtr event) { sink_.on_room_event(event); }
+
+void MemoryBroker::read_history(HistoryQuery query, HistoryCallback done) {
+    RoomLog& log = rooms_[query.room_id];
+    trim(log, clock_());
+    done(slice(log, query));
+}
+
+void MemoryBroker::trim(RoomLog& log, std::uint64_t now_ms) const {
+    while (log.events.size() > retention_.max_events) log.events.pop_front();
+    const std::uint64_t max_age_ms = std::uint64_t{retention_.max_age_seconds} * 1000;
+    while (!log.events.empty() && log.events.front()->time_ms() + max_age_ms < now_ms) {
+        log.events.pop_front();
+    }
+}
+
+void MemoryBroker::remember(RoomLog& log, std::string key, std::uint64_t seq) const {
+    log.seq_by_dedupe_key.emplace(key, seq);
+    log.dedupe_order.push_back(std::move(key));
+    while (log.dedupe_order.size() > retention_.dedupe_window) {
+        log.seq_by_dedupe_key.erase(log.dedupe_order.front());
+        log.dedupe_order.pop_front();
+    }
+}
+
+HistorySlice MemoryBroker::slice(RoomLog& log, const HistoryQuery& query) const {
+    HistorySlice out;
+    out.ok = true;
+    out.last_seq = log.last_seq;
+    if (log.events.empty()) {
+        out.complete = query.after_seq >= log.last_seq;
+        return out;
+    }
+    const std::uint64_t oldest = log.events.front()->seq();
+    const std::uint64_t newest = log.events.back()->seq();
+    out.oldest_seq = oldest;
+    // A gap exists when events after `after_seq` were trimmed, or when the client claims a
+    // sequence number this room never reached (its history is from before a restart).
+    out.complete = query.after_seq + 1 >= oldest && query.after_seq <= log.last_seq;
+
+    // The inclusive range [first, last] of retained sequence numbers the query covers.
+    std::uint64_t first = std::max(oldest, query.after_seq + 1);
+    std::uint64_t last = query.before_seq == 0 ? newest : std::min(newest, query.before_seq - 1);
+    if (query.before_seq != 0 && query.before_seq <= oldest) return out;
+    if (first > last) return out;
+
+    const std::uint64_t available = last - first + 1;
+    const std::uint64_t take = std::min<std::uint64_t>(available, query.limit);
+    if (query.newest) {
+        first = last - take + 1;
+    } else {
+        last = first + take - 1;
+    }
+    out.has_more = take < available;
+    for (std::uint64_t seq = first; seq <= last; ++seq) {
+        out.events.push_back(log.events[seq - oldest]);
+    }
+    return out;
+}
+
+}  // namespace haven::broker

@@ -1,0 +1,663 @@
+// Loading and validation of the TOML configuration. Everything is checked here, up front, and
+// every failure is one line naming the exact key: a server that silently ignored a misspelt
+// limit would run with settings nobody chose, which matters more than usual for a service
+// people turn to when they are struggling.
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <toml++/toml.h>
+
+namespace haven::config {
+namespace {
+
+constexpr std::int64_t kKiB = 1024;
+constexpr std::int64_t kMiB = 1024 * kKiB;
+constexpr std::int64_t kGiB = 1024 * kMiB;
+constexpr std::int64_t kMinTimeoutMs = 100;
+constexpr std::int64_t kMaxTimeoutMs = 60 * 60 * 1000;
+constexpr std::int64_t kYearSeconds = 365 * 24 * 60 * 60;
+constexpr double kMaxPostsPerSecond = 1000.0;
+
+// RFC 7518 section 3.2: an HS256 key must be at least as long as the hash output (256 bits);
+// shorter secrets make forging identity tokens practical.
+constexpr std::size_t kMinJwtSecretBytes = 32;
+
+// Room titles and topics are shown in every client's room list; bound them so one config line
+// cannot break the layout or bloat every Joined message.
+constexpr std::size_t kMaxTitleBytes = 200;
+constexpr std::size_t kMaxTopicBytes = 500;
+constexpr std::size_t kMaxRoomIdBytes = 64;
+
+// Longest stretch of a bad value echoed in a message; enough to recognise it, not enough to
+// flood a log line.
+constexpr std::size_t kMaxQuotedBytes = 80;
+
+bool is_control(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+}
+
+bool has_control(std::string_view text) {
+    return std::any_of(text.begin(), text.end(), is_control);
+}
+
+// Messages must stay on one line (one log line, one systemd status line); keys and values come
+// from the file and could otherwise smuggle a line break in.
+std::string one_line(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) out += is_control(c) ? ' ' : c;
+    return out;
+}
+
+[[noreturn]] void raise_at(std::string_view source, std::string_view what) {
+    std::string message = "config";
+    if (!source.empty()) {
+        message += ' ';
+        message += source;
+    }
+    message += ": ";
+    message += what;
+    throw ConfigError(one_line(message));
+}
+
+[[noreturn]] void raise(std::string_view source, std::string_view key, std::string_view what) {
+    std::string message(key);
+    message += ": ";
+    message += what;
+    raise_at(source, message);
+}
+
+// A value as shown in a message: quoted, escaped, and cut at a UTF-8 character boundary.
+std::string printable(std::string_view value) {
+    std::size_t length = value.size();
+    if (length > kMaxQuotedBytes) {
+        length = kMaxQuotedBytes;
+        while (length > 0 && (static_cast<unsigned char>(value[length]) & 0xC0) == 0x80) {
+            --length;
+        }
+    }
+    std::string out = "\"";
+    for (char c : value.substr(0, length)) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (is_control(c)) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+            out += escaped;
+        } else {
+            out += c;
+        }
+    }
+    if (length < value.size()) out += "...";
+    out += '"';
+    return out;
+}
+
+std::string format_double(double value) {
+    char buffer[64];
+    const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+    return std::string(buffer, result.ptr);
+}
+
+template <typename Words>
+std::string join(const Words& words) {
+    std::string out;
+    for (std::string_view word : words) {
+        if (!out.empty()) out += ", ";
+        out += word;
+    }
+    return out;
+}
+
+std::string_view type_name(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::none:
+            return "nothing";
+        case toml::node_type::table:
+            return "table";
+        case toml::node_type::array:
+            return "array";
+        case toml::node_type::string:
+            return "string";
+        case toml::node_type::integer:
+            return "integer";
+        case toml::node_type::floating_point:
+            return "float";
+        case toml::node_type::boolean:
+            return "boolean";
+        case toml::node_type::date:
+            return "date";
+        case toml::node_type::time:
+            return "time";
+        case toml::node_type::date_time:
+            return "date-time";
+    }
+    return "unknown";
+}
+
+std::string expected(std::string_view what, const toml::node& node) {
+    return "must be " + std::string(what) + " (got " + std::string(type_name(node)) + ")";
+}
+
+std::string between(std::int64_t min, std::int64_t max, std::int64_t got) {
+    return "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+           std::to_string(got) + ")";
+}
+
+// Validators shared by the file and the environment; they return what is wrong, if anything.
+using Problem = std::optional<std::string>;
+
+Problem check_text(std::string_view value) {
+    if (has_control(value)) return "must not contain control characters or line breaks";
+    return std::nullopt;
+}
+
+Problem check_secret(std::string_view value) {
+    if (value.empty()) return std::nullopt;  // empty disables HS256
+    if (has_control(value)) return "must not contain control characters";
+    if (value.size() < kMinJwtSecretBytes) {
+        // Never echo a secret, even a bad one: error messages end up in logs.
+        return "must be at least " + std::to_string(kMinJwtSecretBytes) + " bytes for HS256 (got " +
+               std::to_string(value.size()) + ")";
+    }
+    return std::nullopt;
+}
+
+Problem check_redis_url(std::string_view value) {
+    for (std::string_view scheme : {"redis://", "rediss://", "unix://"}) {
+        if (value.size() > scheme.size() && value.substr(0, scheme.size()) == scheme) {
+            if (has_control(value) || value.find(' ') != std::string_view::npos) {
+                return "must not contain spaces or control characters";
+            }
+            return std::nullopt;
+        }
+    }
+    return "must start with redis://, rediss:// or unix:// (got " + printable(value) + ")";
+}
+
+// Browsers send Origin as scheme://host[:port], lower case, with no path and no trailing slash;
+// an entry written any other way would never match and would lock every client out.
+Problem check_origin(std::string_view value) {
+    std::string_view rest;
+    if (value.substr(0, 7) == "http://") {
+        rest = value.substr(7);
+    } else if (value.substr(0, 8) == "https://") {
+        rest = value.substr(8);
+    } else {
+        return "must start with http:// or https:// (got " + printable(value) + ")";
+    }
+    if (rest.empty()) return "must name a host (got " + printable(value) + ")";
+    if (rest.find('/') != std::string_view::npos) {
+        return "must be scheme://host[:port] without a path or trailing slash (got " +
+               printable(value) + ")";
+    }
+    const bool bad_char = std::any_of(rest.begin(), rest.end(), [](char c) {
+        return is_control(c) || c == ' ' || (c >= 'A' && c <= 'Z');
+    });
+    if (bad_char) {
+        return "must be lower case without spaces, as browsers send it (got " + printable(value) +
+               ")";
+    }
+    return std::nullopt;
+}
+
+// Room ids travel on the wire and may end up in Redis keys and URLs, hence the narrow alphabet.
+Problem check_room_id(std::string_view value) {
+    const bool valid_chars = std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (value.empty() || value.size() > kMaxRoomIdBytes || !valid_chars) {
+        return "must be 1 to 64 characters of a-z, 0-9, _ and - (got " + printable(value) + ")";
+    }
+    return std::nullopt;
+}
+
+Problem check_port(std::string_view text) {
+    std::int64_t port = 0;
+    const char* end = text.data() + text.size();
+    const auto result = std::from_chars(text.data(), end, port);
+    if (result.ec != std::errc() || result.ptr != end || port < 1 || port > 65535) {
+        return "must be an integer between 1 and 65535 (got " + printable(text) + ")";
+    }
+    return std::nullopt;
+}
+
+// Both or neither: a certificate without its key (or the reverse) cannot serve TLS, and
+// quietly falling back to plain ws:// would expose conversations.
+void check_tls_pair(const TlsConfig& tls, std::string_view source) {
+    if (!tls.cert_file.empty() && tls.key_file.empty()) {
+        raise(source, "tls.key", "must be set when tls.cert is set (both or neither)");
+    }
+    if (tls.cert_file.empty() && !tls.key_file.empty()) {
+        raise(source, "tls.cert", "must be set when tls.key is set (both or neither)");
+    }
+}
+
+// One TOML table being read. Errors name keys relative to the table's dotted path.
+class Section {
+public:
+    Section(const toml::table& table, std::string path, std::string_view source)
+        : table_(table), path_(std::move(path)), source_(source) {}
+
+    std::string key_path(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+
+    [[noreturn]] void fail(std::string_view key, std::string_view what) const {
+        raise(source_, key_path(key), what);
+    }
+
+    void fail_if(std::string_view key, const Problem& problem) const {
+        if (problem) fail(key, *problem);
+    }
+
+    // Runs before any value is read so that a misspelt key is reported as a typo instead of
+    // the intended option silently keeping its default.
+    void allow_only(std::initializer_list<std::string_view> known) const {
+        for (auto&& [key, node] : table_) {
+            if (std::find(known.begin(), known.end(), key.str()) != known.end()) continue;
+            const bool is_table = node.is_table() || node.is_array_of_tables();
+            fail(key.str(), std::string(is_table ? "unknown table" : "unknown key") +
+                                " (expected one of: " + join(known) + ")");
+        }
+    }
+
+    // The read functions leave `out` untouched and return false when the key is absent, so
+    // the struct's default stays in place.
+    bool read(std::string_view key, bool& out) const {
+        const toml::node* node = table_.get(key);
+        if (node == nullptr) return false;
+        const auto* value = node->as_boolean();
+        if (value == nullptr) fail(key, expected("true or false", *node));
+        out = value->get();
+        return true;
+    }
+
+    bool read(std::string_view key, std::string& out) const {
+        const toml::node* node = table_.get(key);
+        if (node == nullptr) return false;
+        const auto* value = node->as_string();
+        if (value == nullptr) fail(key, expected("a string", *node));
+        out = value->get();
+        return true;
+    }
+
+    // Plain text shown or used verbatim: strings with control characters are refused.
+    bool read_text(std::string_view key, std::string& out) const {
+        const bool present = read(key, out);
+        if (present) fail_if(key, check_text(out));
+        return present;
+    }
+
+    template <typename T>
+    bool read(std::string_view key, T& out, std::int64_t min, std::int64_t max) const {
+        const toml::node* node = table_.get(key);
+        if (node == nullptr) return false;
+        const auto* value = node->as_integer();
+        if (value == nullptr) fail(key, expected("an integer", *node));
+        const std::int64_t number = value->get();
+        if (number < min || number > max) fail(key, between(min, max, number));
+        out = static_cast<T>(number);
+        return true;
+    }
+
+    // A rate in (0, max]: written either as 5 or 5.0, since both read naturally.
+    bool read_rate(std::string_view key, double& out, double max) const {
+        const toml::node* node = table_.get(key);
+        if (node == nullptr) return false;
+        double number = 0.0;
+        if (const auto* floating = node->as_floating_point()) {
+            number = floating->get();
+        } else if (const auto* integer = node->as_integer()) {
+            number = static_cast<double>(integer->get());
+        } else {
+            fail(key, expected("a number", *node));
+        }
+        // Written so that NaN fails too.
+        if (!(number > 0.0 && number <= max)) {
+            fail(key, "must be greater than 0 and at most " + format_double(max) + " (got " +
+                          format_double(number) + ")");
+        }
+        out = number;
+        return true;
+    }
+
+    bool read(std::string_view key, std::vector<std::string>& out) const {
+        const toml::node* node = table_.get(key);
+        if (node == nullptr) return false;
+        const toml::array* array = node->as_array();
+        if (array == nullptr) fail(key, expected("an array of strings", *node));
+        std::vector<std::string> values;
+        for (std::size_t i = 0; i < array->size(); ++i) {
+            const toml::node& element = (*array)[i];
+            const std::string element_key = std::string(key) + "[" + std::to_string(i) + "]";
+            const auto* value = element.as_string();
+            if (value == nullptr) fail(element_key, expected("a string", element));
+            values.push_back(value->get());
+        }
+        out = std::move(values);
+        return true;
+    }
+
+private:
+    const toml::table& table_;
+    std::string path_;
+    std::string_view source_;
+};
+
+void parse_server(const Section& s, ServerConfig& server) {
+    s.allow_only({"address", "port", "shards", "static_dir", "allowed_origins"});
+    if (s.read_text("address", server.address)) {
+        if (server.address.empty() || server.address.find(' ') != std::string::npos) {
+            s.fail("address",
+                   "must be a host name or IP address (got " + printable(server.address) + ")");
+        }
+    }
+    s.read("port", server.port, 1, 65535);
+    s.read("shards", server.shards, 0, 256);
+    s.read_text("static_dir", server.static_dir);  // empty = serve no static files
+    if (s.read("allowed_origins", server.allowed_origins)) {
+        for (std::size_t i = 0; i < server.allowed_origins.size(); ++i) {
+            s.fail_if("allowed_origins[" + std::to_string(i) + "]",
+                      check_origin(server.allowed_origins[i]));
+        }
+    }
+}
+
+void parse_tls(const Section& s, TlsConfig& tls, std::string_view source) {
+    s.allow_only({"cert", "key"});
+    s.read_text("cert", tls.cert_file);
+    s.read_text("key", tls.key_file);
+    check_tls_pair(tls, source);
+}
+
+void parse_limits(const Section& s, LimitsConfig& limits) {
+    s.allow_only({"max_frame_bytes", "outbound_queue_bytes", "outbound_queue_messages",
+                  "handshake_timeout_ms", "idle_timeout_ms", "hello_timeout_ms", "posts_per_second",
+                  "post_burst", "max_post_chars", "max_rooms_per_session"});
+    s.read("max_frame_bytes", limits.max_frame_bytes, 256, 16 * kMiB);
+    s.read("outbound_queue_bytes", limits.outbound_queue_bytes, 4 * kKiB, kGiB);
+    s.read("outbound_queue_messages", limits.outbound_queue_messages, 1, 1'000'000);
+    s.read("handshake_timeout_ms", limits.handshake_timeout_ms, kMinTimeoutMs, kMaxTimeoutMs);
+    s.read("idle_timeout_ms", limits.idle_timeout_ms, kMinTimeoutMs, kMaxTimeoutMs);
+    s.read("hello_timeout_ms", limits.hello_timeout_ms, kMinTimeoutMs, kMaxTimeoutMs);
+    s.read_rate("posts_per_second", limits.posts_per_second, kMaxPostsPerSecond);
+    s.read("post_burst", limits.post_burst, 1, 10'000);
+    s.read("max_post_chars", limits.max_post_chars, 1, 1'000'000);
+    s.read("max_rooms_per_session", limits.max_rooms_per_session, 1, 1'000);
+
+    // A queue smaller than one full frame would disconnect a session on its first large
+    // message, which looks like a random drop to the person on the other end.
+    if (limits.outbound_queue_bytes < limits.max_frame_bytes) {
+        s.fail("outbound_queue_bytes", "must be at least limits.max_frame_bytes (" +
+                                           std::to_string(limits.max_frame_bytes) +
+                                           ") so one full frame fits (got " +
+                                           std::to_string(limits.outbound_queue_bytes) + ")");
+    }
+    // A post at the character limit can take 4 bytes per code point; if that did not fit in a
+    // frame, a long but valid post would close the connection (1009) instead of being sent.
+    const std::uint64_t post_bytes = std::uint64_t{limits.max_post_chars} * 4;
+    if (post_bytes > limits.max_frame_bytes) {
+        s.fail("max_post_chars", "up to " + std::to_string(post_bytes) +
+                                     " bytes of UTF-8 must fit in limits.max_frame_bytes (" +
+                                     std::to_string(limits.max_frame_bytes) +
+                                     "); lower this or raise that");
+    }
+}
+
+void parse_history(const Section& s, HistoryConfig& history) {
+    s.allow_only({"max_events", "max_age_seconds", "join_events", "max_page", "dedupe_window"});
+    s.read("max_events", history.max_events, 1, 1'000'000);
+    s.read("max_age_seconds", history.max_age_seconds, 1, kYearSeconds);
+    s.read("join_events", history.join_events, 0, 1'000'000);  // 0 = no backlog on join
+    s.read("max_page", history.max_page, 1, 10'000);
+    s.read("dedupe_window", history.dedupe_window, 1, 1'000'000);
+    if (history.join_events > history.max_events) {
+        s.fail("join_events", "must not exceed history.max_events (" +
+                                  std::to_string(history.max_events) + ") (got " +
+                                  std::to_string(history.join_events) + ")");
+    }
+}
+
+void parse_auth(const Section& s, AuthConfig& auth) {
+    s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret"});
+    s.read("guest_enabled", auth.guest_enabled);
+    if (s.read("jwt_hs256_secret", auth.jwt_hs256_secret)) {
+        s.fail_if("jwt_hs256_secret", check_secret(auth.jwt_hs256_secret));
+    }
+    s.read_text("jwt_issuer", auth.jwt_issuer);
+    if (s.read("guest_secret", auth.guest_secret)) {
+        s.fail_if("guest_secret", check_secret(auth.guest_secret));
+    }
+}
+
+void parse_broker(const Section& s, BrokerConfig& broker) {
+    s.allow_only({"kind", "redis_url", "key_prefix"});
+    if (s.read("kind", broker.kind) && broker.kind != "memory" && broker.kind != "redis") {
+        s.fail("kind", "must be \"memory\" or \"redis\" (got " + printable(broker.kind) + ")");
+    }
+    // Checked even with the memory broker: a broken URL should not wait to surface until the
+    // day someone switches to Redis.
+    if (s.read("redis_url", broker.redis_url)) {
+        s.fail_if("redis_url", check_redis_url(broker.redis_url));
+    }
+    if (s.read_text("key_prefix", broker.key_prefix)) {
+        if (broker.key_prefix.empty() || broker.key_prefix.find(' ') != std::string::npos) {
+            // Without a prefix Haven's keys would mix with whatever else shares the Redis.
+            s.fail("key_prefix", "must be non-empty and without spaces (got " +
+                                     printable(broker.key_prefix) + ")");
+        }
+    }
+}
+
+void parse_log(const Section& s, LogConfig& log) {
+    s.allow_only({"level"});
+    static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
+                                                                "warn",  "error", "off"};
+    if (s.read("level", log.level) &&
+        std::find(kLevels.begin(), kLevels.end(), log.level) == kLevels.end()) {
+        s.fail("level", "must be one of: " + join(kLevels) + " (got " + printable(log.level) + ")");
+    }
+}
+
+RoomConfig parse_room(const Section& s) {
+    s.allow_only({"id", "title", "topic", "kind", "capacity"});
+    RoomConfig room;
+    if (!s.read("id", room.id)) s.fail("id", "is required");
+    s.fail_if("id", check_room_id(room.id));
+
+    if (!s.read_text("title", room.title)) s.fail("title", "is required");
+    if (room.title.find_first_not_of(' ') == std::string::npos) {
+        s.fail("title", "must not be empty");
+    }
+    if (room.title.size() > kMaxTitleBytes) {
+        s.fail("title", "must be at most " + std::to_string(kMaxTitleBytes) + " bytes (got " +
+                            std::to_string(room.title.size()) + ")");
+    }
+
+    s.read_text("topic", room.topic);
+    if (room.topic.size() > kMaxTopicBytes) {
+        s.fail("topic", "must be at most " + std::to_string(kMaxTopicBytes) + " bytes (got " +
+                            std::to_string(room.topic.size()) + ")");
+    }
+
+    std::string kind;
+    if (s.read("kind", kind)) {
+        const std::optional<RoomKind> parsed = room_kind_from_string(kind);
+        if (!parsed) {
+            s.fail("kind", "must be one of: drop_in, group, meeting, one_to_one (got " +
+                               printable(kind) + ")");
+        }
+        room.kind = *parsed;
+    }
+    s.read("capacity", room.capacity, 1, 100'000);
+    return room;
+}
+
+void parse_rooms(const toml::table& root, std::string_view source, std::vector<RoomConfig>& rooms) {
+    const toml::node* node = root.get("rooms");
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) raise(source, "rooms", expected("an array of [[rooms]] tables", *node));
+
+    std::map<std::string, std::size_t, std::less<>> index_by_id;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+        const std::string path = "rooms[" + std::to_string(i) + "]";
+        const toml::node& element = (*array)[i];
+        const toml::table* table = element.as_table();
+        if (table == nullptr) raise(source, path, expected("a table", element));
+
+        const Section section(*table, path, source);
+        RoomConfig room = parse_room(section);
+        const auto [it, inserted] = index_by_id.emplace(room.id, i);
+        if (!inserted) {
+            section.fail("id", "duplicate room id " + printable(room.id) +
+                                   " (already used by rooms[" + std::to_string(it->second) + "])");
+        }
+        rooms.push_back(std::move(room));
+    }
+}
+
+std::string read_file(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) raise_at(path, "is a directory, not a file");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        const int error = errno;
+        raise_at(path, "cannot open file: " + std::generic_category().message(error));
+    }
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) raise_at(path, "cannot read file");
+    return text;
+}
+
+}  // namespace
+
+std::string_view to_string(RoomKind kind) {
+    switch (kind) {
+        case RoomKind::drop_in:
+            return "drop_in";
+        case RoomKind::group:
+            return "group";
+        case RoomKind::meeting:
+            return "meeting";
+        case RoomKind::one_to_one:
+            return "one_to_one";
+    }
+    return "unknown";
+}
+
+std::optional<RoomKind> room_kind_from_string(std::string_view name) {
+    for (RoomKind kind :
+         {RoomKind::drop_in, RoomKind::group, RoomKind::meeting, RoomKind::one_to_one}) {
+        if (to_string(kind) == name) return kind;
+    }
+    return std::nullopt;
+}
+
+Config parse_config(std::string_view toml_text, std::string_view source) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& error) {
+        const toml::source_position& where = error.source().begin;
+        raise_at(source, "line " + std::to_string(where.line) + ", column " +
+                             std::to_string(where.column) + ": " +
+                             std::string(error.description()));
+    }
+
+    const Section top(root, "", source);
+    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "log", "rooms"});
+
+    // An absent table reads as an empty one, so the cross-field checks still run on defaults.
+    const toml::table empty;
+    const auto section = [&](std::string_view name) {
+        const toml::node* node = root.get(name);
+        if (node == nullptr) return Section(empty, std::string(name), source);
+        const toml::table* table = node->as_table();
+        if (table == nullptr) {
+            top.fail(name, expected("a table ([" + std::string(name) + "])", *node));
+        }
+        return Section(*table, std::string(name), source);
+    };
+
+    Config config;
+    parse_server(section("server"), config.server);
+    parse_tls(section("tls"), config.tls, source);
+    parse_limits(section("limits"), config.limits);
+    parse_history(section("history"), config.history);
+    parse_auth(section("auth"), config.auth);
+    parse_broker(section("broker"), config.broker);
+    parse_log(section("log"), config.log);
+    parse_rooms(root, source, config.rooms);
+    return config;
+}
+
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn) {
+    // Empty counts as unset: `HAVEN_JWT_SECRET= ./haven` should not wipe the file's value.
+    const auto lookup = [&](const char* name) -> std::optional<std::string> {
+        const char* value = getenv_fn ? getenv_fn(name) : nullptr;
+        if (value == nullptr || *value == '\0') return std::nullopt;
+        return std::string(value);
+    };
+    // The source names the variable and the key names the option, so either can be searched.
+    const auto check = [](const char* name, std::string_view key, const Problem& problem) {
+        if (problem) raise(std::string("env ") + name, key, *problem);
+    };
+
+    if (auto secret = lookup("HAVEN_JWT_SECRET")) {
+        check("HAVEN_JWT_SECRET", "auth.jwt_hs256_secret", check_secret(*secret));
+        config.auth.jwt_hs256_secret = std::move(*secret);
+    }
+    if (auto secret = lookup("HAVEN_GUEST_SECRET")) {
+        check("HAVEN_GUEST_SECRET", "auth.guest_secret", check_secret(*secret));
+        config.auth.guest_secret = std::move(*secret);
+    }
+    if (auto url = lookup("HAVEN_REDIS_URL")) {
+        check("HAVEN_REDIS_URL", "broker.redis_url", check_redis_url(*url));
+        config.broker.redis_url = std::move(*url);
+    }
+    if (auto cert = lookup("HAVEN_TLS_CERT")) {
+        check("HAVEN_TLS_CERT", "tls.cert", check_text(*cert));
+        config.tls.cert_file = std::move(*cert);
+    }
+    if (auto key = lookup("HAVEN_TLS_KEY")) {
+        check("HAVEN_TLS_KEY", "tls.key", check_text(*key));
+        config.tls.key_file = std::move(*key);
+    }
+    if (auto port = lookup("HAVEN_PORT")) {
+        check("HAVEN_PORT", "server.port", check_port(*port));
+        config.server.port = static_cast<std::uint16_t>(std::stoi(*port));
+    }
+    // Overriding only one half of the pair must not leave a half-configured TLS.
+    check_tls_pair(config.tls, "environment");
+}
+
+Config load_config_file(const std::string& path) {
+    Config config = parse_config(read_file(path), path);
+    apply_environment(config, [](const char* name) -> const char* { return std::getenv(name); });
+    return config;
+}
+
+}  // namespace haven::config

@@ -1,0 +1,114 @@
+// The one configuration aggregate: every option with its default in place. Loaded from TOML
+// at start-up and validated there, so nonsense refuses to start instead of failing later.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace haven::config {
+
+enum class RoomKind { drop_in, group, meeting, one_to_one };
+
+struct RoomConfig {
+    std::string id;          // stable identifier used on the wire, [a-z0-9-_]{1,64}
+    std::string title;       // shown to people
+    std::string topic;       // one line describing what the room is for
+    RoomKind kind = RoomKind::drop_in;
+    std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
+};
+
+struct ServerConfig {
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 8080;
+    unsigned shards = 0;  // io_context threads; 0 = one per core
+    std::string static_dir = "client-web/dist";
+    std::vector<std::string> allowed_origins;  // empty = any Origin (development)
+};
+
+struct TlsConfig {
+    std::string cert_file;  // PEM; both empty = plain ws:// and http://
+    std::string key_file;
+    bool enabled() const { return !cert_file.empty(); }
+};
+
+struct LimitsConfig {
+    std::uint32_t max_frame_bytes = 64 * 1024;           // larger frames close with 1009
+    std::uint32_t outbound_queue_bytes = 1024 * 1024;    // per session; overflow closes 4008
+    std::uint32_t outbound_queue_messages = 4096;        // per session; overflow closes 4008
+    std::uint32_t handshake_timeout_ms = 10'000;         // TCP accept to WebSocket upgrade
+    std::uint32_t idle_timeout_ms = 60'000;              // silent this long: pinged, then dropped
+    std::uint32_t hello_timeout_ms = 10'000;             // upgrade to Hello
+    double posts_per_second = 5.0;                       // per session, token bucket refill
+    std::uint32_t post_burst = 10;                       // per session, token bucket size
+    std::uint32_t max_post_chars = 4000;                 // UTF-8 code points in one post
+    std::uint32_t max_rooms_per_session = 32;
+};
+
+struct HistoryConfig {
+    std::uint32_t max_events = 1000;     // per room, oldest dropped first
+    std::uint32_t max_age_seconds = 86400;  // per room, older events dropped
+    std::uint32_t join_events = 50;      // recent events sent in Joined
+    std::uint32_t max_page = 200;        // largest History page
+    std::uint32_t dedupe_window = 4096;  // client message ids remembered per room
+};
+
+struct AuthConfig {
+    bool guest_enabled = false;
+    std::string jwt_hs256_secret;  // env HAVEN_JWT_SECRET overrides
+    std::string jwt_issuer;        // when set, the iss claim must match
+    // Signs guest passes (reconnecting guests keep their identity). Must be the same on every
+    // instance behind one load balancer; empty = random per process. Env HAVEN_GUEST_SECRET.
+    std::string guest_secret;
+};
+
+struct BrokerConfig {
+    std::string kind = "memory";  // "memory" (embedded) | "redis"
+    std::string redis_url = "redis://127.0.0.1:6379";  // env HAVEN_REDIS_URL overrides
+    std::string key_prefix = "haven:";
+};
+
+struct LogConfig {
+    std::string level = "info";  // trace|debug|info|warn|error|off
+};
+
+struct Config {
+    ServerConfig server;
+    TlsConfig tls;
+    LimitsConfig limits;
+    HistoryConfig history;
+    AuthConfig auth;
+    BrokerConfig broker;
+    LogConfig log;
+    std::vector<RoomConfig> rooms;
+};
+
+// Raised for any invalid option; what() is one line naming the key, e.g.
+// "config: limits.max_frame_bytes: must be between 256 and 16777216 (got 12)".
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Parses TOML text. `source` names the text in error messages (usually the file path).
+// Environment overrides are not applied here, so tests stay hermetic.
+Config parse_config(std::string_view toml_text, std::string_view source);
+
+// Reads and parses a file, then applies environment overrides (HAVEN_JWT_SECRET,
+// HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT).
+Config load_config_file(const std::string& path);
+
+// Applies the environment overrides listed above, validated like the file values. getenv_fn
+// returns nullptr for an unset variable; an empty value counts as unset. Taking the lookup as a
+// parameter lets tests use a fake environment instead of mutating the process's.
+void apply_environment(Config& config, const std::function<const char*(const char*)>& getenv_fn);
+
+std::string_view to_string(RoomKind kind);
+// Inverse of to_string: "drop_in", "group", "meeting" or "one_to_one"; nullopt otherwise.
+std::optional<RoomKind> room_kind_from_string(std::string_view name);
+
+}  // namespace haven::config

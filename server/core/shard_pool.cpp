@@ -1,0 +1,34 @@
+#include "core/shard_pool.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace haven::core {
+
+ShardPool::ShardPool(unsigned shards) {
+    contexts_.reserve(shards);
+    // Concurrency hint 1: each io_context is only ever run by its own thread, so Asio may
+    // skip internal locking.
+    for (unsigned i = 0; i < shards; ++i) {
+        contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+    }
+}
+
+void ShardPool::post(unsigned shard, std::function<void()> task) {
+    boost::asio::post(*contexts_[shard], std::move(task));
+}
+
+void ShardPool::run() {
+    std::vector<std::thread> threads;
+    threads.reserve(contexts_.size());
+    for (std::size_t i = 1; i < contexts_.size(); ++i) {
+        threads.emplace_back([context = contexts_[i].get()] { context->run(); });
+    }
+    contexts_[0]->run();
+    for (auto& thread : threads) thread.join();
+}
+
+void ShardPool::stop() {
+    for (auto& context : contexts_) context->stop();
+}
+
+}  // namespace haven::core

@@ -1,0 +1,158 @@
+#include "http/http_routes.hpp"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <boost/json.hpp>
+
+namespace haven::http {
+namespace {
+
+std::string_view content_type_for(std::string_view path) {
+    struct Mapping {
+        std::string_view extension;
+        std::string_view type;
+    };
+    static constexpr Mapping kTypes[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".webmanifest", "application/manifest+json"},
+    };
+    for (const auto& mapping : kTypes) {
+        if (path.size() >= mapping.extension.size() &&
+            path.substr(path.size() - mapping.extension.size()) == mapping.extension) {
+            return mapping.type;
+        }
+    }
+    return "application/octet-stream";
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+HttpReply text_reply(unsigned status, std::string body) {
+    HttpReply reply;
+    reply.status = status;
+    reply.body = std::move(body);
+    return reply;
+}
+
+constexpr std::string_view kNoClientPage =
+    "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Haven</title>"
+    "<body><main><h1>Haven is running</h1><p>The web client has not been built. The "
+    "WebSocket endpoint is <code>/ws</code>.</p></main></body></html>";
+
+}  // namespace
+
+std::optional<std::string> safe_static_path(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find_first_of("?#"));
+    if (path.empty() || path.front() != '/') return std::nullopt;
+    std::string decoded;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%') {
+            if (i + 2 >= path.size()) return std::nullopt;
+            const int high = hex_value(path[i + 1]);
+            const int low = hex_value(path[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            decoded.push_back(static_cast<char>(high * 16 + low));
+            i += 2;
+        } else {
+            decoded.push_back(path[i]);
+        }
+    }
+    if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) {
+        return std::nullopt;
+    }
+    // Refuse any "." or ".." segment instead of normalising: no legitimate asset needs one.
+    std::size_t start = 1;
+    while (start <= decoded.size()) {
+        const std::size_t end = std::min(decoded.find('/', start), decoded.size());
+        const std::string_view segment(decoded.data() + start, end - start);
+        if (segment == "." || segment == "..") return std::nullopt;
+        start = end + 1;
+    }
+    if (decoded.back() == '/') decoded += "index.html";
+    return decoded;
+}
+
+HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
+                       const core::Metrics& metrics, const std::atomic<bool>& draining)
+    : config_(config), directory_(directory), metrics_(metrics), draining_(draining) {}
+
+HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) const {
+    if (method != "GET" && method != "HEAD") {
+        HttpReply reply = text_reply(405, "method not allowed\n");
+        reply.headers.emplace_back("Allow", "GET, HEAD");
+        return reply;
+    }
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path == "/healthz") return text_reply(200, "ok\n");
+    if (path == "/readyz") {
+        if (draining_.load(std::memory_order_relaxed)) return text_reply(503, "draining\n");
+        return text_reply(200, "ready\n");
+    }
+    if (path == "/metrics") {
+        HttpReply reply = text_reply(200, metrics_.render());
+        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return reply;
+    }
+    if (path == "/api/rooms") return rooms_json();
+    return static_file(target);
+}
+
+HttpReply HttpRoutes::rooms_json() const {
+    boost::json::array rooms;
+    for (const config::RoomConfig& room : directory_.all()) {
+        rooms.push_back({{"id", room.id},
+                         {"title", room.title},
+                         {"topic", room.topic},
+                         {"kind", config::to_string(room.kind)},
+                         {"capacity", room.capacity},
+                         {"memberCount", directory_.member_count(room.id)}});
+    }
+    HttpReply reply;
+    reply.content_type = "application/json";
+    reply.body = boost::json::serialize(boost::json::object{{"rooms", std::move(rooms)}});
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+}
+
+HttpReply HttpRoutes::static_file(std::string_view target) const {
+    const auto path = safe_static_path(target);
+    if (!path) return text_reply(400, "bad path\n");
+    std::ifstream file(config_.server.static_dir + *path, std::ios::binary);
+    if (!file) {
+        if (*path == "/index.html") {
+            HttpReply reply;
+            reply.content_type = "text/html; charset=utf-8";
+            reply.body = std::string(kNoClientPage);
+            return reply;
+        }
+        return text_reply(404, "not found\n");
+    }
+    std::ostringstream contents;
+    contents << file.rdbuf();
+    HttpReply reply;
+    reply.content_type = std::string(content_type_for(*path));
+    reply.body = std::move(contents).str();
+    // Built assets carry content hashes in their names; index.html must always be fresh.
+    reply.headers.emplace_back("Cache-Control", *path == "/index.html" ? "no-cache"
+                                                                       : "public, max-age=3600");
+    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    return reply;
+}
+
+}  // namespace haven::http

@@ -1,0 +1,46 @@
+// Plain HTTP endpoints, free of any transport: health, readiness, metrics, the room list and
+// the web client's static files. net/ turns requests into calls here and replies into bytes.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+#include "rooms/room_directory.hpp"
+
+namespace haven::http {
+
+struct HttpReply {
+    unsigned status = 200;
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class HttpRoutes {
+public:
+    HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
+               const core::Metrics& metrics, const std::atomic<bool>& draining);
+
+    // `target` is the request target as sent (path and optional query).
+    HttpReply handle(std::string_view method, std::string_view target) const;
+
+private:
+    HttpReply rooms_json() const;
+    HttpReply static_file(std::string_view path) const;
+
+    const config::Config& config_;
+    const rooms::RoomDirectory& directory_;
+    const core::Metrics& metrics_;
+    const std::atomic<bool>& draining_;
+};
+
+// The path part of a request target, percent-decoded; nothing when it is unsafe to map onto
+// the file system (dot segments, backslashes, NUL, not absolute).
+std::optional<std::string> safe_static_path(std::string_view target);
+
+}  // namespace haven::http

@@ -1,0 +1,61 @@
+// haven-server: reads the configuration, builds the server and runs it until SIGINT/SIGTERM.
+//
+// Reading order for newcomers, following one message: net/listener -> net/http_session ->
+// net/websocket_session_impl.hpp -> session/client_session -> rooms/hub (owner side) ->
+// broker/memory_broker -> rooms/hub::on_room_event -> back out through each member's
+// websocket session.
+#include <cstdio>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/server.hpp"
+#include "config/config.hpp"
+#include "protocol/codec.hpp"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+    po::options_description options("haven-server options");
+    options.add_options()("help,h", "show this help")(
+        "config,c", po::value<std::string>()->default_value("config/haven.toml"),
+        "configuration file (TOML)")("check-config", "validate the configuration and exit");
+    po::variables_map args;
+    try {
+        po::store(po::parse_command_line(argc, argv, options), args);
+        po::notify(args);
+    } catch (const po::error& error) {
+        std::fprintf(stderr, "haven-server: %s\n", error.what());
+        return 2;
+    }
+    if (args.count("help")) {
+        std::cout << options << "\n";
+        return 0;
+    }
+
+    haven::config::Config config;
+    try {
+        config = haven::config::load_config_file(args["config"].as<std::string>());
+    } catch (const haven::config::ConfigError& error) {
+        std::fprintf(stderr, "%s\n", error.what());
+        return 2;
+    }
+    if (args.count("check-config")) {
+        std::printf("configuration ok\n");
+        return 0;
+    }
+
+    spdlog::set_level(spdlog::level::from_str(config.log.level));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+    haven::protocol::install_quiet_protobuf_logging();
+
+    try {
+        haven::app::Server server(std::move(config));
+        server.run();
+    } catch (const std::exception& error) {
+        spdlog::critical("{}", error.what());
+        return 1;
+    }
+    return 0;
+}

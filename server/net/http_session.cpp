@@ -1,0 +1,162 @@
+#include "net/http_session.hpp"
+
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/upgrade_policy.hpp"
+#include "net/websocket_session.hpp"
+
+namespace haven::net {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+constexpr std::uint32_t kMaxRequestHeaderBytes = 8 * 1024;
+constexpr std::uint32_t kMaxRequestBodyBytes = 8 * 1024;
+
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+public:
+    template <class... Args>
+    HttpSession(NetContext& context, Args&&... stream_args)
+        : stream_(std::forward<Args>(stream_args)...), context_(context) {}
+
+    void run() {
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+            arm_timeout();
+            stream_.async_handshake(
+                boost::asio::ssl::stream_base::server,
+                beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
+        } else {
+            do_read();
+        }
+    }
+
+private:
+    void arm_timeout() {
+        beast::get_lowest_layer(stream_).expires_after(
+            std::chrono::milliseconds(context_.config.limits.handshake_timeout_ms));
+    }
+
+    void on_handshake(beast::error_code ec) {
+        if (ec) return fail(ec, "tls handshake");
+        do_read();
+    }
+
+    void do_read() {
+        parser_.emplace();
+        parser_->header_limit(kMaxRequestHeaderBytes);
+        parser_->body_limit(kMaxRequestBodyBytes);
+        // A client that never completes its request (or its upgrade) is dropped after this.
+        arm_timeout();
+        http::async_read(stream_, buffer_, *parser_,
+                         beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+    }
+
+    void on_read(beast::error_code ec, std::size_t) {
+        if (ec == http::error::end_of_stream) return do_shutdown();
+        if (ec) return fail(ec, "read");
+        Request request = parser_->release();
+
+        if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
+
+        const haven::http::HttpReply reply_data =
+            context_.routes.handle(request.method_string(), request.target());
+        auto response = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(reply_data.status), request.version());
+        response->set(http::field::server, "haven");
+        response->set(http::field::content_type, reply_data.content_type);
+        for (const auto& [name, value] : reply_data.headers) response->set(name, value);
+        response->keep_alive(request.keep_alive());
+        if (request.method() == http::verb::head) {
+            response->content_length(reply_data.body.size());
+        } else {
+            response->body() = reply_data.body;
+            response->prepare_payload();
+        }
+        write(std::move(response));
+    }
+
+    void upgrade(Request request) {
+        const std::string_view path = request.target().substr(0, request.target().find('?'));
+        if (path != "/ws") return refuse(http::status::not_found, "WebSocket endpoint is /ws\n");
+        if (!origin_allowed(request[http::field::origin], context_.config.server.allowed_origins)) {
+            return refuse(http::status::forbidden, "origin not allowed\n");
+        }
+        const auto choice = choose_subprotocol(request[http::field::sec_websocket_protocol]);
+        if (!choice) {
+            return refuse(http::status::bad_request,
+                          "unsupported subprotocol: offer haven.v1.proto or haven.v1.json\n");
+        }
+        // The WebSocket stream keeps its own timeouts from here on.
+        beast::get_lowest_layer(stream_).expires_never();
+        start_websocket_session(std::move(stream_), std::move(request), context_,
+                                choice->encoding, choice->name);
+    }
+
+    void refuse(http::status status, std::string body) {
+        auto response = std::make_shared<http::response<http::string_body>>(status, 11);
+        response->set(http::field::server, "haven");
+        response->set(http::field::content_type, "text/plain; charset=utf-8");
+        response->keep_alive(false);
+        response->body() = std::move(body);
+        response->prepare_payload();
+        write(std::move(response));
+    }
+
+    void write(std::shared_ptr<http::response<http::string_body>> response) {
+        arm_timeout();
+        http::async_write(stream_, *response,
+                          [self = this->shared_from_this(), response](beast::error_code ec,
+                                                                      std::size_t) {
+                              if (ec) return self->fail(ec, "write");
+                              if (!response->keep_alive()) return self->do_shutdown();
+                              self->do_read();
+                          });
+    }
+
+    void do_shutdown() {
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+            arm_timeout();
+            stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+        } else {
+            beast::error_code ignored;
+            stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+        }
+    }
+
+    void fail(beast::error_code ec, const char* what) {
+        // Timeouts, resets and truncated TLS are how idle or abrupt clients end: not news.
+        if (ec == beast::error::timeout || ec == boost::asio::error::operation_aborted ||
+            ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset ||
+            ec == boost::asio::ssl::error::stream_truncated) {
+            spdlog::debug("http {}: {}", what, ec.message());
+            return;
+        }
+        spdlog::debug("http {} failed: {}", what, ec.message());
+    }
+
+    Stream stream_;
+    NetContext& context_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+}  // namespace
+
+void start_http_session(boost::asio::ip::tcp::socket socket, NetContext& context) {
+    if (context.tls != nullptr) {
+        std::make_shared<HttpSession<TlsStream>>(context, std::move(socket), *context.tls)->run();
+    } else {
+        std::make_shared<HttpSession<PlainStream>>(context, std::move(socket))->run();
+    }
+}
+
+}  // namespace haven::net

@@ -1,0 +1,19 @@
+// What a shard's network sessions need from the rest of the server.
+#pragma once
+
+#include <boost/asio/ssl/context.hpp>
+
+#include "config/config.hpp"
+#include "http/http_routes.hpp"
+#include "rooms/hub.hpp"
+
+namespace haven::net {
+
+struct NetContext {
+    rooms::Hub& hub;  // this shard's
+    const http::HttpRoutes& routes;
+    const config::Config& config;
+    boost::asio::ssl::context* tls;  // null: plain ws:// and http://
+};
+
+}  // namespace haven::net

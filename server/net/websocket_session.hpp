@@ -1,0 +1,28 @@
+// Hands an upgraded HTTP connection to a WebSocket session. Each stream type is compiled in
+// its own translation unit (websocket_session_plain.cpp, websocket_session_tls.cpp) because
+// Beast's WebSocket templates are the slowest part of the build.
+#pragma once
+
+#include <string>
+
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+#include "net/net_context.hpp"
+#include "protocol/codec.hpp"
+
+namespace haven::net {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using PlainStream = boost::beast::tcp_stream;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+// `subprotocol` is echoed in the handshake response (empty: the client offered none).
+void start_websocket_session(PlainStream stream, Request request, NetContext& context,
+                             protocol::Encoding encoding, std::string subprotocol);
+void start_websocket_session(TlsStream stream, Request request, NetContext& context,
+                             protocol::Encoding encoding, std::string subprotocol);
+
+}  // namespace haven::net

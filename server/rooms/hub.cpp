@@ -1,0 +1,395 @@
+#include "rooms/hub.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "session/client_session.hpp"
+
+namespace haven::rooms {
+
+using session::ClientSession;
+
+Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
+    : shard_(shard),
+      context_(context),
+      router_(router),
+      counters_(context.metrics.shard(shard)) {}
+
+Hub::~Hub() = default;
+
+void Hub::connect(std::vector<Hub*> all_hubs, std::unique_ptr<broker::Broker> broker) {
+    hubs_ = std::move(all_hubs);
+    broker_ = std::move(broker);
+}
+
+template <class Task>
+void Hub::on_owner(const std::string& room_id, Task task) {
+    if (!routing_) return;
+    Hub* owner = hubs_[context_.directory.owner_shard(room_id)];
+    router_.post(owner->shard_, [owner, task = std::move(task)]() mutable { task(*owner); });
+}
+
+template <class Task>
+void Hub::on_session(const ReplyTo& to, Task task) {
+    if (!routing_) return;
+    Hub* home = hubs_[to.shard];
+    router_.post(to.shard, [home, id = to.session_id, task = std::move(task)]() mutable {
+        task(*home, home->find_session(id));
+    });
+}
+
+std::string Hub::session_name(std::uint64_t session_id) const {
+    char buffer[48];
+    std::snprintf(buffer, sizeof buffer, "%s-%llx", context_.instance_id.c_str(),
+                  static_cast<unsigned long long>(session_id));
+    return buffer;
+}
+
+// ---- local side -----------------------------------------------------------------------
+
+void Hub::add_session(ClientSession& session) {
+    sessions_.emplace(session.id(), &session);
+    counters_.add(counters_.connections_opened);
+}
+
+void Hub::remove_session(ClientSession& session) {
+    for (const std::string& room_id : session.joined_rooms()) {
+        drop_local_member(room_id, session);
+        on_owner(room_id, [room_id, id = session.id()](Hub& owner) {
+            owner.owner_leave(room_id, id);
+        });
+    }
+    if (sessions_.erase(session.id()) != 0) counters_.add(counters_.connections_closed);
+}
+
+ClientSession* Hub::find_session(std::uint64_t session_id) {
+    auto found = sessions_.find(session_id);
+    return found == sessions_.end() ? nullptr : found->second;
+}
+
+void Hub::drop_local_member(const std::string& room_id, ClientSession& session) {
+    auto found = local_members_.find(room_id);
+    if (found == local_members_.end()) return;
+    auto& members = found->second;
+    members.erase(std::remove(members.begin(), members.end(), &session), members.end());
+    if (members.empty()) local_members_.erase(found);
+}
+
+void Hub::join(ClientSession& session, std::uint64_t request_id, const v1::Join& join) {
+    MemberRecord record{session.member(), session.subject(), shard_, session.encoding()};
+    ReplyTo reply{shard_, session.id(), request_id};
+    on_owner(join.room_id(), [room_id = join.room_id(), since = join.since_seq(), reply,
+                              id = session.id(), record = std::move(record)](Hub& owner) mutable {
+        owner.owner_join(room_id, id, std::move(record), since, reply);
+    });
+}
+
+void Hub::leave(ClientSession& session, const std::string& room_id) {
+    drop_local_member(room_id, session);
+    on_owner(room_id, [room_id, id = session.id()](Hub& owner) { owner.owner_leave(room_id, id); });
+}
+
+void Hub::post(ClientSession& session, std::uint64_t request_id, const v1::Post& post) {
+    // Shared only because posted tasks must be copyable; the owner shard takes it over.
+    auto event = std::make_shared<v1::Event>();
+    event->set_room_id(post.room_id());
+    v1::Posted* posted = event->mutable_posted();
+    posted->set_text(post.text());
+    posted->set_client_msg_id(post.client_msg_id());
+    posted->set_content_warning(post.content_warning());
+    ReplyTo reply{shard_, session.id(), request_id};
+    on_owner(post.room_id(), [event = std::move(event), reply, id = session.id(),
+                              client_msg_id = post.client_msg_id()](Hub& owner) mutable {
+        owner.owner_post(std::make_unique<v1::Event>(std::move(*event)), std::move(client_msg_id),
+                         id, reply);
+    });
+}
+
+void Hub::typing(ClientSession& session, const v1::Typing& typing) {
+    on_owner(typing.room_id(), [room_id = typing.room_id(), active = typing.active(),
+                                id = session.id()](Hub& owner) {
+        owner.owner_typing(room_id, id, active);
+    });
+}
+
+void Hub::history(ClientSession& session, std::uint64_t request_id,
+                  const v1::HistoryRequest& request) {
+    broker::HistoryQuery query;
+    query.room_id = request.room_id();
+    query.after_seq = request.after_seq();
+    query.before_seq = request.before_seq();
+    const std::uint32_t max_page = context_.config.history.max_page;
+    query.limit = request.limit() == 0 ? max_page : std::min(request.limit(), max_page);
+    // Paging forwards from after_seq reads the oldest end of the range, otherwise the newest.
+    query.newest = request.after_seq() == 0;
+    ReplyTo reply{shard_, session.id(), request_id};
+    on_owner(request.room_id(), [query = std::move(query), reply, id = session.id()](Hub& owner) {
+        owner.owner_history(query, id, reply);
+    });
+}
+
+void Hub::deliver_local(const EncodedEvent& event) {
+    auto found = local_members_.find(event.room_id);
+    if (found == local_members_.end()) return;
+    for (ClientSession* member : found->second) member->deliver(event);
+    counters_.add(counters_.deliveries, found->second.size());
+}
+
+void Hub::sweep(core::SteadyTime now) {
+    std::vector<ClientSession*> late;
+    for (const auto& [id, session] : sessions_) {
+        if (!session->authenticated() && session->hello_deadline() < now) late.push_back(session);
+    }
+    for (ClientSession* session : late) session->close(protocol::CloseCode::hello_timeout);
+}
+
+void Hub::close_all(protocol::CloseCode code) {
+    std::vector<ClientSession*> all;
+    all.reserve(sessions_.size());
+    for (const auto& [id, session] : sessions_) all.push_back(session);
+    for (ClientSession* session : all) session->close(code);
+}
+
+// ---- owner side -------------------------------------------------------------------------
+
+Room& Hub::room(const config::RoomConfig& config) {
+    auto& slot = owned_rooms_[config.id];
+    if (!slot) slot = std::make_unique<Room>(config, static_cast<unsigned>(hubs_.size()));
+    return *slot;
+}
+
+Room* Hub::existing_room(const std::string& room_id) {
+    auto found = owned_rooms_.find(room_id);
+    return found == owned_rooms_.end() ? nullptr : found->second.get();
+}
+
+void Hub::owner_join(const std::string& room_id, std::uint64_t session_id, MemberRecord record,
+                     std::uint64_t since_seq, ReplyTo reply) {
+    const config::RoomConfig* config = context_.directory.find(room_id);
+    auto refuse = [&](v1::ErrorCode code, std::string_view message) {
+        on_session(reply, [room_id, code, message, request = reply.request_id](
+                              Hub&, ClientSession* session) {
+            if (!session) return;
+            session->on_join_settled(room_id, false);
+            session->send_error(request, code, message);
+        });
+    };
+    if (config == nullptr) return refuse(v1::UNKNOWN_ROOM, "no such room");
+    Room& state = room(*config);
+    if (state.contains(session_id)) return refuse(v1::ALREADY_JOINED, "already in this room");
+    if (state.full()) return refuse(v1::ROOM_FULL, "this room is full right now");
+
+    const v1::Member member = record.member;
+    state.add(session_id, std::move(record));
+    if (state.size() == 1) {
+        counters_.add(counters_.rooms_owned_active);
+        broker_->subscribe(room_id);
+    }
+    context_.directory.publish_member_count(room_id, static_cast<std::uint32_t>(state.size()));
+    publish_presence(room_id, member, true);
+
+    broker::HistoryQuery query;
+    query.room_id = room_id;
+    if (since_seq > 0) {
+        query.after_seq = since_seq;
+        query.limit = context_.config.history.max_events;
+        query.newest = false;
+    } else {
+        query.limit = context_.config.history.join_events;
+    }
+    broker_->read_history(query, [this, room_id, session_id, since_seq,
+                                  reply](broker::HistorySlice slice) mutable {
+        if (since_seq == 0 || !slice.ok || slice.complete) {
+            return finish_join(room_id, session_id, true, std::move(slice), reply);
+        }
+        // Recovery cannot be complete: send the recent tail and say so.
+        broker::HistoryQuery tail;
+        tail.room_id = room_id;
+        tail.limit = context_.config.history.join_events;
+        broker_->read_history(tail, [this, room_id, session_id, reply](broker::HistorySlice s) {
+            finish_join(room_id, session_id, false, std::move(s), reply);
+        });
+    });
+}
+
+void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
+                      broker::HistorySlice slice, ReplyTo reply) {
+    Room* state = existing_room(room_id);
+    if (state == nullptr || !state->contains(session_id)) return;  // left while reading
+    if (!slice.ok) {
+        owner_leave(room_id, session_id);
+        on_session(reply, [room_id, request = reply.request_id](Hub&, ClientSession* session) {
+            if (!session) return;
+            session->on_join_settled(room_id, false);
+            session->send_error(request, v1::UNAVAILABLE, "history is unavailable; try again",
+                                1000);
+        });
+        return;
+    }
+    v1::ServerMessage message;
+    message.set_request_id(reply.request_id);
+    v1::Joined* joined = message.mutable_joined();
+    state->fill_info(*joined->mutable_room());
+    state->fill_members(*joined->mutable_members());
+    joined->mutable_events()->Reserve(static_cast<int>(slice.events.size()));
+    for (const auto& event : slice.events) *joined->add_events() = *event;
+    joined->set_recovered(recovered);
+    joined->set_last_seq(slice.last_seq);
+    protocol::Frame frame =
+        protocol::encode_server_frame(message, state->find(session_id)->encoding);
+
+    on_session(reply, [room_id, session_id, frame = std::move(frame)](Hub& home,
+                                                                        ClientSession* session) {
+        if (!session) {
+            // The connection ended while the join was in flight: undo the membership.
+            home.on_owner(room_id, [room_id, session_id](Hub& owner) {
+                owner.owner_leave(room_id, session_id);
+            });
+            return;
+        }
+        home.local_members_[room_id].push_back(session);
+        session->on_join_settled(room_id, true);
+        session->send_frame(frame);
+    });
+}
+
+void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id) {
+    Room* state = existing_room(room_id);
+    if (state == nullptr) return;
+    std::optional<v1::Member> member = state->remove(session_id);
+    if (!member) return;
+    context_.directory.publish_member_count(room_id, static_cast<std::uint32_t>(state->size()));
+    publish_presence(room_id, *member, false);
+    if (state->empty()) {
+        counters_.sub(counters_.rooms_owned_active);
+        broker_->unsubscribe(room_id);
+    }
+}
+
+void Hub::publish_presence(const std::string& room_id, const v1::Member& member, bool joined) {
+    auto event = std::make_shared<v1::Event>();
+    event->set_room_id(room_id);
+    event->set_time_ms(core::wall_ms());
+    if (joined) {
+        *event->mutable_member_joined()->mutable_member() = member;
+    } else {
+        *event->mutable_member_left()->mutable_member() = member;
+    }
+    broker_->publish_ephemeral(std::move(event));
+}
+
+void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
+                     std::uint64_t session_id, ReplyTo reply) {
+    Room* state = existing_room(event->room_id());
+    const MemberRecord* author = state ? state->find(session_id) : nullptr;
+    if (author == nullptr) {
+        on_session(reply, [request = reply.request_id](Hub&, ClientSession* session) {
+            if (session) session->send_error(request, v1::NOT_JOINED, "join the room first");
+        });
+        return;
+    }
+    *event->mutable_posted()->mutable_author() = author->member;
+    // Retries are recognised per author, so two people may pick the same client id.
+    std::string dedupe_key =
+        client_msg_id.empty() ? std::string() : author->subject + '\n' + client_msg_id;
+    std::string room_id = event->room_id();
+    broker_->publish(
+        std::move(event), std::move(dedupe_key),
+        [this, reply, room_id = std::move(room_id),
+         client_msg_id = std::move(client_msg_id)](broker::PublishOutcome outcome) mutable {
+            on_session(reply, [outcome, room_id = std::move(room_id),
+                               client_msg_id = std::move(client_msg_id),
+                               request = reply.request_id](Hub& home, ClientSession* session) {
+                using Status = broker::PublishOutcome::Status;
+                if (outcome.status == Status::unavailable) {
+                    if (session) {
+                        session->send_error(request, v1::UNAVAILABLE,
+                                            "the message was not stored; send it again", 1000);
+                    }
+                    return;
+                }
+                home.counters_.add(outcome.status == Status::duplicate
+                                       ? home.counters_.posts_duplicate
+                                       : home.counters_.posts_acked);
+                if (!session) return;
+                v1::ServerMessage message;
+                message.set_request_id(request);
+                v1::Ack* ack = message.mutable_ack();
+                ack->set_room_id(room_id);
+                ack->set_seq(outcome.seq);
+                ack->set_client_msg_id(client_msg_id);
+                ack->set_duplicate(outcome.status == Status::duplicate);
+                session->send(message);
+            });
+        });
+}
+
+void Hub::owner_typing(const std::string& room_id, std::uint64_t session_id, bool active) {
+    Room* state = existing_room(room_id);
+    const MemberRecord* member = state ? state->find(session_id) : nullptr;
+    if (member == nullptr) return;  // typing is best effort: no error for a stale indicator
+    auto event = std::make_shared<v1::Event>();
+    event->set_room_id(room_id);
+    event->set_time_ms(core::wall_ms());
+    v1::TypingChanged* typing = event->mutable_typing();
+    *typing->mutable_member() = member->member;
+    typing->set_active(active);
+    broker_->publish_ephemeral(std::move(event));
+}
+
+void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply) {
+    Room* state = existing_room(query.room_id);
+    if (state == nullptr || !state->contains(session_id)) {
+        on_session(reply, [request = reply.request_id](Hub&, ClientSession* session) {
+            if (session) session->send_error(request, v1::NOT_JOINED, "join the room first");
+        });
+        return;
+    }
+    const protocol::Encoding encoding = state->find(session_id)->encoding;
+    std::string room_id = query.room_id;
+    broker_->read_history(std::move(query), [this, reply, encoding, room_id = std::move(room_id)](
+                                                broker::HistorySlice slice) {
+        v1::ServerMessage message;
+        message.set_request_id(reply.request_id);
+        if (!slice.ok) {
+            v1::Error* error = message.mutable_error();
+            error->set_code(v1::UNAVAILABLE);
+            error->set_message("history is unavailable; try again");
+            error->set_retry_after_ms(1000);
+        } else {
+            v1::HistoryPage* page = message.mutable_history();
+            page->set_room_id(room_id);
+            for (const auto& event : slice.events) *page->add_events() = *event;
+            page->set_has_more(slice.has_more);
+            page->set_oldest_seq(slice.oldest_seq);
+        }
+        protocol::Frame frame = protocol::encode_server_frame(message, encoding);
+        on_session(reply, [frame = std::move(frame)](Hub&, ClientSession* session) {
+            if (session) session->send_frame(frame);
+        });
+    });
+}
+
+void Hub::on_room_event(const broker::EventPtr& event) {
+    Room* state = existing_room(event->room_id());
+    if (state == nullptr || state->empty()) return;
+    v1::ServerMessage message;
+    *message.mutable_event() = *event;
+    auto encoded = std::make_shared<EncodedEvent>();
+    encoded->room_id = event->room_id();
+    encoded->binary = protocol::encode_server_frame(message, protocol::Encoding::binary);
+    if (state->has_json_members()) {
+        encoded->json = protocol::encode_server_frame(message, protocol::Encoding::json);
+    }
+    std::shared_ptr<const EncodedEvent> shared = std::move(encoded);
+    for (unsigned shard : state->shards_with_members()) {
+        if (shard == shard_) {
+            deliver_local(*shared);
+        } else if (routing_) {
+            Hub* target = hubs_[shard];
+            router_.post(shard, [target, shared] { target->deliver_local(*shared); });
+        }
+    }
+}
+
+}  // namespace haven::rooms

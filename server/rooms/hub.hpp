@@ -1,0 +1,130 @@
+// A shard's chat engine. Each shard has one Hub, which plays two parts:
+//
+//  * local side: the sessions this shard owns and, per room, which of them are members here,
+//    so an event reaching this shard is written to its local members only;
+//  * owner side: the authoritative state of the rooms this shard owns (membership, presence)
+//    and the shard's Broker, which sequences, stores and fans out their events.
+//
+// Everything in a Hub is touched only from its shard's thread. Requests cross to the owner
+// shard and replies come back as posted tasks carrying session ids, never pointers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/broker.hpp"
+#include "core/clock.hpp"
+#include "core/metrics.hpp"
+#include "core/shard_router.hpp"
+#include "haven.pb.h"
+#include "protocol/close_codes.hpp"
+#include "protocol/codec.hpp"
+#include "rooms/room.hpp"
+#include "session/server_context.hpp"
+
+namespace haven::session {
+class ClientSession;
+}
+
+namespace haven::rooms {
+
+// One event, encoded once per encoding in use, shared by every shard that delivers it.
+struct EncodedEvent {
+    std::string room_id;
+    protocol::Frame binary;
+    protocol::Frame json;  // null when the room had no JSON members when it was encoded
+    const protocol::Frame& frame(protocol::Encoding encoding) const {
+        return encoding == protocol::Encoding::json ? json : binary;
+    }
+};
+
+class Hub final : public broker::BrokerSink {
+public:
+    Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router);
+    ~Hub() override;
+
+    // Wiring, before the shards start.
+    void connect(std::vector<Hub*> all_hubs, std::unique_ptr<broker::Broker> broker);
+
+    // After the shards have stopped: sessions destroyed during teardown must not post to
+    // event loops that may already be gone.
+    void stop_routing() { routing_ = false; }
+
+    unsigned shard() const { return shard_; }
+    session::ServerContext& context() { return context_; }
+    core::ShardCounters& counters() { return counters_; }
+
+    // ---- local side: called by this shard's sessions --------------------------------
+    std::uint64_t next_session_id() { return (std::uint64_t{shard_} << 48) | ++session_counter_; }
+    std::string session_name(std::uint64_t session_id) const;
+    void add_session(session::ClientSession& session);
+    // Leaves every room the session is in; the session must not be used by the Hub after.
+    void remove_session(session::ClientSession& session);
+
+    void join(session::ClientSession& session, std::uint64_t request_id, const v1::Join& join);
+    void leave(session::ClientSession& session, const std::string& room_id);
+    void post(session::ClientSession& session, std::uint64_t request_id, const v1::Post& post);
+    void typing(session::ClientSession& session, const v1::Typing& typing);
+    void history(session::ClientSession& session, std::uint64_t request_id,
+                 const v1::HistoryRequest& request);
+
+    // Periodic housekeeping: closes sessions that did not say Hello in time.
+    void sweep(core::SteadyTime now);
+    // Closes every local session (shutdown).
+    void close_all(protocol::CloseCode code);
+    std::size_t session_count() const { return sessions_.size(); }
+
+    // ---- owner side: the Broker's sink for rooms this shard owns ----------------------
+    void on_room_event(const broker::EventPtr& event) override;
+
+private:
+    struct ReplyTo {
+        unsigned shard;
+        std::uint64_t session_id;
+        std::uint64_t request_id;
+    };
+
+    // Runs `task` on the Hub of `room_id`'s owner shard.
+    template <class Task>
+    void on_owner(const std::string& room_id, Task task);
+    // Runs `task` with the session on its shard, if it still exists.
+    template <class Task>
+    void on_session(const ReplyTo& to, Task task);
+
+    // Owner side.
+    Room& room(const config::RoomConfig& config);
+    Room* existing_room(const std::string& room_id);
+    void owner_join(const std::string& room_id, std::uint64_t session_id, MemberRecord record,
+                    std::uint64_t since_seq, ReplyTo reply);
+    void owner_leave(const std::string& room_id, std::uint64_t session_id);
+    void owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
+                    std::uint64_t session_id, ReplyTo reply);
+    void owner_typing(const std::string& room_id, std::uint64_t session_id, bool active);
+    void owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply);
+    void finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
+                     broker::HistorySlice slice, ReplyTo reply);
+    void publish_presence(const std::string& room_id, const v1::Member& member, bool joined);
+
+    // Local side.
+    session::ClientSession* find_session(std::uint64_t session_id);
+    void deliver_local(const EncodedEvent& event);
+    void drop_local_member(const std::string& room_id, session::ClientSession& session);
+
+    unsigned shard_;
+    session::ServerContext& context_;
+    core::ShardRouter& router_;
+    core::ShardCounters& counters_;
+    std::vector<Hub*> hubs_;
+    std::unique_ptr<broker::Broker> broker_;
+    std::uint64_t session_counter_ = 0;
+    bool routing_ = true;
+
+    std::unordered_map<std::uint64_t, session::ClientSession*> sessions_;
+    std::unordered_map<std::string, std::vector<session::ClientSession*>> local_members_;
+    std::unordered_map<std::string, std::unique_ptr<Room>> owned_rooms_;
+};
+
+}  // namespace haven::rooms

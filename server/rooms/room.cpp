@@ -1,0 +1,53 @@
+#include "rooms/room.hpp"
+
+namespace haven::rooms {
+
+Room::Room(const config::RoomConfig& config, unsigned shard_count)
+    : config_(config), members_per_shard_(shard_count, 0) {}
+
+const MemberRecord* Room::find(std::uint64_t session_id) const {
+    auto found = members_.find(session_id);
+    return found == members_.end() ? nullptr : &found->second;
+}
+
+bool Room::add(std::uint64_t session_id, MemberRecord record) {
+    const unsigned shard = record.shard;
+    const bool json = record.encoding == protocol::Encoding::json;
+    if (!members_.emplace(session_id, std::move(record)).second) return false;
+    if (json) ++json_members_;
+    if (members_per_shard_[shard]++ == 0) recount_shards();
+    return true;
+}
+
+std::optional<v1::Member> Room::remove(std::uint64_t session_id) {
+    auto found = members_.find(session_id);
+    if (found == members_.end()) return std::nullopt;
+    MemberRecord record = std::move(found->second);
+    members_.erase(found);
+    if (record.encoding == protocol::Encoding::json) --json_members_;
+    if (--members_per_shard_[record.shard] == 0) recount_shards();
+    return std::move(record.member);
+}
+
+void Room::recount_shards() {
+    active_shards_.clear();
+    for (unsigned shard = 0; shard < members_per_shard_.size(); ++shard) {
+        if (members_per_shard_[shard] > 0) active_shards_.push_back(shard);
+    }
+}
+
+void Room::fill_members(google::protobuf::RepeatedPtrField<v1::Member>& out) const {
+    out.Reserve(static_cast<int>(members_.size()));
+    for (const auto& [id, record] : members_) *out.Add() = record.member;
+}
+
+void Room::fill_info(v1::RoomInfo& out) const {
+    out.set_id(config_.id);
+    out.set_title(config_.title);
+    out.set_topic(config_.topic);
+    out.set_kind(std::string(config::to_string(config_.kind)));
+    out.set_capacity(config_.capacity);
+    out.set_member_count(static_cast<std::uint32_t>(members_.size()));
+}
+
+}  // namespace haven::rooms

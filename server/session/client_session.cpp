@@ -1,0 +1,331 @@
+#include "session/client_session.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/guest_names.hpp"
+#include "protocol/utf8.hpp"
+#include "rooms/hub.hpp"
+
+namespace haven::session {
+namespace {
+
+constexpr std::size_t kMaxClientMsgIdBytes = 64;
+constexpr std::size_t kMaxContentWarningChars = 100;
+constexpr std::size_t kMaxRoomIdBytes = 64;
+constexpr unsigned kMaxFailedHellos = 5;
+// Typing indicators are cosmetic; a few per second per session is plenty.
+constexpr double kTypingPerSecond = 2.0;
+constexpr double kTypingBurst = 4.0;
+
+v1::Role wire_role(auth::Role role) {
+    switch (role) {
+        case auth::Role::participant: return v1::ROLE_PARTICIPANT;
+        case auth::Role::peer_supporter: return v1::ROLE_PEER_SUPPORTER;
+        case auth::Role::moderator: return v1::ROLE_MODERATOR;
+        case auth::Role::operator_: return v1::ROLE_OPERATOR;
+    }
+    return v1::ROLE_PARTICIPANT;
+}
+
+std::mt19937_64& thread_rng() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    return rng;
+}
+
+std::string random_hex(std::size_t bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    std::uniform_int_distribution<int> nibble(0, 15);
+    for (std::size_t i = 0; i < bytes * 2; ++i) out.push_back(kDigits[nibble(thread_rng())]);
+    return out;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(rooms::Hub& hub, Connection& connection,
+                             protocol::Encoding encoding)
+    : hub_(hub),
+      connection_(connection),
+      encoding_(encoding),
+      id_(hub.next_session_id()),
+      post_budget_(hub.context().config.limits.posts_per_second,
+                   hub.context().config.limits.post_burst),
+      typing_budget_(kTypingPerSecond, kTypingBurst) {}
+
+ClientSession::~ClientSession() { on_closed(); }
+
+void ClientSession::on_open(core::SteadyTime now) {
+    open_ = true;
+    hello_deadline_ =
+        now + std::chrono::milliseconds(hub_.context().config.limits.hello_timeout_ms);
+    hub_.add_session(*this);
+}
+
+void ClientSession::on_closed() {
+    if (!open_) return;
+    open_ = false;
+    hub_.remove_session(*this);
+    joined_.clear();
+    pending_.clear();
+}
+
+void ClientSession::on_frame(std::string_view bytes, bool text) {
+    if (!open_) return;
+    auto& counters = hub_.counters();
+    counters.add(counters.frames_in);
+    v1::ClientMessage message;
+    const auto encoding = text ? protocol::Encoding::json : protocol::Encoding::binary;
+    if (!protocol::decode_client(bytes, encoding, message)) {
+        counters.add(counters.bad_frames);
+        send_error(0, v1::BAD_FRAME,
+                   text ? "the frame is not a valid JSON ClientMessage"
+                        : "the frame is not a valid protobuf ClientMessage");
+        return;
+    }
+    dispatch(message);
+}
+
+void ClientSession::dispatch(const v1::ClientMessage& message) {
+    const std::uint64_t request = message.request_id();
+    using Body = v1::ClientMessage::BodyCase;
+    switch (message.body_case()) {
+        case Body::kHello: return handle_hello(request, message.hello());
+        case Body::kPing: return handle_ping(request, message.ping());
+        case Body::BODY_NOT_SET:
+            return send_error(request, v1::UNKNOWN_MESSAGE,
+                              "the message has no body this server understands");
+        default: break;
+    }
+    if (!authenticated_) return send_error(request, v1::NOT_AUTHENTICATED, "send Hello first");
+    switch (message.body_case()) {
+        case Body::kJoin: return handle_join(request, message.join());
+        case Body::kLeave: return handle_leave(request, message.leave());
+        case Body::kPost: return handle_post(request, message.post());
+        case Body::kTyping: return handle_typing(message.typing());
+        case Body::kHistory: return handle_history(request, message.history());
+        default:
+            return send_error(request, v1::UNKNOWN_MESSAGE,
+                              "the message has no body this server understands");
+    }
+}
+
+void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hello) {
+    if (authenticated_) {
+        return send_error(request_id, v1::ALREADY_AUTHENTICATED, "Hello was already accepted");
+    }
+    auto fail = [&](v1::ErrorCode code, std::string_view why) {
+        send_error(request_id, code, why);
+        // Guessing tokens over one connection is cut short.
+        if (++failed_hellos_ >= kMaxFailedHellos) close(protocol::CloseCode::policy_violation);
+    };
+    const ServerContext& context = hub_.context();
+    const std::int64_t now = core::wall_seconds();
+
+    if (!hello.token().empty()) {
+        if (!context.tokens.enabled()) {
+            return fail(v1::AUTH_FAILED, "this server does not accept tokens");
+        }
+        auth::TokenResult result = context.tokens.verify(hello.token(), now);
+        if (!result.claims) {
+            return fail(v1::AUTH_FAILED,
+                        "token rejected: " + std::string(auth::to_string(result.error)));
+        }
+        auth::Claims& claims = *result.claims;
+        return welcome(request_id, std::move(claims.subject), std::move(claims.handle),
+                       wire_role(claims.role), false);
+    }
+    if (!hello.guest()) {
+        return fail(v1::BAD_REQUEST, "Hello needs a token or guest: true");
+    }
+    if (!context.config.auth.guest_enabled) {
+        return fail(v1::GUESTS_DISABLED, "this server does not admit guests; sign in");
+    }
+    if (!hello.guest_token().empty()) {
+        if (auto claims = context.guest_passes.verify(hello.guest_token(), now)) {
+            return welcome(request_id, std::move(claims->subject), std::move(claims->handle),
+                           v1::ROLE_PARTICIPANT, true);
+        }
+        // An expired pass is not an error: the person simply becomes a new guest.
+    }
+    std::string handle;
+    if (!hello.guest_handle().empty()) {
+        auto cleaned = auth::clean_handle(hello.guest_handle());
+        if (!cleaned) {
+            return fail(v1::BAD_REQUEST,
+                        "guest_handle must be 2 to 32 letters, digits, spaces, '-', '_' or '.'");
+        }
+        handle = std::move(*cleaned);
+    } else {
+        handle = auth::random_guest_handle(thread_rng());
+    }
+    welcome(request_id, "guest:" + random_hex(12), std::move(handle), v1::ROLE_PARTICIPANT,
+            true);
+}
+
+void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::string handle,
+                            v1::Role role, bool guest) {
+    const ServerContext& context = hub_.context();
+    const config::LimitsConfig& limits = context.config.limits;
+    authenticated_ = true;
+    subject_ = std::move(subject);
+    member_.set_handle(handle);
+    member_.set_role(role);
+    member_.set_member_id(hub_.session_name(id_));
+
+    v1::ServerMessage message;
+    message.set_request_id(request_id);
+    v1::Welcome* welcome = message.mutable_welcome();
+    welcome->set_session_id(member_.member_id());
+    welcome->set_handle(handle);
+    welcome->set_role(role);
+    welcome->set_server_time_ms(core::wall_ms());
+    v1::Limits* wire_limits = welcome->mutable_limits();
+    wire_limits->set_max_frame_bytes(limits.max_frame_bytes);
+    wire_limits->set_max_post_chars(limits.max_post_chars);
+    wire_limits->set_posts_per_second(limits.posts_per_second);
+    wire_limits->set_post_burst(limits.post_burst);
+    wire_limits->set_max_rooms(limits.max_rooms_per_session);
+    for (const config::RoomConfig& room : context.directory.all()) {
+        v1::RoomInfo* info = welcome->add_rooms();
+        info->set_id(room.id);
+        info->set_title(room.title);
+        info->set_topic(room.topic);
+        info->set_kind(std::string(config::to_string(room.kind)));
+        info->set_capacity(room.capacity);
+        info->set_member_count(context.directory.member_count(room.id));
+    }
+    if (guest) welcome->set_guest_token(context.guest_passes.issue(subject_, handle,
+                                                                   core::wall_seconds()));
+    send(message);
+}
+
+bool ClientSession::is_joined(const std::string& room_id) const {
+    return std::find(joined_.begin(), joined_.end(), room_id) != joined_.end();
+}
+
+bool ClientSession::is_pending(const std::string& room_id) const {
+    return std::find(pending_.begin(), pending_.end(), room_id) != pending_.end();
+}
+
+void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) {
+    const std::string& room_id = join.room_id();
+    if (room_id.empty() || room_id.size() > kMaxRoomIdBytes) {
+        return send_error(request_id, v1::BAD_REQUEST, "room_id is required");
+    }
+    if (hub_.context().directory.find(room_id) == nullptr) {
+        return send_error(request_id, v1::UNKNOWN_ROOM, "no such room");
+    }
+    if (is_joined(room_id) || is_pending(room_id)) {
+        return send_error(request_id, v1::ALREADY_JOINED, "already in this room");
+    }
+    if (joined_.size() + pending_.size() >= hub_.context().config.limits.max_rooms_per_session) {
+        return send_error(request_id, v1::TOO_MANY_ROOMS, "leave a room before joining another");
+    }
+    pending_.push_back(room_id);
+    hub_.join(*this, request_id, join);
+}
+
+void ClientSession::on_join_settled(const std::string& room_id, bool joined) {
+    pending_.erase(std::remove(pending_.begin(), pending_.end(), room_id), pending_.end());
+    if (joined) joined_.push_back(room_id);
+}
+
+void ClientSession::handle_leave(std::uint64_t request_id, const v1::Leave& leave) {
+    const std::string& room_id = leave.room_id();
+    if (!is_joined(room_id)) return send_error(request_id, v1::NOT_JOINED, "not in this room");
+    joined_.erase(std::remove(joined_.begin(), joined_.end(), room_id), joined_.end());
+    hub_.leave(*this, room_id);
+    v1::ServerMessage message;
+    message.set_request_id(request_id);
+    message.mutable_left()->set_room_id(room_id);
+    send(message);
+}
+
+void ClientSession::handle_post(std::uint64_t request_id, const v1::Post& post) {
+    const config::LimitsConfig& limits = hub_.context().config.limits;
+    if (!is_joined(post.room_id())) {
+        return send_error(request_id, v1::NOT_JOINED, "join the room first");
+    }
+    const auto length = protocol::utf8_length(post.text());
+    if (!length || *length == 0) {
+        return send_error(request_id, v1::BAD_REQUEST, "text is required");
+    }
+    if (*length > limits.max_post_chars) {
+        return send_error(request_id, v1::POST_TOO_LONG,
+                          "the post is longer than " + std::to_string(limits.max_post_chars) +
+                              " characters");
+    }
+    if (post.client_msg_id().size() > kMaxClientMsgIdBytes) {
+        return send_error(request_id, v1::BAD_REQUEST, "client_msg_id is longer than 64 bytes");
+    }
+    const auto warning_length = protocol::utf8_length(post.content_warning());
+    if (!warning_length || *warning_length > kMaxContentWarningChars) {
+        return send_error(request_id, v1::BAD_REQUEST,
+                          "content_warning is longer than 100 characters");
+    }
+    const auto now = core::steady_now();
+    if (!post_budget_.try_take(now)) {
+        auto& counters = hub_.counters();
+        counters.add(counters.rate_limited);
+        const auto wait = post_budget_.wait_time(now);
+        return send_error(request_id, v1::RATE_LIMITED, "slow down a little",
+                          static_cast<std::uint32_t>(wait.count()));
+    }
+    hub_.post(*this, request_id, post);
+}
+
+void ClientSession::handle_typing(const v1::Typing& typing) {
+    // Typing is fire-and-forget: no reply, silently dropped when not joined or too frequent.
+    if (!is_joined(typing.room_id())) return;
+    if (!typing_budget_.try_take(core::steady_now())) return;
+    hub_.typing(*this, typing);
+}
+
+void ClientSession::handle_history(std::uint64_t request_id, const v1::HistoryRequest& request) {
+    if (!is_joined(request.room_id())) {
+        return send_error(request_id, v1::NOT_JOINED, "join the room first");
+    }
+    if (request.before_seq() != 0 && request.after_seq() != 0 &&
+        request.before_seq() <= request.after_seq() + 1) {
+        return send_error(request_id, v1::BAD_REQUEST, "before_seq must be above after_seq");
+    }
+    hub_.history(*this, request_id, request);
+}
+
+void ClientSession::handle_ping(std::uint64_t request_id, const v1::Ping& ping) {
+    v1::ServerMessage message;
+    message.set_request_id(request_id);
+    message.mutable_pong()->set_client_time_ms(ping.client_time_ms());
+    message.mutable_pong()->set_server_time_ms(core::wall_ms());
+    send(message);
+}
+
+void ClientSession::send(const v1::ServerMessage& message) {
+    connection_.send(protocol::encode_server_frame(message, encoding_));
+}
+
+void ClientSession::send_error(std::uint64_t request_id, v1::ErrorCode code,
+                               std::string_view text, std::uint32_t retry_after_ms) {
+    v1::ServerMessage message;
+    message.set_request_id(request_id);
+    v1::Error* error = message.mutable_error();
+    error->set_code(code);
+    error->set_message(std::string(text));
+    error->set_retry_after_ms(retry_after_ms);
+    send(message);
+}
+
+void ClientSession::deliver(const rooms::EncodedEvent& event) {
+    const protocol::Frame& frame = event.frame(encoding_);
+    if (frame) {
+        connection_.send(frame);
+    } else {
+        // Cannot happen while the owner tracks encodings; if it does, skip rather than crash.
+        spdlog::warn("event for room without an encoding for session {}", id_);
+    }
+}
+
+}  // namespace haven::session

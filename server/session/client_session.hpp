@@ -1,0 +1,88 @@
+// One client's conversation with the server, free of any transport: it decodes frames,
+// enforces the per-connection rules (Hello first, joined before posting, rate limits) and
+// hands valid requests to its shard's Hub. The WebSocket session in net/ owns one and feeds
+// it frames; tests feed it directly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "haven.pb.h"
+#include "protocol/close_codes.hpp"
+#include "protocol/codec.hpp"
+#include "session/connection.hpp"
+#include "session/token_bucket.hpp"
+
+namespace haven::rooms {
+class Hub;
+struct EncodedEvent;
+}  // namespace haven::rooms
+
+namespace haven::session {
+
+class ClientSession {
+public:
+    ClientSession(rooms::Hub& hub, Connection& connection, protocol::Encoding encoding);
+    ~ClientSession();
+    ClientSession(const ClientSession&) = delete;
+    ClientSession& operator=(const ClientSession&) = delete;
+
+    // Called once the WebSocket is open, and once when it has ended for any reason.
+    void on_open(core::SteadyTime now);
+    void on_closed();
+    // One complete WebSocket message: `text` frames carry JSON, binary frames protobuf.
+    void on_frame(std::string_view bytes, bool text);
+
+    std::uint64_t id() const { return id_; }
+    protocol::Encoding encoding() const { return encoding_; }
+    bool authenticated() const { return authenticated_; }
+    core::SteadyTime hello_deadline() const { return hello_deadline_; }
+    const v1::Member& member() const { return member_; }
+    const std::string& subject() const { return subject_; }
+    const std::vector<std::string>& joined_rooms() const { return joined_; }
+
+    // ---- called by the Hub -------------------------------------------------------------
+    void send(const v1::ServerMessage& message);
+    void send_frame(protocol::Frame frame) { connection_.send(std::move(frame)); }
+    void send_error(std::uint64_t request_id, v1::ErrorCode code, std::string_view message,
+                    std::uint32_t retry_after_ms = 0);
+    void deliver(const rooms::EncodedEvent& event);
+    void close(protocol::CloseCode code) { connection_.close(code); }
+    // The owner shard answered a Join: `joined` says whether the session is now a member.
+    void on_join_settled(const std::string& room_id, bool joined);
+
+private:
+    void dispatch(const v1::ClientMessage& message);
+    void handle_hello(std::uint64_t request_id, const v1::Hello& hello);
+    void handle_join(std::uint64_t request_id, const v1::Join& join);
+    void handle_leave(std::uint64_t request_id, const v1::Leave& leave);
+    void handle_post(std::uint64_t request_id, const v1::Post& post);
+    void handle_typing(const v1::Typing& typing);
+    void handle_history(std::uint64_t request_id, const v1::HistoryRequest& request);
+    void handle_ping(std::uint64_t request_id, const v1::Ping& ping);
+
+    void welcome(std::uint64_t request_id, std::string subject, std::string handle,
+                 v1::Role role, bool guest);
+    bool is_joined(const std::string& room_id) const;
+    bool is_pending(const std::string& room_id) const;
+
+    rooms::Hub& hub_;
+    Connection& connection_;
+    const protocol::Encoding encoding_;
+    const std::uint64_t id_;
+    bool open_ = false;
+    bool authenticated_ = false;
+    unsigned failed_hellos_ = 0;
+    core::SteadyTime hello_deadline_{};
+    std::string subject_;
+    v1::Member member_;
+    std::vector<std::string> joined_;   // rooms this session is a member of
+    std::vector<std::string> pending_;  // joins sent to the owner shard, not yet answered
+    TokenBucket post_budget_;
+    TokenBucket typing_budget_;
+};
+
+}  // namespace haven::session

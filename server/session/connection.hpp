@@ -1,0 +1,22 @@
+// What the chat logic sees of a client's transport: a queue of immutable frames and a way to
+// close. The WebSocket session in net/ implements it; tests implement it with a recorder.
+#pragma once
+
+#include "protocol/close_codes.hpp"
+#include "protocol/codec.hpp"
+
+namespace haven::session {
+
+class Connection {
+public:
+    virtual ~Connection() = default;
+    // Queues a frame for writing. Must not call back into the chat logic: when the queue
+    // overflows, the implementation schedules the close (4008) instead of closing inline,
+    // because the caller may be walking a room's member list.
+    virtual void send(protocol::Frame frame) = 0;
+    // Starts a close handshake with `code`; the chat logic learns of the end through
+    // ClientSession::on_closed. Safe to call more than once.
+    virtual void close(protocol::CloseCode code) = 0;
+};
+
+}  // namespace haven::session

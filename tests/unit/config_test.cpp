@@ -1,0 +1,597 @@
+// Tests for config loading: defaults, the shipped development config, every class of
+// validation error (each must name its dotted key on one line), and environment overrides.
+#include "config/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace {
+
+using haven::config::apply_environment;
+using haven::config::Config;
+using haven::config::ConfigError;
+using haven::config::parse_config;
+using haven::config::RoomKind;
+
+// The message of the ConfigError that parsing `text` raises, or "" when it parses.
+std::string error_of(std::string_view text) {
+    try {
+        parse_config(text, "test.toml");
+    } catch (const ConfigError& error) {
+        return error.what();
+    }
+    return "";
+}
+
+// Checks the documented shape: "config <source>: <key>: <what>", on one line.
+void check_error(std::string_view text, std::string_view key, std::string_view fragment = "") {
+    const std::string message = error_of(text);
+    INFO("toml: " << text);
+    INFO("message: " << message);
+    REQUIRE_FALSE(message.empty());
+    const std::string prefix = "config test.toml: " + std::string(key) + ": ";
+    CHECK(message.rfind(prefix, 0) == 0);
+    CHECK(message.find('\n') == std::string::npos);
+    CHECK(message.find(fragment) != std::string::npos);
+}
+
+// A fake environment, so the tests never read or change the real one.
+struct FakeEnv {
+    std::map<std::string, std::string> vars;
+    const char* operator()(const char* name) const {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+    }
+};
+
+std::string env_error_of(Config& config, const FakeEnv& env) {
+    try {
+        apply_environment(config, env);
+    } catch (const ConfigError& error) {
+        return error.what();
+    }
+    return "";
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    REQUIRE(in.good());
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+const std::string kSecret = "0123456789abcdef0123456789abcdef";  // exactly 32 bytes
+
+}  // namespace
+
+TEST_CASE("config: empty text gives every default") {
+    const Config config = parse_config("", "empty.toml");
+    const Config defaults;
+
+    CHECK(config.server.address == "127.0.0.1");
+    CHECK(config.server.port == 8080);
+    CHECK(config.server.shards == 0);
+    CHECK(config.server.static_dir == "client-web/dist");
+    CHECK(config.server.allowed_origins.empty());
+    CHECK_FALSE(config.tls.enabled());
+    CHECK(config.tls.key_file.empty());
+    CHECK(config.limits.max_frame_bytes == defaults.limits.max_frame_bytes);
+    CHECK(config.limits.outbound_queue_bytes == defaults.limits.outbound_queue_bytes);
+    CHECK(config.limits.outbound_queue_messages == defaults.limits.outbound_queue_messages);
+    CHECK(config.limits.handshake_timeout_ms == defaults.limits.handshake_timeout_ms);
+    CHECK(config.limits.idle_timeout_ms == defaults.limits.idle_timeout_ms);
+    CHECK(config.limits.hello_timeout_ms == defaults.limits.hello_timeout_ms);
+    CHECK(config.limits.posts_per_second == defaults.limits.posts_per_second);
+    CHECK(config.limits.post_burst == defaults.limits.post_burst);
+    CHECK(config.limits.max_post_chars == defaults.limits.max_post_chars);
+    CHECK(config.limits.max_rooms_per_session == defaults.limits.max_rooms_per_session);
+    CHECK(config.history.max_events == defaults.history.max_events);
+    CHECK(config.history.max_age_seconds == defaults.history.max_age_seconds);
+    CHECK(config.history.join_events == defaults.history.join_events);
+    CHECK(config.history.max_page == defaults.history.max_page);
+    CHECK(config.history.dedupe_window == defaults.history.dedupe_window);
+    CHECK_FALSE(config.auth.guest_enabled);
+    CHECK(config.auth.jwt_hs256_secret.empty());
+    CHECK(config.auth.jwt_issuer.empty());
+    CHECK(config.broker.kind == "memory");
+    CHECK(config.broker.redis_url == "redis://127.0.0.1:6379");
+    CHECK(config.broker.key_prefix == "haven:");
+    CHECK(config.log.level == "info");
+    CHECK(config.rooms.empty());
+}
+
+TEST_CASE("config: comments and empty tables also give defaults") {
+    // rooms = [] comes first: after a [table] header it would belong to that table.
+    const Config config = parse_config(
+        "# nothing set\nrooms = []\n[server]\n[tls]\n[limits]\n[history]\n[auth]\n[broker]\n"
+        "[log]\n",
+        "t");
+    CHECK(config.server.port == 8080);
+    CHECK(config.rooms.empty());
+}
+
+TEST_CASE("config: a full valid config sets every field") {
+    const std::string text = R"(
+[server]
+address = "0.0.0.0"
+port = 9443
+shards = 4
+static_dir = "/srv/haven/www"
+allowed_origins = ["https://support.example.org", "http://localhost:5173"]
+
+[tls]
+cert = "/etc/haven/cert.pem"
+key = "/etc/haven/key.pem"
+
+[limits]
+max_frame_bytes = 32768
+outbound_queue_bytes = 524288
+outbound_queue_messages = 1000
+handshake_timeout_ms = 5000
+idle_timeout_ms = 30000
+hello_timeout_ms = 4000
+posts_per_second = 2.5
+post_burst = 6
+max_post_chars = 2000
+max_rooms_per_session = 8
+
+[history]
+max_events = 500
+max_age_seconds = 3600
+join_events = 20
+max_page = 100
+dedupe_window = 1024
+
+[auth]
+guest_enabled = true
+jwt_hs256_secret = "0123456789abcdef0123456789abcdef"
+jwt_issuer = "https://id.example.org"
+
+[broker]
+kind = "redis"
+redis_url = "redis://cache.internal:6380/2"
+key_prefix = "haven-test:"
+
+[log]
+level = "debug"
+
+[[rooms]]
+id = "lobby"
+title = "Drop-in lounge"
+topic = "Say hello"
+kind = "drop_in"
+capacity = 300
+
+[[rooms]]
+id = "one_to_one-7"
+title = "Private chat"
+kind = "one_to_one"
+capacity = 2
+)";
+    const Config config = parse_config(text, "full.toml");
+
+    CHECK(config.server.address == "0.0.0.0");
+    CHECK(config.server.port == 9443);
+    CHECK(config.server.shards == 4);
+    CHECK(config.server.static_dir == "/srv/haven/www");
+    REQUIRE(config.server.allowed_origins.size() == 2);
+    CHECK(config.server.allowed_origins[0] == "https://support.example.org");
+    CHECK(config.server.allowed_origins[1] == "http://localhost:5173");
+    CHECK(config.tls.enabled());
+    CHECK(config.tls.cert_file == "/etc/haven/cert.pem");
+    CHECK(config.tls.key_file == "/etc/haven/key.pem");
+    CHECK(config.limits.max_frame_bytes == 32768);
+    CHECK(config.limits.outbound_queue_bytes == 524288);
+    CHECK(config.limits.outbound_queue_messages == 1000);
+    CHECK(config.limits.handshake_timeout_ms == 5000);
+    CHECK(config.limits.idle_timeout_ms == 30000);
+    CHECK(config.limits.hello_timeout_ms == 4000);
+    CHECK(config.limits.posts_per_second == doctest::Approx(2.5));
+    CHECK(config.limits.post_burst == 6);
+    CHECK(config.limits.max_post_chars == 2000);
+    CHECK(config.limits.max_rooms_per_session == 8);
+    CHECK(config.history.max_events == 500);
+    CHECK(config.history.max_age_seconds == 3600);
+    CHECK(config.history.join_events == 20);
+    CHECK(config.history.max_page == 100);
+    CHECK(config.history.dedupe_window == 1024);
+    CHECK(config.auth.guest_enabled);
+    CHECK(config.auth.jwt_hs256_secret == kSecret);
+    CHECK(config.auth.jwt_issuer == "https://id.example.org");
+    CHECK(config.broker.kind == "redis");
+    CHECK(config.broker.redis_url == "redis://cache.internal:6380/2");
+    CHECK(config.broker.key_prefix == "haven-test:");
+    CHECK(config.log.level == "debug");
+
+    REQUIRE(config.rooms.size() == 2);
+    CHECK(config.rooms[0].id == "lobby");
+    CHECK(config.rooms[0].title == "Drop-in lounge");
+    CHECK(config.rooms[0].topic == "Say hello");
+    CHECK(config.rooms[0].kind == RoomKind::drop_in);
+    CHECK(config.rooms[0].capacity == 300);
+    CHECK(config.rooms[1].id == "one_to_one-7");
+    CHECK(config.rooms[1].topic.empty());
+    CHECK(config.rooms[1].kind == RoomKind::one_to_one);
+    CHECK(config.rooms[1].capacity == 2);
+}
+
+TEST_CASE("config: room fields other than id and title default") {
+    const Config config = parse_config("[[rooms]]\nid = \"a\"\ntitle = \"A\"\n", "t");
+    REQUIRE(config.rooms.size() == 1);
+    CHECK(config.rooms[0].kind == RoomKind::drop_in);
+    CHECK(config.rooms[0].capacity == 200);
+    CHECK(config.rooms[0].topic.empty());
+}
+
+TEST_CASE("config: posts_per_second accepts an integer") {
+    CHECK(parse_config("[limits]\nposts_per_second = 3\n", "t").limits.posts_per_second ==
+          doctest::Approx(3.0));
+}
+
+TEST_CASE("config: boundary values are accepted") {
+    const Config config = parse_config(R"(
+[server]
+port = 65535
+shards = 256
+[limits]
+max_frame_bytes = 16777216
+outbound_queue_bytes = 16777216
+handshake_timeout_ms = 100
+idle_timeout_ms = 3600000
+posts_per_second = 1000
+[history]
+max_events = 1
+join_events = 0
+)",
+                                       "t");
+    CHECK(config.server.port == 65535);
+    CHECK(config.server.shards == 256);
+    CHECK(config.limits.max_frame_bytes == 16u * 1024 * 1024);
+    CHECK(config.limits.handshake_timeout_ms == 100);
+    CHECK(config.limits.idle_timeout_ms == 3'600'000);
+    CHECK(config.history.max_events == 1);
+    CHECK(config.history.join_events == 0);
+
+    CHECK(parse_config("[server]\nport = 1\n", "t").server.port == 1);
+    CHECK(parse_config("[limits]\nmax_frame_bytes = 256\nmax_post_chars = 64\n", "t")
+              .limits.max_frame_bytes == 256);
+}
+
+TEST_CASE("config: the shipped config/haven.toml parses as the development setup") {
+    const std::string path = std::string(HAVEN_SOURCE_DIR) + "/config/haven.toml";
+    const Config config = parse_config(read_text_file(path), path);
+
+    CHECK(config.auth.guest_enabled);
+    CHECK(config.server.address == "127.0.0.1");
+    CHECK(config.server.port == 8080);
+    CHECK(config.server.static_dir == "client-web/dist");
+    CHECK(config.broker.kind == "memory");
+    CHECK_FALSE(config.tls.enabled());
+    CHECK(config.rooms.size() >= 3);
+
+    bool has_lobby = false;
+    bool has_group = false;
+    bool has_meeting = false;
+    for (const auto& room : config.rooms) {
+        CHECK_FALSE(room.title.empty());
+        CHECK_FALSE(room.topic.empty());
+        if (room.id == "lobby") {
+            has_lobby = true;
+            CHECK(room.kind == RoomKind::drop_in);
+            CHECK(room.title == "Drop-in lounge");
+        }
+        has_group = has_group || room.kind == RoomKind::group;
+        has_meeting = has_meeting || room.kind == RoomKind::meeting;
+    }
+    CHECK(has_lobby);
+    CHECK(has_group);
+    CHECK(has_meeting);
+}
+
+TEST_CASE("config: error messages have the documented one-line shape") {
+    const std::string message = error_of("[limits]\nmax_frame_bytes = 12\n");
+    CHECK(message ==
+          "config test.toml: limits.max_frame_bytes: must be between 256 and 16777216 (got 12)");
+
+    // Without a source name the message still reads naturally.
+    try {
+        parse_config("[server]\nport = 0\n", "");
+        FAIL("expected ConfigError");
+    } catch (const ConfigError& error) {
+        CHECK(std::string(error.what()).rfind("config: server.port: ", 0) == 0);
+    }
+}
+
+TEST_CASE("config: unknown keys and tables are rejected") {
+    check_error("[servr]\nport = 1\n", "servr", "unknown table");
+    check_error("[[room]]\nid = \"a\"\n", "room", "unknown");
+    check_error("prot = 1\n", "prot", "unknown key");
+    check_error("[server]\nprot = 8080\n", "server.prot", "unknown key");
+    check_error("[server]\nprot = 8080\n", "server.prot", "port");  // lists the valid keys
+    check_error("[tls]\ncert_file = \"a\"\n", "tls.cert_file", "unknown key");
+    check_error("[limits]\nmax_frame = 1000\n", "limits.max_frame", "unknown key");
+    check_error("[history]\nmax_event = 1\n", "history.max_event", "unknown key");
+    check_error("[auth]\nguests = true\n", "auth.guests", "unknown key");
+    check_error("[broker]\nurl = \"redis://x\"\n", "broker.url", "unknown key");
+    check_error("[log]\nlvl = \"info\"\n", "log.lvl", "unknown key");
+    check_error("[server.extra]\na = 1\n", "server.extra", "unknown table");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncolour = \"blue\"\n", "rooms[0].colour",
+                "unknown key");
+}
+
+TEST_CASE("config: wrong types are rejected") {
+    check_error("[server]\nport = \"8080\"\n", "server.port", "must be an integer (got string)");
+    check_error("[server]\nport = 8080.0\n", "server.port", "got float");
+    check_error("[server]\naddress = 127\n", "server.address", "must be a string");
+    check_error("[auth]\nguest_enabled = \"yes\"\n", "auth.guest_enabled", "true or false");
+    check_error("[auth]\nguest_enabled = 1\n", "auth.guest_enabled", "got integer");
+    check_error("[limits]\nposts_per_second = \"fast\"\n", "limits.posts_per_second",
+                "must be a number");
+    check_error("[log]\nlevel = 3\n", "log.level", "must be a string");
+    check_error("server = 1\n", "server", "must be a table");
+    check_error("[[server]]\nport = 1\n", "server", "(got array)");
+    check_error("[rooms]\nid = \"a\"\n", "rooms", "array");
+    check_error("rooms = [1]\n", "rooms[0]", "must be a table");
+    check_error("[[rooms]]\nid = 5\ntitle = \"A\"\n", "rooms[0].id", "must be a string");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncapacity = \"10\"\n", "rooms[0].capacity",
+                "must be an integer");
+    check_error("[history]\nmax_age_seconds = 1979-05-27\n", "history.max_age_seconds", "got date");
+}
+
+TEST_CASE("config: allowed_origins must be an array of well-formed origins") {
+    check_error("[server]\nallowed_origins = \"https://a.org\"\n", "server.allowed_origins",
+                "must be an array of strings (got string)");
+    check_error("[server]\nallowed_origins = [\"https://a.org\", 3]\n", "server.allowed_origins[1]",
+                "must be a string (got integer)");
+    check_error("[server]\nallowed_origins = [\"a.org\"]\n", "server.allowed_origins[0]",
+                "http:// or https://");
+    check_error("[server]\nallowed_origins = [\"https://a.org/\"]\n", "server.allowed_origins[0]",
+                "trailing slash");
+    check_error("[server]\nallowed_origins = [\"https://A.org\"]\n", "server.allowed_origins[0]",
+                "lower case");
+    check_error("[server]\nallowed_origins = [\"https://\"]\n", "server.allowed_origins[0]",
+                "host");
+}
+
+TEST_CASE("config: negative numbers are rejected") {
+    check_error("[server]\nport = -1\n", "server.port", "(got -1)");
+    check_error("[server]\nshards = -4\n", "server.shards", "(got -4)");
+    check_error("[limits]\npost_burst = -10\n", "limits.post_burst", "(got -10)");
+    check_error("[limits]\nposts_per_second = -1.5\n", "limits.posts_per_second", "(got -1.5)");
+    check_error("[history]\njoin_events = -1\n", "history.join_events", "(got -1)");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncapacity = -5\n", "rooms[0].capacity",
+                "(got -5)");
+}
+
+TEST_CASE("config: out-of-range numbers are rejected") {
+    check_error("[server]\nport = 0\n", "server.port", "between 1 and 65535 (got 0)");
+    check_error("[server]\nport = 65536\n", "server.port", "(got 65536)");
+    check_error("[server]\nshards = 257\n", "server.shards", "between 0 and 256");
+    check_error("[limits]\nmax_frame_bytes = 255\n", "limits.max_frame_bytes", "(got 255)");
+    check_error("[limits]\nmax_frame_bytes = 16777217\n", "limits.max_frame_bytes",
+                "(got 16777217)");
+    check_error("[limits]\noutbound_queue_messages = 0\n", "limits.outbound_queue_messages",
+                "(got 0)");
+    check_error("[limits]\nhandshake_timeout_ms = 99\n", "limits.handshake_timeout_ms",
+                "between 100 and 3600000");
+    check_error("[limits]\nidle_timeout_ms = 3600001\n", "limits.idle_timeout_ms", "(got 3600001)");
+    check_error("[limits]\nhello_timeout_ms = 0\n", "limits.hello_timeout_ms", "(got 0)");
+    check_error("[limits]\nposts_per_second = 0\n", "limits.posts_per_second", "greater than 0");
+    check_error("[limits]\nposts_per_second = 1000.5\n", "limits.posts_per_second", "at most 1000");
+    check_error("[limits]\nposts_per_second = nan\n", "limits.posts_per_second", "nan)");
+    check_error("[limits]\nposts_per_second = inf\n", "limits.posts_per_second", "(got inf)");
+    check_error("[limits]\npost_burst = 0\n", "limits.post_burst", "(got 0)");
+    check_error("[limits]\nmax_post_chars = 0\n", "limits.max_post_chars", "(got 0)");
+    check_error("[limits]\nmax_rooms_per_session = 0\n", "limits.max_rooms_per_session", "(got 0)");
+    check_error("[history]\nmax_events = 0\n", "history.max_events", "(got 0)");
+    check_error("[history]\nmax_events = 1000001\n", "history.max_events", "(got 1000001)");
+    check_error("[history]\nmax_age_seconds = 0\n", "history.max_age_seconds", "(got 0)");
+    check_error("[history]\nmax_page = 0\n", "history.max_page", "(got 0)");
+    check_error("[history]\ndedupe_window = 0\n", "history.dedupe_window", "(got 0)");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncapacity = 0\n", "rooms[0].capacity",
+                "between 1 and 100000");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncapacity = 100001\n", "rooms[0].capacity",
+                "(got 100001)");
+    // Larger than 32 bits: must not wrap around into range.
+    check_error("[limits]\nmax_frame_bytes = 4294967552\n", "limits.max_frame_bytes",
+                "(got 4294967552)");
+}
+
+TEST_CASE("config: options that must agree with each other") {
+    check_error("[history]\nmax_events = 10\n", "history.join_events",
+                "must not exceed history.max_events (10) (got 50)");
+    check_error("[history]\nmax_events = 100\njoin_events = 101\n", "history.join_events",
+                "(got 101)");
+    check_error("[limits]\nmax_frame_bytes = 2097152\n", "limits.outbound_queue_bytes",
+                "limits.max_frame_bytes");
+    check_error("[limits]\nmax_frame_bytes = 1024\n", "limits.max_post_chars",
+                "limits.max_frame_bytes (1024)");
+}
+
+TEST_CASE("config: tls needs both cert and key") {
+    check_error("[tls]\ncert = \"/c.pem\"\n", "tls.key", "both or neither");
+    check_error("[tls]\nkey = \"/k.pem\"\n", "tls.cert", "both or neither");
+    CHECK_FALSE(parse_config("[tls]\ncert = \"\"\nkey = \"\"\n", "t").tls.enabled());
+}
+
+TEST_CASE("config: auth, broker and log values are checked") {
+    check_error("[auth]\njwt_hs256_secret = \"hunter2\"\n", "auth.jwt_hs256_secret",
+                "at least 32 bytes");
+    // A secret, even a rejected one, never appears in the message.
+    CHECK(error_of("[auth]\njwt_hs256_secret = \"hunter2\"\n").find("hunter2") ==
+          std::string::npos);
+    check_error("[broker]\nkind = \"kafka\"\n", "broker.kind", "\"memory\" or \"redis\"");
+    check_error("[broker]\nkind = \"Redis\"\n", "broker.kind", "(got \"Redis\")");
+    check_error("[broker]\nredis_url = \"http://cache:6379\"\n", "broker.redis_url", "redis://");
+    check_error("[broker]\nkey_prefix = \"\"\n", "broker.key_prefix", "non-empty");
+    check_error("[log]\nlevel = \"verbose\"\n", "log.level", "trace, debug, info, warn, error");
+    check_error("[log]\nlevel = \"INFO\"\n", "log.level", "(got \"INFO\")");
+    check_error("[server]\naddress = \"\"\n", "server.address", "host name or IP address");
+    check_error("[auth]\njwt_issuer = \"a\\nb\"\n", "auth.jwt_issuer", "control characters");
+}
+
+TEST_CASE("config: rooms are validated") {
+    check_error("[[rooms]]\ntitle = \"A\"\n", "rooms[0].id", "is required");
+    check_error("[[rooms]]\nid = \"a\"\n", "rooms[0].title", "is required");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"\"\n", "rooms[0].title", "must not be empty");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"   \"\n", "rooms[0].title", "must not be empty");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ntopic = \"two\\nlines\"\n", "rooms[0].topic",
+                "line breaks");
+    check_error("[[rooms]]\nid = \"\"\ntitle = \"A\"\n", "rooms[0].id", "a-z, 0-9");
+    check_error("[[rooms]]\nid = \"Lobby\"\ntitle = \"A\"\n", "rooms[0].id", "(got \"Lobby\")");
+    check_error("[[rooms]]\nid = \"the lobby\"\ntitle = \"A\"\n", "rooms[0].id", "a-z");
+    check_error("[[rooms]]\nid = \"caf\u00e9\"\ntitle = \"A\"\n", "rooms[0].id", "a-z");
+    check_error("[[rooms]]\nid = \"" + std::string(65, 'a') + "\"\ntitle = \"A\"\n", "rooms[0].id",
+                "1 to 64");
+    CHECK(parse_config("[[rooms]]\nid = \"" + std::string(64, 'a') + "\"\ntitle = \"A\"\n", "t")
+              .rooms.size() == 1);
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\nkind = \"support\"\n", "rooms[0].kind",
+                "drop_in, group, meeting, one_to_one");
+    check_error(R"(
+[[rooms]]
+id = "lobby"
+title = "Lobby"
+[[rooms]]
+id = "other"
+title = "Other"
+[[rooms]]
+id = "lobby"
+title = "Lobby again"
+)",
+                "rooms[2].id", "duplicate room id \"lobby\" (already used by rooms[0])");
+}
+
+TEST_CASE("config: TOML syntax errors name the line") {
+    const std::string message = error_of("[server]\nport = 8080\naddress = \"unterminated\n");
+    INFO(message);
+    CHECK(message.rfind("config test.toml: line 3, column ", 0) == 0);
+    CHECK(message.find('\n') == std::string::npos);
+
+    const std::string duplicate = error_of("[server]\nport = 1\nport = 2\n");
+    INFO(duplicate);
+    CHECK(duplicate.find("line 3") != std::string::npos);
+}
+
+TEST_CASE("config: environment overrides replace file values") {
+    Config config =
+        parse_config("[server]\nport = 8080\n[broker]\nredis_url = \"redis://file:6379\"\n", "t");
+    FakeEnv env;
+    env.vars = {{"HAVEN_JWT_SECRET", kSecret},
+                {"HAVEN_REDIS_URL", "rediss://env.example:6380"},
+                {"HAVEN_TLS_CERT", "/run/secrets/cert.pem"},
+                {"HAVEN_TLS_KEY", "/run/secrets/key.pem"},
+                {"HAVEN_PORT", "9000"}};
+    apply_environment(config, env);
+
+    CHECK(config.auth.jwt_hs256_secret == kSecret);
+    CHECK(config.broker.redis_url == "rediss://env.example:6380");
+    CHECK(config.tls.cert_file == "/run/secrets/cert.pem");
+    CHECK(config.tls.key_file == "/run/secrets/key.pem");
+    CHECK(config.tls.enabled());
+    CHECK(config.server.port == 9000);
+}
+
+TEST_CASE("config: unset or empty environment variables leave the file values") {
+    Config config = parse_config(
+        "[auth]\njwt_hs256_secret = \"" + kSecret + "\"\n[server]\nport = 8181\n", "t");
+    FakeEnv env;
+    env.vars = {{"HAVEN_JWT_SECRET", ""}, {"HAVEN_PORT", ""}};
+    apply_environment(config, env);
+    CHECK(config.auth.jwt_hs256_secret == kSecret);
+    CHECK(config.server.port == 8181);
+
+    apply_environment(config, FakeEnv{});
+    CHECK(config.server.port == 8181);
+    CHECK(config.broker.redis_url == "redis://127.0.0.1:6379");
+}
+
+TEST_CASE("config: a bad HAVEN_PORT is rejected") {
+    for (const char* bad :
+         {"abc", "0", "65536", "-1", "80 ", " 80", "+80", "8080x", "1e3", "99999999999999999999"}) {
+        Config config;
+        FakeEnv env;
+        env.vars = {{"HAVEN_PORT", bad}};
+        const std::string message = env_error_of(config, env);
+        INFO("HAVEN_PORT=" << bad << " -> " << message);
+        CHECK(message.rfind("config env HAVEN_PORT: server.port: ", 0) == 0);
+        CHECK(message.find("between 1 and 65535") != std::string::npos);
+        CHECK(config.server.port == 8080);  // left untouched
+    }
+    Config config;
+    FakeEnv env;
+    env.vars = {{"HAVEN_PORT", "65535"}};
+    apply_environment(config, env);
+    CHECK(config.server.port == 65535);
+}
+
+TEST_CASE("config: other bad environment values are rejected") {
+    {
+        Config config;
+        FakeEnv env;
+        env.vars = {{"HAVEN_JWT_SECRET", "short-secret"}};
+        const std::string message = env_error_of(config, env);
+        CHECK(message.rfind("config env HAVEN_JWT_SECRET: auth.jwt_hs256_secret: ", 0) == 0);
+        CHECK(message.find("short-secret") == std::string::npos);
+    }
+    {
+        Config config;
+        FakeEnv env;
+        env.vars = {{"HAVEN_REDIS_URL", "localhost:6379"}};
+        CHECK(env_error_of(config, env).find("broker.redis_url") != std::string::npos);
+    }
+    {
+        // Only half of the TLS pair, with nothing in the file to complete it.
+        Config config;
+        FakeEnv env;
+        env.vars = {{"HAVEN_TLS_CERT", "/c.pem"}};
+        const std::string message = env_error_of(config, env);
+        CHECK(message.find("tls.key") != std::string::npos);
+        CHECK(message.find("both or neither") != std::string::npos);
+    }
+    {
+        // Half from the environment, half from the file is a complete pair.
+        Config config = parse_config("[tls]\ncert = \"/file.pem\"\nkey = \"/file.key\"\n", "t");
+        FakeEnv env;
+        env.vars = {{"HAVEN_TLS_KEY", "/env.key"}};
+        apply_environment(config, env);
+        CHECK(config.tls.cert_file == "/file.pem");
+        CHECK(config.tls.key_file == "/env.key");
+    }
+}
+
+TEST_CASE("config: load_config_file reports unreadable paths") {
+    const std::string missing = "/nonexistent/haven-config-test/haven.toml";
+    try {
+        haven::config::load_config_file(missing);
+        FAIL("expected ConfigError");
+    } catch (const ConfigError& error) {
+        const std::string message = error.what();
+        CHECK(message.rfind("config " + missing + ": ", 0) == 0);
+        CHECK(message.find("cannot open") != std::string::npos);
+    }
+
+    const std::string directory = std::filesystem::temp_directory_path().string();
+    try {
+        haven::config::load_config_file(directory);
+        FAIL("expected ConfigError");
+    } catch (const ConfigError& error) {
+        CHECK(std::string(error.what()).find(directory) != std::string::npos);
+    }
+}
+
+TEST_CASE("config: room kinds round-trip through their names") {
+    for (RoomKind kind :
+         {RoomKind::drop_in, RoomKind::group, RoomKind::meeting, RoomKind::one_to_one}) {
+        const auto parsed = haven::config::room_kind_from_string(haven::config::to_string(kind));
+        REQUIRE(parsed.has_value());
+        CHECK(*parsed == kind);
+    }
+    CHECK(haven::config::to_string(RoomKind::one_to_one) == "one_to_one");
+    CHECK_FALSE(haven::config::room_kind_from_string("Group").has_value());
+    CHECK_FALSE(haven::config::room_kind_from_string("").has_value());
+}
