@@ -1,0 +1,500 @@
+// The chat engine end to end without sockets: real Hubs on two shards, a real memory broker,
+// a router that runs posted tasks in order, and connections that record what they are sent.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <memory>
+
+#include "auth/guest_pass.hpp"
+#include "broker/memory_broker.hpp"
+#include "rooms/hub.hpp"
+#include "session/client_session.hpp"
+#include "support/token_factory.hpp"
+
+using namespace haven;
+using protocol::Encoding;
+
+namespace {
+
+const std::string kSecret = "a-test-secret-that-is-long-enough-123";
+
+class QueueRouter final : public core::ShardRouter {
+public:
+    explicit QueueRouter(unsigned shards) : shards_(shards) {}
+    unsigned shard_count() const override { return shards_; }
+    void post(unsigned, std::function<void()> task) override { tasks_.push_back(std::move(task)); }
+    void drain() {
+        for (int guard = 0; !tasks_.empty() && guard < 100000; ++guard) {
+            auto task = std::move(tasks_.front());
+            tasks_.pop_front();
+            task();
+        }
+    }
+
+private:
+    unsigned shards_;
+    std::deque<std::function<void()>> tasks_;
+};
+
+class RecordingConnection final : public session::Connection {
+public:
+    explicit RecordingConnection(Encoding encoding) : encoding_(encoding) {}
+    void send(protocol::Frame frame) override {
+        v1::ServerMessage message;
+        REQUIRE(protocol::decode_server(*frame, encoding_, message));
+        received.push_back(message);
+    }
+    void close(protocol::CloseCode code) override { closed_with = code; }
+
+    std::vector<v1::ServerMessage> received;
+    std::optional<protocol::CloseCode> closed_with;
+
+private:
+    Encoding encoding_;
+};
+
+config::Config test_config() {
+    config::Config config;
+    config.auth.guest_enabled = true;
+    config.auth.jwt_hs256_secret = kSecret;
+    config.limits.posts_per_second = 1000;
+    config.limits.post_burst = 1000;
+    config.rooms = {{"lobby", "Lobby", "Say hello", config::RoomKind::drop_in, 200},
+                    {"small", "Small", "Two at most", config::RoomKind::meeting, 2},
+                    {"group", "Group", "A topic", config::RoomKind::group, 50}};
+    return config;
+}
+
+struct Server {
+    explicit Server(config::Config cfg = test_config())
+        : config(std::move(cfg)),
+          directory(config.rooms, 2),
+          tokens({config.auth.jwt_hs256_secret, "", 30}),
+          passes(kSecret),
+          context{config, directory, tokens, passes, metrics, "test"},
+          router(2) {
+        for (unsigned i = 0; i < 2; ++i) hubs.push_back(std::make_unique<rooms::Hub>(i, context, router));
+        std::vector<rooms::Hub*> pointers{hubs[0].get(), hubs[1].get()};
+        for (auto& hub : hubs) {
+            hub->connect(pointers, std::make_unique<broker::MemoryBroker>(
+                                       config.history, *hub, [this] { return now_ms; }));
+        }
+    }
+
+    config::Config config;
+    core::Metrics metrics{2};
+    rooms::RoomDirectory directory;
+    auth::JwtVerifier tokens;
+    auth::GuestPasses passes;
+    session::ServerContext context;
+    QueueRouter router;
+    std::vector<std::unique_ptr<rooms::Hub>> hubs;
+    std::uint64_t now_ms = 1'700'000'000'000;
+};
+
+// A client as the chat logic sees it: a session on one shard plus what it was sent.
+struct Client {
+    Client(Server& server, unsigned shard, Encoding encoding = Encoding::binary)
+        : server(server), connection(encoding), session(*server.hubs[shard], connection, encoding) {
+        session.on_open(core::steady_now());
+    }
+
+    void send(v1::ClientMessage message) {
+        message.set_request_id(++next_request);
+        session.on_frame(protocol::encode_client(message, connection_encoding()),
+                         connection_encoding() == Encoding::json);
+        server.router.drain();
+    }
+    Encoding connection_encoding() const { return session.encoding(); }
+
+    void hello_guest(const std::string& handle = "") {
+        v1::ClientMessage m;
+        m.mutable_hello()->set_guest(true);
+        m.mutable_hello()->set_guest_handle(handle);
+        send(m);
+    }
+    void join(const std::string& room, std::uint64_t since = 0) {
+        v1::ClientMessage m;
+        m.mutable_join()->set_room_id(room);
+        m.mutable_join()->set_since_seq(since);
+        send(m);
+    }
+    void post(const std::string& room, const std::string& text, const std::string& id = "") {
+        v1::ClientMessage m;
+        m.mutable_post()->set_room_id(room);
+        m.mutable_post()->set_text(text);
+        m.mutable_post()->set_client_msg_id(id);
+        send(m);
+    }
+
+    const v1::ServerMessage& last() const { return connection.received.back(); }
+    std::vector<v1::Event> events(v1::Event::KindCase kind) const {
+        std::vector<v1::Event> out;
+        for (const auto& m : connection.received) {
+            if (m.has_event() && m.event().kind_case() == kind) out.push_back(m.event());
+        }
+        return out;
+    }
+    const v1::ServerMessage* find(v1::ServerMessage::BodyCase body) const {
+        for (auto it = connection.received.rbegin(); it != connection.received.rend(); ++it) {
+            if (it->body_case() == body) return &*it;
+        }
+        return nullptr;
+    }
+    v1::ErrorCode last_error() const {
+        const auto* m = find(v1::ServerMessage::kError);
+        return m ? m->error().code() : v1::ERROR_UNSPECIFIED;
+    }
+
+    Server& server;
+    RecordingConnection connection;
+    session::ClientSession session;
+    std::uint64_t next_request = 0;
+};
+
+}  // namespace
+
+TEST_CASE("guest hello is welcomed with a handle, limits, rooms and a guest pass") {
+    Server server;
+    Client alice(server, 0);
+    alice.hello_guest("Alice R");
+    REQUIRE(alice.last().has_welcome());
+    const v1::Welcome& welcome = alice.last().welcome();
+    CHECK(welcome.handle() == "Alice R");
+    CHECK(welcome.role() == v1::ROLE_PARTICIPANT);
+    CHECK(welcome.rooms_size() == 3);
+    CHECK(welcome.limits().max_post_chars() == server.config.limits.max_post_chars);
+    CHECK_FALSE(welcome.guest_token().empty());
+    CHECK(alice.last().request_id() == 1);
+
+    Client anonymous(server, 1);
+    anonymous.hello_guest();
+    CHECK_FALSE(anonymous.last().welcome().handle().empty());
+}
+
+TEST_CASE("requests before Hello and repeated Hellos are refused") {
+    Server server;
+    Client c(server, 0);
+    c.join("lobby");
+    CHECK(c.last_error() == v1::NOT_AUTHENTICATED);
+    c.hello_guest();
+    c.hello_guest();
+    CHECK(c.last_error() == v1::ALREADY_AUTHENTICATED);
+}
+
+TEST_CASE("token hello takes handle and role from the claims; bad tokens fail") {
+    Server server;
+    const std::int64_t exp = core::wall_seconds() + 600;
+    Client mod(server, 0);
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_token(test::make_hs256_token(
+        R"({"sub":"u-1","name":"Mod Mo","role":"moderator","exp":)" + std::to_string(exp) + "}",
+        kSecret));
+    mod.send(hello);
+    REQUIRE(mod.last().has_welcome());
+    CHECK(mod.last().welcome().handle() == "Mod Mo");
+    CHECK(mod.last().welcome().role() == v1::ROLE_MODERATOR);
+    CHECK(mod.last().welcome().guest_token().empty());
+
+    Client expired(server, 1);
+    hello.mutable_hello()->set_token(test::make_hs256_token(
+        R"({"sub":"u-2","name":"Late","exp":1000})", kSecret));
+    expired.send(hello);
+    CHECK(expired.last_error() == v1::AUTH_FAILED);
+
+    hello.mutable_hello()->set_token(test::make_unsigned_token(
+        R"({"sub":"u-2","name":"None","exp":)" + std::to_string(exp) + "}"));
+    expired.send(hello);
+    CHECK(expired.last_error() == v1::AUTH_FAILED);
+    CHECK_FALSE(expired.session.authenticated());
+}
+
+TEST_CASE("five failed hellos close the connection") {
+    Server server;
+    Client c(server, 0);
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_token("not.a.token");
+    for (int i = 0; i < 5; ++i) c.send(hello);
+    REQUIRE(c.connection.closed_with);
+    CHECK(*c.connection.closed_with == protocol::CloseCode::policy_violation);
+}
+
+TEST_CASE("guests are refused when guest mode is off") {
+    config::Config config = test_config();
+    config.auth.guest_enabled = false;
+    Server server(config);
+    Client c(server, 0);
+    c.hello_guest();
+    CHECK(c.last_error() == v1::GUESTS_DISABLED);
+}
+
+TEST_CASE("join, post, ack and fan-out across shards with gap-free sequence numbers") {
+    Server server;
+    Client alice(server, 0);
+    Client bob(server, 1, Encoding::json);
+    alice.hello_guest("Alice");
+    bob.hello_guest("Bob");
+    alice.join("lobby");
+    REQUIRE(alice.last().has_joined());
+    CHECK(alice.last().joined().members_size() == 1);
+    CHECK(alice.last().joined().recovered());
+    bob.join("lobby");
+    REQUIRE(bob.last().has_joined());
+    CHECK(bob.last().joined().members_size() == 2);
+    CHECK(alice.events(v1::Event::kMemberJoined).size() == 1);
+    CHECK(alice.events(v1::Event::kMemberJoined)[0].member_joined().member().handle() == "Bob");
+
+    for (int i = 1; i <= 20; ++i) alice.post("lobby", "message " + std::to_string(i));
+    const auto alice_posts = alice.events(v1::Event::kPosted);
+    const auto bob_posts = bob.events(v1::Event::kPosted);
+    REQUIRE(alice_posts.size() == 20);
+    REQUIRE(bob_posts.size() == 20);
+    for (std::size_t i = 0; i < 20; ++i) {
+        CHECK(alice_posts[i].seq() == i + 1);
+        CHECK(bob_posts[i].seq() == i + 1);
+        CHECK(bob_posts[i].posted().author().handle() == "Alice");
+        CHECK(bob_posts[i].posted().text() == "message " + std::to_string(i + 1));
+    }
+    const auto* ack = alice.find(v1::ServerMessage::kAck);
+    REQUIRE(ack);
+    CHECK(ack->ack().seq() == 20);
+    CHECK(ack->request_id() == alice.next_request);
+}
+
+TEST_CASE("a retried client message id is acked with the same seq and delivered once") {
+    Server server;
+    Client alice(server, 0);
+    Client bob(server, 1);
+    alice.hello_guest();
+    bob.hello_guest();
+    alice.join("lobby");
+    bob.join("lobby");
+    alice.post("lobby", "hello", "m-1");
+    alice.post("lobby", "hello", "m-1");
+    const auto* ack = alice.find(v1::ServerMessage::kAck);
+    REQUIRE(ack);
+    CHECK(ack->ack().seq() == 1);
+    CHECK(ack->ack().duplicate());
+    CHECK(bob.events(v1::Event::kPosted).size() == 1);
+
+    // Another author may use the same client id.
+    bob.post("lobby", "mine", "m-1");
+    CHECK(bob.find(v1::ServerMessage::kAck)->ack().seq() == 2);
+}
+
+TEST_CASE("a guest that reconnects with its pass keeps its identity and its retries") {
+    Server server;
+    auto first = std::make_unique<Client>(server, 0);
+    first->hello_guest("Robin");
+    const std::string pass = first->last().welcome().guest_token();
+    first->join("lobby");
+    first->post("lobby", "did this arrive?", "m-7");
+    first->session.on_closed();
+    server.router.drain();
+
+    Client again(server, 1);
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_guest(true);
+    hello.mutable_hello()->set_guest_token(pass);
+    again.send(hello);
+    CHECK(again.last().welcome().handle() == "Robin");
+    again.join("lobby");
+    again.post("lobby", "did this arrive?", "m-7");
+    const auto* ack = again.find(v1::ServerMessage::kAck);
+    REQUIRE(ack);
+    CHECK(ack->ack().seq() == 1);
+    CHECK(ack->ack().duplicate());
+}
+
+TEST_CASE("join with since_seq recovers exactly the missed events") {
+    Server server;
+    Client alice(server, 0);
+    alice.hello_guest();
+    alice.join("lobby");
+    for (int i = 0; i < 6; ++i) alice.post("lobby", "p" + std::to_string(i));
+
+    Client bob(server, 1);
+    bob.hello_guest();
+    bob.join("lobby", 3);
+    REQUIRE(bob.last().has_joined());
+    const v1::Joined& joined = bob.last().joined();
+    CHECK(joined.recovered());
+    CHECK(joined.last_seq() == 6);
+    REQUIRE(joined.events_size() == 3);
+    CHECK(joined.events(0).seq() == 4);
+    CHECK(joined.events(2).seq() == 6);
+}
+
+TEST_CASE("recovery past retained history says it is incomplete and sends the recent tail") {
+    config::Config config = test_config();
+    config.history.max_events = 5;
+    config.history.join_events = 3;
+    Server server(config);
+    Client alice(server, 0);
+    alice.hello_guest();
+    alice.join("lobby");
+    for (int i = 0; i < 10; ++i) alice.post("lobby", "p" + std::to_string(i));
+    Client bob(server, 1);
+    bob.hello_guest();
+    bob.join("lobby", 2);
+    const v1::Joined& joined = bob.last().joined();
+    CHECK_FALSE(joined.recovered());
+    REQUIRE(joined.events_size() == 3);
+    CHECK(joined.events(0).seq() == 8);
+}
+
+TEST_CASE("history pages through a room") {
+    Server server;
+    Client alice(server, 0);
+    alice.hello_guest();
+    alice.join("lobby");
+    for (int i = 0; i < 10; ++i) alice.post("lobby", "p" + std::to_string(i));
+    v1::ClientMessage request;
+    request.mutable_history()->set_room_id("lobby");
+    request.mutable_history()->set_before_seq(6);
+    request.mutable_history()->set_limit(2);
+    alice.send(request);
+    REQUIRE(alice.last().has_history());
+    const v1::HistoryPage& page = alice.last().history();
+    REQUIRE(page.events_size() == 2);
+    CHECK(page.events(0).seq() == 4);
+    CHECK(page.events(1).seq() == 5);
+    CHECK(page.has_more());
+    CHECK(page.oldest_seq() == 1);
+
+    request.mutable_history()->set_room_id("group");
+    alice.send(request);
+    CHECK(alice.last_error() == v1::NOT_JOINED);
+}
+
+TEST_CASE("leaving and disconnecting remove membership and tell the others") {
+    Server server;
+    Client alice(server, 0);
+    auto bob = std::make_unique<Client>(server, 1);
+    alice.hello_guest("Alice");
+    bob->hello_guest("Bob");
+    alice.join("lobby");
+    bob->join("lobby");
+    bob->join("group");
+
+    v1::ClientMessage leave;
+    leave.mutable_leave()->set_room_id("lobby");
+    bob->send(leave);
+    CHECK(bob->last().has_left());
+    CHECK(alice.events(v1::Event::kMemberLeft).size() == 1);
+    alice.post("lobby", "still here?");
+    CHECK(bob->events(v1::Event::kPosted).empty());
+    bob->post("lobby", "can I?");
+    CHECK(bob->last_error() == v1::NOT_JOINED);
+
+    alice.join("group");
+    bob->session.on_closed();
+    server.router.drain();
+    CHECK(alice.events(v1::Event::kMemberLeft).size() == 2);
+    CHECK(server.directory.member_count("group") == 1);
+    CHECK(server.directory.member_count("lobby") == 1);
+}
+
+TEST_CASE("typing indicators reach the room") {
+    Server server;
+    Client alice(server, 0);
+    Client bob(server, 1);
+    alice.hello_guest("Alice");
+    bob.hello_guest();
+    alice.join("lobby");
+    bob.join("lobby");
+    v1::ClientMessage typing;
+    typing.mutable_typing()->set_room_id("lobby");
+    typing.mutable_typing()->set_active(true);
+    alice.send(typing);
+    const auto seen = bob.events(v1::Event::kTyping);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].typing().member().handle() == "Alice");
+    CHECK(seen[0].typing().active());
+    CHECK(seen[0].seq() == 0);
+}
+
+TEST_CASE("requests with bad content get their own error codes") {
+    Server server;
+    Client c(server, 0);
+    c.session.on_frame("\x08\x96", false);
+    CHECK(c.last_error() == v1::BAD_FRAME);
+    c.session.on_frame("{oops", true);
+    CHECK(c.last_error() == v1::BAD_FRAME);
+    c.send(v1::ClientMessage{});
+    CHECK(c.last_error() == v1::UNKNOWN_MESSAGE);
+    c.hello_guest();
+    c.join("nowhere");
+    CHECK(c.last_error() == v1::UNKNOWN_ROOM);
+    c.post("lobby", "not joined");
+    CHECK(c.last_error() == v1::NOT_JOINED);
+    c.join("lobby");
+    c.join("lobby");
+    CHECK(c.last_error() == v1::ALREADY_JOINED);
+    c.post("lobby", "");
+    CHECK(c.last_error() == v1::BAD_REQUEST);
+    c.post("lobby", std::string(server.config.limits.max_post_chars + 1, 'x'));
+    CHECK(c.last_error() == v1::POST_TOO_LONG);
+    c.post("lobby", std::string(server.config.limits.max_post_chars, 'x'));
+    CHECK(c.last().has_ack());
+}
+
+TEST_CASE("a full room refuses the next member") {
+    Server server;
+    Client a(server, 0), b(server, 1), c(server, 0);
+    for (Client* client : {&a, &b, &c}) {
+        client->hello_guest();
+        client->join("small");
+    }
+    CHECK(a.find(v1::ServerMessage::kJoined));
+    CHECK(b.find(v1::ServerMessage::kJoined));
+    CHECK(c.last_error() == v1::ROOM_FULL);
+    c.post("small", "let me in");
+    CHECK(c.last_error() == v1::NOT_JOINED);
+}
+
+TEST_CASE("posting faster than the rate limit is refused without losing accepted posts") {
+    config::Config config = test_config();
+    config.limits.posts_per_second = 1;
+    config.limits.post_burst = 3;
+    Server server(config);
+    Client alice(server, 0);
+    Client bob(server, 1);
+    alice.hello_guest();
+    bob.hello_guest();
+    alice.join("lobby");
+    bob.join("lobby");
+    for (int i = 0; i < 5; ++i) alice.post("lobby", "p" + std::to_string(i));
+    int acks = 0, limited = 0;
+    for (const auto& m : alice.connection.received) {
+        if (m.has_ack()) ++acks;
+        if (m.has_error() && m.error().code() == v1::RATE_LIMITED) {
+            ++limited;
+            CHECK(m.error().retry_after_ms() > 0);
+        }
+    }
+    CHECK(acks == 3);
+    CHECK(limited == 2);
+    CHECK(bob.events(v1::Event::kPosted).size() == 3);
+}
+
+TEST_CASE("a session that never says Hello is closed by the sweep") {
+    Server server;
+    Client quiet(server, 0);
+    Client talker(server, 0);
+    talker.hello_guest();
+    server.hubs[0]->sweep(core::steady_now() + std::chrono::hours(1));
+    REQUIRE(quiet.connection.closed_with);
+    CHECK(*quiet.connection.closed_with == protocol::CloseCode::hello_timeout);
+    CHECK_FALSE(talker.connection.closed_with);
+}
+
+TEST_CASE("pings are answered before and after Hello") {
+    Server server;
+    Client c(server, 1, Encoding::json);
+    v1::ClientMessage ping;
+    ping.mutable_ping()->set_client_time_ms(123);
+    c.send(ping);
+    REQUIRE(c.last().has_pong());
+    CHECK(c.last().pong().client_time_ms() == 123);
+}
