@@ -11,6 +11,7 @@
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
 #include "broker/memory_broker.hpp"
+#include "broker/redis/redis_broker.hpp"
 #include "core/metrics.hpp"
 #include "core/shard_pool.hpp"
 #include "http/http_routes.hpp"
@@ -24,7 +25,8 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto kSweepInterval = std::chrono::seconds(1);
-constexpr auto kShutdownGrace = std::chrono::seconds(3);
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+constexpr auto kBrokerShutdownGrace = std::chrono::seconds(2);
 constexpr auto kShutdownPoll = std::chrono::milliseconds(20);
 
 unsigned shard_count(const config::Config& config) {
@@ -66,7 +68,7 @@ struct Server::Parts {
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
           context{config, directory, tokens, guest_passes, metrics, random_instance_id()},
-          routes(config, directory, metrics, draining),
+          routes(config, directory, metrics, [this] { return unready_reason(); }),
           tls(make_tls_context(config.tls)),
           pool(shards) {}
 
@@ -77,7 +79,6 @@ struct Server::Parts {
     auth::JwtVerifier tokens;
     auth::GuestPasses guest_passes;
     session::ServerContext context;
-    std::atomic<bool> draining{false};
     http::HttpRoutes routes;
     std::unique_ptr<asio::ssl::context> tls;
     std::vector<std::unique_ptr<rooms::Hub>> hubs;
@@ -90,6 +91,37 @@ struct Server::Parts {
     std::unique_ptr<asio::signal_set> signals;
     std::unique_ptr<asio::steady_timer> shutdown_timer;
     core::SteadyTime shutdown_deadline{};
+    std::atomic<unsigned> brokers_shut_down{0};
+
+    std::optional<std::string> unready_reason() const {
+        if (metrics.draining.load()) return "draining";
+        for (const auto& hub : hubs) {
+            if (!hub->broker().healthy()) return "broker unavailable";
+        }
+        return std::nullopt;
+    }
+
+    std::unique_ptr<broker::Broker> make_broker(unsigned shard) {
+        if (config.broker.kind == "memory") {
+            return std::make_unique<broker::MemoryBroker>(config.history, *hubs[shard],
+                                                          [] { return core::wall_ms(); });
+        }
+        auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
+        if (!endpoint) throw std::runtime_error("broker.redis_url: cannot parse it");
+        broker::redis::RedisBrokerOptions options;
+        options.endpoint = *endpoint;
+        options.key_prefix = config.broker.key_prefix;
+        options.instance_id = context.instance_id;
+        options.retention = config.history;
+        options.keeps_instance_alive = shard == 0;
+        options.instance_timeout = std::chrono::seconds(config.broker.presence_timeout_seconds);
+        options.heartbeat_interval = options.instance_timeout / 3;
+        auto broker = std::make_unique<broker::redis::RedisBroker>(
+            pool.context(shard), std::move(options), *hubs[shard], metrics.shard(shard));
+        redis_brokers.push_back(broker.get());
+        return broker;
+    }
+    std::vector<broker::redis::RedisBroker*> redis_brokers;
 
     void sweep(unsigned shard) {
         auto& timer = *sweep_timers[shard];
@@ -110,30 +142,63 @@ struct Server::Parts {
         return open;
     }
 
+    // SIGTERM drains: readiness fails, nothing new is accepted, clients are asked to
+    // reconnect elsewhere, and whoever is still here after the grace period is closed.
+    // SIGINT (an operator at a terminal) skips the grace period.
     void begin_shutdown(int signal_number) {
-        spdlog::info("signal {}: closing connections", signal_number);
-        draining = true;
+        const bool drain = signal_number == SIGTERM && config.server.drain_grace_ms > 0;
+        spdlog::info("signal {}: {}", signal_number, drain ? "draining" : "closing connections");
+        metrics.draining = true;
+        const std::uint32_t spread = config.server.drain_grace_ms / 2;
         for (unsigned i = 0; i < shards; ++i) {
-            pool.post(i, [this, i] {
+            pool.post(i, [this, i, drain, spread] {
                 listeners[i]->stop();
-                sweep_timers[i]->cancel();
-                hubs[i]->close_all(protocol::CloseCode::going_away);
+                if (drain) {
+                    hubs[i]->ask_to_reconnect(spread);
+                } else {
+                    hubs[i]->close_all(protocol::CloseCode::going_away);
+                }
             });
         }
-        shutdown_deadline = core::steady_now() + kShutdownGrace;
         shutdown_timer = std::make_unique<asio::steady_timer>(pool.context(0));
-        wait_for_sessions();
-    }
-
-    void wait_for_sessions() {
-        shutdown_timer->expires_after(kShutdownPoll);
+        if (!drain) return wait_for_sessions(core::steady_now() + kCloseGrace);
+        shutdown_timer->expires_after(std::chrono::milliseconds(config.server.drain_grace_ms));
         shutdown_timer->async_wait([this](boost::system::error_code ec) {
             if (ec) return;
-            if (open_connections() == 0 || core::steady_now() >= shutdown_deadline) {
-                pool.stop();
-                return;
+            for (unsigned i = 0; i < shards; ++i) {
+                pool.post(i, [this, i] { hubs[i]->close_all(protocol::CloseCode::going_away); });
             }
-            wait_for_sessions();
+            wait_for_sessions(core::steady_now() + kCloseGrace);
+        });
+    }
+
+    void wait_for_sessions(core::SteadyTime deadline) {
+        shutdown_timer->expires_after(kShutdownPoll);
+        shutdown_timer->async_wait([this, deadline](boost::system::error_code ec) {
+            if (ec) return;
+            if (open_connections() == 0 || core::steady_now() >= deadline) return shut_brokers();
+            wait_for_sessions(deadline);
+        });
+    }
+
+    void shut_brokers() {
+        for (unsigned i = 0; i < shards; ++i) {
+            pool.post(i, [this, i] {
+                sweep_timers[i]->cancel();
+                hubs[i]->broker().shutdown([this] { ++brokers_shut_down; });
+            });
+        }
+        wait_for_brokers(core::steady_now() + kBrokerShutdownGrace);
+    }
+
+    void wait_for_brokers(core::SteadyTime deadline) {
+        shutdown_timer->expires_after(kShutdownPoll);
+        shutdown_timer->async_wait([this, deadline](boost::system::error_code ec) {
+            if (ec) return;
+            if (brokers_shut_down.load() == shards || core::steady_now() >= deadline) {
+                return pool.stop();
+            }
+            wait_for_brokers(deadline);
         });
     }
 };
@@ -145,10 +210,7 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
         p.hubs.push_back(std::make_unique<rooms::Hub>(i, p.context, p.pool));
         hub_pointers.push_back(p.hubs.back().get());
     }
-    for (auto& hub : p.hubs) {
-        hub->connect(hub_pointers, std::make_unique<broker::MemoryBroker>(
-                                       p.config.history, *hub, [] { return core::wall_ms(); }));
-    }
+    for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
                                            p.config.server.port);
     for (unsigned i = 0; i < p.shards; ++i) {
@@ -171,6 +233,9 @@ Server::~Server() {
     // Destroy the sessions (held by the io_contexts) while the Hubs they leave still exist.
     if (parts_) {
         for (auto& hub : parts_->hubs) hub->stop_routing();
+        // Brokers hold timers and sockets of the shards' event loops: they must go before
+        // the loops do.
+        for (auto& hub : parts_->hubs) hub->release_broker();
         parts_->listeners.clear();
         parts_->sweep_timers.clear();
         parts_->signals.reset();
@@ -180,6 +245,7 @@ Server::~Server() {
 
 void Server::run() {
     Parts& p = *parts_;
+    for (auto* broker : p.redis_brokers) broker->start();
     for (unsigned i = 0; i < p.shards; ++i) {
         p.listeners[i]->start();
         p.sweep(i);

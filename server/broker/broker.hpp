@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,16 @@ struct HistorySlice {
 };
 using HistoryCallback = std::function<void(HistorySlice)>;
 
+// Presence: who is in a room across every instance.
+struct JoinOutcome {
+    enum class Status { joined, full, already_member, unavailable };
+    Status status = Status::unavailable;
+    std::vector<v1::Member> members;  // everyone in the room after the join, joiner included
+};
+using JoinCallback = std::function<void(JoinOutcome)>;
+// Members left in the room after a removal (nothing when the broker could not be reached).
+using LeaveCallback = std::function<void(std::optional<std::uint32_t> remaining)>;
+
 class BrokerSink {
 public:
     virtual ~BrokerSink() = default;
@@ -70,6 +81,23 @@ public:
     virtual void publish_ephemeral(EventPtr event) = 0;
 
     virtual void read_history(HistoryQuery query, HistoryCallback done) = 0;
+
+    // Adds a member to the room's presence unless it is at `capacity`, and announces it with a
+    // member_joined event. Member ids are unique per connection across instances.
+    virtual void add_member(const std::string& room_id, const v1::Member& member,
+                            std::uint32_t capacity, JoinCallback done) = 0;
+    // Removes a member and announces it with a member_left event (once, even when the member
+    // is removed twice, e.g. by its instance and by the cleanup of a dead instance).
+    virtual void remove_member(const std::string& room_id, const v1::Member& member,
+                               LeaveCallback done) = 0;
+
+    // Whether the broker can take requests now (false while its backing service is down).
+    // May be called from any thread.
+    virtual bool healthy() const = 0;
+
+    // Last step before the process exits, after every session has gone: release what this
+    // instance holds in a shared broker. `done` runs when finished (or immediately).
+    virtual void shutdown(std::function<void()> done) = 0;
 
     // While an instance has local members in a room it is subscribed to its events.
     virtual void subscribe(const std::string& room_id) = 0;

@@ -38,6 +38,43 @@ void MemoryBroker::read_history(HistoryQuery query, HistoryCallback done) {
     done(slice(log, query));
 }
 
+void MemoryBroker::add_member(const std::string& room_id, const v1::Member& member,
+                              std::uint32_t capacity, JoinCallback done) {
+    RoomLog& log = rooms_[room_id];
+    JoinOutcome outcome;
+    if (log.members.count(member.member_id()) != 0) {
+        outcome.status = JoinOutcome::Status::already_member;
+    } else if (log.members.size() >= capacity) {
+        outcome.status = JoinOutcome::Status::full;
+    } else {
+        log.members.emplace(member.member_id(), member);
+        outcome.status = JoinOutcome::Status::joined;
+        outcome.members.reserve(log.members.size());
+        for (const auto& [id, present] : log.members) outcome.members.push_back(present);
+        announce(room_id, member, true);
+    }
+    done(std::move(outcome));
+}
+
+void MemoryBroker::remove_member(const std::string& room_id, const v1::Member& member,
+                                 LeaveCallback done) {
+    RoomLog& log = rooms_[room_id];
+    if (log.members.erase(member.member_id()) != 0) announce(room_id, member, false);
+    done(static_cast<std::uint32_t>(log.members.size()));
+}
+
+void MemoryBroker::announce(const std::string& room_id, const v1::Member& member, bool joined) {
+    auto event = std::make_shared<v1::Event>();
+    event->set_room_id(room_id);
+    event->set_time_ms(clock_());
+    if (joined) {
+        *event->mutable_member_joined()->mutable_member() = member;
+    } else {
+        *event->mutable_member_left()->mutable_member() = member;
+    }
+    sink_.on_room_event(event);
+}
+
 void MemoryBroker::trim(RoomLog& log, std::uint64_t now_ms) const {
     while (log.events.size() > retention_.max_events) log.events.pop_front();
     const std::uint64_t max_age_ms = std::uint64_t{retention_.max_age_seconds} * 1000;

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <string>
 #include <unordered_map>
 
@@ -23,6 +24,12 @@ public:
                  PublishCallback done) override;
     void publish_ephemeral(EventPtr event) override;
     void read_history(HistoryQuery query, HistoryCallback done) override;
+    void add_member(const std::string& room_id, const v1::Member& member, std::uint32_t capacity,
+                    JoinCallback done) override;
+    void remove_member(const std::string& room_id, const v1::Member& member,
+                       LeaveCallback done) override;
+    bool healthy() const override { return true; }
+    void shutdown(std::function<void()> done) override { done(); }
     void subscribe(const std::string&) override {}  // every event is local already
     void unsubscribe(const std::string&) override {}
 
@@ -32,7 +39,10 @@ private:
         std::deque<EventPtr> events;  // contiguous sequence numbers, oldest first
         std::unordered_map<std::string, std::uint64_t> seq_by_dedupe_key;
         std::deque<std::string> dedupe_order;  // oldest first, bounded by the dedupe window
+        std::map<std::string, v1::Member> members;  // by member id
     };
+
+    void announce(const std::string& room_id, const v1::Member& member, bool joined);
 
     void trim(RoomLog& log, std::uint64_t now_ms) const;
     void remember(RoomLog& log, std::string key, std::uint64_t seq) const;

@@ -367,7 +367,7 @@ private:
 };
 
 void parse_server(const Section& s, ServerConfig& server) {
-    s.allow_only({"address", "port", "shards", "static_dir", "allowed_origins"});
+    s.allow_only({"address", "port", "shards", "static_dir", "allowed_origins", "drain_grace_ms"});
     if (s.read_text("address", server.address)) {
         if (server.address.empty() || server.address.find(' ') != std::string::npos) {
             s.fail("address",
@@ -376,6 +376,7 @@ void parse_server(const Section& s, ServerConfig& server) {
     }
     s.read("port", server.port, 1, 65535);
     s.read("shards", server.shards, 0, 256);
+    s.read("drain_grace_ms", server.drain_grace_ms, 0, 600'000);
     s.read_text("static_dir", server.static_dir);  // empty = serve no static files
     if (s.read("allowed_origins", server.allowed_origins)) {
         for (std::size_t i = 0; i < server.allowed_origins.size(); ++i) {
@@ -453,7 +454,8 @@ void parse_auth(const Section& s, AuthConfig& auth) {
 }
 
 void parse_broker(const Section& s, BrokerConfig& broker) {
-    s.allow_only({"kind", "redis_url", "key_prefix"});
+    s.allow_only({"kind", "redis_url", "key_prefix", "presence_timeout_seconds"});
+    s.read("presence_timeout_seconds", broker.presence_timeout_seconds, 3, 3600);
     if (s.read("kind", broker.kind) && broker.kind != "memory" && broker.kind != "redis") {
         s.fail("kind", "must be \"memory\" or \"redis\" (got " + printable(broker.kind) + ")");
     }

@@ -28,6 +28,9 @@ struct ServerConfig {
     unsigned shards = 0;  // io_context threads; 0 = one per core
     std::string static_dir = "client-web/dist";
     std::vector<std::string> allowed_origins;  // empty = any Origin (development)
+    // SIGTERM: clients are told to reconnect elsewhere (after a random delay of up to half
+    // of this), and connections still open after it are closed before the process exits.
+    std::uint32_t drain_grace_ms = 5000;
 };
 
 struct TlsConfig {
@@ -70,6 +73,9 @@ struct BrokerConfig {
     std::string kind = "memory";  // "memory" (embedded) | "redis"
     std::string redis_url = "redis://127.0.0.1:6379";  // env HAVEN_REDIS_URL overrides
     std::string key_prefix = "haven:";
+    // An instance silent this long is presumed dead and its members are removed (with
+    // member_left events) by the others. Heartbeats go out every third of it.
+    std::uint32_t presence_timeout_seconds = 15;
 };
 
 struct LogConfig {

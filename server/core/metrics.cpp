@@ -1,5 +1,6 @@
 #include "core/metrics.hpp"
 
+#include <cstdio>
 #include <functional>
 
 namespace haven::core {
@@ -41,6 +42,8 @@ std::string Metrics::render() const {
         {"haven_slow_consumer_disconnects_total", "counter",
          "Connections closed because their outbound queue overflowed.",
          [](const ShardCounters& s) { return load(s.slow_consumer_disconnects); }},
+        {"haven_redis_reconnects_total", "counter", "Redis connection attempts after a loss.",
+         [](const ShardCounters& s) { return load(s.redis_reconnects); }},
     };
     std::string out;
     for (const auto& spec : specs) {
@@ -50,6 +53,30 @@ std::string Metrics::render() const {
         out += "# TYPE " + std::string(spec.name) + " " + spec.type + "\n";
         out += std::string(spec.name) + " " + std::to_string(total) + "\n";
     }
+    out += "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
+           "# TYPE haven_draining gauge\n";
+    out += std::string("haven_draining ") + (draining.load() ? "1" : "0") + "\n";
+
+    out += "# HELP haven_broker_publish_seconds Time from a post reaching its room to being "
+           "stored by the broker.\n# TYPE haven_broker_publish_seconds histogram\n";
+    for (std::size_t i = 0; i < ShardCounters::kLatencyBuckets; ++i) {
+        std::uint64_t total = 0;
+        for (const auto& shard : shards_) total += load(shard.publish_latency_le[i]);
+        char bound[32];
+        std::snprintf(bound, sizeof bound, "%g", ShardCounters::kLatencyBucketsMs[i] / 1000.0);
+        out += "haven_broker_publish_seconds_bucket{le=\"" + std::string(bound) + "\"} " +
+               std::to_string(total) + "\n";
+    }
+    std::uint64_t count = 0, sum_us = 0;
+    for (const auto& shard : shards_) {
+        count += load(shard.publish_latency_count);
+        sum_us += load(shard.publish_latency_sum_us);
+    }
+    out += "haven_broker_publish_seconds_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(sum_us) / 1e6);
+    out += "haven_broker_publish_seconds_sum " + std::string(sum) + "\n";
+    out += "haven_broker_publish_seconds_count " + std::to_string(count) + "\n";
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <string>
 
 namespace haven::core {
@@ -21,6 +22,23 @@ struct ShardCounters {
     Counter rate_limited{0};
     Counter slow_consumer_disconnects{0};
     Counter rooms_owned_active{0};  // rooms owned by this shard with at least one member
+    Counter redis_reconnects{0};
+
+    // Broker publish latency (request to stored), cumulative buckets in milliseconds.
+    static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100,
+                                                   250, 1000};
+    static constexpr std::size_t kLatencyBuckets = std::size(kLatencyBucketsMs);
+    Counter publish_latency_le[kLatencyBuckets]{};
+    Counter publish_latency_count{0};
+    Counter publish_latency_sum_us{0};
+
+    void observe_publish_latency(double milliseconds) {
+        for (std::size_t i = 0; i < kLatencyBuckets; ++i) {
+            if (milliseconds <= kLatencyBucketsMs[i]) add(publish_latency_le[i]);
+        }
+        add(publish_latency_count);
+        add(publish_latency_sum_us, static_cast<std::uint64_t>(milliseconds * 1000.0));
+    }
 
     void add(Counter& counter, std::uint64_t n = 1) {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -36,6 +54,9 @@ public:
     ShardCounters& shard(unsigned index) { return shards_[index]; }
     // Prometheus text exposition format, version 0.0.4.
     std::string render() const;
+
+    // Set while the instance drains (SIGTERM): readiness fails and the gauge shows it.
+    std::atomic<bool> draining{false};
 
 private:
     std::deque<ShardCounters> shards_;  // deque: atomics are neither copyable nor movable

@@ -89,8 +89,8 @@ std::optional<std::string> safe_static_path(std::string_view target) {
 }
 
 HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
-                       const core::Metrics& metrics, const std::atomic<bool>& draining)
-    : config_(config), directory_(directory), metrics_(metrics), draining_(draining) {}
+                       const core::Metrics& metrics, Readiness readiness)
+    : config_(config), directory_(directory), metrics_(metrics), readiness_(std::move(readiness)) {}
 
 HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) const {
     if (method != "GET" && method != "HEAD") {
@@ -101,7 +101,7 @@ HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) c
     const std::string_view path = target.substr(0, target.find('?'));
     if (path == "/healthz") return text_reply(200, "ok\n");
     if (path == "/readyz") {
-        if (draining_.load(std::memory_order_relaxed)) return text_reply(503, "draining\n");
+        if (auto reason = readiness_()) return text_reply(503, *reason + "\n");
         return text_reply(200, "ready\n");
     }
     if (path == "/metrics") {

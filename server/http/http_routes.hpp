@@ -2,7 +2,8 @@
 // the web client's static files. net/ turns requests into calls here and replies into bytes.
 #pragma once
 
-#include <atomic>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,8 +24,12 @@ struct HttpReply {
 
 class HttpRoutes {
 public:
+    // Why the instance should not get new traffic now ("draining", "broker unavailable"),
+    // or nothing when it is ready. Called from any shard.
+    using Readiness = std::function<std::optional<std::string>()>;
+
     HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
-               const core::Metrics& metrics, const std::atomic<bool>& draining);
+               const core::Metrics& metrics, Readiness readiness);
 
     // `target` is the request target as sent (path and optional query).
     HttpReply handle(std::string_view method, std::string_view target) const;
@@ -36,7 +41,7 @@ private:
     const config::Config& config_;
     const rooms::RoomDirectory& directory_;
     const core::Metrics& metrics_;
-    const std::atomic<bool>& draining_;
+    Readiness readiness_;
 };
 
 // The path part of a request target, percent-decoded; nothing when it is unsafe to map onto

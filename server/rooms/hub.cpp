@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <random>
 
 #include "session/client_session.hpp"
 
@@ -143,6 +144,16 @@ void Hub::sweep(core::SteadyTime now) {
     for (ClientSession* session : late) session->close(protocol::CloseCode::hello_timeout);
 }
 
+void Hub::ask_to_reconnect(std::uint32_t spread_ms) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<std::uint32_t> delay(0, spread_ms);
+    for (const auto& [id, session] : sessions_) {
+        v1::ServerMessage message;
+        message.mutable_reconnect()->set_after_ms(delay(rng));
+        session->send(message);
+    }
+}
+
 void Hub::close_all(protocol::CloseCode code) {
     std::vector<ClientSession*> all;
     all.reserve(sessions_.size());
@@ -166,28 +177,51 @@ Room* Hub::existing_room(const std::string& room_id) {
 void Hub::owner_join(const std::string& room_id, std::uint64_t session_id, MemberRecord record,
                      std::uint64_t since_seq, ReplyTo reply) {
     const config::RoomConfig* config = context_.directory.find(room_id);
-    auto refuse = [&](v1::ErrorCode code, std::string_view message) {
-        on_session(reply, [room_id, code, message, request = reply.request_id](
-                              Hub&, ClientSession* session) {
-            if (!session) return;
-            session->on_join_settled(room_id, false);
-            session->send_error(request, code, message);
-        });
-    };
-    if (config == nullptr) return refuse(v1::UNKNOWN_ROOM, "no such room");
-    Room& state = room(*config);
-    if (state.contains(session_id)) return refuse(v1::ALREADY_JOINED, "already in this room");
-    if (state.full()) return refuse(v1::ROOM_FULL, "this room is full right now");
-
-    const v1::Member member = record.member;
-    state.add(session_id, std::move(record));
-    if (state.size() == 1) {
-        counters_.add(counters_.rooms_owned_active);
-        broker_->subscribe(room_id);
+    if (config == nullptr) return refuse_join(room_id, reply, v1::UNKNOWN_ROOM, "no such room");
+    if (room(*config).contains(session_id)) {
+        return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
     }
-    context_.directory.publish_member_count(room_id, static_cast<std::uint32_t>(state.size()));
-    publish_presence(room_id, member, true);
+    const v1::Member member = record.member;
+    broker_->add_member(
+        room_id, member, config->capacity,
+        [this, room_id, session_id, since_seq, reply, config,
+         record = std::move(record)](broker::JoinOutcome outcome) mutable {
+            using Status = broker::JoinOutcome::Status;
+            switch (outcome.status) {
+                case Status::joined: break;
+                case Status::full:
+                    return refuse_join(room_id, reply, v1::ROOM_FULL, "this room is full right now");
+                case Status::already_member:
+                    return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
+                case Status::unavailable:
+                    return refuse_join(room_id, reply, v1::UNAVAILABLE,
+                                       "the room cannot be reached right now; try again", 1000);
+            }
+            Room& state = room(*config);
+            state.add(session_id, std::move(record));
+            if (state.size() == 1) {
+                counters_.add(counters_.rooms_owned_active);
+                broker_->subscribe(room_id);
+            }
+            context_.directory.publish_member_count(
+                room_id, static_cast<std::uint32_t>(outcome.members.size()));
+            read_join_history(room_id, session_id, since_seq, std::move(outcome.members), reply);
+        });
+}
 
+void Hub::refuse_join(const std::string& room_id, const ReplyTo& reply, v1::ErrorCode code,
+                      std::string_view message, std::uint32_t retry_after_ms) {
+    on_session(reply, [room_id, code, message = std::string(message), retry_after_ms,
+                       request = reply.request_id](Hub&, ClientSession* session) {
+        if (!session) return;
+        session->on_join_settled(room_id, false);
+        session->send_error(request, code, message, retry_after_ms);
+    });
+}
+
+void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id,
+                            std::uint64_t since_seq, std::vector<v1::Member> members,
+                            ReplyTo reply) {
     broker::HistoryQuery query;
     query.room_id = room_id;
     if (since_seq > 0) {
@@ -197,40 +231,40 @@ void Hub::owner_join(const std::string& room_id, std::uint64_t session_id, Membe
     } else {
         query.limit = context_.config.history.join_events;
     }
-    broker_->read_history(query, [this, room_id, session_id, since_seq,
-                                  reply](broker::HistorySlice slice) mutable {
+    auto shared_members = std::make_shared<std::vector<v1::Member>>(std::move(members));
+    broker_->read_history(query, [this, room_id, session_id, since_seq, reply,
+                                  shared_members](broker::HistorySlice slice) {
         if (since_seq == 0 || !slice.ok || slice.complete) {
-            return finish_join(room_id, session_id, true, std::move(slice), reply);
+            return finish_join(room_id, session_id, true, *shared_members, std::move(slice),
+                               reply);
         }
         // Recovery cannot be complete: send the recent tail and say so.
         broker::HistoryQuery tail;
         tail.room_id = room_id;
         tail.limit = context_.config.history.join_events;
-        broker_->read_history(tail, [this, room_id, session_id, reply](broker::HistorySlice s) {
-            finish_join(room_id, session_id, false, std::move(s), reply);
+        broker_->read_history(tail, [this, room_id, session_id, reply,
+                                     shared_members](broker::HistorySlice recent) {
+            finish_join(room_id, session_id, false, *shared_members, std::move(recent), reply);
         });
     });
 }
 
 void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                      broker::HistorySlice slice, ReplyTo reply) {
+                      const std::vector<v1::Member>& members, broker::HistorySlice slice,
+                      ReplyTo reply) {
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(session_id)) return;  // left while reading
     if (!slice.ok) {
         owner_leave(room_id, session_id);
-        on_session(reply, [room_id, request = reply.request_id](Hub&, ClientSession* session) {
-            if (!session) return;
-            session->on_join_settled(room_id, false);
-            session->send_error(request, v1::UNAVAILABLE, "history is unavailable; try again",
-                                1000);
-        });
-        return;
+        return refuse_join(room_id, reply, v1::UNAVAILABLE, "history is unavailable; try again",
+                           1000);
     }
     v1::ServerMessage message;
     message.set_request_id(reply.request_id);
     v1::Joined* joined = message.mutable_joined();
-    state->fill_info(*joined->mutable_room());
-    state->fill_members(*joined->mutable_members());
+    state->fill_info(*joined->mutable_room(), static_cast<std::uint32_t>(members.size()));
+    joined->mutable_members()->Reserve(static_cast<int>(members.size()));
+    for (const v1::Member& member : members) *joined->add_members() = member;
     joined->mutable_events()->Reserve(static_cast<int>(slice.events.size()));
     for (const auto& event : slice.events) *joined->add_events() = *event;
     joined->set_recovered(recovered);
@@ -256,26 +290,18 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
 void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id) {
     Room* state = existing_room(room_id);
     if (state == nullptr) return;
-    std::optional<v1::Member> member = state->remove(session_id);
-    if (!member) return;
-    context_.directory.publish_member_count(room_id, static_cast<std::uint32_t>(state->size()));
-    publish_presence(room_id, *member, false);
+    std::optional<MemberRecord> record = state->remove(session_id);
+    if (!record) return;
     if (state->empty()) {
         counters_.sub(counters_.rooms_owned_active);
         broker_->unsubscribe(room_id);
     }
-}
-
-void Hub::publish_presence(const std::string& room_id, const v1::Member& member, bool joined) {
-    auto event = std::make_shared<v1::Event>();
-    event->set_room_id(room_id);
-    event->set_time_ms(core::wall_ms());
-    if (joined) {
-        *event->mutable_member_joined()->mutable_member() = member;
-    } else {
-        *event->mutable_member_left()->mutable_member() = member;
-    }
-    broker_->publish_ephemeral(std::move(event));
+    broker_->remove_member(room_id, record->member,
+                           [this, room_id](std::optional<std::uint32_t> remaining) {
+                               if (remaining) {
+                                   context_.directory.publish_member_count(room_id, *remaining);
+                               }
+                           });
 }
 
 void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
@@ -293,10 +319,13 @@ void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id
     std::string dedupe_key =
         client_msg_id.empty() ? std::string() : author->subject + '\n' + client_msg_id;
     std::string room_id = event->room_id();
+    const core::SteadyTime started = core::steady_now();
     broker_->publish(
         std::move(event), std::move(dedupe_key),
-        [this, reply, room_id = std::move(room_id),
+        [this, reply, started, room_id = std::move(room_id),
          client_msg_id = std::move(client_msg_id)](broker::PublishOutcome outcome) mutable {
+            counters_.observe_publish_latency(
+                std::chrono::duration<double, std::milli>(core::steady_now() - started).count());
             on_session(reply, [outcome, room_id = std::move(room_id),
                                client_msg_id = std::move(client_msg_id),
                                request = reply.request_id](Hub& home, ClientSession* session) {

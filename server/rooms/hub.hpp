@@ -52,10 +52,12 @@ public:
     // After the shards have stopped: sessions destroyed during teardown must not post to
     // event loops that may already be gone.
     void stop_routing() { routing_ = false; }
+    void release_broker() { broker_.reset(); }
 
     unsigned shard() const { return shard_; }
     session::ServerContext& context() { return context_; }
     core::ShardCounters& counters() { return counters_; }
+    broker::Broker& broker() { return *broker_; }
 
     // ---- local side: called by this shard's sessions --------------------------------
     std::uint64_t next_session_id() { return (std::uint64_t{shard_} << 48) | ++session_counter_; }
@@ -73,6 +75,9 @@ public:
 
     // Periodic housekeeping: closes sessions that did not say Hello in time.
     void sweep(core::SteadyTime now);
+    // Draining: asks every local session to reconnect (to another instance) after a random
+    // delay of up to `spread_ms`, so they do not all arrive there at once.
+    void ask_to_reconnect(std::uint32_t spread_ms);
     // Closes every local session (shutdown).
     void close_all(protocol::CloseCode code);
     std::size_t session_count() const { return sessions_.size(); }
@@ -104,9 +109,14 @@ private:
                     std::uint64_t session_id, ReplyTo reply);
     void owner_typing(const std::string& room_id, std::uint64_t session_id, bool active);
     void owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply);
+    void refuse_join(const std::string& room_id, const ReplyTo& reply, v1::ErrorCode code,
+                     std::string_view message, std::uint32_t retry_after_ms = 0);
+    void read_join_history(const std::string& room_id, std::uint64_t session_id,
+                           std::uint64_t since_seq, std::vector<v1::Member> members,
+                           ReplyTo reply);
     void finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                     broker::HistorySlice slice, ReplyTo reply);
-    void publish_presence(const std::string& room_id, const v1::Member& member, bool joined);
+                     const std::vector<v1::Member>& members, broker::HistorySlice slice,
+                     ReplyTo reply);
 
     // Local side.
     session::ClientSession* find_session(std::uint64_t session_id);

@@ -19,14 +19,14 @@ bool Room::add(std::uint64_t session_id, MemberRecord record) {
     return true;
 }
 
-std::optional<v1::Member> Room::remove(std::uint64_t session_id) {
+std::optional<MemberRecord> Room::remove(std::uint64_t session_id) {
     auto found = members_.find(session_id);
     if (found == members_.end()) return std::nullopt;
     MemberRecord record = std::move(found->second);
     members_.erase(found);
     if (record.encoding == protocol::Encoding::json) --json_members_;
     if (--members_per_shard_[record.shard] == 0) recount_shards();
-    return std::move(record.member);
+    return record;
 }
 
 void Room::recount_shards() {
@@ -36,18 +36,13 @@ void Room::recount_shards() {
     }
 }
 
-void Room::fill_members(google::protobuf::RepeatedPtrField<v1::Member>& out) const {
-    out.Reserve(static_cast<int>(members_.size()));
-    for (const auto& [id, record] : members_) *out.Add() = record.member;
-}
-
-void Room::fill_info(v1::RoomInfo& out) const {
+void Room::fill_info(v1::RoomInfo& out, std::uint32_t member_count) const {
     out.set_id(config_.id);
     out.set_title(config_.title);
     out.set_topic(config_.topic);
     out.set_kind(std::string(config::to_string(config_.kind)));
     out.set_capacity(config_.capacity);
-    out.set_member_count(static_cast<std::uint32_t>(members_.size()));
+    out.set_member_count(member_count);
 }
 
 }  // namespace haven::rooms

@@ -1,5 +1,6 @@
-// A room's authoritative state, owned by the room's owner shard and touched only there:
-// who is in it, on which shard each member's connection lives, and which encodings they use.
+// This instance's part of a room, held by the room's owner shard and touched only there: which
+// local sessions are members, on which shard each lives and which encoding each reads. The
+// room-wide member list (every instance) is the Broker's presence.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,6 @@ public:
     Room(const config::RoomConfig& config, unsigned shard_count);
 
     const config::RoomConfig& config() const { return config_; }
-    bool full() const { return members_.size() >= config_.capacity; }
     bool empty() const { return members_.empty(); }
     std::size_t size() const { return members_.size(); }
     bool contains(std::uint64_t session_id) const { return members_.count(session_id) != 0; }
@@ -34,15 +34,14 @@ public:
 
     // Returns false when the session is already a member.
     bool add(std::uint64_t session_id, MemberRecord record);
-    // Returns the removed record's member, or nothing when it was not a member.
-    std::optional<v1::Member> remove(std::uint64_t session_id);
+    // Returns the removed record, or nothing when it was not a member.
+    std::optional<MemberRecord> remove(std::uint64_t session_id);
 
     // Shards with at least one local member: where events must go.
     const std::vector<unsigned>& shards_with_members() const { return active_shards_; }
     bool has_json_members() const { return json_members_ > 0; }
 
-    void fill_members(google::protobuf::RepeatedPtrField<v1::Member>& out) const;
-    void fill_info(v1::RoomInfo& out) const;
+    void fill_info(v1::RoomInfo& out, std::uint32_t member_count) const;
 
 private:
     void recount_shards();

@@ -30,13 +30,15 @@ TEST_CASE("routes answer health, readiness, metrics, rooms and static files") {
     rooms::RoomDirectory directory(config.rooms, 1);
     directory.publish_member_count("lobby", 4);
     core::Metrics metrics(1);
-    std::atomic<bool> draining{false};
-    http::HttpRoutes routes(config, directory, metrics, draining);
+    std::optional<std::string> unready;
+    http::HttpRoutes routes(config, directory, metrics, [&] { return unready; });
 
     CHECK(routes.handle("GET", "/healthz").status == 200);
     CHECK(routes.handle("GET", "/readyz").status == 200);
-    draining = true;
-    CHECK(routes.handle("GET", "/readyz").status == 503);
+    unready = "draining";
+    const auto not_ready = routes.handle("GET", "/readyz");
+    CHECK(not_ready.status == 503);
+    CHECK(not_ready.body == "draining\n");
     CHECK(routes.handle("GET", "/metrics").body.find("haven_connections 0") != std::string::npos);
     const auto rooms = routes.handle("GET", "/api/rooms");
     CHECK(rooms.content_type == "application/json");

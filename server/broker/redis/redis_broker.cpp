@@ -1,0 +1,375 @@
+#include "broker/redis/redis_broker.hpp"
+
+#include <hiredis/hiredis.h>
+#include <spdlog/spdlog.h>
+
+#include "broker/redis/redis_scripts.hpp"
+#include "core/clock.hpp"
+
+namespace haven::broker::redis {
+namespace {
+
+constexpr std::size_t kMaxHeldEvents = 10'000;
+constexpr std::uint32_t kCatchUpPage = 500;
+
+std::string_view as_view(const redisReply* reply) {
+    return std::string_view(reply->str, reply->len);
+}
+
+bool is_array(const redisReply* reply, std::size_t at_least) {
+    return reply != nullptr && reply->type == REDIS_REPLY_ARRAY && reply->elements >= at_least;
+}
+
+std::int64_t integer_at(const redisReply* reply, std::size_t index) {
+    const redisReply* element = reply->element[index];
+    if (element->type == REDIS_REPLY_INTEGER) return element->integer;
+    if (element->type == REDIS_REPLY_STRING) {
+        try {
+            return std::stoll(std::string(as_view(element)));
+        } catch (const std::exception&) {
+        }
+    }
+    return 0;
+}
+
+std::string event_bytes(const v1::Event& event) { return event.SerializeAsString(); }
+
+v1::Event presence_event(const std::string& room_id, const v1::Member& member, bool joined) {
+    v1::Event event;
+    event.set_room_id(room_id);
+    event.set_time_ms(core::wall_ms());
+    if (joined) {
+        *event.mutable_member_joined()->mutable_member() = member;
+    } else {
+        *event.mutable_member_left()->mutable_member() = member;
+    }
+    return event;
+}
+
+}  // namespace
+
+RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options,
+                         BrokerSink& sink, core::ShardCounters& counters)
+    : io_(io),
+      options_(std::move(options)),
+      sink_(sink),
+      counters_(counters),
+      commands_(io, options_.endpoint, "commands", counters),
+      subscriber_(io, options_.endpoint, "subscriber", counters),
+      heartbeat_timer_(io) {
+    commands_.on_state_change([this](bool up) {
+        update_health();
+        if (up && options_.keeps_instance_alive) heartbeat();
+    });
+    subscriber_.on_push([this](const redisReply* reply) { on_push(reply); });
+    subscriber_.on_state_change([this](bool up) {
+        for (auto& [room_id, stream] : streams_) stream.subscribed = false;
+        if (up && !streams_.empty()) {
+            std::vector<std::string> args{"SUBSCRIBE"};
+            for (const auto& [room_id, stream] : streams_) args.push_back(channel(room_id));
+            subscriber_.subscription_command(args);
+        }
+        update_health();
+    });
+}
+
+RedisBroker::~RedisBroker() { *alive_ = false; }
+
+void RedisBroker::start() {
+    commands_.start();
+    subscriber_.start();
+}
+
+void RedisBroker::stop() {
+    heartbeat_timer_.cancel();
+    commands_.stop();
+    subscriber_.stop();
+}
+
+void RedisBroker::shutdown(std::function<void()> done) {
+    heartbeat_timer_.cancel();
+    if (!options_.keeps_instance_alive || !commands_.connected()) return done();
+    // Reaping ourselves removes whatever presence this instance still holds (announcing each
+    // departure once) and takes the instance off the heartbeat list.
+    eval(reap_script(), {options_.key_prefix + "instances"},
+         {options_.instance_id, options_.key_prefix, std::to_string(core::wall_ms())},
+         [done = std::move(done)](const redisReply*) { done(); });
+}
+
+std::string RedisBroker::key(std::string_view room_id, std::string_view suffix) const {
+    std::string out = options_.key_prefix;
+    out += "room:{";
+    out += room_id;
+    out += '}';
+    out += suffix;
+    return out;
+}
+
+std::string RedisBroker::channel(std::string_view room_id) const { return key(room_id, ""); }
+
+std::string RedisBroker::instance_members_key() const {
+    return options_.key_prefix + "instance:" + options_.instance_id + ":members";
+}
+
+void RedisBroker::eval(const Script& script, std::vector<std::string> keys,
+                       std::vector<std::string> args, RedisConnection::ReplyHandler done) {
+    std::vector<std::string> command{"EVALSHA", script.sha1, std::to_string(keys.size())};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.insert(command.end(), args.begin(), args.end());
+    commands_.command(command, [this, alive = alive_, &script, command,
+                                done = std::move(done)](const redisReply* reply) mutable {
+        const bool unknown_script = reply != nullptr && reply->type == REDIS_REPLY_ERROR &&
+                                    as_view(reply).substr(0, 8) == "NOSCRIPT";
+        if (!unknown_script || !*alive) return done(reply);
+        // First use since Redis started: send the source once; Redis caches it.
+        command[0] = "EVAL";
+        command[1] = std::string(script.source);
+        commands_.command(command, std::move(done));
+    });
+}
+
+void RedisBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                          PublishCallback done) {
+    const std::string room_id = event->room_id();
+    const std::uint64_t now = core::wall_ms();
+    const std::uint64_t max_age_ms = std::uint64_t{options_.retention.max_age_seconds} * 1000;
+    const bool has_dedupe = !dedupe_key.empty();
+    eval(publish_script(),
+         {key(room_id, ":seq"), key(room_id, ":log"),
+          key(room_id, has_dedupe ? ":dedupe:" + dedupe_key : ":dedupe")},
+         {event_bytes(*event), std::to_string(now), std::to_string(options_.retention.max_events),
+          std::to_string(now > max_age_ms ? now - max_age_ms : 0), channel(room_id),
+          std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0"},
+         [done = std::move(done)](const redisReply* reply) {
+             if (!is_array(reply, 2)) return done({PublishOutcome::Status::unavailable, 0});
+             const auto status = integer_at(reply, 0) == 1 ? PublishOutcome::Status::published
+                                                           : PublishOutcome::Status::duplicate;
+             done({status, static_cast<std::uint64_t>(integer_at(reply, 1))});
+         });
+}
+
+void RedisBroker::publish_ephemeral(EventPtr event) {
+    // Live-only events are best effort: while Redis is down they are simply not seen.
+    commands_.command({"PUBLISH", channel(event->room_id()), event_bytes(*event)},
+                      [](const redisReply*) {});
+}
+
+void RedisBroker::read_history(HistoryQuery query, HistoryCallback done) {
+    const std::string room_id = query.room_id;
+    read_range(std::move(query), [this, alive = alive_, room_id,
+                                  done = std::move(done)](HistorySlice slice) {
+        if (*alive && slice.ok) {
+            // The first read after subscribing tells where delivery to this instance starts:
+            // events up to here are in the snapshot the joiner receives.
+            auto found = streams_.find(room_id);
+            if (found != streams_.end() && found->second.last_seq == 0) {
+                found->second.last_seq = slice.last_seq;
+                if (found->second.subscribed) catch_up(room_id);
+            }
+        }
+        done(std::move(slice));
+    });
+}
+
+void RedisBroker::read_range(HistoryQuery query, HistoryCallback done) {
+    const std::uint64_t now = core::wall_ms();
+    const std::uint64_t max_age_ms = std::uint64_t{options_.retention.max_age_seconds} * 1000;
+    const std::uint64_t after = query.after_seq;
+    eval(history_script(), {key(query.room_id, ":seq"), key(query.room_id, ":log")},
+         {std::to_string(query.after_seq), std::to_string(query.before_seq),
+          std::to_string(query.limit), query.newest ? "1" : "0",
+          std::to_string(now > max_age_ms ? now - max_age_ms : 0)},
+         [after, done = std::move(done)](const redisReply* reply) {
+             HistorySlice slice;
+             if (!is_array(reply, 3)) return done(std::move(slice));
+             slice.ok = true;
+             slice.last_seq = static_cast<std::uint64_t>(integer_at(reply, 0));
+             slice.oldest_seq = static_cast<std::uint64_t>(integer_at(reply, 1));
+             slice.has_more = integer_at(reply, 2) == 1;
+             for (std::size_t i = 3; i < reply->elements; ++i) {
+                 auto event = std::make_shared<v1::Event>();
+                 const redisReply* bytes = reply->element[i];
+                 if (bytes->type != REDIS_REPLY_STRING ||
+                     !event->ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
+                     continue;  // cannot happen for entries this code wrote
+                 }
+                 slice.events.push_back(std::move(event));
+             }
+             slice.complete = slice.oldest_seq == 0
+                                  ? after >= slice.last_seq
+                                  : after + 1 >= slice.oldest_seq && after <= slice.last_seq;
+             done(std::move(slice));
+         });
+}
+
+void RedisBroker::add_member(const std::string& room_id, const v1::Member& member,
+                             std::uint32_t capacity, JoinCallback done) {
+    eval(join_script(), {key(room_id, ":members"), instance_members_key()},
+         {member.member_id(), member.SerializeAsString(), std::to_string(capacity),
+          room_id + '\n' + member.member_id(), channel(room_id),
+          event_bytes(presence_event(room_id, member, true))},
+         [done = std::move(done)](const redisReply* reply) {
+             JoinOutcome outcome;
+             if (!is_array(reply, 1)) return done(std::move(outcome));
+             switch (integer_at(reply, 0)) {
+                 case -1: outcome.status = JoinOutcome::Status::already_member; break;
+                 case 0: outcome.status = JoinOutcome::Status::full; break;
+                 default: outcome.status = JoinOutcome::Status::joined; break;
+             }
+             for (std::size_t i = 1; i < reply->elements; ++i) {
+                 const redisReply* bytes = reply->element[i];
+                 v1::Member present;
+                 if (bytes->type == REDIS_REPLY_STRING &&
+                     present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
+                     outcome.members.push_back(std::move(present));
+                 }
+             }
+             done(std::move(outcome));
+         });
+}
+
+void RedisBroker::remove_member(const std::string& room_id, const v1::Member& member,
+                                LeaveCallback done) {
+    eval(leave_script(), {key(room_id, ":members"), instance_members_key()},
+         {member.member_id(), room_id + '\n' + member.member_id(), channel(room_id),
+          event_bytes(presence_event(room_id, member, false))},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+             done(static_cast<std::uint32_t>(reply->integer));
+         });
+}
+
+void RedisBroker::subscribe(const std::string& room_id) {
+    auto [it, inserted] = streams_.try_emplace(room_id);
+    if (inserted) subscriber_.subscription_command({"SUBSCRIBE", channel(room_id)});
+}
+
+void RedisBroker::unsubscribe(const std::string& room_id) {
+    if (streams_.erase(room_id) != 0) {
+        subscriber_.subscription_command({"UNSUBSCRIBE", channel(room_id)});
+    }
+}
+
+void RedisBroker::on_push(const redisReply* reply) {
+    if (!is_array(reply, 3)) return;
+    const std::string_view kind = as_view(reply->element[0]);
+    const redisReply* channel_reply = reply->element[1];
+    if (channel_reply->type != REDIS_REPLY_STRING) return;
+    // Channels are "<prefix>room:{<id>}".
+    std::string_view name = as_view(channel_reply);
+    const std::string head = options_.key_prefix + "room:{";
+    if (name.size() <= head.size() + 1 || name.substr(0, head.size()) != head ||
+        name.back() != '}') {
+        return;
+    }
+    const std::string room_id(name.substr(head.size(), name.size() - head.size() - 1));
+    auto found = streams_.find(room_id);
+    if (found == streams_.end()) return;  // unsubscribed meanwhile
+
+    if (kind == "subscribe") {
+        found->second.subscribed = true;
+        if (found->second.last_seq != 0) catch_up(room_id);
+        return;
+    }
+    if (kind != "message" || reply->element[2]->type != REDIS_REPLY_STRING) return;
+    auto event = std::make_shared<v1::Event>();
+    const redisReply* payload = reply->element[2];
+    if (!event->ParseFromArray(payload->str, static_cast<int>(payload->len)) ||
+        event->room_id() != room_id) {
+        return;
+    }
+    if (event->seq() == 0) return sink_.on_room_event(event);  // live-only: no order to keep
+    on_sequenced(room_id, std::move(event));
+}
+
+void RedisBroker::on_sequenced(const std::string& room_id, EventPtr event) {
+    RoomStream& stream = streams_[room_id];
+    if (stream.catching_up) {
+        if (stream.held.size() < kMaxHeldEvents) stream.held.push_back(std::move(event));
+        return;
+    }
+    const std::uint64_t seq = event->seq();
+    if (stream.last_seq == 0 || seq == stream.last_seq + 1) {
+        stream.last_seq = seq;
+        sink_.on_room_event(event);
+    } else if (seq > stream.last_seq + 1) {
+        // Something was missed (a lost subscription, or a publish racing the subscribe):
+        // read the gap from the stream, then deliver this one in order.
+        stream.held.push_back(std::move(event));
+        catch_up(room_id);
+    }
+    // seq <= last_seq: already delivered (it was in a catch-up read).
+}
+
+void RedisBroker::deliver_in_order(RoomStream& stream, const EventPtr& event) {
+    if (stream.last_seq != 0 && event->seq() <= stream.last_seq) return;
+    stream.last_seq = event->seq();
+    sink_.on_room_event(event);
+}
+
+void RedisBroker::catch_up(const std::string& room_id) {
+    RoomStream& stream = streams_[room_id];
+    if (stream.catching_up) return;
+    stream.catching_up = true;
+    HistoryQuery query;
+    query.room_id = room_id;
+    query.after_seq = stream.last_seq;
+    query.limit = kCatchUpPage;
+    query.newest = false;
+    read_range(query, [this, alive = alive_, room_id](HistorySlice slice) {
+        if (!*alive) return;
+        auto found = streams_.find(room_id);
+        if (found == streams_.end()) return;
+        RoomStream& current = found->second;
+        current.catching_up = false;
+        if (!slice.ok) return;  // Redis is down; the next event or resubscription retries
+        for (const EventPtr& event : slice.events) deliver_in_order(current, event);
+        if (slice.has_more) return catch_up(room_id);
+        std::vector<EventPtr> held = std::move(current.held);
+        current.held.clear();
+        for (const EventPtr& event : held) deliver_in_order(current, event);
+    });
+}
+
+void RedisBroker::update_health() {
+    healthy_.store(commands_.connected() && subscriber_.connected(), std::memory_order_relaxed);
+}
+
+void RedisBroker::heartbeat() {
+    heartbeat_timer_.cancel();
+    if (!commands_.connected()) return;  // resumes when the connection comes back
+    commands_.command({"ZADD", options_.key_prefix + "instances",
+                       std::to_string(core::wall_ms()), options_.instance_id},
+                      [](const redisReply*) {});
+    reap_dead_instances();
+    heartbeat_timer_.expires_after(options_.heartbeat_interval);
+    heartbeat_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
+        if (!ec && *alive) heartbeat();
+    });
+}
+
+void RedisBroker::reap_dead_instances() {
+    const std::uint64_t now = core::wall_ms();
+    const auto timeout = static_cast<std::uint64_t>(options_.instance_timeout.count());
+    if (now <= timeout) return;
+    commands_.command(
+        {"ZRANGEBYSCORE", options_.key_prefix + "instances", "-inf",
+         std::to_string(now - timeout)},
+        [this, alive = alive_](const redisReply* reply) {
+            if (!*alive || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
+            for (std::size_t i = 0; i < reply->elements; ++i) {
+                const std::string dead(as_view(reply->element[i]));
+                if (dead == options_.instance_id) continue;
+                eval(reap_script(), {options_.key_prefix + "instances"},
+                     {dead, options_.key_prefix, std::to_string(core::wall_ms())},
+                     [dead](const redisReply* removed) {
+                         if (removed != nullptr && removed->type == REDIS_REPLY_INTEGER) {
+                             spdlog::info("instance {} stopped answering: removed {} members",
+                                          dead, removed->integer);
+                         }
+                     });
+            }
+        });
+}
+
+}  // namespace haven::broker::redis

@@ -1,0 +1,98 @@
+// The distributed broker: many Haven instances on one Redis 7. Per shard it holds one command
+// connection (pipelined; every room step is one Lua script) and one subscriber connection
+// for the channels of the rooms this shard owns while they have local members.
+//
+// Redis pub/sub is at-most-once, so sequence numbers guard delivery: an event whose seq skips
+// ahead of the last one delivered for its room makes the broker read the gap from the room's
+// stream before delivering, and a resubscription after a lost connection catches up the same
+// way. Members never see a room's events out of order or twice.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "broker/broker.hpp"
+#include "broker/redis/redis_connection.hpp"
+#include "broker/redis/redis_scripts.hpp"
+#include "config/config.hpp"
+#include "core/metrics.hpp"
+
+namespace haven::broker::redis {
+
+struct RedisBrokerOptions {
+    RedisEndpoint endpoint;
+    std::string key_prefix = "haven:";
+    std::string instance_id;
+    config::HistoryConfig retention;
+    // Shard 0 of each instance keeps the instance's heartbeat and reaps dead instances.
+    bool keeps_instance_alive = false;
+    std::chrono::milliseconds heartbeat_interval{3000};
+    std::chrono::milliseconds instance_timeout{15000};
+};
+
+class RedisBroker final : public Broker {
+public:
+    RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options, BrokerSink& sink,
+                core::ShardCounters& counters);
+    ~RedisBroker() override;
+
+    void start();
+    // Best effort on shutdown: forget this instance in Redis so nobody has to reap it.
+    void stop();
+
+    void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                 PublishCallback done) override;
+    void publish_ephemeral(EventPtr event) override;
+    void read_history(HistoryQuery query, HistoryCallback done) override;
+    void add_member(const std::string& room_id, const v1::Member& member, std::uint32_t capacity,
+                    JoinCallback done) override;
+    void remove_member(const std::string& room_id, const v1::Member& member,
+                       LeaveCallback done) override;
+    bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
+    void shutdown(std::function<void()> done) override;
+    void subscribe(const std::string& room_id) override;
+    void unsubscribe(const std::string& room_id) override;
+
+private:
+    // Delivery state of one subscribed room.
+    struct RoomStream {
+        std::uint64_t last_seq = 0;  // last sequenced event handed to the sink; 0 = unknown
+        bool subscribed = false;     // Redis confirmed the subscription
+        bool catching_up = false;
+        std::vector<EventPtr> held;  // arrived while catching up, delivered after
+    };
+
+    std::string key(std::string_view room_id, std::string_view suffix) const;
+    std::string channel(std::string_view room_id) const;
+    std::string instance_members_key() const;
+    void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+              RedisConnection::ReplyHandler done);
+    void read_range(HistoryQuery query, HistoryCallback done);
+
+    void on_push(const redisReply* reply);
+    void on_sequenced(const std::string& room_id, EventPtr event);
+    void deliver_in_order(RoomStream& stream, const EventPtr& event);
+    void catch_up(const std::string& room_id);
+    void update_health();
+    void heartbeat();
+    void reap_dead_instances();
+
+    boost::asio::io_context& io_;
+    RedisBrokerOptions options_;
+    BrokerSink& sink_;
+    core::ShardCounters& counters_;
+    RedisConnection commands_;
+    RedisConnection subscriber_;
+    std::unordered_map<std::string, RoomStream> streams_;
+    std::atomic<bool> healthy_{false};
+    boost::asio::steady_timer heartbeat_timer_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace haven::broker::redis

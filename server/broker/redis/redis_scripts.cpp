@@ -1,0 +1,166 @@
+#include "broker/redis/redis_scripts.hpp"
+
+#include <openssl/sha.h>
+
+namespace haven::broker::redis {
+namespace {
+
+// Protobuf varints and length-delimited fields, so scripts can complete or build Event
+// messages without a protobuf library: appending fields to a serialized message merges them.
+constexpr std::string_view kProtobufHelpers = R"lua(
+local function varint(n)
+  local bytes = {}
+  while n >= 128 do
+    bytes[#bytes + 1] = string.char(n % 128 + 128)
+    n = math.floor(n / 128)
+  end
+  bytes[#bytes + 1] = string.char(n)
+  return table.concat(bytes)
+end
+local function field(tag, bytes)
+  return string.char(tag) .. varint(#bytes) .. bytes
+end
+-- Drops events past the age limit; entry fields are {'e', event, 't', time_ms}.
+local function trim_by_age(log, min_time)
+  for _ = 1, 64 do
+    local first = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)
+    if #first == 0 or tonumber(first[1][2][4]) >= min_time then return end
+    redis.call('XDEL', log, first[1][1])
+  end
+end
+)lua";
+
+constexpr std::string_view kPublish = R"lua(
+if ARGV[7] == '1' then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then return {0, tonumber(seen)} end
+end
+local seq = redis.call('INCR', KEYS[1])
+-- Event.seq is field 2 and Event.time_ms field 3, both varints (tags 16 and 24).
+local event = ARGV[1] .. '\16' .. varint(seq) .. '\24' .. varint(tonumber(ARGV[2]))
+redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'e', event, 't', ARGV[2])
+trim_by_age(KEYS[2], tonumber(ARGV[4]))
+if ARGV[7] == '1' then redis.call('SET', KEYS[3], seq, 'EX', ARGV[6]) end
+redis.call('PUBLISH', ARGV[5], event)
+return {1, seq}
+)lua";
+
+constexpr std::string_view kHistory = R"lua(
+trim_by_age(KEYS[2], tonumber(ARGV[5]))
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+local oldest = 0
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+if #first > 0 then oldest = tonumber(string.match(first[1][1], '^(%d+)')) end
+local after, before, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local low, high = '-', '+'
+if after > 0 then low = (after + 1) .. '-0' end
+if before > 0 then high = (before - 1) .. '-0' end
+local rows = {}
+if before == 1 or limit == 0 then
+  rows = {}
+elseif ARGV[4] == '1' then
+  rows = redis.call('XREVRANGE', KEYS[2], high, low, 'COUNT', limit + 1)
+else
+  rows = redis.call('XRANGE', KEYS[2], low, high, 'COUNT', limit + 1)
+end
+local more = 0
+if #rows > limit then
+  more = 1
+  rows[#rows] = nil
+end
+local out = {last, oldest, more}
+if ARGV[4] == '1' then
+  for i = #rows, 1, -1 do out[#out + 1] = rows[i][2][2] end
+else
+  for i = 1, #rows do out[#out + 1] = rows[i][2][2] end
+end
+return out
+)lua";
+
+constexpr std::string_view kJoin = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {-1} end
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {0} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+local out = {1}
+for _, member in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = member end
+return out
+)lua";
+
+constexpr std::string_view kLeave = R"lua(
+redis.call('SREM', KEYS[2], ARGV[2])
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return redis.call('HLEN', KEYS[1])
+)lua";
+
+constexpr std::string_view kReap = R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+local prefix = ARGV[2]
+local set = prefix .. 'instance:' .. ARGV[1] .. ':members'
+local removed = 0
+for _, entry in ipairs(redis.call('SMEMBERS', set)) do
+  local sep = string.find(entry, '\n', 1, true)
+  local room = string.sub(entry, 1, sep - 1)
+  local member_id = string.sub(entry, sep + 1)
+  local hash = prefix .. 'room:{' .. room .. '}:members'
+  local member = redis.call('HGET', hash, member_id)
+  if member then
+    redis.call('HDEL', hash, member_id)
+    removed = removed + 1
+    -- Event{room_id = 1, time_ms = 3, member_left = 12 {member = 1}}
+    local event = field(10, room) .. '\24' .. varint(tonumber(ARGV[3])) ..
+                  field(98, field(10, member))
+    redis.call('PUBLISH', prefix .. 'room:{' .. room .. '}', event)
+  end
+end
+redis.call('DEL', set)
+return removed
+)lua";
+
+std::string hex_sha1(std::string_view text) {
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char byte : digest) {
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 15]);
+    }
+    return out;
+}
+
+struct OwnedScript {
+    explicit OwnedScript(std::string_view body)
+        : text(std::string(kProtobufHelpers) + std::string(body)) {
+        script.source = text;
+        script.sha1 = hex_sha1(text);
+    }
+    std::string text;
+    Script script;
+};
+
+}  // namespace
+
+const Script& publish_script() {
+    static const OwnedScript owned(kPublish);
+    return owned.script;
+}
+const Script& history_script() {
+    static const OwnedScript owned(kHistory);
+    return owned.script;
+}
+const Script& join_script() {
+    static const OwnedScript owned(kJoin);
+    return owned.script;
+}
+const Script& leave_script() {
+    static const OwnedScript owned(kLeave);
+    return owned.script;
+}
+const Script& reap_script() {
+    static const OwnedScript owned(kReap);
+    return owned.script;
+}
+
+}  // namespace haven::broker::redis

@@ -1,0 +1,40 @@
+// The Lua scripts that make each Redis step atomic. Every script that announces something
+// (PUBLISH) does so inside the same step that changes the data, so every instance sees each
+// room's events in one order.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace haven::broker::redis {
+
+struct Script {
+    std::string_view source;
+    std::string sha1;  // hex, for EVALSHA
+};
+
+// Sequence + append to the room's capped stream + remember the client message id + PUBLISH.
+// KEYS: seq, log, dedupe. ARGV: event bytes (without seq and time), time_ms, max_events,
+// min_time_ms, channel, dedupe_ttl_seconds, has_dedupe ("1"/"0").
+// Returns {1, seq} when published, {0, original seq} for a duplicate.
+const Script& publish_script();
+
+// A page of history. KEYS: seq, log. ARGV: after_seq, before_seq, limit, newest ("1"/"0"),
+// min_time_ms. Returns {last_seq, oldest_seq, has_more, event bytes...} oldest first.
+const Script& history_script();
+
+// KEYS: members hash, instance member set. ARGV: member_id, member bytes, capacity,
+// instance set entry, channel, member_joined event bytes.
+// Returns {-1} already a member, {0} full, {1, member bytes...} joined.
+const Script& join_script();
+
+// KEYS: members hash, instance member set. ARGV: member_id, instance set entry, channel,
+// member_left event bytes. Returns the number of members left.
+const Script& leave_script();
+
+// Removes a dead instance and its members, announcing member_left for each, exactly once
+// even when several instances reap at the same time.
+// KEYS: instances zset. ARGV: instance id, key prefix, time_ms. Returns members removed.
+const Script& reap_script();
+
+}  // namespace haven::broker::redis
