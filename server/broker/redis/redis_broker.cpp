@@ -59,7 +59,11 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
       heartbeat_timer_(io) {
     commands_.on_state_change([this](bool up) {
         update_health();
-        if (up && options_.keeps_instance_alive) heartbeat();
+        if (!up) return;
+        if (options_.keeps_instance_alive) heartbeat();
+        auto removals = std::move(pending_removals_);
+        pending_removals_.clear();
+        for (auto& [room_id, member] : removals) remove_member(room_id, member, [](auto) {});
     });
     subscriber_.on_push([this](const redisReply* reply) { on_push(reply); });
     subscriber_.on_state_change([this](bool up) {
@@ -162,7 +166,7 @@ void RedisBroker::read_history(HistoryQuery query, HistoryCallback done) {
             // The first read after subscribing tells where delivery to this instance starts:
             // events up to here are in the snapshot the joiner receives.
             auto found = streams_.find(room_id);
-            if (found != streams_.end() && found->second.last_seq == 0) {
+            if (found != streams_.end() && !found->second.last_seq) {
                 found->second.last_seq = slice.last_seq;
                 if (found->second.subscribed) catch_up(room_id);
             }
@@ -233,8 +237,12 @@ void RedisBroker::remove_member(const std::string& room_id, const v1::Member& me
     eval(leave_script(), {key(room_id, ":members"), instance_members_key()},
          {member.member_id(), room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, false))},
-         [done = std::move(done)](const redisReply* reply) {
-             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+         [this, alive = alive_, room_id, member,
+          done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
+                 if (*alive) pending_removals_.emplace_back(room_id, member);
+                 return done(std::nullopt);
+             }
              done(static_cast<std::uint32_t>(reply->integer));
          });
 }
@@ -268,7 +276,8 @@ void RedisBroker::on_push(const redisReply* reply) {
 
     if (kind == "subscribe") {
         found->second.subscribed = true;
-        if (found->second.last_seq != 0) catch_up(room_id);
+        // Events published before the subscription took effect are read from the stream.
+        if (found->second.last_seq) catch_up(room_id);
         return;
     }
     if (kind != "message" || reply->element[2]->type != REDIS_REPLY_STRING) return;
@@ -289,10 +298,10 @@ void RedisBroker::on_sequenced(const std::string& room_id, EventPtr event) {
         return;
     }
     const std::uint64_t seq = event->seq();
-    if (stream.last_seq == 0 || seq == stream.last_seq + 1) {
+    if (!stream.last_seq || seq == *stream.last_seq + 1) {
         stream.last_seq = seq;
         sink_.on_room_event(event);
-    } else if (seq > stream.last_seq + 1) {
+    } else if (seq > *stream.last_seq + 1) {
         // Something was missed (a lost subscription, or a publish racing the subscribe):
         // read the gap from the stream, then deliver this one in order.
         stream.held.push_back(std::move(event));
@@ -302,7 +311,7 @@ void RedisBroker::on_sequenced(const std::string& room_id, EventPtr event) {
 }
 
 void RedisBroker::deliver_in_order(RoomStream& stream, const EventPtr& event) {
-    if (stream.last_seq != 0 && event->seq() <= stream.last_seq) return;
+    if (stream.last_seq && event->seq() <= *stream.last_seq) return;
     stream.last_seq = event->seq();
     sink_.on_room_event(event);
 }
@@ -313,7 +322,7 @@ void RedisBroker::catch_up(const std::string& room_id) {
     stream.catching_up = true;
     HistoryQuery query;
     query.room_id = room_id;
-    query.after_seq = stream.last_seq;
+    query.after_seq = stream.last_seq.value_or(0);
     query.limit = kCatchUpPage;
     query.newest = false;
     read_range(query, [this, alive = alive_, room_id](HistorySlice slice) {

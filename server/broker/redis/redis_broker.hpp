@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -62,7 +63,9 @@ public:
 private:
     // Delivery state of one subscribed room.
     struct RoomStream {
-        std::uint64_t last_seq = 0;  // last sequenced event handed to the sink; 0 = unknown
+        // Last sequenced event handed to the sink; unknown until the first history read or
+        // event after subscribing.
+        std::optional<std::uint64_t> last_seq;
         bool subscribed = false;     // Redis confirmed the subscription
         bool catching_up = false;
         std::vector<EventPtr> held;  // arrived while catching up, delivered after
@@ -90,6 +93,9 @@ private:
     RedisConnection commands_;
     RedisConnection subscriber_;
     std::unordered_map<std::string, RoomStream> streams_;
+    // Departures Redis did not hear about while it was unreachable, replayed on reconnect so
+    // nobody stays listed as present.
+    std::vector<std::pair<std::string, v1::Member>> pending_removals_;
     std::atomic<bool> healthy_{false};
     boost::asio::steady_timer heartbeat_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

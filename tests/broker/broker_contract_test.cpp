@@ -1,0 +1,327 @@
+// The Broker contract, written once and run against every implementation: the embedded
+// memory broker and the Redis broker on a real redis-server started for this test binary.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <functional>
+#include <random>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "broker/memory_broker.hpp"
+#include "broker/redis/redis_broker.hpp"
+#include "core/clock.hpp"
+#include "support/redis_process.hpp"
+
+using namespace haven;
+using broker::JoinOutcome;
+using broker::PublishOutcome;
+
+namespace {
+
+struct RecordingSink : broker::BrokerSink {
+    std::vector<broker::EventPtr> events;
+    void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
+
+    // Sequence numbers of the posts delivered for one room (the memory broker's sink sees
+    // every room; the Redis broker's only the subscribed ones).
+    std::vector<std::uint64_t> posted_seqs(const std::string& room = "a") const {
+        std::vector<std::uint64_t> out;
+        for (const auto& e : events) {
+            if (e->has_posted() && e->room_id() == room) out.push_back(e->seq());
+        }
+        return out;
+    }
+    std::size_t count(v1::Event::KindCase kind) const {
+        std::size_t n = 0;
+        for (const auto& e : events) n += e->kind_case() == kind ? 1 : 0;
+        return n;
+    }
+};
+
+test::RedisProcess& shared_redis() {
+    static test::RedisProcess redis;
+    static const bool started = redis.start();
+    REQUIRE(started);
+    return redis;
+}
+
+std::string unique_prefix() {
+    static std::mt19937_64 rng{std::random_device{}()};
+    return "test" + std::to_string(rng() % 1'000'000'000) + ":";
+}
+
+// Shared by both fixtures: drive the event loop until a condition holds (bounded).
+struct LoopFixture {
+    boost::asio::io_context io;
+    RecordingSink sink;
+    config::HistoryConfig retention;
+
+    bool run_until(const std::function<bool()>& done,
+                   std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > deadline) return false;
+            io.restart();
+            io.run_for(std::chrono::milliseconds(5));
+        }
+        return true;
+    }
+};
+
+struct MemoryFixture : LoopFixture {
+    std::unique_ptr<broker::Broker> broker;
+    void start() {
+        broker = std::make_unique<broker::MemoryBroker>(retention, sink,
+                                                        [] { return core::wall_ms(); });
+    }
+};
+
+struct RedisFixture : LoopFixture {
+    std::unique_ptr<broker::redis::RedisBroker> broker;
+    core::Metrics metrics{1};
+    std::string prefix = unique_prefix();
+    void start() {
+        broker::redis::RedisBrokerOptions options;
+        options.endpoint = *broker::redis::parse_redis_url(shared_redis().url());
+        options.key_prefix = prefix;
+        options.instance_id = "contract";
+        options.retention = retention;
+        broker = std::make_unique<broker::redis::RedisBroker>(io, options, sink,
+                                                              metrics.shard(0));
+        broker->start();
+        REQUIRE(run_until([&] { return broker->healthy(); }));
+    }
+};
+
+template <class Fixture>
+struct Harness : Fixture {
+    PublishOutcome post(const std::string& room, const std::string& text,
+                        const std::string& key = "") {
+        auto event = std::make_unique<v1::Event>();
+        event->set_room_id(room);
+        event->mutable_posted()->set_text(text);
+        std::optional<PublishOutcome> result;
+        this->broker->publish(std::move(event), key, [&](PublishOutcome o) { result = o; });
+        REQUIRE(this->run_until([&] { return result.has_value(); }));
+        return *result;
+    }
+    broker::HistorySlice read(broker::HistoryQuery query) {
+        std::optional<broker::HistorySlice> result;
+        this->broker->read_history(std::move(query),
+                                   [&](broker::HistorySlice s) { result = std::move(s); });
+        REQUIRE(this->run_until([&] { return result.has_value(); }));
+        return *result;
+    }
+    // Subscribes the way a Hub does on a room's first local member: subscribe, then read.
+    void watch(const std::string& room) {
+        this->broker->subscribe(room);
+        broker::HistoryQuery query;
+        query.room_id = room;
+        read(query);
+    }
+    JoinOutcome join(const std::string& room, const std::string& id, std::uint32_t capacity) {
+        v1::Member member;
+        member.set_member_id(id);
+        member.set_handle("h-" + id);
+        std::optional<JoinOutcome> result;
+        this->broker->add_member(room, member, capacity, [&](JoinOutcome o) { result = o; });
+        REQUIRE(this->run_until([&] { return result.has_value(); }));
+        return *result;
+    }
+    std::optional<std::uint32_t> leave(const std::string& room, const std::string& id) {
+        v1::Member member;
+        member.set_member_id(id);
+        bool called = false;
+        std::optional<std::uint32_t> remaining;
+        this->broker->remove_member(room, member, [&](std::optional<std::uint32_t> r) {
+            remaining = r;
+            called = true;
+        });
+        REQUIRE(this->run_until([&] { return called; }));
+        return remaining;
+    }
+};
+
+std::vector<std::uint64_t> seqs(const broker::HistorySlice& slice) {
+    std::vector<std::uint64_t> out;
+    for (const auto& event : slice.events) out.push_back(event->seq());
+    return out;
+}
+
+using Memory = Harness<MemoryFixture>;
+using Redis = Harness<RedisFixture>;
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("publish sequences per room, stores, and delivers in order", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    CHECK(h.post("b", "other room").seq == 1);
+    for (std::uint64_t i = 1; i <= 20; ++i) CHECK(h.post("a", "m" + std::to_string(i)).seq == i);
+    REQUIRE(h.run_until([&] { return h.sink.posted_seqs().size() == 20; }));
+    std::vector<std::uint64_t> expected(20);
+    for (std::uint64_t i = 0; i < 20; ++i) expected[i] = i + 1;
+    CHECK(h.sink.posted_seqs() == expected);
+    CHECK(h.sink.events.back()->posted().text() == "m20");
+    CHECK(h.sink.events.back()->time_ms() > 0);
+}
+
+TEST_CASE_TEMPLATE("a repeated dedupe key is a duplicate with the original seq", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    CHECK(h.post("a", "x", "alice\nm1").status == PublishOutcome::Status::published);
+    h.post("a", "y", "alice\nm2");
+    const PublishOutcome retry = h.post("a", "x", "alice\nm1");
+    CHECK(retry.status == PublishOutcome::Status::duplicate);
+    CHECK(retry.seq == 1);
+    CHECK(h.post("a", "z").seq == 3);
+    REQUIRE(h.run_until([&] { return h.sink.posted_seqs().size() == 3; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    h.run_until([] { return false; }, std::chrono::milliseconds(50));
+    CHECK(h.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2, 3});
+}
+
+TEST_CASE_TEMPLATE("history pages and retention by count", H, Memory, Redis) {
+    H h;
+    h.retention.max_events = 5;
+    h.start();
+    for (int i = 0; i < 8; ++i) h.post("a", std::to_string(i));
+    broker::HistoryQuery query;
+    query.room_id = "a";
+    query.limit = 100;
+    auto slice = h.read(query);
+    CHECK(seqs(slice) == std::vector<std::uint64_t>{4, 5, 6, 7, 8});
+    CHECK(slice.oldest_seq == 4);
+    CHECK(slice.last_seq == 8);
+
+    query.limit = 2;
+    query.before_seq = 7;
+    slice = h.read(query);
+    CHECK(seqs(slice) == std::vector<std::uint64_t>{5, 6});
+    CHECK(slice.has_more);
+
+    query.before_seq = 0;
+    query.after_seq = 5;
+    query.newest = false;
+    slice = h.read(query);
+    CHECK(seqs(slice) == std::vector<std::uint64_t>{6, 7});
+    CHECK(slice.has_more);
+    CHECK(slice.complete);
+
+    query.after_seq = 2;  // 3 was trimmed
+    query.limit = 100;
+    slice = h.read(query);
+    CHECK_FALSE(slice.complete);
+    CHECK(seqs(slice) == std::vector<std::uint64_t>{4, 5, 6, 7, 8});
+
+    query.after_seq = 99;  // never reached: history from before a reset
+    CHECK_FALSE(h.read(query).complete);
+}
+
+TEST_CASE_TEMPLATE("presence: join, capacity, duplicates and leave, announced", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("room");
+    auto first = h.join("room", "m1", 2);
+    CHECK(first.status == JoinOutcome::Status::joined);
+    CHECK(first.members.size() == 1);
+    CHECK(h.join("room", "m1", 2).status == JoinOutcome::Status::already_member);
+    auto second = h.join("room", "m2", 2);
+    CHECK(second.status == JoinOutcome::Status::joined);
+    CHECK(second.members.size() == 2);
+    CHECK(h.join("room", "m3", 2).status == JoinOutcome::Status::full);
+    CHECK(h.leave("room", "m1") == 1u);
+    CHECK(h.leave("room", "m1") == 1u);  // twice: announced once
+    CHECK(h.join("room", "m3", 2).status == JoinOutcome::Status::joined);
+    REQUIRE(h.run_until([&] {
+        return h.sink.count(v1::Event::kMemberJoined) == 3 &&
+               h.sink.count(v1::Event::kMemberLeft) == 1;
+    }));
+}
+
+TEST_CASE_TEMPLATE("ephemeral events reach the sink without a sequence number", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    auto event = std::make_shared<v1::Event>();
+    event->set_room_id("a");
+    event->mutable_typing()->set_active(true);
+    h.broker->publish_ephemeral(event);
+    REQUIRE(h.run_until([&] { return h.sink.count(v1::Event::kTyping) == 1; }));
+    CHECK(h.sink.events.back()->seq() == 0);
+    CHECK(h.post("a", "first").seq == 1);
+}
+
+TEST_CASE("redis: while Redis is down requests fail fast, and service resumes by itself") {
+    Redis h;
+    h.start();
+    h.watch("a");
+    CHECK(h.post("a", "before").seq == 1);
+    shared_redis().stop();
+    REQUIRE(h.run_until([&] { return !h.broker->healthy(); }));
+    CHECK(h.post("a", "during").status == PublishOutcome::Status::unavailable);
+    broker::HistoryQuery query;
+    query.room_id = "a";
+    CHECK_FALSE(h.read(query).ok);
+    REQUIRE(shared_redis().start());
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }, std::chrono::seconds(10)));
+    // The append-only file kept what was acknowledged: numbering continues.
+    CHECK(h.post("a", "after").seq == 2);
+    REQUIRE(h.run_until([&] { return h.sink.posted_seqs().size() == 2; }));
+    CHECK(h.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2});
+}
+
+TEST_CASE("redis: a lost subscription catches up from the stream, in order, once") {
+    Redis watcher;
+    watcher.start();
+    watcher.watch("a");
+    Redis publisher;
+    publisher.prefix = watcher.prefix;
+    publisher.start();
+    publisher.post("a", "1");
+    REQUIRE(watcher.run_until([&] { return watcher.sink.posted_seqs().size() == 1; }));
+    // Cut every pub/sub connection; publish while the watcher is resubscribing.
+    shared_redis().command("CLIENT KILL TYPE pubsub");
+    for (int i = 2; i <= 6; ++i) publisher.post("a", std::to_string(i));
+    REQUIRE(watcher.run_until([&] { return watcher.sink.posted_seqs().size() >= 6; },
+                              std::chrono::seconds(10)));
+    watcher.run_until([] { return false; }, std::chrono::milliseconds(100));
+    CHECK(watcher.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("redis: members of an instance that stops heartbeating are removed and announced") {
+    const std::string prefix = unique_prefix();
+    auto make = [&](Redis& h, const std::string& id) {
+        broker::redis::RedisBrokerOptions options;
+        options.endpoint = *broker::redis::parse_redis_url(shared_redis().url());
+        options.key_prefix = prefix;
+        options.instance_id = id;
+        options.keeps_instance_alive = true;
+        options.instance_timeout = std::chrono::milliseconds(1500);
+        options.heartbeat_interval = std::chrono::milliseconds(300);
+        h.broker = std::make_unique<broker::redis::RedisBroker>(h.io, options, h.sink,
+                                                                h.metrics.shard(0));
+        h.broker->start();
+        REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    };
+    Redis survivor;
+    make(survivor, "survivor");
+    survivor.watch("room");
+    {
+        Redis doomed;
+        make(doomed, "doomed");
+        CHECK(doomed.join("room", "doomed-1", 10).status == JoinOutcome::Status::joined);
+        CHECK(doomed.join("room", "doomed-2", 10).status == JoinOutcome::Status::joined);
+        // Destroyed without shutdown(): like a SIGKILL, nothing is cleaned up by the victim.
+    }
+    CHECK(survivor.join("room", "alive-1", 10).members.size() == 3);
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(survivor.run_until([&] { return survivor.sink.count(v1::Event::kMemberLeft) == 2; },
+                               std::chrono::seconds(10)));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    CHECK(survivor.join("room", "alive-2", 10).members.size() == 2);
+}
