@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 
 HAVEN_SETUP_TEST=1 scripts/setup.sh
 scripts/build.sh
+scripts/build-web.sh --e2e
 cd "${HAVEN_BUILD_DIR:-build}"
 ctest --output-on-failure --timeout 300 -j "${HAVEN_TEST_JOBS:-2}"

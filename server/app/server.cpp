@@ -1,6 +1,8 @@
 #include "app/server.hpp"
 
+#include <fstream>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +17,8 @@
 #include "core/metrics.hpp"
 #include "core/shard_pool.hpp"
 #include "http/http_routes.hpp"
+#include "moderation/audit_file.hpp"
+#include "moderation/crisis_detector.hpp"
 #include "net/listener.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_directory.hpp"
@@ -41,6 +45,32 @@ std::string random_instance_id() {
     return buffer;
 }
 
+std::string read_public_key(const std::string& path) {
+    if (path.empty()) return {};
+    std::ifstream file(path);
+    if (!file) throw std::runtime_error("auth.jwt_public_key_file: cannot read " + path);
+    std::ostringstream pem;
+    pem << file.rdbuf();
+    if (auto problem = auth::JwtVerifier::check_public_key(pem.str())) {
+        throw std::runtime_error("auth.jwt_public_key_file: " + path + ": " + *problem);
+    }
+    return pem.str();
+}
+
+std::unique_ptr<moderation::CrisisDetector> load_crisis_detector(
+    const config::ModerationConfig& moderation) {
+    if (moderation.crisis_dir.empty()) return nullptr;
+    try {
+        auto lists = moderation::load_crisis_lists(moderation.crisis_dir);
+        if (lists.empty()) {
+            throw std::runtime_error("no phrase lists (*.toml) in " + moderation.crisis_dir);
+        }
+        return std::make_unique<moderation::CrisisDetector>(std::move(lists));
+    } catch (const std::exception& error) {
+        throw std::runtime_error("moderation.crisis_dir: " + std::string(error.what()));
+    }
+}
+
 std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& tls) {
     if (!tls.enabled()) return nullptr;
     auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -63,11 +93,13 @@ struct Server::Parts {
           shards(shard_count(config)),
           metrics(shards),
           directory(config.rooms, shards),
-          tokens(auth::JwtVerifierOptions{config.auth.jwt_hs256_secret, config.auth.jwt_issuer,
-                                          30}),
+          tokens(auth::JwtVerifierOptions{config.auth.jwt_hs256_secret, config.auth.jwt_issuer, 30,
+                                          read_public_key(config.auth.jwt_public_key_file)}),
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
-          context{config, directory, tokens, guest_passes, metrics, random_instance_id()},
+          crisis(load_crisis_detector(config.moderation)),
+          context{config, directory, tokens, guest_passes, metrics, random_instance_id(),
+                  crisis.get()},
           routes(config, directory, metrics, [this] { return unready_reason(); }),
           tls(make_tls_context(config.tls)),
           pool(shards) {}
@@ -78,6 +110,7 @@ struct Server::Parts {
     rooms::RoomDirectory directory;
     auth::JwtVerifier tokens;
     auth::GuestPasses guest_passes;
+    std::unique_ptr<moderation::CrisisDetector> crisis;
     session::ServerContext context;
     http::HttpRoutes routes;
     std::unique_ptr<asio::ssl::context> tls;
@@ -103,8 +136,12 @@ struct Server::Parts {
 
     std::unique_ptr<broker::Broker> make_broker(unsigned shard) {
         if (config.broker.kind == "memory") {
-            return std::make_unique<broker::MemoryBroker>(config.history, *hubs[shard],
-                                                          [] { return core::wall_ms(); });
+            // Shard 0 keeps the server-wide state, the audit log among it.
+            auto audit = shard == 0
+                             ? std::make_unique<moderation::AuditFile>(config.moderation.audit_file)
+                             : nullptr;
+            return std::make_unique<broker::MemoryBroker>(
+                config.history, *hubs[shard], [] { return core::wall_ms(); }, std::move(audit));
         }
         auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
         if (!endpoint) throw std::runtime_error("broker.redis_url: cannot parse it");
@@ -246,6 +283,7 @@ Server::~Server() {
 void Server::run() {
     Parts& p = *parts_;
     for (auto* broker : p.redis_brokers) broker->start();
+    p.pool.post(0, [&p] { p.hubs[0]->load_global_state(); });
     for (unsigned i = 0; i < p.shards; ++i) {
         p.listeners[i]->start();
         p.sweep(i);

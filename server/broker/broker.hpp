@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "haven.pb.h"
+#include "moderation/moderation_state.hpp"
 
 namespace haven::broker {
 
@@ -53,17 +54,30 @@ using HistoryCallback = std::function<void(HistorySlice)>;
 struct JoinOutcome {
     enum class Status { joined, full, already_member, unavailable };
     Status status = Status::unavailable;
-    std::vector<v1::Member> members;  // everyone in the room after the join, joiner included
+    std::vector<v1::PresenceRecord> members;  // everyone in the room after the join
 };
 using JoinCallback = std::function<void(JoinOutcome)>;
 // Members left in the room after a removal (nothing when the broker could not be reached).
 using LeaveCallback = std::function<void(std::optional<std::uint32_t> remaining)>;
+
+// Nothing: the broker could not be reached.
+using StateCallback = std::function<void(std::optional<moderation::StateFields>)>;
+using MemberCallback = std::function<void(std::optional<v1::PresenceRecord>)>;
+// Distinct flaggers of the post after this flag; 0 when this person had flagged it already.
+using FlagCallback = std::function<void(std::optional<std::uint32_t>)>;
+using QueueCallback = std::function<void(std::optional<std::vector<v1::ModerationItem>>)>;
+using AuditCallback = std::function<void(std::optional<v1::AuditPage>)>;
+using DoneCallback = std::function<void(bool ok)>;
 
 class BrokerSink {
 public:
     virtual ~BrokerSink() = default;
     // A room event to deliver to this instance's members, in the room's order.
     virtual void on_room_event(const EventPtr& event) = 0;
+    // A server-wide event (global ban or unban). Delivered to shard 0's sink.
+    virtual void on_global_event(const EventPtr& event) = 0;
+    // An item for the moderators connected to this instance. Delivered to shard 0's sink.
+    virtual void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) = 0;
 };
 
 class Broker {
@@ -77,6 +91,22 @@ public:
     virtual void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                          PublishCallback done) = 0;
 
+    // A sequenced moderation event together with the room state change it announces, as one
+    // atomic step.
+    virtual void publish_with_state(std::unique_ptr<v1::Event> event,
+                                    moderation::StateChange change, PublishCallback done) = 0;
+    // A room state change that nobody is told about (e.g. storing a held post).
+    virtual void update_state(const std::string& room_id, moderation::StateChange change,
+                              DoneCallback done) = 0;
+    virtual void read_state(const std::string& room_id, StateCallback done) = 0;
+
+    // Records one person's flag on a post.
+    virtual void add_flag(const std::string& room_id, std::uint64_t seq,
+                          const std::string& subject, FlagCallback done) = 0;
+    // A present member by member id, across instances.
+    virtual void find_member(const std::string& room_id, const std::string& member_id,
+                             MemberCallback done) = 0;
+
     // Ephemeral event (presence, typing): fans out without a sequence number or history.
     virtual void publish_ephemeral(EventPtr event) = 0;
 
@@ -84,7 +114,7 @@ public:
 
     // Adds a member to the room's presence unless it is at `capacity`, and announces it with a
     // member_joined event. Member ids are unique per connection across instances.
-    virtual void add_member(const std::string& room_id, const v1::Member& member,
+    virtual void add_member(const std::string& room_id, const v1::PresenceRecord& record,
                             std::uint32_t capacity, JoinCallback done) = 0;
     // Removes a member and announces it with a member_left event (once, even when the member
     // is removed twice, e.g. by its instance and by the cleanup of a dead instance).
@@ -98,6 +128,21 @@ public:
     // Last step before the process exits, after every session has gone: release what this
     // instance holds in a shared broker. `done` runs when finished (or immediately).
     virtual void shutdown(std::function<void()> done) = 0;
+
+    // ---- server-wide: called on shard 0 only ---------------------------------------------
+    // A global ban or unban with its state change; every instance's on_global_event sees it.
+    virtual void publish_global(EventPtr event, moderation::StateChange change,
+                                DoneCallback done) = 0;
+    virtual void read_global_state(StateCallback done) = 0;
+    // Stores an open item (a RESOLVED item closes the one it names) and hands it to every
+    // instance's on_moderation_item.
+    virtual void publish_moderation_item(const v1::ModerationItem& item) = 0;
+    virtual void read_moderation_queue(QueueCallback done) = 0;
+    // The audit log: kept on purpose, see the README's privacy section.
+    virtual void append_audit(v1::AuditEntry entry) = 0;
+    // Newest first, older than `before_id` (empty: from the newest), only `room_id` when set.
+    virtual void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
+                            AuditCallback done) = 0;
 
     // While an instance has local members in a room it is subscribed to its events.
     virtual void subscribe(const std::string& room_id) = 0;

@@ -5,12 +5,89 @@
 namespace haven::broker {
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink,
-                           WallClock clock)
-    : retention_(retention), sink_(sink), clock_(std::move(clock)) {}
+                           WallClock clock, std::unique_ptr<moderation::AuditFile> audit)
+    : retention_(retention), sink_(sink), clock_(std::move(clock)), audit_(std::move(audit)) {
+    if (!audit_) audit_ = std::make_unique<moderation::AuditFile>("");
+}
 
 void MemoryBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                            PublishCallback done) {
     RoomLog& log = rooms_[event->room_id()];
+    store(log, std::move(event), std::move(dedupe_key), done);
+}
+
+void MemoryBroker::publish_with_state(std::unique_ptr<v1::Event> event,
+                                      moderation::StateChange change, PublishCallback done) {
+    RoomLog& log = rooms_[event->room_id()];
+    apply(log.state, change);
+    store(log, std::move(event), {}, done);
+}
+
+void MemoryBroker::update_state(const std::string& room_id, moderation::StateChange change,
+                                DoneCallback done) {
+    apply(rooms_[room_id].state, change);
+    done(true);
+}
+
+void MemoryBroker::read_state(const std::string& room_id, StateCallback done) {
+    done(rooms_[room_id].state);
+}
+
+void MemoryBroker::apply(moderation::StateFields& state, const moderation::StateChange& change) {
+    using Op = moderation::StateChange::Op;
+    if (change.op == Op::set) state[change.field] = change.value;
+    if (change.op == Op::erase) state.erase(change.field);
+}
+
+void MemoryBroker::add_flag(const std::string& room_id, std::uint64_t seq,
+                            const std::string& subject, FlagCallback done) {
+    auto& flaggers = rooms_[room_id].flaggers[seq];
+    if (!flaggers.insert(subject).second) return done(0u);
+    done(static_cast<std::uint32_t>(flaggers.size()));
+}
+
+void MemoryBroker::find_member(const std::string& room_id, const std::string& member_id,
+                               MemberCallback done) {
+    const RoomLog& log = rooms_[room_id];
+    auto found = log.members.find(member_id);
+    if (found == log.members.end()) return done(v1::PresenceRecord{});
+    done(found->second);
+}
+
+void MemoryBroker::publish_global(EventPtr event, moderation::StateChange change,
+                                  DoneCallback done) {
+    apply(global_state_, change);
+    done(true);
+    sink_.on_global_event(event);
+}
+
+void MemoryBroker::read_global_state(StateCallback done) { done(global_state_); }
+
+void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
+    if (item.kind() == v1::ModerationItem::RESOLVED) {
+        open_items_.erase(item.id());
+    } else {
+        open_items_[item.id()] = item;
+    }
+    sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(item));
+}
+
+void MemoryBroker::read_moderation_queue(QueueCallback done) {
+    std::vector<v1::ModerationItem> items;
+    items.reserve(open_items_.size());
+    for (const auto& [id, item] : open_items_) items.push_back(item);
+    done(std::move(items));
+}
+
+void MemoryBroker::append_audit(v1::AuditEntry entry) { audit_->append(std::move(entry)); }
+
+void MemoryBroker::read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
+                              AuditCallback done) {
+    done(audit_->page(room_id, before_id, limit));
+}
+
+void MemoryBroker::store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                         PublishCallback& done) {
     if (!dedupe_key.empty()) {
         if (auto found = log.seq_by_dedupe_key.find(dedupe_key);
             found != log.seq_by_dedupe_key.end()) {
@@ -38,20 +115,21 @@ void MemoryBroker::read_history(HistoryQuery query, HistoryCallback done) {
     done(slice(log, query));
 }
 
-void MemoryBroker::add_member(const std::string& room_id, const v1::Member& member,
+void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceRecord& record,
                               std::uint32_t capacity, JoinCallback done) {
     RoomLog& log = rooms_[room_id];
     JoinOutcome outcome;
-    if (log.members.count(member.member_id()) != 0) {
+    const std::string& member_id = record.member().member_id();
+    if (log.members.count(member_id) != 0) {
         outcome.status = JoinOutcome::Status::already_member;
     } else if (log.members.size() >= capacity) {
         outcome.status = JoinOutcome::Status::full;
     } else {
-        log.members.emplace(member.member_id(), member);
+        log.members.emplace(member_id, record);
         outcome.status = JoinOutcome::Status::joined;
         outcome.members.reserve(log.members.size());
         for (const auto& [id, present] : log.members) outcome.members.push_back(present);
-        announce(room_id, member, true);
+        announce(room_id, record.member(), true);
     }
     done(std::move(outcome));
 }

@@ -1,16 +1,20 @@
 // The embedded broker: a single process with no other service. Each shard's instance holds
-// the rooms that shard owns: a sequence counter, a bounded history ring and the recent client
-// message ids, and calls the sink directly.
+// the rooms that shard owns: a sequence counter, a bounded history ring, the recent client
+// message ids, presence and moderation state, and calls the sink directly. Shard 0's instance
+// also holds the server-wide state: global bans, the moderation queue and the audit log.
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 
 #include "broker/broker.hpp"
 #include "config/config.hpp"
+#include "moderation/audit_file.hpp"
 
 namespace haven::broker {
 
@@ -18,18 +22,37 @@ class MemoryBroker final : public Broker {
 public:
     using WallClock = std::function<std::uint64_t()>;  // ms since the epoch
 
-    MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink, WallClock clock);
+    // `audit` is shard 0's audit log (null on other shards).
+    MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink, WallClock clock,
+                 std::unique_ptr<moderation::AuditFile> audit = nullptr);
 
     void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                  PublishCallback done) override;
+    void publish_with_state(std::unique_ptr<v1::Event> event, moderation::StateChange change,
+                            PublishCallback done) override;
+    void update_state(const std::string& room_id, moderation::StateChange change,
+                      DoneCallback done) override;
+    void read_state(const std::string& room_id, StateCallback done) override;
+    void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
+                  FlagCallback done) override;
+    void find_member(const std::string& room_id, const std::string& member_id,
+                     MemberCallback done) override;
     void publish_ephemeral(EventPtr event) override;
     void read_history(HistoryQuery query, HistoryCallback done) override;
-    void add_member(const std::string& room_id, const v1::Member& member, std::uint32_t capacity,
-                    JoinCallback done) override;
+    void add_member(const std::string& room_id, const v1::PresenceRecord& record,
+                    std::uint32_t capacity, JoinCallback done) override;
     void remove_member(const std::string& room_id, const v1::Member& member,
                        LeaveCallback done) override;
     bool healthy() const override { return true; }
     void shutdown(std::function<void()> done) override { done(); }
+    void publish_global(EventPtr event, moderation::StateChange change,
+                        DoneCallback done) override;
+    void read_global_state(StateCallback done) override;
+    void publish_moderation_item(const v1::ModerationItem& item) override;
+    void read_moderation_queue(QueueCallback done) override;
+    void append_audit(v1::AuditEntry entry) override;
+    void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
+                    AuditCallback done) override;
     void subscribe(const std::string&) override {}  // every event is local already
     void unsubscribe(const std::string&) override {}
 
@@ -39,19 +62,27 @@ private:
         std::deque<EventPtr> events;  // contiguous sequence numbers, oldest first
         std::unordered_map<std::string, std::uint64_t> seq_by_dedupe_key;
         std::deque<std::string> dedupe_order;  // oldest first, bounded by the dedupe window
-        std::map<std::string, v1::Member> members;  // by member id
+        std::map<std::string, v1::PresenceRecord> members;  // by member id
+        moderation::StateFields state;
+        std::map<std::uint64_t, std::set<std::string>> flaggers;  // by post seq
     };
 
+    void store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,
+               PublishCallback& done);
     void announce(const std::string& room_id, const v1::Member& member, bool joined);
-
     void trim(RoomLog& log, std::uint64_t now_ms) const;
     void remember(RoomLog& log, std::string key, std::uint64_t seq) const;
     HistorySlice slice(RoomLog& log, const HistoryQuery& query) const;
+    static void apply(moderation::StateFields& state, const moderation::StateChange& change);
 
     const config::HistoryConfig& retention_;
     BrokerSink& sink_;
     WallClock clock_;
     std::unordered_map<std::string, RoomLog> rooms_;
+    // Server-wide, on shard 0's instance.
+    std::unique_ptr<moderation::AuditFile> audit_;
+    moderation::StateFields global_state_;
+    std::map<std::string, v1::ModerationItem> open_items_;
 };
 
 }  // namespace haven::broker

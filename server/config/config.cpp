@@ -185,7 +185,8 @@ Problem check_secret(std::string_view value) {
 }
 
 Problem check_redis_url(std::string_view value) {
-    for (std::string_view scheme : {"redis://", "rediss://", "unix://"}) {
+    // No rediss://: Debian's hiredis 0.14 has no TLS, so such a URL could never connect.
+    for (std::string_view scheme : {"redis://", "unix://"}) {
         if (value.size() > scheme.size() && value.substr(0, scheme.size()) == scheme) {
             if (has_control(value) || value.find(' ') != std::string_view::npos) {
                 return "must not contain spaces or control characters";
@@ -193,7 +194,7 @@ Problem check_redis_url(std::string_view value) {
             return std::nullopt;
         }
     }
-    return "must start with redis://, rediss:// or unix:// (got " + printable(value) + ")";
+    return "must start with redis:// or unix:// (got " + printable(value) + ")";
 }
 
 // Browsers send Origin as scheme://host[:port], lower case, with no path and no trailing slash;
@@ -442,7 +443,9 @@ void parse_history(const Section& s, HistoryConfig& history) {
 }
 
 void parse_auth(const Section& s, AuthConfig& auth) {
-    s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret"});
+    s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret",
+                  "jwt_public_key_file"});
+    s.read_text("jwt_public_key_file", auth.jwt_public_key_file);
     s.read("guest_enabled", auth.guest_enabled);
     if (s.read("jwt_hs256_secret", auth.jwt_hs256_secret)) {
         s.fail_if("jwt_hs256_secret", check_secret(auth.jwt_hs256_secret));
@@ -473,6 +476,14 @@ void parse_broker(const Section& s, BrokerConfig& broker) {
     }
 }
 
+void parse_moderation(const Section& s, ModerationConfig& moderation) {
+    s.allow_only({"flag_threshold", "redact_contact_details", "audit_file", "crisis_dir"});
+    s.read("flag_threshold", moderation.flag_threshold, 0, 1000);
+    s.read("redact_contact_details", moderation.redact_contact_details);
+    s.read_text("audit_file", moderation.audit_file);
+    s.read_text("crisis_dir", moderation.crisis_dir);
+}
+
 void parse_log(const Section& s, LogConfig& log) {
     s.allow_only({"level"});
     static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
@@ -484,8 +495,18 @@ void parse_log(const Section& s, LogConfig& log) {
 }
 
 RoomConfig parse_room(const Section& s) {
-    s.allow_only({"id", "title", "topic", "kind", "capacity"});
+    s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy"});
     RoomConfig room;
+    std::string policy;
+    if (s.read("crisis_policy", policy)) {
+        if (policy == "deliver") {
+            room.crisis_policy = CrisisPolicy::deliver;
+        } else if (policy == "hold") {
+            room.crisis_policy = CrisisPolicy::hold;
+        } else {
+            s.fail("crisis_policy", "must be \"deliver\" or \"hold\" (got " + printable(policy) + ")");
+        }
+    }
     if (!s.read("id", room.id)) s.fail("id", "is required");
     s.fail_if("id", check_room_id(room.id));
 
@@ -590,7 +611,8 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     }
 
     const Section top(root, "", source);
-    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "log", "rooms"});
+    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "moderation", "log",
+                    "rooms"});
 
     // An absent table reads as an empty one, so the cross-field checks still run on defaults.
     const toml::table empty;
@@ -611,6 +633,7 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     parse_history(section("history"), config.history);
     parse_auth(section("auth"), config.auth);
     parse_broker(section("broker"), config.broker);
+    parse_moderation(section("moderation"), config.moderation);
     parse_log(section("log"), config.log);
     parse_rooms(root, source, config.rooms);
     return config;
@@ -635,6 +658,13 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     if (auto secret = lookup("HAVEN_GUEST_SECRET")) {
         check("HAVEN_GUEST_SECRET", "auth.guest_secret", check_secret(*secret));
         config.auth.guest_secret = std::move(*secret);
+    }
+    if (auto kind = lookup("HAVEN_BROKER")) {
+        if (*kind != "memory" && *kind != "redis") {
+            raise("env HAVEN_BROKER", "broker.kind",
+                  "must be \"memory\" or \"redis\" (got " + printable(*kind) + ")");
+        }
+        config.broker.kind = std::move(*kind);
     }
     if (auto url = lookup("HAVEN_REDIS_URL")) {
         check("HAVEN_REDIS_URL", "broker.redis_url", check_redis_url(*url));

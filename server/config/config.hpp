@@ -14,12 +14,17 @@ namespace haven::config {
 
 enum class RoomKind { drop_in, group, meeting, one_to_one };
 
+// What happens to a post in which crisis language was found (the author always gets the
+// crisis resources privately and the moderators an urgent item).
+enum class CrisisPolicy { deliver, hold };
+
 struct RoomConfig {
     std::string id;          // stable identifier used on the wire, [a-z0-9-_]{1,64}
     std::string title;       // shown to people
     std::string topic;       // one line describing what the room is for
     RoomKind kind = RoomKind::drop_in;
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
+    CrisisPolicy crisis_policy = CrisisPolicy::deliver;
 };
 
 struct ServerConfig {
@@ -64,6 +69,9 @@ struct AuthConfig {
     bool guest_enabled = false;
     std::string jwt_hs256_secret;  // env HAVEN_JWT_SECRET overrides
     std::string jwt_issuer;        // when set, the iss claim must match
+    // PEM public key (Ed25519 or RSA >= 2048 bits) for EdDSA / RS256 tokens, so the identity
+    // system keeps its private key. Empty = asymmetric tokens off.
+    std::string jwt_public_key_file;
     // Signs guest passes (reconnecting guests keep their identity). Must be the same on every
     // instance behind one load balancer; empty = random per process. Env HAVEN_GUEST_SECRET.
     std::string guest_secret;
@@ -78,6 +86,13 @@ struct BrokerConfig {
     std::uint32_t presence_timeout_seconds = 15;
 };
 
+struct ModerationConfig {
+    std::uint32_t flag_threshold = 3;  // distinct flaggers that hide a post pending review; 0 = never
+    bool redact_contact_details = false;  // remove emails and phone numbers from posts
+    std::string audit_file;  // memory broker's audit log (JSON lines); empty = memory only
+    std::string crisis_dir;  // phrase lists and resources; empty = detection off
+};
+
 struct LogConfig {
     std::string level = "info";  // trace|debug|info|warn|error|off
 };
@@ -89,6 +104,7 @@ struct Config {
     HistoryConfig history;
     AuthConfig auth;
     BrokerConfig broker;
+    ModerationConfig moderation;
     LogConfig log;
     std::vector<RoomConfig> rooms;
 };
@@ -105,7 +121,7 @@ public:
 Config parse_config(std::string_view toml_text, std::string_view source);
 
 // Reads and parses a file, then applies environment overrides (HAVEN_JWT_SECRET,
-// HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT).
+// HAVEN_GUEST_SECRET, HAVEN_BROKER, HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT).
 Config load_config_file(const std::string& path);
 
 // Applies the environment overrides listed above, validated like the file values. getenv_fn

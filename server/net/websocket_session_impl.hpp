@@ -63,8 +63,10 @@ public:
     void send(protocol::Frame frame) override {
         if (closing_) return;
         const config::LimitsConfig& limits = context_.config.limits;
-        if (queue_.size() >= limits.outbound_queue_messages ||
-            queued_bytes_ + frame->size() > limits.outbound_queue_bytes) {
+        // An empty queue always takes one frame, however large (a Joined with long recent
+        // posts); the limit is about a client falling behind, not about one big reply.
+        if (!queue_.empty() && (queue_.size() >= limits.outbound_queue_messages ||
+                                queued_bytes_ + frame->size() > limits.outbound_queue_bytes)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();

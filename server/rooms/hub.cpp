@@ -4,11 +4,31 @@
 #include <cstdio>
 #include <random>
 
+#include "protocol/event_privacy.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::rooms {
 
 using session::ClientSession;
+
+namespace {
+
+// Copies history for one viewer: internal fields cleared, and posts a moderator hid left out
+// unless the viewer moderates the room.
+void add_visible_events(google::protobuf::RepeatedPtrField<v1::Event>& out,
+                        const std::vector<broker::EventPtr>& events, const Room& room,
+                        v1::Role viewer_role) {
+    const bool moderator = viewer_role >= v1::ROLE_MODERATOR;
+    out.Reserve(static_cast<int>(events.size()));
+    for (const auto& event : events) {
+        if (!moderator && event->has_posted() && room.moderation.hidden(event->seq())) continue;
+        v1::Event* copy = out.Add();
+        *copy = *event;
+        protocol::strip_internal_fields(*copy);
+    }
+}
+
+}  // namespace
 
 Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
     : shard_(shard),
@@ -21,22 +41,6 @@ Hub::~Hub() = default;
 void Hub::connect(std::vector<Hub*> all_hubs, std::unique_ptr<broker::Broker> broker) {
     hubs_ = std::move(all_hubs);
     broker_ = std::move(broker);
-}
-
-template <class Task>
-void Hub::on_owner(const std::string& room_id, Task task) {
-    if (!routing_) return;
-    Hub* owner = hubs_[context_.directory.owner_shard(room_id)];
-    router_.post(owner->shard_, [owner, task = std::move(task)]() mutable { task(*owner); });
-}
-
-template <class Task>
-void Hub::on_session(const ReplyTo& to, Task task) {
-    if (!routing_) return;
-    Hub* home = hubs_[to.shard];
-    router_.post(to.shard, [home, id = to.session_id, task = std::move(task)]() mutable {
-        task(*home, home->find_session(id));
-    });
 }
 
 std::string Hub::session_name(std::uint64_t session_id) const {
@@ -54,6 +58,8 @@ void Hub::add_session(ClientSession& session) {
 }
 
 void Hub::remove_session(ClientSession& session) {
+    moderators_.erase(std::remove(moderators_.begin(), moderators_.end(), &session),
+                      moderators_.end());
     for (const std::string& room_id : session.joined_rooms()) {
         drop_local_member(room_id, session);
         on_owner(room_id, [room_id, id = session.id()](Hub& owner) {
@@ -78,6 +84,8 @@ void Hub::drop_local_member(const std::string& room_id, ClientSession& session) 
 
 void Hub::join(ClientSession& session, std::uint64_t request_id, const v1::Join& join) {
     MemberRecord record{session.member(), session.subject(), shard_, session.encoding()};
+    // Others see the role this person has in this room (a room grant may raise it).
+    record.member.set_role(session.role_in(join.room_id()));
     ReplyTo reply{shard_, session.id(), request_id};
     on_owner(join.room_id(), [room_id = join.room_id(), since = join.since_seq(), reply,
                               id = session.id(), record = std::move(record)](Hub& owner) mutable {
@@ -181,9 +189,31 @@ void Hub::owner_join(const std::string& room_id, std::uint64_t session_id, Membe
     if (room(*config).contains(session_id)) {
         return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
     }
-    const v1::Member member = record.member;
+    // The moderation state must be known before anyone is let in: bans apply to joining.
+    auto shared_record = std::make_shared<MemberRecord>(std::move(record));
+    with_moderation(room(*config), [this, room_id, session_id, since_seq, reply, config,
+                                    shared_record](bool loaded) {
+        if (!loaded) {
+            return refuse_join(room_id, reply, v1::UNAVAILABLE,
+                               "the room cannot be reached right now; try again", 1000);
+        }
+        const std::string& subject = shared_record->subject;
+        if (globally_banned(subject) ||
+            room(*config).moderation.banned_until(subject, core::wall_ms())) {
+            return refuse_join(room_id, reply, v1::BANNED, "you can't join this room");
+        }
+        admit(room_id, session_id, since_seq, reply, *config, std::move(*shared_record));
+    });
+}
+
+void Hub::admit(const std::string& room_id, std::uint64_t session_id, std::uint64_t since_seq,
+                ReplyTo reply, const config::RoomConfig& room_config, MemberRecord record) {
+    const config::RoomConfig* config = &room_config;
+    v1::PresenceRecord presence;
+    *presence.mutable_member() = record.member;
+    presence.set_subject(record.subject);
     broker_->add_member(
-        room_id, member, config->capacity,
+        room_id, presence, config->capacity,
         [this, room_id, session_id, since_seq, reply, config,
          record = std::move(record)](broker::JoinOutcome outcome) mutable {
             using Status = broker::JoinOutcome::Status;
@@ -220,7 +250,7 @@ void Hub::refuse_join(const std::string& room_id, const ReplyTo& reply, v1::Erro
 }
 
 void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id,
-                            std::uint64_t since_seq, std::vector<v1::Member> members,
+                            std::uint64_t since_seq, std::vector<v1::PresenceRecord> members,
                             ReplyTo reply) {
     broker::HistoryQuery query;
     query.room_id = room_id;
@@ -231,7 +261,7 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
     } else {
         query.limit = context_.config.history.join_events;
     }
-    auto shared_members = std::make_shared<std::vector<v1::Member>>(std::move(members));
+    auto shared_members = std::make_shared<std::vector<v1::PresenceRecord>>(std::move(members));
     broker_->read_history(query, [this, room_id, session_id, since_seq, reply,
                                   shared_members](broker::HistorySlice slice) {
         if (since_seq == 0 || !slice.ok || slice.complete) {
@@ -250,7 +280,7 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
 }
 
 void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                      const std::vector<v1::Member>& members, broker::HistorySlice slice,
+                      const std::vector<v1::PresenceRecord>& members, broker::HistorySlice slice,
                       ReplyTo reply) {
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(session_id)) return;  // left while reading
@@ -264,9 +294,9 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
     v1::Joined* joined = message.mutable_joined();
     state->fill_info(*joined->mutable_room(), static_cast<std::uint32_t>(members.size()));
     joined->mutable_members()->Reserve(static_cast<int>(members.size()));
-    for (const v1::Member& member : members) *joined->add_members() = member;
-    joined->mutable_events()->Reserve(static_cast<int>(slice.events.size()));
-    for (const auto& event : slice.events) *joined->add_events() = *event;
+    for (const v1::PresenceRecord& record : members) *joined->add_members() = record.member();
+    add_visible_events(*joined->mutable_events(), slice.events, *state,
+                       state->find(session_id)->member.role());
     joined->set_recovered(recovered);
     joined->set_last_seq(slice.last_seq);
     protocol::Frame frame =
@@ -295,6 +325,8 @@ void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id) {
     if (state->empty()) {
         counters_.sub(counters_.rooms_owned_active);
         broker_->unsubscribe(room_id);
+        // Events stop arriving once unsubscribed: reload the state when the room is next used.
+        state->moderation_loaded = false;
     }
     broker_->remove_member(room_id, record->member,
                            [this, room_id](std::optional<std::uint32_t> remaining) {
@@ -308,39 +340,52 @@ void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id
                      std::uint64_t session_id, ReplyTo reply) {
     Room* state = existing_room(event->room_id());
     const MemberRecord* author = state ? state->find(session_id) : nullptr;
-    if (author == nullptr) {
-        on_session(reply, [request = reply.request_id](Hub&, ClientSession* session) {
-            if (session) session->send_error(request, v1::NOT_JOINED, "join the room first");
-        });
-        return;
-    }
+    if (author == nullptr) return reply_error(reply, v1::NOT_JOINED, "join the room first");
     *event->mutable_posted()->mutable_author() = author->member;
+    event->mutable_posted()->set_author_subject(author->subject);
     // Retries are recognised per author, so two people may pick the same client id.
     std::string dedupe_key =
         client_msg_id.empty() ? std::string() : author->subject + '\n' + client_msg_id;
-    std::string room_id = event->room_id();
+    screen_and_publish(std::move(event), std::move(dedupe_key), session_id, reply);
+}
+
+void Hub::publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key, ReplyTo reply,
+                       std::optional<moderation::CrisisMatch> crisis) {
+    const std::string room_id = event->room_id();
+    const std::string client_msg_id = event->posted().client_msg_id();
+    // Kept for the moderators' item when the post needs their attention.
+    std::shared_ptr<v1::Event> copy =
+        crisis ? std::make_shared<v1::Event>(*event) : std::shared_ptr<v1::Event>();
     const core::SteadyTime started = core::steady_now();
     broker_->publish(
         std::move(event), std::move(dedupe_key),
-        [this, reply, started, room_id = std::move(room_id),
-         client_msg_id = std::move(client_msg_id)](broker::PublishOutcome outcome) mutable {
+        [this, reply, started, room_id, client_msg_id, crisis = std::move(crisis),
+         copy](broker::PublishOutcome outcome) {
             counters_.observe_publish_latency(
                 std::chrono::duration<double, std::milli>(core::steady_now() - started).count());
-            on_session(reply, [outcome, room_id = std::move(room_id),
-                               client_msg_id = std::move(client_msg_id),
+            using Status = broker::PublishOutcome::Status;
+            if (outcome.status == Status::unavailable) {
+                return reply_error(reply, v1::UNAVAILABLE,
+                                   "the message was not stored; send it again", 1000);
+            }
+            std::optional<v1::Alert> resources;
+            if (crisis && outcome.status == Status::published) {
+                resources = crisis_alert(room_id, *crisis);
+                copy->set_seq(outcome.seq);
+                report_crisis(*copy, *crisis);
+            }
+            on_session(reply, [outcome, room_id, client_msg_id, resources = std::move(resources),
                                request = reply.request_id](Hub& home, ClientSession* session) {
-                using Status = broker::PublishOutcome::Status;
-                if (outcome.status == Status::unavailable) {
-                    if (session) {
-                        session->send_error(request, v1::UNAVAILABLE,
-                                            "the message was not stored; send it again", 1000);
-                    }
-                    return;
-                }
                 home.counters_.add(outcome.status == Status::duplicate
                                        ? home.counters_.posts_duplicate
                                        : home.counters_.posts_acked);
                 if (!session) return;
+                // The crisis resources travel in the same round trip as the Ack, before it.
+                if (resources) {
+                    v1::ServerMessage alert;
+                    *alert.mutable_alert() = *resources;
+                    session->send(alert);
+                }
                 v1::ServerMessage message;
                 message.set_request_id(request);
                 v1::Ack* ack = message.mutable_ack();
@@ -375,9 +420,13 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
         return;
     }
     const protocol::Encoding encoding = state->find(session_id)->encoding;
+    const v1::Role viewer_role = state->find(session_id)->member.role();
     std::string room_id = query.room_id;
-    broker_->read_history(std::move(query), [this, reply, encoding, room_id = std::move(room_id)](
+    broker_->read_history(std::move(query), [this, reply, encoding, viewer_role,
+                                             room_id = std::move(room_id)](
                                                 broker::HistorySlice slice) {
+        Room* room_now = existing_room(room_id);
+        if (room_now == nullptr) return;
         v1::ServerMessage message;
         message.set_request_id(reply.request_id);
         if (!slice.ok) {
@@ -388,7 +437,7 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
         } else {
             v1::HistoryPage* page = message.mutable_history();
             page->set_room_id(room_id);
-            for (const auto& event : slice.events) *page->add_events() = *event;
+            add_visible_events(*page->mutable_events(), slice.events, *room_now, viewer_role);
             page->set_has_more(slice.has_more);
             page->set_oldest_seq(slice.oldest_seq);
         }
@@ -401,9 +450,15 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
 
 void Hub::on_room_event(const broker::EventPtr& event) {
     Room* state = existing_room(event->room_id());
-    if (state == nullptr || state->empty()) return;
+    if (state == nullptr) return;
+    if (moderation::is_moderation_event(*event)) {
+        if (state->moderation_loaded) state->moderation.apply(*event);
+        enforce(*state, *event);
+    }
+    if (state->empty()) return;
     v1::ServerMessage message;
     *message.mutable_event() = *event;
+    protocol::strip_internal_fields(*message.mutable_event());
     auto encoded = std::make_shared<EncodedEvent>();
     encoded->room_id = event->room_id();
     encoded->binary = protocol::encode_server_frame(message, protocol::Encoding::binary);

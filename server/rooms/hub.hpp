@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "haven.pb.h"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
+#include "moderation/crisis_detector.hpp"
 #include "rooms/room.hpp"
 #include "session/server_context.hpp"
 
@@ -73,6 +76,18 @@ public:
     void history(session::ClientSession& session, std::uint64_t request_id,
                  const v1::HistoryRequest& request);
 
+    // ---- moderation, local side (hub_moderation.cpp) -----------------------------------
+    void flag(session::ClientSession& session, std::uint64_t request_id, const v1::Flag& flag);
+    void moderate(session::ClientSession& session, std::uint64_t request_id,
+                  const v1::Moderate& moderate);
+    void audit(session::ClientSession& session, std::uint64_t request_id,
+               const v1::AuditRequest& request);
+    void moderation_queue(session::ClientSession& session, std::uint64_t request_id);
+    void add_moderator(session::ClientSession& session);
+    bool globally_banned(const std::string& subject) const;
+    // Shard 0, at start-up: loads the global bans and hands them to every shard.
+    void load_global_state();
+
     // Periodic housekeeping: closes sessions that did not say Hello in time.
     void sweep(core::SteadyTime now);
     // Draining: asks every local session to reconnect (to another instance) after a random
@@ -84,6 +99,8 @@ public:
 
     // ---- owner side: the Broker's sink for rooms this shard owns ----------------------
     void on_room_event(const broker::EventPtr& event) override;
+    void on_global_event(const broker::EventPtr& event) override;
+    void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override;
 
 private:
     struct ReplyTo {
@@ -94,10 +111,21 @@ private:
 
     // Runs `task` on the Hub of `room_id`'s owner shard.
     template <class Task>
-    void on_owner(const std::string& room_id, Task task);
-    // Runs `task` with the session on its shard, if it still exists.
+    void on_owner(const std::string& room_id, Task task) {
+        if (!routing_) return;
+        Hub* owner = hubs_[context_.directory.owner_shard(room_id)];
+        router_.post(owner->shard_, [owner, task = std::move(task)]() mutable { task(*owner); });
+    }
+    // Runs `task` with the session on its shard, if it still exists. A reply to session id 0
+    // goes nowhere (for actions nobody waits on).
     template <class Task>
-    void on_session(const ReplyTo& to, Task task);
+    void on_session(const ReplyTo& to, Task task) {
+        if (!routing_ || to.session_id == 0) return;
+        Hub* home = hubs_[to.shard];
+        router_.post(to.shard, [home, id = to.session_id, task = std::move(task)]() mutable {
+            task(*home, home->find_session(id));
+        });
+    }
 
     // Owner side.
     Room& room(const config::RoomConfig& config);
@@ -109,17 +137,59 @@ private:
                     std::uint64_t session_id, ReplyTo reply);
     void owner_typing(const std::string& room_id, std::uint64_t session_id, bool active);
     void owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply);
+    void admit(const std::string& room_id, std::uint64_t session_id, std::uint64_t since_seq,
+               ReplyTo reply, const config::RoomConfig& room_config, MemberRecord record);
     void refuse_join(const std::string& room_id, const ReplyTo& reply, v1::ErrorCode code,
                      std::string_view message, std::uint32_t retry_after_ms = 0);
     void read_join_history(const std::string& room_id, std::uint64_t session_id,
-                           std::uint64_t since_seq, std::vector<v1::Member> members,
+                           std::uint64_t since_seq, std::vector<v1::PresenceRecord> members,
                            ReplyTo reply);
     void finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                     const std::vector<v1::Member>& members, broker::HistorySlice slice,
+                     const std::vector<v1::PresenceRecord>& members, broker::HistorySlice slice,
                      ReplyTo reply);
+
+    // Moderation, owner side (hub_moderation.cpp).
+    struct Actor {
+        v1::Member member;
+        std::string subject;
+        bool moderator = false;  // of this room
+    };
+    // Runs `then` once the room's moderation state is loaded (at once when it is).
+    void with_moderation(Room& room, std::function<void(bool loaded)> then);
+    // Checks a post against bans, mutes, lock and slow mode; an error to send, or nothing.
+    std::optional<std::pair<v1::ErrorCode, std::uint32_t>> post_restriction(
+        Room& room, const MemberRecord& author);
+    void screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                            std::uint64_t session_id, ReplyTo reply);
+    void hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                   std::optional<moderation::CrisisMatch> crisis, ReplyTo reply);
+    void owner_flag(v1::Flag flag, Actor actor, ReplyTo reply);
+    void owner_moderate(v1::Moderate moderate, Actor actor, ReplyTo reply);
+    void moderate_post(const v1::Moderate& moderate, const Actor& actor, ReplyTo reply);
+    void moderate_member(const v1::Moderate& moderate, const Actor& actor,
+                         v1::PresenceRecord target, ReplyTo reply);
+    void moderate_held(const v1::Moderate& moderate, const Actor& actor, ReplyTo reply);
+    void publish_moderation(std::unique_ptr<v1::Event> event, moderation::StateChange change,
+                            ReplyTo reply);
+    void publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key, ReplyTo reply,
+                      std::optional<moderation::CrisisMatch> crisis);
+    v1::Alert crisis_alert(const std::string& room_id, const moderation::CrisisMatch& match) const;
+    void report_crisis(const v1::Event& event, const moderation::CrisisMatch& match);
+    void read_post(const std::string& room_id, std::uint64_t seq,
+                   std::function<void(std::optional<v1::Event>, bool ok)> done);
+    void enforce(Room& room, const v1::Event& event);
+    void send_item(v1::ModerationItem item);
+    void record_audit(const Actor& actor, std::string action, const std::string& room_id,
+                      std::string target, std::string reason);
+    void resolve_items(const std::string& room_id, std::uint64_t seq);
+    void reply_error(const ReplyTo& reply, v1::ErrorCode code, std::string message,
+                     std::uint32_t retry_after_ms = 0);
+    void reply_ack(const ReplyTo& reply, const std::string& room_id, std::uint64_t seq);
 
     // Local side.
     session::ClientSession* find_session(std::uint64_t session_id);
+    void apply_global(const v1::Event& event);
+    void deliver_item(const v1::ModerationItem& item);
     void deliver_local(const EncodedEvent& event);
     void drop_local_member(const std::string& room_id, session::ClientSession& session);
 
@@ -135,6 +205,8 @@ private:
     std::unordered_map<std::uint64_t, session::ClientSession*> sessions_;
     std::unordered_map<std::string, std::vector<session::ClientSession*>> local_members_;
     std::unordered_map<std::string, std::unique_ptr<Room>> owned_rooms_;
+    std::vector<session::ClientSession*> moderators_;  // local sessions that moderate anything
+    moderation::GlobalBans global_bans_;               // this shard's copy
 };
 
 }  // namespace haven::rooms

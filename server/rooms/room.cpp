@@ -29,6 +29,14 @@ std::optional<MemberRecord> Room::remove(std::uint64_t session_id) {
     return record;
 }
 
+std::vector<std::uint64_t> Room::sessions_of(const std::string& subject) const {
+    std::vector<std::uint64_t> out;
+    for (const auto& [session_id, record] : members_) {
+        if (record.subject == subject) out.push_back(session_id);
+    }
+    return out;
+}
+
 void Room::recount_shards() {
     active_shards_.clear();
     for (unsigned shard = 0; shard < members_per_shard_.size(); ++shard) {

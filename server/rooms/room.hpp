@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "haven.pb.h"
+#include "moderation/moderation_state.hpp"
 #include "protocol/codec.hpp"
 
 namespace haven::rooms {
@@ -42,6 +43,14 @@ public:
     bool has_json_members() const { return json_members_ > 0; }
 
     void fill_info(v1::RoomInfo& out, std::uint32_t member_count) const;
+
+    // Local members who are this person (all their sessions here).
+    std::vector<std::uint64_t> sessions_of(const std::string& subject) const;
+
+    // The room's moderation state. Valid while `moderation_loaded`: loaded from the broker
+    // when this instance starts serving the room, then kept current by its events.
+    moderation::ModerationState moderation;
+    bool moderation_loaded = false;
 
 private:
     void recount_shards();

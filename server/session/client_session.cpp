@@ -14,6 +14,9 @@ namespace {
 
 constexpr std::size_t kMaxClientMsgIdBytes = 64;
 constexpr std::size_t kMaxContentWarningChars = 100;
+constexpr std::size_t kMaxFlagNoteChars = 500;
+constexpr std::size_t kMaxReasonChars = 500;
+constexpr std::uint32_t kMaxAuditPage = 200;
 constexpr std::size_t kMaxRoomIdBytes = 64;
 constexpr unsigned kMaxFailedHellos = 5;
 // Typing indicators are cosmetic; a few per second per session is plenty.
@@ -106,6 +109,10 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
         case Body::kPost: return handle_post(request, message.post());
         case Body::kTyping: return handle_typing(message.typing());
         case Body::kHistory: return handle_history(request, message.history());
+        case Body::kFlag: return handle_flag(request, message.flag());
+        case Body::kModerate: return handle_moderate(request, message.moderate());
+        case Body::kAudit: return handle_audit(request, message.audit());
+        case Body::kModerationQueue: return handle_moderation_queue(request);
         default:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
@@ -134,8 +141,10 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
                         "token rejected: " + std::string(auth::to_string(result.error)));
         }
         auth::Claims& claims = *result.claims;
+        std::map<std::string, v1::Role> room_roles;
+        for (const auto& [room_id, role] : claims.room_roles) room_roles[room_id] = wire_role(role);
         return welcome(request_id, std::move(claims.subject), std::move(claims.handle),
-                       wire_role(claims.role), false);
+                       wire_role(claims.role), std::move(room_roles), false);
     }
     if (!hello.guest()) {
         return fail(v1::BAD_REQUEST, "Hello needs a token or guest: true");
@@ -146,7 +155,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     if (!hello.guest_token().empty()) {
         if (auto claims = context.guest_passes.verify(hello.guest_token(), now)) {
             return welcome(request_id, std::move(claims->subject), std::move(claims->handle),
-                           v1::ROLE_PARTICIPANT, true);
+                           v1::ROLE_PARTICIPANT, {}, true);
         }
         // An expired pass is not an error: the person simply becomes a new guest.
     }
@@ -161,16 +170,22 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     } else {
         handle = auth::random_guest_handle(thread_rng());
     }
-    welcome(request_id, "guest:" + random_hex(12), std::move(handle), v1::ROLE_PARTICIPANT,
+    welcome(request_id, "guest:" + random_hex(12), std::move(handle), v1::ROLE_PARTICIPANT, {},
             true);
 }
 
 void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::string handle,
-                            v1::Role role, bool guest) {
+                            v1::Role role, std::map<std::string, v1::Role> room_roles,
+                            bool guest) {
     const ServerContext& context = hub_.context();
     const config::LimitsConfig& limits = context.config.limits;
+    if (hub_.globally_banned(subject)) {
+        send_error(request_id, v1::BANNED, "this account may not use the service right now");
+        return close(protocol::CloseCode::banned);
+    }
     authenticated_ = true;
     subject_ = std::move(subject);
+    room_roles_ = std::move(room_roles);
     member_.set_handle(handle);
     member_.set_role(role);
     member_.set_member_id(hub_.session_name(id_));
@@ -200,6 +215,27 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
     if (guest) welcome->set_guest_token(context.guest_passes.issue(subject_, handle,
                                                                    core::wall_seconds()));
     send(message);
+    if (moderates_anything()) hub_.add_moderator(*this);
+}
+
+v1::Role ClientSession::role_in(const std::string& room_id) const {
+    auto grant = room_roles_.find(room_id);
+    if (grant == room_roles_.end()) return member_.role();
+    return std::max(grant->second, member_.role());
+}
+
+bool ClientSession::can_moderate(const std::string& room_id) const {
+    return role_in(room_id) >= v1::ROLE_MODERATOR;
+}
+
+bool ClientSession::moderates_globally() const { return member_.role() >= v1::ROLE_MODERATOR; }
+
+bool ClientSession::moderates_anything() const {
+    if (moderates_globally()) return true;
+    for (const auto& [room_id, role] : room_roles_) {
+        if (role >= v1::ROLE_MODERATOR) return true;
+    }
+    return false;
 }
 
 bool ClientSession::is_joined(const std::string& room_id) const {
@@ -231,6 +267,104 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
 void ClientSession::on_join_settled(const std::string& room_id, bool joined) {
     pending_.erase(std::remove(pending_.begin(), pending_.end(), room_id), pending_.end());
     if (joined) joined_.push_back(room_id);
+}
+
+void ClientSession::on_removed(const std::string& room_id, std::string_view reason) {
+    if (!is_joined(room_id)) return;
+    joined_.erase(std::remove(joined_.begin(), joined_.end(), room_id), joined_.end());
+    v1::ServerMessage message;
+    message.mutable_left()->set_room_id(room_id);
+    message.mutable_left()->set_reason(std::string(reason));
+    send(message);
+}
+
+void ClientSession::handle_flag(std::uint64_t request_id, const v1::Flag& flag) {
+    if (!is_joined(flag.room_id())) {
+        return send_error(request_id, v1::NOT_JOINED, "join the room first");
+    }
+    if (flag.seq() == 0 || flag.reason() == v1::FLAG_REASON_UNSPECIFIED ||
+        !v1::FlagReason_IsValid(flag.reason())) {
+        return send_error(request_id, v1::BAD_REQUEST, "a flag needs the post's seq and a reason");
+    }
+    const auto note_length = protocol::utf8_length(flag.note());
+    if (!note_length || *note_length > kMaxFlagNoteChars) {
+        return send_error(request_id, v1::BAD_REQUEST, "the note is longer than 500 characters");
+    }
+    hub_.flag(*this, request_id, flag);
+}
+
+std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::check_moderate(
+    const v1::Moderate& m) const {
+    using Problem = std::pair<v1::ErrorCode, std::string>;
+    if (hub_.context().directory.find(m.room_id()) == nullptr) {
+        return Problem{v1::UNKNOWN_ROOM, "no such room"};
+    }
+    if (!can_moderate(m.room_id())) {
+        return Problem{v1::FORBIDDEN, "only moderators of this room may do that"};
+    }
+    if (m.global() && !moderates_globally()) {
+        return Problem{v1::FORBIDDEN, "only global moderators may ban across every room"};
+    }
+    const auto reason_length = protocol::utf8_length(m.reason());
+    if (!reason_length || *reason_length > kMaxReasonChars) {
+        return Problem{v1::BAD_REQUEST, "the reason is longer than 500 characters"};
+    }
+    switch (m.action()) {
+        case v1::HIDE_POST:
+        case v1::RESTORE_POST:
+        case v1::RESOLVE_FLAGS:
+            if (m.seq() == 0) return Problem{v1::BAD_REQUEST, "this action needs the post's seq"};
+            break;
+        case v1::MUTE:
+        case v1::KICK:
+        case v1::BAN:
+            if (*reason_length == 0) {
+                return Problem{v1::BAD_REQUEST, "say why: a reason is required for this action"};
+            }
+            [[fallthrough]];
+        case v1::UNMUTE:
+        case v1::UNBAN:
+            if (m.member_id().empty() && m.subject().empty()) {
+                return Problem{v1::BAD_REQUEST, "this action needs a member_id or subject"};
+            }
+            break;
+        case v1::RELEASE_POST:
+        case v1::REJECT_POST:
+            if (m.hold_id().empty()) return Problem{v1::BAD_REQUEST, "this action needs a hold_id"};
+            break;
+        case v1::LOCK_ROOM:
+        case v1::UNLOCK_ROOM: break;
+        case v1::SET_SLOW_MODE:
+            if (m.slow_mode_seconds() > 3600) {
+                return Problem{v1::BAD_REQUEST, "slow mode is at most 3600 seconds"};
+            }
+            break;
+        default: return Problem{v1::BAD_REQUEST, "unknown moderation action"};
+    }
+    return std::nullopt;
+}
+
+void ClientSession::handle_moderate(std::uint64_t request_id, const v1::Moderate& moderate) {
+    if (auto problem = check_moderate(moderate)) {
+        return send_error(request_id, problem->first, problem->second);
+    }
+    hub_.moderate(*this, request_id, moderate);
+}
+
+void ClientSession::handle_audit(std::uint64_t request_id, const v1::AuditRequest& request) {
+    const bool allowed = request.room_id().empty() ? moderates_globally()
+                                                   : can_moderate(request.room_id());
+    if (!allowed) return send_error(request_id, v1::FORBIDDEN, "only moderators may read the audit log");
+    v1::AuditRequest bounded = request;
+    bounded.set_limit(request.limit() == 0 ? 50 : std::min(request.limit(), kMaxAuditPage));
+    hub_.audit(*this, request_id, bounded);
+}
+
+void ClientSession::handle_moderation_queue(std::uint64_t request_id) {
+    if (!moderates_anything()) {
+        return send_error(request_id, v1::FORBIDDEN, "only moderators have a moderation queue");
+    }
+    hub_.moderation_queue(*this, request_id);
 }
 
 void ClientSession::handle_leave(std::uint64_t request_id, const v1::Leave& leave) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,13 @@ public:
     const std::string& subject() const { return subject_; }
     const std::vector<std::string>& joined_rooms() const { return joined_; }
 
+    // Permissions (see the README's table). Moderators and operators moderate every room;
+    // a room grant in the token makes someone a moderator of that room only.
+    v1::Role role_in(const std::string& room_id) const;
+    bool can_moderate(const std::string& room_id) const;
+    bool moderates_globally() const;
+    bool moderates_anything() const;
+
     // ---- called by the Hub -------------------------------------------------------------
     void send(const v1::ServerMessage& message);
     void send_frame(protocol::Frame frame) { connection_.send(std::move(frame)); }
@@ -53,6 +62,8 @@ public:
     void close(protocol::CloseCode code) { connection_.close(code); }
     // The owner shard answered a Join: `joined` says whether the session is now a member.
     void on_join_settled(const std::string& room_id, bool joined);
+    // A moderator removed this session from a room (kicked): it is no longer a member.
+    void on_removed(const std::string& room_id, std::string_view reason);
 
 private:
     void dispatch(const v1::ClientMessage& message);
@@ -63,9 +74,16 @@ private:
     void handle_typing(const v1::Typing& typing);
     void handle_history(std::uint64_t request_id, const v1::HistoryRequest& request);
     void handle_ping(std::uint64_t request_id, const v1::Ping& ping);
+    void handle_flag(std::uint64_t request_id, const v1::Flag& flag);
+    void handle_moderate(std::uint64_t request_id, const v1::Moderate& moderate);
+    void handle_audit(std::uint64_t request_id, const v1::AuditRequest& request);
+    void handle_moderation_queue(std::uint64_t request_id);
+    // The reason a moderation request is invalid, or nothing.
+    std::optional<std::pair<v1::ErrorCode, std::string>> check_moderate(
+        const v1::Moderate& moderate) const;
 
     void welcome(std::uint64_t request_id, std::string subject, std::string handle,
-                 v1::Role role, bool guest);
+                 v1::Role role, std::map<std::string, v1::Role> room_roles, bool guest);
     bool is_joined(const std::string& room_id) const;
     bool is_pending(const std::string& room_id) const;
 
@@ -78,7 +96,8 @@ private:
     unsigned failed_hellos_ = 0;
     core::SteadyTime hello_deadline_{};
     std::string subject_;
-    v1::Member member_;
+    v1::Member member_;  // role: the global role
+    std::map<std::string, v1::Role> room_roles_;
     std::vector<std::string> joined_;   // rooms this session is a member of
     std::vector<std::string> pending_;  // joins sent to the owner shard, not yet answered
     TokenBucket post_budget_;

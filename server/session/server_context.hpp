@@ -8,6 +8,7 @@
 #include "auth/jwt.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
+#include "moderation/crisis_detector.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::session {
@@ -19,6 +20,7 @@ struct ServerContext {
     const auth::GuestPasses& guest_passes;
     core::Metrics& metrics;
     std::string instance_id;  // short random id, unique per process, prefixes session ids
+    const moderation::CrisisDetector* crisis = nullptr;  // null: detection off
 };
 
 }  // namespace haven::session

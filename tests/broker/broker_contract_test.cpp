@@ -23,6 +23,12 @@ namespace {
 struct RecordingSink : broker::BrokerSink {
     std::vector<broker::EventPtr> events;
     void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
+    void on_global_event(const broker::EventPtr& event) override { global.push_back(event); }
+    void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override {
+        items.push_back(item);
+    }
+    std::vector<broker::EventPtr> global;
+    std::vector<std::shared_ptr<const v1::ModerationItem>> items;
 
     // Sequence numbers of the posts delivered for one room (the memory broker's sink sees
     // every room; the Redis broker's only the subscribed ones).
@@ -122,9 +128,10 @@ struct Harness : Fixture {
         read(query);
     }
     JoinOutcome join(const std::string& room, const std::string& id, std::uint32_t capacity) {
-        v1::Member member;
-        member.set_member_id(id);
-        member.set_handle("h-" + id);
+        v1::PresenceRecord member;
+        member.mutable_member()->set_member_id(id);
+        member.mutable_member()->set_handle("h-" + id);
+        member.set_subject("subject-" + id);
         std::optional<JoinOutcome> result;
         this->broker->add_member(room, member, capacity, [&](JoinOutcome o) { result = o; });
         REQUIRE(this->run_until([&] { return result.has_value(); }));

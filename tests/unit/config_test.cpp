@@ -482,14 +482,18 @@ TEST_CASE("config: environment overrides replace file values") {
         parse_config("[server]\nport = 8080\n[broker]\nredis_url = \"redis://file:6379\"\n", "t");
     FakeEnv env;
     env.vars = {{"HAVEN_JWT_SECRET", kSecret},
-                {"HAVEN_REDIS_URL", "rediss://env.example:6380"},
+                {"HAVEN_REDIS_URL", "redis://env.example:6380"},
+                {"HAVEN_BROKER", "redis"},
+                {"HAVEN_GUEST_SECRET", kSecret},
                 {"HAVEN_TLS_CERT", "/run/secrets/cert.pem"},
                 {"HAVEN_TLS_KEY", "/run/secrets/key.pem"},
                 {"HAVEN_PORT", "9000"}};
     apply_environment(config, env);
 
     CHECK(config.auth.jwt_hs256_secret == kSecret);
-    CHECK(config.broker.redis_url == "rediss://env.example:6380");
+    CHECK(config.broker.redis_url == "redis://env.example:6380");
+    CHECK(config.broker.kind == "redis");
+    CHECK(config.auth.guest_secret == kSecret);
     CHECK(config.tls.cert_file == "/run/secrets/cert.pem");
     CHECK(config.tls.key_file == "/run/secrets/key.pem");
     CHECK(config.tls.enabled());
@@ -543,6 +547,13 @@ TEST_CASE("config: other bad environment values are rejected") {
         FakeEnv env;
         env.vars = {{"HAVEN_REDIS_URL", "localhost:6379"}};
         CHECK(env_error_of(config, env).find("broker.redis_url") != std::string::npos);
+    }
+    {
+        Config config;
+        FakeEnv env;
+        env.vars = {{"HAVEN_BROKER", "carrier-pigeon"}};
+        CHECK(env_error_of(config, env).rfind("config env HAVEN_BROKER: broker.kind: ", 0) == 0);
+        CHECK(config.broker.kind == "memory");
     }
     {
         // Only half of the TLS pair, with nothing in the file to complete it.

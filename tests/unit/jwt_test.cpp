@@ -2,10 +2,16 @@
 // explicitly, so nothing here depends on the clock.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <openssl/err.h>
 
 #include "auth/base64url.hpp"
 #include "auth/jwt.hpp"
@@ -18,8 +24,11 @@ using haven::auth::JwtVerifierOptions;
 using haven::auth::Role;
 using haven::auth::TokenError;
 using haven::auth::TokenResult;
+using haven::test::make_eddsa_token;
 using haven::test::make_hs256_token;
+using haven::test::make_rs256_token;
 using haven::test::make_unsigned_token;
+using haven::test::TestKeyPair;
 
 namespace {
 
@@ -48,6 +57,41 @@ std::string verify(const std::string& token, std::int64_t at = now) {
 
 std::string role_of(const TokenResult& result) {
     return result.claims ? std::string(haven::auth::to_string(result.claims->role)) : "rejected";
+}
+
+// Key generation costs milliseconds (RSA the most), so each key is made once per test run.
+const TestKeyPair& ed_key() {
+    static const auto key = TestKeyPair::ed25519();
+    return key;
+}
+const TestKeyPair& other_ed_key() {
+    static const auto key = TestKeyPair::ed25519();
+    return key;
+}
+const TestKeyPair& rsa_key() {
+    static const auto key = TestKeyPair::rsa(2048);
+    return key;
+}
+const TestKeyPair& other_rsa_key() {
+    static const auto key = TestKeyPair::rsa(2048);
+    return key;
+}
+
+JwtVerifier key_verifier(const TestKeyPair& key, const std::string& hs256_secret = "") {
+    return JwtVerifier(JwtVerifierOptions{hs256_secret, "", leeway, key.public_pem()});
+}
+
+// The signing input with the payload replaced and the original signature kept.
+std::string with_payload(const std::string& token, const std::string& new_payload) {
+    const auto first_dot = token.find('.');
+    const auto second_dot = token.find('.', first_dot + 1);
+    return token.substr(0, first_dot + 1) + base64url_encode(new_payload) +
+           token.substr(second_dot);
+}
+
+// check_public_key's verdict: "ok" or its message.
+std::string key_check(const std::string& pem) {
+    return JwtVerifier::check_public_key(pem).value_or("ok");
 }
 
 }  // namespace
@@ -289,6 +333,334 @@ TEST_CASE("role and error names") {
     CHECK_FALSE(haven::auth::role_from_string("").has_value());
     CHECK(haven::auth::to_string(TokenError::unsupported_alg) == "unsupported_alg");
     CHECK(haven::auth::to_string(TokenError::wrong_issuer) == "wrong_issuer");
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("jwt public keys");
+
+TEST_CASE("a valid EdDSA token yields its claims") {
+    const auto verifier = key_verifier(ed_key());
+    CHECK(verifier.enabled());
+    CHECK(verifier.public_key_alg() == "EdDSA");
+    const auto token = make_eddsa_token(payload(R"(,"role":"peer_supporter")"), ed_key());
+    const auto result = verifier.verify(token, now);
+    REQUIRE(result.claims.has_value());
+    CHECK(result.claims->subject == "u-123");
+    CHECK(result.claims->handle == "river");
+    CHECK(role_of(result) == "peer_supporter");
+    CHECK(result.claims->expires_at == now + 3600);
+    CHECK(outcome(verifier.verify(token, now + 3600 + leeway + 1)) == "expired");
+}
+
+TEST_CASE("a valid RS256 token yields its claims") {
+    const auto verifier = key_verifier(rsa_key());
+    CHECK(verifier.enabled());
+    CHECK(verifier.public_key_alg() == "RS256");
+    const auto token = make_rs256_token(payload(R"(,"role":"moderator")"), rsa_key());
+    const auto result = verifier.verify(token, now);
+    REQUIRE(result.claims.has_value());
+    CHECK(result.claims->subject == "u-123");
+    CHECK(result.claims->handle == "river");
+    CHECK(role_of(result) == "moderator");
+    CHECK(outcome(verifier.verify(token, now + 3600 + leeway + 1)) == "expired");
+}
+
+TEST_CASE("issuer is checked for public-key tokens too") {
+    const JwtVerifier verifier(
+        JwtVerifierOptions{"", "https://id.example", leeway, ed_key().public_pem()});
+    const auto ours = make_eddsa_token(payload(R"(,"iss":"https://id.example")"), ed_key());
+    CHECK(outcome(verifier.verify(ours, now)) == "accepted");
+    CHECK(outcome(verifier.verify(make_eddsa_token(payload(), ed_key()), now)) == "wrong_issuer");
+}
+
+TEST_CASE("a token signed with another key is rejected") {
+    CHECK(outcome(key_verifier(ed_key()).verify(make_eddsa_token(payload(), other_ed_key()),
+                                                now)) == "bad_signature");
+    CHECK(outcome(key_verifier(rsa_key()).verify(make_rs256_token(payload(), other_rsa_key()),
+                                                 now)) == "bad_signature");
+}
+
+TEST_CASE("a tampered public-key token is rejected") {
+    const auto ed = key_verifier(ed_key());
+    const auto rsa = key_verifier(rsa_key());
+    const auto forged_role = payload(R"(,"role":"operator")");
+    CHECK(outcome(ed.verify(with_payload(make_eddsa_token(payload(), ed_key()), forged_role),
+                            now)) == "bad_signature");
+    CHECK(outcome(rsa.verify(with_payload(make_rs256_token(payload(), rsa_key()), forged_role),
+                             now)) == "bad_signature");
+
+    // A different header is a different signing input, even when it still names the right alg.
+    const auto ed_token = make_eddsa_token(payload(), ed_key());
+    const auto ed_reheadered =
+        base64url_encode(R"({"alg":"EdDSA"})") + ed_token.substr(ed_token.find('.'));
+    CHECK(outcome(ed.verify(ed_reheadered, now)) == "bad_signature");
+
+    // Flipping one bit anywhere in the signature.
+    for (const auto& [token, verifier] :
+         {std::pair{ed_token, &ed}, std::pair{make_rs256_token(payload(), rsa_key()), &rsa}}) {
+        const auto signing_input = token.substr(0, token.rfind('.') + 1);
+        auto signature = *base64url_decode(token.substr(token.rfind('.') + 1));
+        for (const std::size_t at : {std::size_t{0}, signature.size() / 2, signature.size() - 1}) {
+            CAPTURE(at);
+            auto flipped = signature;
+            flipped[at] = static_cast<char>(flipped[at] ^ 0x01);
+            CHECK(outcome(verifier->verify(signing_input + base64url_encode(flipped), now)) ==
+                  "bad_signature");
+        }
+        // Wrong lengths, including empty.
+        CHECK(outcome(verifier->verify(signing_input, now)) == "bad_signature");
+        CHECK(outcome(verifier->verify(signing_input + base64url_encode(signature.substr(1)),
+                                       now)) == "bad_signature");
+        CHECK(outcome(verifier->verify(signing_input + base64url_encode(signature + '\0'), now)) ==
+              "bad_signature");
+    }
+}
+
+TEST_CASE("the key decides the algorithm, not the token") {
+    const auto ed = key_verifier(ed_key());
+    const auto rsa = key_verifier(rsa_key());
+    const auto ed_token = make_eddsa_token(payload(), ed_key());
+    const auto rsa_token = make_rs256_token(payload(), rsa_key());
+    CHECK(outcome(rsa.verify(ed_token, now)) == "unsupported_alg");
+    CHECK(outcome(ed.verify(rsa_token, now)) == "unsupported_alg");
+
+    // A header naming the key's algorithm over another scheme's signature is just a bad one.
+    CHECK(outcome(rsa.verify(make_eddsa_token(payload(), ed_key(), R"({"alg":"RS256"})"), now)) ==
+          "bad_signature");
+    CHECK(outcome(ed.verify(make_rs256_token(payload(), rsa_key(), R"({"alg":"EdDSA"})"), now)) ==
+          "bad_signature");
+
+    for (const std::string header :
+         {R"({"alg":"none"})", R"({"alg":"HS256"})", R"({"alg":"RS384"})", R"({"alg":"RS512"})",
+          R"({"alg":"PS256"})", R"({"alg":"ES256"})", R"({"alg":"Ed25519"})", R"({"alg":"eddsa"})",
+          R"({"alg":"rs256"})", R"({"alg":"EdDSA "})", R"({})", R"({"alg":null})"}) {
+        CAPTURE(header);
+        CHECK(outcome(ed.verify(make_eddsa_token(payload(), ed_key(), header), now)) ==
+              "unsupported_alg");
+        CHECK(outcome(rsa.verify(make_rs256_token(payload(), rsa_key(), header), now)) ==
+              "unsupported_alg");
+    }
+    CHECK(outcome(ed.verify(make_unsigned_token(payload()), now)) == "unsupported_alg");
+
+    // Without a public key, public-key algorithms are not accepted at all.
+    CHECK(verify(ed_token) == "unsupported_alg");
+    CHECK(verify(rsa_token) == "unsupported_alg");
+    CHECK(make_verifier().public_key_alg().empty());
+}
+
+TEST_CASE("alg confusion: the public key is never an HMAC secret") {
+    for (const TestKeyPair* key : {&ed_key(), &rsa_key()}) {
+        const auto pem = key->public_pem();
+        const auto key_only = key_verifier(*key);
+        // Everything an attacker might feed HMAC: the PEM text as configured, and trimmed.
+        for (const std::string& fake_secret :
+             {pem, pem.substr(0, pem.size() - 1), std::string(pem.substr(pem.find('\n') + 1))}) {
+            const auto forged = make_hs256_token(payload(R"(,"role":"operator")"), fake_secret);
+            CHECK(outcome(key_only.verify(forged, now)) == "unsupported_alg");
+            // With HS256 also configured, HMAC uses the HS256 secret and nothing else.
+            CHECK(outcome(key_verifier(*key, secret).verify(forged, now)) == "bad_signature");
+        }
+    }
+}
+
+TEST_CASE("HS256 and a public key can be configured together") {
+    const auto both = key_verifier(ed_key(), secret);
+    CHECK(both.enabled());
+    CHECK(outcome(both.verify(make_hs256_token(payload(), secret), now)) == "accepted");
+    CHECK(outcome(both.verify(make_eddsa_token(payload(), ed_key()), now)) == "accepted");
+    CHECK(outcome(both.verify(make_rs256_token(payload(), rsa_key()), now)) == "unsupported_alg");
+    // Without the secret, HS256 is off even though the verifier is enabled.
+    CHECK(outcome(key_verifier(ed_key()).verify(make_hs256_token(payload(), secret), now)) ==
+          "unsupported_alg");
+}
+
+TEST_CASE("keys offered inside the token are ignored") {
+    const TestKeyPair attacker = TestKeyPair::ed25519();
+    const auto pem = attacker.public_pem();
+    for (const std::string header : {R"({"alg":"EdDSA","kid":"attacker"})",
+                                     R"({"alg":"EdDSA","jku":"https://evil.example/jwks"})",
+                                     R"({"alg":"EdDSA","jwk":{"kty":"OKP","crv":"Ed25519"}})"}) {
+        CAPTURE(header);
+        CHECK(outcome(key_verifier(ed_key()).verify(
+                  make_eddsa_token(payload(R"(,"role":"operator")"), attacker, header), now)) ==
+              "bad_signature");
+    }
+}
+
+TEST_CASE("check_public_key accepts Ed25519 and RSA public keys") {
+    CHECK(key_check(ed_key().public_pem()) == "ok");
+    CHECK(key_check(rsa_key().public_pem()) == "ok");
+    CHECK(key_check("\n\n" + ed_key().public_pem() + "\n\n") == "ok");  // blank lines around
+    CHECK(key_check(TestKeyPair::rsa(3072).public_pem()) == "ok");
+    // The same modulus with the ordinary exponent: the helper below builds keys correctly.
+    CHECK(key_check(TestKeyPair::rsa_public_with_exponent(rsa_key(), 65537).public_pem()) == "ok");
+}
+
+TEST_CASE("check_public_key refuses unusable keys with one clear line") {
+    const auto ed_pem = ed_key().public_pem();
+    CHECK(key_check("") == "not a PEM public key");
+    CHECK(key_check("garbage") == "not a PEM public key");
+    CHECK(key_check("-----BEGIN PUBLIC KEY-----\nnot base64!\n-----END PUBLIC KEY-----\n") ==
+          "not a PEM public key");
+    // Cut off before its END line.
+    CHECK(key_check(ed_pem.substr(0, ed_pem.find("-----END"))) == "not a PEM public key");
+    // A well-formed PEM block holding something that is not a SubjectPublicKeyInfo.
+    CHECK(key_check("-----BEGIN PUBLIC KEY-----\n" + base64url_encode("hello, world") +
+                    "\n-----END PUBLIC KEY-----\n")
+              .starts_with("not a PEM public key"));
+
+    CHECK(key_check(TestKeyPair::rsa(1024).public_pem()) ==
+          "RSA key shorter than 2048 bits (1024)");
+    CHECK(key_check(TestKeyPair::rsa(2047).public_pem()) ==
+          "RSA key shorter than 2048 bits (2047)");
+    CHECK(key_check(TestKeyPair::ec_p256().public_pem()).starts_with("unsupported key type EC"));
+    CHECK(key_check(TestKeyPair::ed448().public_pem()).starts_with("unsupported key type ED448"));
+    CHECK(key_check(ed_pem + rsa_key().public_pem()).starts_with("more than one PEM block"));
+
+    // e = 1 makes RSA signatures forgeable by anyone; an even exponent is not RSA at all.
+    CHECK(key_check(TestKeyPair::rsa_public_with_exponent(rsa_key(), 1).public_pem())
+              .starts_with("RSA public key is invalid"));
+    CHECK(key_check(TestKeyPair::rsa_public_with_exponent(rsa_key(), 65536).public_pem())
+              .starts_with("RSA public key is invalid"));
+
+    // The private key is refused, and the message does not quote it.
+    const auto private_pem = ed_key().private_pem();
+    const auto message = key_check(private_pem);
+    CHECK(message.starts_with("a private key"));
+    const auto body = private_pem.substr(private_pem.find('\n') + 1, 20);
+    CHECK(message.find(body) == std::string::npos);
+
+    const std::string certificate =
+        "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n";
+    CHECK(key_check(certificate) ==
+          R"(not a PEM public key: found a "CERTIFICATE" block, need "PUBLIC KEY")");
+}
+
+TEST_CASE("the constructor refuses a key check_public_key refuses") {
+    for (const std::string& pem :
+         {std::string("garbage"), TestKeyPair::rsa(1024).public_pem(), ed_key().private_pem()}) {
+        CHECK_THROWS_AS(JwtVerifier(JwtVerifierOptions{secret, "", leeway, pem}),
+                        std::invalid_argument);
+    }
+}
+
+TEST_CASE("failed verification leaves nothing on OpenSSL's error queue") {
+    const auto rsa = key_verifier(rsa_key());
+    ERR_clear_error();
+    CHECK(outcome(rsa.verify(make_rs256_token(payload(), other_rsa_key()), now)) ==
+          "bad_signature");
+    CHECK(ERR_peek_error() == 0);
+    CHECK(key_check("garbage") != "ok");
+    CHECK(key_check(TestKeyPair::rsa_public_with_exponent(rsa_key(), 1).public_pem()) != "ok");
+    CHECK(ERR_peek_error() == 0);
+}
+
+TEST_CASE("one verifier serves several threads at once") {
+    const auto ed = key_verifier(ed_key());
+    const auto rsa = key_verifier(rsa_key());
+    const auto ed_good = make_eddsa_token(payload(), ed_key());
+    const auto ed_bad = make_eddsa_token(payload(), other_ed_key());
+    const auto rsa_good = make_rs256_token(payload(), rsa_key());
+    const auto rsa_bad = make_rs256_token(payload(), other_rsa_key());
+    const auto rsa_copy = rsa;  // copies share the key
+
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 50; ++i) {
+                const bool right = outcome(ed.verify(ed_good, now)) == "accepted" &&
+                                   outcome(ed.verify(ed_bad, now)) == "bad_signature" &&
+                                   outcome(rsa.verify(rsa_good, now)) == "accepted" &&
+                                   outcome(rsa_copy.verify(rsa_bad, now)) == "bad_signature";
+                if (!right) ++wrong;
+            }
+        });
+    }
+    for (auto& thread : threads) thread.join();
+    CHECK(wrong.load() == 0);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("jwt room grants");
+
+TEST_CASE("room grants are parsed") {
+    const auto token = make_eddsa_token(
+        payload(R"(,"rooms":{"evening-circle":"peer_supporter","lobby":"moderator"})"), ed_key());
+    const auto result = key_verifier(ed_key()).verify(token, now);
+    REQUIRE(result.claims.has_value());
+    CHECK(role_of(result) == "participant");
+    const std::map<std::string, Role> expected{{"evening-circle", Role::peer_supporter},
+                                               {"lobby", Role::moderator}};
+    CHECK(result.claims->room_roles == expected);
+}
+
+TEST_CASE("room grants are empty when absent or empty") {
+    const auto absent = make_verifier().verify(make_hs256_token(payload(), secret), now);
+    REQUIRE(absent.claims.has_value());
+    CHECK(absent.claims->room_roles.empty());
+    const auto empty =
+        make_verifier().verify(make_hs256_token(payload(R"(,"rooms":{})"), secret), now);
+    REQUIRE(empty.claims.has_value());
+    CHECK(empty.claims->room_roles.empty());
+}
+
+TEST_CASE("every role name is accepted in a room grant") {
+    for (const std::string name : {"participant", "peer_supporter", "moderator", "operator"}) {
+        CAPTURE(name);
+        const auto token = make_hs256_token(payload(R"(,"rooms":{"r":")" + name + R"("})"), secret);
+        const auto result = make_verifier().verify(token, now);
+        REQUIRE(result.claims.has_value());
+        REQUIRE(result.claims->room_roles.count("r") == 1);
+        CHECK(haven::auth::to_string(result.claims->room_roles.at("r")) == name);
+    }
+}
+
+TEST_CASE("bad room grants reject the token as bad_role") {
+    for (const std::string rooms : {
+             R"({"lobby":"admin"})",                      // unknown role
+             R"({"lobby":"Moderator"})",                  // role names are exact
+             R"({"lobby":"moderator","quiet":"owner"})",  // one bad grant spoils all
+             R"({"lobby":1})",                            // role not a string
+             R"({"lobby":null})",                         //
+             R"({"lobby":["moderator"]})",                //
+             R"({"":"moderator"})",                       // empty room id
+             R"({"Lobby":"moderator"})",                  // outside [a-z0-9_-]
+             R"({"lobby ":"moderator"})",                 //
+             R"({"lob.by":"moderator"})",                 //
+             R"(["lobby","moderator"])",                  // not an object
+             R"("lobby")",                                //
+             R"(null)",                                   //
+             R"(true)",                                   //
+         }) {
+        CAPTURE(rooms);
+        CHECK(verify(make_hs256_token(payload(R"(,"rooms":)" + rooms), secret)) == "bad_role");
+    }
+}
+
+TEST_CASE("room grant limits: ids up to 64 bytes, up to 256 grants") {
+    const auto grant = [](const std::string& id) { return "\"" + id + R"(":"moderator")"; };
+    CHECK(verify(make_hs256_token(payload(R"(,"rooms":{)" + grant(std::string(64, 'r')) + "}"),
+                                  secret)) == "accepted");
+    CHECK(verify(make_hs256_token(payload(R"(,"rooms":{)" + grant(std::string(65, 'r')) + "}"),
+                                  secret)) == "bad_role");
+
+    const auto grants = [&](int count) {
+        std::string rooms = "{";
+        for (int i = 0; i < count; ++i) {
+            rooms += (i ? "," : "") + grant("r" + std::to_string(i));
+        }
+        return rooms + "}";
+    };
+    const auto at_cap = make_hs256_token(payload(R"(,"rooms":)" + grants(256)), secret);
+    const auto over_cap = make_hs256_token(payload(R"(,"rooms":)" + grants(257)), secret);
+    REQUIRE(over_cap.size() <= haven::auth::max_token_bytes);
+    const auto result = make_verifier().verify(at_cap, now);
+    REQUIRE(result.claims.has_value());
+    CHECK(result.claims->room_roles.size() == 256);
+    CHECK(verify(over_cap) == "bad_role");
 }
 
 TEST_SUITE_END();

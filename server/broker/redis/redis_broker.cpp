@@ -1,5 +1,7 @@
 #include "broker/redis/redis_broker.hpp"
 
+#include <algorithm>
+
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
 
@@ -33,6 +35,15 @@ std::int64_t integer_at(const redisReply* reply, std::size_t index) {
 }
 
 std::string event_bytes(const v1::Event& event) { return event.SerializeAsString(); }
+
+std::string state_op(const moderation::StateChange& change) {
+    switch (change.op) {
+        case moderation::StateChange::Op::set: return "set";
+        case moderation::StateChange::Op::erase: return "del";
+        case moderation::StateChange::Op::none: break;
+    }
+    return "";
+}
 
 v1::Event presence_event(const std::string& room_id, const v1::Member& member, bool joined) {
     v1::Event event;
@@ -68,10 +79,15 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
     subscriber_.on_push([this](const redisReply* reply) { on_push(reply); });
     subscriber_.on_state_change([this](bool up) {
         for (auto& [room_id, stream] : streams_) stream.subscribed = false;
-        if (up && !streams_.empty()) {
+        if (up) {
             std::vector<std::string> args{"SUBSCRIBE"};
+            // Shard 0 also hears the server-wide channels for the whole instance.
+            if (options_.keeps_instance_alive) {
+                args.push_back(global_key("control"));
+                args.push_back(global_key("moderation"));
+            }
             for (const auto& [room_id, stream] : streams_) args.push_back(channel(room_id));
-            subscriber_.subscription_command(args);
+            if (args.size() > 1) subscriber_.subscription_command(args);
         }
         update_health();
     });
@@ -134,22 +150,166 @@ void RedisBroker::eval(const Script& script, std::vector<std::string> keys,
 
 void RedisBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                           PublishCallback done) {
+    publish_sequenced(std::move(event), std::move(dedupe_key), {}, std::move(done));
+}
+
+void RedisBroker::publish_with_state(std::unique_ptr<v1::Event> event,
+                                     moderation::StateChange change, PublishCallback done) {
+    publish_sequenced(std::move(event), {}, change, std::move(done));
+}
+
+void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                                    const moderation::StateChange& change, PublishCallback done) {
     const std::string room_id = event->room_id();
     const std::uint64_t now = core::wall_ms();
     const std::uint64_t max_age_ms = std::uint64_t{options_.retention.max_age_seconds} * 1000;
     const bool has_dedupe = !dedupe_key.empty();
     eval(publish_script(),
          {key(room_id, ":seq"), key(room_id, ":log"),
-          key(room_id, has_dedupe ? ":dedupe:" + dedupe_key : ":dedupe")},
+          key(room_id, has_dedupe ? ":dedupe:" + dedupe_key : ":dedupe"), key(room_id, ":state")},
          {event_bytes(*event), std::to_string(now), std::to_string(options_.retention.max_events),
           std::to_string(now > max_age_ms ? now - max_age_ms : 0), channel(room_id),
-          std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0"},
+          std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0",
+          state_op(change), change.field, change.value},
          [done = std::move(done)](const redisReply* reply) {
              if (!is_array(reply, 2)) return done({PublishOutcome::Status::unavailable, 0});
              const auto status = integer_at(reply, 0) == 1 ? PublishOutcome::Status::published
                                                            : PublishOutcome::Status::duplicate;
              done({status, static_cast<std::uint64_t>(integer_at(reply, 1))});
          });
+}
+
+void RedisBroker::update_state(const std::string& room_id, moderation::StateChange change,
+                               DoneCallback done) {
+    std::vector<std::string> command;
+    if (change.op == moderation::StateChange::Op::set) {
+        command = {"HSET", key(room_id, ":state"), change.field, change.value};
+    } else if (change.op == moderation::StateChange::Op::erase) {
+        command = {"HDEL", key(room_id, ":state"), change.field};
+    } else {
+        return done(true);
+    }
+    commands_.command(command, [done = std::move(done)](const redisReply* reply) {
+        done(reply != nullptr && reply->type != REDIS_REPLY_ERROR);
+    });
+}
+
+void RedisBroker::read_hash(const std::string& hash, StateCallback done) {
+    commands_.command({"HGETALL", hash}, [done = std::move(done)](const redisReply* reply) {
+        if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return done(std::nullopt);
+        moderation::StateFields fields;
+        for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+            fields.emplace(std::string(as_view(reply->element[i])),
+                           std::string(as_view(reply->element[i + 1])));
+        }
+        done(std::move(fields));
+    });
+}
+
+void RedisBroker::read_state(const std::string& room_id, StateCallback done) {
+    read_hash(key(room_id, ":state"), std::move(done));
+}
+
+void RedisBroker::add_flag(const std::string& room_id, std::uint64_t seq,
+                           const std::string& subject, FlagCallback done) {
+    eval(flag_script(), {key(room_id, ":flags:" + std::to_string(seq))},
+         {subject, std::to_string(options_.retention.max_age_seconds)},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+             done(static_cast<std::uint32_t>(reply->integer));
+         });
+}
+
+void RedisBroker::find_member(const std::string& room_id, const std::string& member_id,
+                              MemberCallback done) {
+    commands_.command({"HGET", key(room_id, ":members"), member_id},
+                      [done = std::move(done)](const redisReply* reply) {
+                          if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+                              return done(std::nullopt);
+                          }
+                          v1::PresenceRecord record;
+                          if (reply->type == REDIS_REPLY_STRING) {
+                              record.ParseFromArray(reply->str, static_cast<int>(reply->len));
+                          }
+                          done(std::move(record));
+                      });
+}
+
+void RedisBroker::publish_global(EventPtr event, moderation::StateChange change,
+                                 DoneCallback done) {
+    eval(global_script(), {global_key("global")},
+         {state_op(change), change.field, change.value, global_key("control"), event_bytes(*event)},
+         [done = std::move(done)](const redisReply* reply) {
+             done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER);
+         });
+}
+
+void RedisBroker::read_global_state(StateCallback done) {
+    read_hash(global_key("global"), std::move(done));
+}
+
+void RedisBroker::publish_moderation_item(const v1::ModerationItem& item) {
+    const bool resolved = item.kind() == v1::ModerationItem::RESOLVED;
+    eval(moderation_item_script(), {global_key("moderation:open")},
+         {item.id(), item.SerializeAsString(), resolved ? "1" : "0", global_key("moderation")},
+         [](const redisReply*) {});
+}
+
+void RedisBroker::read_moderation_queue(QueueCallback done) {
+    commands_.command({"HVALS", global_key("moderation:open")},
+                      [done = std::move(done)](const redisReply* reply) {
+                          if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+                              return done(std::nullopt);
+                          }
+                          std::vector<v1::ModerationItem> items;
+                          for (std::size_t i = 0; i < reply->elements; ++i) {
+                              v1::ModerationItem item;
+                              const redisReply* bytes = reply->element[i];
+                              if (item.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
+                                  items.push_back(std::move(item));
+                              }
+                          }
+                          std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+                              return a.time_ms() < b.time_ms();
+                          });
+                          done(std::move(items));
+                      });
+}
+
+void RedisBroker::append_audit(v1::AuditEntry entry) {
+    commands_.command({"XADD", global_key("audit"), "MAXLEN", "~", "1000000", "*", "e",
+                       entry.SerializeAsString()},
+                      [](const redisReply* reply) {
+                          if (reply == nullptr) spdlog::warn("audit entry not stored: Redis down");
+                      });
+}
+
+void RedisBroker::read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
+                             AuditCallback done) {
+    // Reads a bounded window and filters by room here: the log is one stream for the server.
+    constexpr std::uint32_t kWindow = 2000;
+    commands_.command(
+        {"XREVRANGE", global_key("audit"), before_id.empty() ? "+" : "(" + before_id, "-",
+         "COUNT", std::to_string(kWindow)},
+        [room_id, limit, done = std::move(done)](const redisReply* reply) {
+            if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return done(std::nullopt);
+            v1::AuditPage page;
+            for (std::size_t i = 0; i < reply->elements; ++i) {
+                const redisReply* entry = reply->element[i];
+                if (!is_array(entry, 2) || !is_array(entry->element[1], 2)) continue;
+                v1::AuditEntry parsed;
+                const redisReply* bytes = entry->element[1]->element[1];
+                if (!parsed.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) continue;
+                if (!room_id.empty() && parsed.room_id() != room_id) continue;
+                if (page.entries_size() == static_cast<int>(limit)) {
+                    page.set_has_more(true);
+                    break;
+                }
+                parsed.set_id(std::string(as_view(entry->element[0])));
+                *page.add_entries() = std::move(parsed);
+            }
+            done(std::move(page));
+        });
 }
 
 void RedisBroker::publish_ephemeral(EventPtr event) {
@@ -206,10 +366,11 @@ void RedisBroker::read_range(HistoryQuery query, HistoryCallback done) {
          });
 }
 
-void RedisBroker::add_member(const std::string& room_id, const v1::Member& member,
+void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecord& record,
                              std::uint32_t capacity, JoinCallback done) {
+    const v1::Member& member = record.member();
     eval(join_script(), {key(room_id, ":members"), instance_members_key()},
-         {member.member_id(), member.SerializeAsString(), std::to_string(capacity),
+         {member.member_id(), record.SerializeAsString(), std::to_string(capacity),
           room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, true))},
          [done = std::move(done)](const redisReply* reply) {
@@ -222,7 +383,7 @@ void RedisBroker::add_member(const std::string& room_id, const v1::Member& membe
              }
              for (std::size_t i = 1; i < reply->elements; ++i) {
                  const redisReply* bytes = reply->element[i];
-                 v1::Member present;
+                 v1::PresenceRecord present;
                  if (bytes->type == REDIS_REPLY_STRING &&
                      present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
                      outcome.members.push_back(std::move(present));
@@ -263,8 +424,25 @@ void RedisBroker::on_push(const redisReply* reply) {
     const std::string_view kind = as_view(reply->element[0]);
     const redisReply* channel_reply = reply->element[1];
     if (channel_reply->type != REDIS_REPLY_STRING) return;
-    // Channels are "<prefix>room:{<id>}".
     std::string_view name = as_view(channel_reply);
+    if (kind == "message" && reply->element[2]->type == REDIS_REPLY_STRING) {
+        const redisReply* payload = reply->element[2];
+        if (name == global_key("control")) {
+            auto event = std::make_shared<v1::Event>();
+            if (event->ParseFromArray(payload->str, static_cast<int>(payload->len))) {
+                sink_.on_global_event(event);
+            }
+            return;
+        }
+        if (name == global_key("moderation")) {
+            auto item = std::make_shared<v1::ModerationItem>();
+            if (item->ParseFromArray(payload->str, static_cast<int>(payload->len))) {
+                sink_.on_moderation_item(item);
+            }
+            return;
+        }
+    }
+    // Room channels are "<prefix>room:{<id>}".
     const std::string head = options_.key_prefix + "room:{";
     if (name.size() <= head.size() + 1 || name.substr(0, head.size()) != head ||
         name.back() != '}') {

@@ -49,10 +49,27 @@ public:
 
     void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                  PublishCallback done) override;
+    void publish_with_state(std::unique_ptr<v1::Event> event, moderation::StateChange change,
+                            PublishCallback done) override;
+    void update_state(const std::string& room_id, moderation::StateChange change,
+                      DoneCallback done) override;
+    void read_state(const std::string& room_id, StateCallback done) override;
+    void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
+                  FlagCallback done) override;
+    void find_member(const std::string& room_id, const std::string& member_id,
+                     MemberCallback done) override;
+    void publish_global(EventPtr event, moderation::StateChange change,
+                        DoneCallback done) override;
+    void read_global_state(StateCallback done) override;
+    void publish_moderation_item(const v1::ModerationItem& item) override;
+    void read_moderation_queue(QueueCallback done) override;
+    void append_audit(v1::AuditEntry entry) override;
+    void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
+                    AuditCallback done) override;
     void publish_ephemeral(EventPtr event) override;
     void read_history(HistoryQuery query, HistoryCallback done) override;
-    void add_member(const std::string& room_id, const v1::Member& member, std::uint32_t capacity,
-                    JoinCallback done) override;
+    void add_member(const std::string& room_id, const v1::PresenceRecord& record,
+                    std::uint32_t capacity, JoinCallback done) override;
     void remove_member(const std::string& room_id, const v1::Member& member,
                        LeaveCallback done) override;
     bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
@@ -74,6 +91,11 @@ private:
     std::string key(std::string_view room_id, std::string_view suffix) const;
     std::string channel(std::string_view room_id) const;
     std::string instance_members_key() const;
+    std::string global_key(std::string_view name) const { return options_.key_prefix + std::string(name); }
+    void publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                           const moderation::StateChange& change, PublishCallback done);
+    void read_hash(const std::string& key, StateCallback done);
+    void subscribe_server_channels();
     void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
               RedisConnection::ReplyHandler done);
     void read_range(HistoryQuery query, HistoryCallback done);

@@ -20,6 +20,24 @@ end
 local function field(tag, bytes)
   return string.char(tag) .. varint(#bytes) .. bytes
 end
+-- Field 1 of a serialized message when it comes first (protobuf writes fields in order):
+-- the Member inside a stored PresenceRecord.
+local function first_field(bytes)
+  local length, shift, position = 0, 1, 2
+  while true do
+    local byte = string.byte(bytes, position)
+    length = length + (byte % 128) * shift
+    position = position + 1
+    if byte < 128 then break end
+    shift = shift * 128
+  end
+  return string.sub(bytes, position, position + length - 1)
+end
+-- Applies an optional change to a state hash: op is 'set', 'del' or ''.
+local function change_state(hash, op, field, value)
+  if op == 'set' then redis.call('HSET', hash, field, value)
+  elseif op == 'del' then redis.call('HDEL', hash, field) end
+end
 -- Drops events past the age limit; entry fields are {'e', event, 't', time_ms}.
 local function trim_by_age(log, min_time)
   for _ = 1, 64 do
@@ -41,6 +59,7 @@ local event = ARGV[1] .. '\16' .. varint(seq) .. '\24' .. varint(tonumber(ARGV[2
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'e', event, 't', ARGV[2])
 trim_by_age(KEYS[2], tonumber(ARGV[4]))
 if ARGV[7] == '1' then redis.call('SET', KEYS[3], seq, 'EX', ARGV[6]) end
+change_state(KEYS[4], ARGV[8], ARGV[9], ARGV[10])
 redis.call('PUBLISH', ARGV[5], event)
 return {1, seq}
 )lua";
@@ -104,18 +123,37 @@ for _, entry in ipairs(redis.call('SMEMBERS', set)) do
   local room = string.sub(entry, 1, sep - 1)
   local member_id = string.sub(entry, sep + 1)
   local hash = prefix .. 'room:{' .. room .. '}:members'
-  local member = redis.call('HGET', hash, member_id)
-  if member then
+  local record = redis.call('HGET', hash, member_id)
+  if record then
     redis.call('HDEL', hash, member_id)
     removed = removed + 1
     -- Event{room_id = 1, time_ms = 3, member_left = 12 {member = 1}}
     local event = field(10, room) .. '\24' .. varint(tonumber(ARGV[3])) ..
-                  field(98, field(10, member))
+                  field(98, field(10, first_field(record)))
     redis.call('PUBLISH', prefix .. 'room:{' .. room .. '}', event)
   end
 end
 redis.call('DEL', set)
 return removed
+)lua";
+
+constexpr std::string_view kFlag = R"lua(
+if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return redis.call('HLEN', KEYS[1])
+)lua";
+
+constexpr std::string_view kGlobal = R"lua(
+change_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+)lua";
+
+constexpr std::string_view kModerationItem = R"lua(
+if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], ARGV[1])
+else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('PUBLISH', ARGV[4], ARGV[2])
+return 1
 )lua";
 
 std::string hex_sha1(std::string_view text) {
@@ -156,6 +194,18 @@ const Script& join_script() {
 }
 const Script& leave_script() {
     static const OwnedScript owned(kLeave);
+    return owned.script;
+}
+const Script& flag_script() {
+    static const OwnedScript owned(kFlag);
+    return owned.script;
+}
+const Script& global_script() {
+    static const OwnedScript owned(kGlobal);
+    return owned.script;
+}
+const Script& moderation_item_script() {
+    static const OwnedScript owned(kModerationItem);
     return owned.script;
 }
 const Script& reap_script() {

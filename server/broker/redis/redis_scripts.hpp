@@ -13,9 +13,11 @@ struct Script {
     std::string sha1;  // hex, for EVALSHA
 };
 
-// Sequence + append to the room's capped stream + remember the client message id + PUBLISH.
-// KEYS: seq, log, dedupe. ARGV: event bytes (without seq and time), time_ms, max_events,
-// min_time_ms, channel, dedupe_ttl_seconds, has_dedupe ("1"/"0").
+// Sequence + append to the room's capped stream + remember the client message id + the
+// moderation state change the event announces + PUBLISH.
+// KEYS: seq, log, dedupe, state. ARGV: event bytes (without seq and time), time_ms,
+// max_events, min_time_ms, channel, dedupe_ttl_seconds, has_dedupe ("1"/"0"), state op
+// ("set"/"del"/""), state field, state value.
 // Returns {1, seq} when published, {0, original seq} for a duplicate.
 const Script& publish_script();
 
@@ -31,6 +33,18 @@ const Script& join_script();
 // KEYS: members hash, instance member set. ARGV: member_id, instance set entry, channel,
 // member_left event bytes. Returns the number of members left.
 const Script& leave_script();
+
+// One person's flag on a post. KEYS: the post's flag hash. ARGV: subject, ttl seconds.
+// Returns 0 when this person flagged it already, else the number of distinct flaggers.
+const Script& flag_script();
+
+// A global ban or unban. KEYS: global state hash. ARGV: op, field, value, control channel,
+// event bytes.
+const Script& global_script();
+
+// Stores (or, for a resolution, removes) an open moderation item and announces it.
+// KEYS: open items hash. ARGV: item id, item bytes, resolved ("1"/"0"), moderation channel.
+const Script& moderation_item_script();
 
 // Removes a dead instance and its members, announcing member_left for each, exactly once
 // even when several instances reap at the same time.

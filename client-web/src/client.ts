@@ -1,0 +1,522 @@
+// The protocol side of the web client: Hello, joining and rejoining rooms with since_seq,
+// posting with client message ids (resent unchanged after a reconnect), typing, history
+// paging and errors. The view listens for changes and draws; it never touches the socket.
+import { Connection, defaultSocketUrl, type ConnectionState } from "./connection";
+import { kindMessage } from "./errors";
+import { ErrorCode, Role, type Limits, type RoomInfo, type ServerMessage, type WireError, type WireEvent } from "./proto";
+import { RoomState, type ChatMessage, type JoinOutcome } from "./room";
+import * as storage from "./storage";
+import type { Identity } from "./storage";
+
+export type Change =
+  | { type: "connection" }
+  | { type: "identity" }                          // signed in, signed out, or sign-in refused
+  | { type: "directory" }                         // the list of rooms and their counts
+  | { type: "room"; roomId: string }              // anything inside one room
+  | { type: "joined"; roomId: string; outcome: JoinOutcome }
+  | { type: "incoming"; roomId: string; message: ChatMessage }  // a live post by someone else
+  | { type: "toast"; text: string; tone: "info" | "error" };
+
+type Request =
+  | { kind: "hello" }
+  | { kind: "join"; roomId: string; sinceSeq: number }
+  | { kind: "leave"; roomId: string }
+  | { kind: "post"; roomId: string; clientMsgId: string }
+  | { kind: "history"; roomId: string }
+  | { kind: "ping" };
+
+const TYPING_REFRESH_MS = 3_000;  // while typing, say so at most this often
+const TYPING_IDLE_MS = 4_000;     // no keystroke for this long: not typing any more
+const DIRECTORY_REFRESH_MS = 20_000;
+const HISTORY_PAGE = 50;
+
+export function newClientMsgId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class HavenClient {
+  identity: Identity | null = null;
+  me: { handle: string; sessionId: string; role: number } | null = null;
+  limits: Limits = {};
+  directory: RoomInfo[] = [];
+  rooms = new Map<string, RoomState>();  // rooms I am in (or rejoining), in joining order
+  activeRoom: string | null = null;
+  signInProblem = "";
+  connection: ConnectionState = { kind: "stopped" };
+
+  private conn: Connection | null = null;
+  private ready = false;                  // Welcome received on the current connection
+  private joining = new Set<string>();    // Join sent, Joined or Error not yet back
+  private requests = new Map<number, Request>();
+  private nextRequestId = 1;
+  private sessionIds: string[] = [];
+  private sentIds = new Set<string>();
+  private listeners = new Set<(change: Change) => void>();
+  private typingState = new Map<string, { active: boolean; lastSent: number; idle: number | undefined }>();
+  private retryTimers = new Map<string, number>();
+  private directoryTimer: number | undefined;
+  private saveTimer: number | undefined;
+
+  constructor(private readonly url = defaultSocketUrl()) {}
+
+  on(listener: (change: Change) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Picks up a session from before a reload of this tab, if there was one. */
+  restore(): boolean {
+    const saved = storage.load();
+    if (!saved.identity) return false;
+    this.sessionIds = saved.sessionIds;
+    for (const roomId of saved.rooms) {
+      const room = new RoomState(roomId);
+      for (const post of saved.outbox[roomId] ?? []) {
+        room.queue(this.outgoing(post.clientMsgId, post.text, post.contentWarning));
+      }
+      this.rooms.set(roomId, room);
+    }
+    this.activeRoom = saved.active && this.rooms.has(saved.active) ? saved.active : null;
+    this.enter(saved.identity);
+    return true;
+  }
+
+  enter(identity: Identity): void {
+    this.identity = identity;
+    this.signInProblem = "";
+    this.conn?.stop();
+    this.conn = new Connection(this.url, {
+      open: () => this.sayHello(),
+      message: (message) => this.receive(message),
+      state: (state) => this.connectionChanged(state),
+    });
+    this.conn.start();
+    this.persist();
+    this.emit({ type: "identity" });
+  }
+
+  /** Leaves every room and forgets this session in this tab. */
+  leaveHaven(): void {
+    for (const roomId of this.rooms.keys()) this.send({ leave: { roomId } });
+    this.conn?.stop();
+    this.conn = null;
+    this.reset();
+    storage.clear();
+    this.emit({ type: "identity" });
+  }
+
+  reconnectNow(): void {
+    this.conn?.reconnectNow();
+  }
+
+  // ---- rooms ------------------------------------------------------------------------------
+
+  join(roomId: string): void {
+    let room = this.rooms.get(roomId);
+    if (!room) {
+      room = new RoomState(roomId, this.directory.find((r) => r.id === roomId));
+      this.rooms.set(roomId, room);
+    }
+    this.activeRoom = roomId;
+    room.unread = 0;
+    if (!room.joined) this.sendJoin(room);
+    this.persist();
+    this.emit({ type: "room", roomId });
+  }
+
+  leave(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room) return;
+    this.setTyping(roomId, false);
+    if (room.joined) this.request({ kind: "leave", roomId }, { leave: { roomId } });
+    this.rooms.delete(roomId);
+    window.clearTimeout(this.retryTimers.get(roomId));
+    this.retryTimers.delete(roomId);
+    if (this.activeRoom === roomId) this.activeRoom = null;
+    this.persist();
+    this.emit({ type: "room", roomId });
+    this.refreshDirectory();
+  }
+
+  open(roomId: string | null): void {
+    this.activeRoom = roomId;
+    const room = roomId ? this.rooms.get(roomId) : undefined;
+    if (room) room.unread = 0;
+    this.persist();
+    this.emit({ type: "room", roomId: roomId ?? "" });
+  }
+
+  post(roomId: string, text: string, contentWarning: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room || !text.trim()) return;
+    this.setTyping(roomId, false);
+    const message = this.outgoing(newClientMsgId(), text, contentWarning.trim());
+    room.queue(message);
+    this.persist();
+    this.flush(room);
+    this.emit({ type: "room", roomId });
+  }
+
+  /** A failed post: send it again as it is (same client_msg_id). */
+  retry(roomId: string, clientMsgId: string): void {
+    const room = this.rooms.get(roomId);
+    const message = room?.findOutgoing(clientMsgId);
+    if (!room || !message) return;
+    message.status = "queued";
+    message.problem = undefined;
+    message.version += 1;
+    this.flush(room);
+    this.emit({ type: "room", roomId });
+  }
+
+  /** Takes a failed or waiting post back (to edit it, or to drop it). */
+  discard(roomId: string, clientMsgId: string): ChatMessage | undefined {
+    const room = this.rooms.get(roomId);
+    const message = room?.removeOutgoing(clientMsgId);
+    if (message) {
+      this.persist();
+      this.emit({ type: "room", roomId });
+    }
+    return message;
+  }
+
+  loadEarlier(roomId: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room || !room.joined || room.loadingEarlier || !room.hasEarlier) return;
+    const beforeSeq = room.firstSeq;
+    if (beforeSeq <= 1) {
+      room.hasEarlier = false;
+      return this.emit({ type: "room", roomId });
+    }
+    room.loadingEarlier = true;
+    this.request({ kind: "history", roomId }, { history: { roomId, beforeSeq, limit: HISTORY_PAGE } });
+    this.emit({ type: "room", roomId });
+  }
+
+  /** Called on every edit of the message box; says "typing" at a gentle rate. */
+  typingInput(roomId: string, hasText: boolean): void {
+    if (!hasText) return this.setTyping(roomId, false);
+    const state = this.typingState.get(roomId) ?? { active: false, lastSent: 0, idle: undefined };
+    this.typingState.set(roomId, state);
+    const now = Date.now();
+    if (!state.active || now - state.lastSent >= TYPING_REFRESH_MS) {
+      if (this.send({ typing: { roomId, active: true } })) {
+        state.active = true;
+        state.lastSent = now;
+      }
+    }
+    window.clearTimeout(state.idle);
+    state.idle = window.setTimeout(() => this.setTyping(roomId, false), TYPING_IDLE_MS);
+  }
+
+  setTyping(roomId: string, active: boolean): void {
+    const state = this.typingState.get(roomId);
+    if (!state) return;
+    window.clearTimeout(state.idle);
+    if (state.active && !active && this.rooms.get(roomId)?.joined) this.send({ typing: { roomId, active: false } });
+    state.active = active;
+  }
+
+  isMine = (authorId: string, clientMsgId: string): boolean =>
+    (clientMsgId !== "" && this.sentIds.has(clientMsgId)) || this.sessionIds.includes(authorId);
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  private sayHello(): void {
+    const identity = this.identity;
+    if (!identity) return;
+    const hello = identity.token
+      ? { token: identity.token, client: "haven-web/0.1" }
+      : { guest: true, guestHandle: identity.guestHandle ?? "", guestToken: identity.guestToken ?? "", client: "haven-web/0.1" };
+    this.request({ kind: "hello" }, { hello });
+  }
+
+  private connectionChanged(state: ConnectionState): void {
+    const wasOpen = this.connection.kind === "open";
+    this.connection = state;
+    if (wasOpen && state.kind !== "open") {
+      this.ready = false;
+      this.joining.clear();
+      this.requests.clear();
+      for (const room of this.rooms.values()) room.disconnected();
+      for (const roomId of this.rooms.keys()) this.emit({ type: "room", roomId });
+    }
+    if (state.kind === "stopped" && state.reason) this.emit({ type: "toast", text: state.reason, tone: "error" });
+    this.emit({ type: "connection" });
+  }
+
+  private receive(message: ServerMessage): void {
+    const request = this.requests.get(message.requestId);
+    if (message.requestId) this.requests.delete(message.requestId);
+    switch (message.body) {
+      case "welcome": return this.welcomed(message);
+      case "joined": return this.joined(message, request);
+      case "ack": {
+        const ack = message.ack!;
+        const room = this.rooms.get(ack.roomId ?? "");
+        if (!room) return;
+        room.acknowledge(ack.clientMsgId ?? "", Number(ack.seq ?? 0));
+        if (!room.outbox.some((m) => m.status === "queued" || m.status === "sending")) room.throttled = false;
+        this.flush(room);
+        this.persist();
+        return this.emit({ type: "room", roomId: room.id });
+      }
+      case "event": return this.event(message.event!);
+      case "history": {
+        const page = message.history!;
+        const room = this.rooms.get(page.roomId ?? "");
+        if (!room) return;
+        room.applyHistory(page, this.isMine);
+        return this.emit({ type: "room", roomId: room.id });
+      }
+      case "left": return;  // already forgotten locally in leave()
+      case "error": return this.failed(message.error!, request);
+      case "reconnect": return this.conn?.reconnectAfter(message.reconnect?.afterMs ?? 1000);
+      case "pong": return;
+      // CRISIS RESOURCES (future `Alert` message, not in proto/haven.proto yet): when the
+      // server adds `Alert alert = N;` to ServerMessage, handle it here with
+      //   case "alert": return this.emit({ type: "alert", alert: message.alert! });
+      // and let the view show it privately with showCrisisResources() from ui/crisis.ts.
+      default:
+        return;  // a newer server may send messages this client does not know yet
+    }
+  }
+
+  private welcomed(message: ServerMessage): void {
+    const welcome = message.welcome!;
+    this.conn?.markHealthy();
+    this.ready = true;
+    this.me = { handle: welcome.handle ?? "", sessionId: welcome.sessionId ?? "", role: welcome.role ?? Role.ROLE_PARTICIPANT };
+    this.sessionIds = [...this.sessionIds.filter((id) => id !== this.me!.sessionId), this.me.sessionId].slice(-20);
+    this.limits = welcome.limits ?? {};
+    if (welcome.rooms?.length) this.directory = welcome.rooms;
+    if (this.identity && !this.identity.token && welcome.guestToken) {
+      this.identity = { ...this.identity, guestToken: welcome.guestToken, guestHandle: welcome.handle ?? this.identity.guestHandle };
+    }
+    for (const room of this.rooms.values()) {
+      const info = this.directory.find((r) => r.id === room.id);
+      if (info && !room.everJoined) room.info = info;
+      this.sendJoin(room);
+    }
+    this.persist();
+    this.startDirectoryRefresh();
+    this.emit({ type: "identity" });
+    this.emit({ type: "directory" });
+  }
+
+  private sendJoin(room: RoomState): void {
+    if (!this.ready || room.joined || this.joining.has(room.id)) return;
+    const sinceSeq = room.sinceSeq;
+    this.joining.add(room.id);
+    this.request({ kind: "join", roomId: room.id, sinceSeq }, { join: { roomId: room.id, sinceSeq } });
+  }
+
+  private joined(message: ServerMessage, request: Request | undefined): void {
+    const joined = message.joined!;
+    const roomId = joined.room?.id ?? (request?.kind === "join" ? request.roomId : "");
+    this.joining.delete(roomId);
+    const room = this.rooms.get(roomId);
+    if (!room) {
+      // Left while the join was on its way.
+      this.send({ leave: { roomId } });
+      return;
+    }
+    const sinceSeq = request?.kind === "join" ? request.sinceSeq : room.sinceSeq;
+    const outcome = room.applyJoined(joined, sinceSeq, this.isMine);
+    this.flush(room);
+    this.refreshDirectory();
+    this.emit({ type: "joined", roomId, outcome });
+    this.emit({ type: "room", roomId });
+  }
+
+  private event(event: WireEvent): void {
+    const room = this.rooms.get(event.roomId ?? "");
+    if (!room) return;
+    switch (event.kind) {
+      case "posted": {
+        const added = room.addPosted(event, this.isMine);
+        if (added && !added.mine) {
+          if (this.activeRoom !== room.id) room.unread += 1;
+          this.emit({ type: "incoming", roomId: room.id, message: added });
+        }
+        break;
+      }
+      case "memberJoined":
+        room.memberJoined(event.memberJoined!.member ?? {});
+        break;
+      case "memberLeft":
+        room.memberLeft(event.memberLeft!.member ?? {});
+        break;
+      case "typing": {
+        const member = event.typing!.member ?? {};
+        if (member.memberId === this.me?.sessionId) return;
+        room.typingChanged(member, Boolean(event.typing!.active));
+        break;
+      }
+      default:
+        return;
+    }
+    this.emit({ type: "room", roomId: room.id });
+  }
+
+  private failed(error: WireError, request: Request | undefined): void {
+    const code = error.code ?? 0;
+    const text = kindMessage(error, this.limits.maxPostChars ?? undefined);
+    switch (request?.kind) {
+      case "hello":
+        // Refused for good: back to the entry screen with a kind explanation.
+        this.conn?.stop();
+        this.conn = null;
+        this.reset();
+        this.signInProblem =
+          code === ErrorCode.BAD_REQUEST
+            ? "That handle can't be used. Please choose 2 to 32 letters, digits, spaces, '-', '_' or '.'."
+            : text;
+        storage.clear();
+        return this.emit({ type: "identity" });
+      case "join": {
+        this.joining.delete(request.roomId);
+        const room = this.rooms.get(request.roomId);
+        if (!room) return;
+        if (code === ErrorCode.ALREADY_JOINED) return;
+        if (code === ErrorCode.UNAVAILABLE) return this.later(room, error.retryAfterMs || 1000, () => this.sendJoin(room));
+        if (!room.everJoined) {
+          this.rooms.delete(room.id);
+          if (this.activeRoom === room.id) this.activeRoom = null;
+          this.persist();
+        } else {
+          room.problem = text;
+        }
+        this.emit({ type: "toast", text, tone: "error" });
+        return this.emit({ type: "room", roomId: room.id });
+      }
+      case "post": {
+        const room = this.rooms.get(request.roomId);
+        const message = room?.findOutgoing(request.clientMsgId);
+        if (!room || !message) return;
+        message.version += 1;
+        if (code === ErrorCode.RATE_LIMITED || code === ErrorCode.UNAVAILABLE || code === ErrorCode.NOT_JOINED) {
+          message.status = "queued";
+          message.problem = text;
+          if (code === ErrorCode.RATE_LIMITED) room.throttled = true;
+          if (code === ErrorCode.NOT_JOINED) {
+            room.joined = false;
+            this.later(room, 500, () => this.sendJoin(room));
+          } else {
+            this.later(room, error.retryAfterMs || 1000, () => this.flush(room));
+          }
+        } else {
+          message.status = "failed";
+          message.problem = text;
+        }
+        return this.emit({ type: "room", roomId: room.id });
+      }
+      case "history": {
+        const room = this.rooms.get(request.roomId);
+        if (room) room.loadingEarlier = false;
+        this.emit({ type: "toast", text, tone: "error" });
+        return room ? this.emit({ type: "room", roomId: room.id }) : undefined;
+      }
+      case "leave":
+        return;  // not in the room any more either way
+      default:
+        if (code !== ErrorCode.BAD_FRAME) this.emit({ type: "toast", text, tone: "error" });
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  /** Sends every queued post of the room, oldest first, once we are in the room. */
+  private flush(room: RoomState): void {
+    if (!room.joined || this.connection.kind !== "open" || this.retryTimers.has(room.id)) return;
+    if (room.throttled && room.outbox.some((m) => m.status === "sending")) return;
+    for (const message of room.outbox) {
+      if (message.status !== "queued") continue;
+      const post = { roomId: room.id, text: message.text, clientMsgId: message.clientMsgId, contentWarning: message.contentWarning };
+      if (!this.request({ kind: "post", roomId: room.id, clientMsgId: message.clientMsgId }, { post })) return;
+      message.status = "sending";
+      message.problem = undefined;
+      message.version += 1;
+      // After a rate limit, one at a time (the next after this one's Ack) keeps the order.
+      if (room.throttled) return;
+    }
+  }
+
+  /** One timer per room for "try again in N ms" (rate limits, busy server). */
+  private later(room: RoomState, delayMs: number, task: () => void): void {
+    if (this.retryTimers.has(room.id)) return;
+    this.retryTimers.set(room.id, window.setTimeout(() => {
+      this.retryTimers.delete(room.id);
+      if (this.rooms.get(room.id) === room) task();
+    }, delayMs));
+  }
+
+  private outgoing(clientMsgId: string, text: string, contentWarning: string): ChatMessage {
+    this.sentIds.add(clientMsgId);
+    return {
+      type: "message", key: `out:${clientMsgId}`, epoch: 0, seq: 0, clientMsgId,
+      author: this.me?.handle ?? "", authorId: this.me?.sessionId ?? "", authorRole: this.me?.role ?? 0,
+      text, contentWarning, timeMs: Date.now(), mine: true, status: "queued", revealed: true, version: 1,
+    };
+  }
+
+  private request(request: Request, body: Omit<Parameters<Connection["send"]>[0], "requestId">): boolean {
+    const requestId = this.nextRequestId++;
+    if (!this.conn?.send({ requestId, ...body })) return false;
+    this.requests.set(requestId, request);
+    return true;
+  }
+
+  private send(body: Omit<Parameters<Connection["send"]>[0], "requestId">): boolean {
+    return this.conn?.send({ requestId: this.nextRequestId++, ...body }) ?? false;
+  }
+
+  refreshDirectory(): void {
+    fetch("api/rooms", { cache: "no-store" })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((body: { rooms?: RoomInfo[] } | null) => {
+        if (!body?.rooms) return;
+        this.directory = body.rooms;
+        this.emit({ type: "directory" });
+      })
+      .catch(() => { /* the WebSocket status already tells people when the server is away */ });
+  }
+
+  private startDirectoryRefresh(): void {
+    window.clearInterval(this.directoryTimer);
+    this.directoryTimer = window.setInterval(() => {
+      if (document.visibilityState === "visible" && this.connection.kind === "open") this.refreshDirectory();
+    }, DIRECTORY_REFRESH_MS);
+  }
+
+  private reset(): void {
+    window.clearInterval(this.directoryTimer);
+    for (const timer of this.retryTimers.values()) window.clearTimeout(timer);
+    this.retryTimers.clear();
+    this.identity = null;
+    this.me = null;
+    this.rooms.clear();
+    this.requests.clear();
+    this.joining.clear();
+    this.ready = false;
+    this.activeRoom = null;
+    this.connection = { kind: "stopped" };
+  }
+
+  private persist(): void {
+    window.clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => {
+      if (!this.identity) return;
+      const outbox: storage.Saved["outbox"] = {};
+      for (const room of this.rooms.values()) {
+        outbox[room.id] = room.outbox.map((m) => ({ clientMsgId: m.clientMsgId, text: m.text, contentWarning: m.contentWarning }));
+      }
+      storage.save({ identity: this.identity, rooms: [...this.rooms.keys()], active: this.activeRoom, outbox, sessionIds: this.sessionIds });
+    }, 50);
+  }
+
+  private emit(change: Change): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}

@@ -1,0 +1,92 @@
+// A room's moderation state as the owner shard enforces it: hidden posts, mutes, bans, lock,
+// slow mode. The broker stores it as string fields, changed atomically with the event that
+// announces each change; every instance with members in the room keeps this cache current by
+// applying those events in order, and loads a snapshot when it starts serving the room.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "haven.pb.h"
+
+namespace haven::moderation {
+
+// Broker-stored fields of one room (or of the whole server, for global bans).
+using StateFields = std::map<std::string, std::string>;
+
+// One field change stored together with the event that announces it.
+struct StateChange {
+    enum class Op { none, set, erase };
+    Op op = Op::none;
+    std::string field;
+    std::string value;
+
+    static StateChange set(std::string field, std::string value) {
+        return {Op::set, std::move(field), std::move(value)};
+    }
+    static StateChange erase(std::string field) { return {Op::erase, std::move(field), {}}; }
+};
+
+// Field names, in one place.
+std::string hidden_field(std::uint64_t seq);
+std::string mute_field(std::string_view subject);
+std::string ban_field(std::string_view subject);
+std::string held_field(std::string_view hold_id);
+inline constexpr std::string_view kLockedField = "locked";
+inline constexpr std::string_view kSlowModeField = "slow";
+
+// Events that change a room's moderation state (and are enforced when they arrive).
+bool is_moderation_event(const v1::Event& event);
+
+class ModerationState {
+public:
+    // Replaces everything from a stored snapshot.
+    void load(const StateFields& fields);
+    // Applies a sequenced moderation event (other events are ignored).
+    void apply(const v1::Event& event);
+
+    bool hidden(std::uint64_t seq) const { return hidden_.count(seq) != 0; }
+    bool locked() const { return locked_; }
+    std::uint32_t slow_mode_seconds() const { return slow_mode_seconds_; }
+
+    // When the restriction ends (0 = indefinitely), or nothing when there is none now.
+    std::optional<std::uint64_t> muted_until(const std::string& subject,
+                                             std::uint64_t now_ms) const;
+    std::optional<std::uint64_t> banned_until(const std::string& subject,
+                                              std::uint64_t now_ms) const;
+
+    // Slow mode: how long until `subject` may post again (0 = now), and recording a post.
+    std::uint64_t slow_mode_wait_ms(const std::string& subject, std::uint64_t now_ms) const;
+    void note_post(const std::string& subject, std::uint64_t now_ms);
+
+private:
+    static std::optional<std::uint64_t> active(
+        const std::unordered_map<std::string, std::uint64_t>& until_by_subject,
+        const std::string& subject, std::uint64_t now_ms);
+
+    std::unordered_set<std::uint64_t> hidden_;
+    std::unordered_map<std::string, std::uint64_t> muted_until_;   // 0 = indefinitely
+    std::unordered_map<std::string, std::uint64_t> banned_until_;  // 0 = indefinitely
+    bool locked_ = false;
+    std::uint32_t slow_mode_seconds_ = 0;
+    std::unordered_map<std::string, std::uint64_t> last_post_ms_;  // for slow mode
+};
+
+// Global bans (every room), kept by every shard from the broker's global events.
+class GlobalBans {
+public:
+    void load(const StateFields& fields);
+    void apply(const v1::Event& event);
+    std::optional<std::uint64_t> banned_until(const std::string& subject,
+                                              std::uint64_t now_ms) const;
+
+private:
+    std::unordered_map<std::string, std::uint64_t> until_;
+};
+
+}  // namespace haven::moderation
