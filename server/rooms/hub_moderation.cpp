@@ -160,16 +160,16 @@ void Hub::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& it
 // ---- owner side -----------------------------------------------------------------------------
 
 void Hub::with_moderation(Room& room, std::function<void(bool loaded)> then) {
-    if (room.moderation_loaded) return then(true);
+    // The cache follows the room's events only while this instance is subscribed, that is
+    // while it has members here; otherwise the broker's copy is the truth.
+    if (room.moderation_loaded && !room.empty()) return then(true);
     const std::string room_id = room.config().id;
     broker_->read_state(room_id, [this, room_id, then = std::move(then)](
                                      std::optional<moderation::StateFields> fields) {
         Room* state = existing_room(room_id);
         if (!fields || state == nullptr) return then(false);
-        if (!state->moderation_loaded) {
-            state->moderation.load(*fields);
-            state->moderation_loaded = true;
-        }
+        state->moderation.load(*fields);
+        state->moderation_loaded = true;
         then(true);
     });
 }

@@ -229,7 +229,8 @@ TEST_CASE("SIGINT: clients see 1001 at once and the server exits 0") {
     CHECK(server.log().find("haven stopped") != std::string::npos);
 }
 
-TEST_CASE("SIGTERM: clients are asked to reconnect and then closed with 1001 and the server exits 0") {
+TEST_CASE(
+    "SIGTERM: clients are asked to reconnect and then closed with 1001 and the server exits 0") {
     ServerProcess server({.toml = "[server]\ndrain_grace_ms = 400\n"});
     require_started(server);
     Client a = guest_in(server, Encoding::binary, "lobby");
