@@ -1,10 +1,17 @@
 // The protocol side of the web client: Hello, joining and rejoining rooms with since_seq,
 // posting with client message ids (resent unchanged after a reconnect), typing, history
-// paging and errors. The view listens for changes and draws; it never touches the socket.
+// paging and errors; flags, private alerts (crisis resources, held posts) and, for
+// moderators, the moderation queue, their actions and the audit log. The view listens for
+// changes and draws; it never touches the socket.
 import { Connection, defaultSocketUrl, type ConnectionState } from "./connection";
 import { kindMessage } from "./errors";
-import { ErrorCode, Role, type Limits, type RoomInfo, type ServerMessage, type WireError, type WireEvent } from "./proto";
-import { RoomState, type ChatMessage, type JoinOutcome } from "./room";
+import { ModerationState } from "./moderation";
+import {
+  AlertKind, ErrorCode, Role,
+  type ClientMessageProps, type CrisisResource, type Limits, type Moderate, type ModerationItem, type RoomInfo,
+  type ServerMessage, type WireError, type WireEvent,
+} from "./proto";
+import { RoomState, type ChatMessage, type JoinOutcome, type Viewer } from "./room";
 import * as storage from "./storage";
 import type { Identity } from "./storage";
 
@@ -15,7 +22,19 @@ export type Change =
   | { type: "room"; roomId: string }              // anything inside one room
   | { type: "joined"; roomId: string; outcome: JoinOutcome }
   | { type: "incoming"; roomId: string; message: ChatMessage }  // a live post by someone else
-  | { type: "toast"; text: string; tone: "info" | "error" };
+  | { type: "toast"; text: string; tone: "info" | "error" }
+  | { type: "announce"; text: string }             // for screen readers only
+  | { type: "crisis" }                             // crisis resources arrived for me
+  | { type: "moderation"; item?: ModerationItem }; // the queue or audit log changed (item: a new one)
+
+export interface CrisisAlert {
+  roomId: string;
+  message: string;
+  resources: CrisisResource[];
+}
+
+/** The reply to a flag or a moderator's action. */
+export type Outcome = { ok: true } | { ok: false; code: number; text: string };
 
 type Request =
   | { kind: "hello" }
@@ -44,11 +63,15 @@ export class HavenClient {
   activeRoom: string | null = null;
   signInProblem = "";
   connection: ConnectionState = { kind: "stopped" };
+  banned = false;                         // closed by the server with 4003: no reconnecting
+  crisis: CrisisAlert | null = null;      // the latest crisis resources, private to me
+  readonly moderation = new ModerationState();
 
   private conn: Connection | null = null;
   private ready = false;                  // Welcome received on the current connection
   private joining = new Set<string>();    // Join sent, Joined or Error not yet back
   private requests = new Map<number, Request>();
+  private calls = new Map<number, (reply: ServerMessage | null) => void>();  // awaited replies
   private nextRequestId = 1;
   private sessionIds: string[] = [];
   private sentIds = new Set<string>();
@@ -74,6 +97,7 @@ export class HavenClient {
       const room = new RoomState(roomId);
       for (const post of saved.outbox[roomId] ?? []) {
         room.queue(this.outgoing(post.clientMsgId, post.text, post.contentWarning));
+        if (post.holdId) room.hold(post.clientMsgId, post.holdId);
       }
       this.rooms.set(roomId, room);
     }
@@ -120,6 +144,7 @@ export class HavenClient {
     }
     this.activeRoom = roomId;
     room.unread = 0;
+    room.removed = "";
     if (!room.joined) this.sendJoin(room);
     this.persist();
     this.emit({ type: "room", roomId });
@@ -221,6 +246,78 @@ export class HavenClient {
   isMine = (authorId: string, clientMsgId: string): boolean =>
     (clientMsgId !== "" && this.sentIds.has(clientMsgId)) || this.sessionIds.includes(authorId);
 
+  /** Moderator in this room: a global role, or a room grant (my own member entry shows it). */
+  moderates(roomId: string): boolean {
+    if ((this.me?.role ?? 0) >= Role.ROLE_MODERATOR) return true;
+    const mine = [...(this.rooms.get(roomId)?.members.values() ?? [])].find((m) => m.memberId === this.me?.sessionId);
+    return (mine?.role ?? 0) >= Role.ROLE_MODERATOR;
+  }
+
+  get globalModerator(): boolean {
+    return (this.me?.role ?? 0) >= Role.ROLE_MODERATOR;
+  }
+
+  // ---- flags and moderation -----------------------------------------------------------------
+
+  /** Tells the moderators what worries me about a post. */
+  async flag(roomId: string, seq: number, reason: number, note: string): Promise<Outcome> {
+    const outcome = this.outcome(await this.call({ flag: { roomId, seq, reason, note: note.trim() } }));
+    if (outcome.ok || outcome.code === ErrorCode.ALREADY_FLAGGED) {
+      this.rooms.get(roomId)?.markFlagged(seq);
+      this.emit({ type: "room", roomId });
+    }
+    return outcome;
+  }
+
+  async moderate(action: Moderate): Promise<Outcome> {
+    return this.outcome(await this.call({ moderate: action }));
+  }
+
+  async loadQueue(): Promise<void> {
+    const reply = await this.call({ moderationQueue: {} });
+    if (reply?.body === "moderationQueue") {
+      this.moderation.enabled = true;
+      this.moderation.replace(reply.moderationQueue!.items ?? []);
+    } else if (reply?.error?.code === ErrorCode.FORBIDDEN) {
+      this.moderation.enabled = this.globalModerator;
+    }
+    this.emit({ type: "moderation" });
+  }
+
+  /** The audit log, newest first: the first page, or (more) the page before the last entry. */
+  async loadAudit(more = false): Promise<void> {
+    const audit = this.moderation.audit;
+    if (audit.loading) return;
+    if (!audit.scope && !this.globalModerator) {
+      // Room moderators read one room's log at a time.
+      audit.scope = [...this.rooms.keys()].find((id) => this.moderates(id)) ?? this.directory[0]?.id ?? "";
+    }
+    audit.loading = true;
+    this.emit({ type: "moderation" });
+    const beforeId = more ? audit.entries[audit.entries.length - 1]?.id ?? "" : "";
+    const reply = await this.call({ audit: { roomId: audit.scope, beforeId, limit: 25 } });
+    audit.loading = false;
+    audit.loaded = true;
+    if (reply?.body === "audit") {
+      const page = reply.audit!;
+      audit.entries = more ? [...audit.entries, ...(page.entries ?? [])] : page.entries ?? [];
+      audit.hasMore = Boolean(page.hasMore);
+      audit.problem = "";
+    } else {
+      audit.problem = reply?.error ? kindMessage(reply.error) : "We couldn't reach the server just now. Please try again.";
+    }
+    this.emit({ type: "moderation" });
+  }
+
+  notify(text: string, tone: "info" | "error" = "info"): void {
+    this.emit({ type: "toast", text, tone });
+  }
+
+  closeCrisis(): void {
+    this.crisis = null;
+    this.emit({ type: "crisis" });
+  }
+
   // ---- connection ---------------------------------------------------------------------------
 
   private sayHello(): void {
@@ -239,14 +336,23 @@ export class HavenClient {
       this.ready = false;
       this.joining.clear();
       this.requests.clear();
+      const calls = [...this.calls.values()];
+      this.calls.clear();
+      for (const call of calls) call(null);
       for (const room of this.rooms.values()) room.disconnected();
       for (const roomId of this.rooms.keys()) this.emit({ type: "room", roomId });
     }
+    if (state.kind === "stopped" && state.banned) this.banned = true;
     if (state.kind === "stopped" && state.reason) this.emit({ type: "toast", text: state.reason, tone: "error" });
     this.emit({ type: "connection" });
   }
 
   private receive(message: ServerMessage): void {
+    const call = this.calls.get(message.requestId);
+    if (call) {
+      this.calls.delete(message.requestId);
+      return call(message);
+    }
     const request = this.requests.get(message.requestId);
     if (message.requestId) this.requests.delete(message.requestId);
     switch (message.body) {
@@ -256,7 +362,8 @@ export class HavenClient {
         const ack = message.ack!;
         const room = this.rooms.get(ack.roomId ?? "");
         if (!room) return;
-        room.acknowledge(ack.clientMsgId ?? "", Number(ack.seq ?? 0));
+        if (ack.holdId) room.hold(ack.clientMsgId ?? "", ack.holdId);
+        else room.acknowledge(ack.clientMsgId ?? "", Number(ack.seq ?? 0));
         if (!room.outbox.some((m) => m.status === "queued" || m.status === "sending")) room.throttled = false;
         this.flush(room);
         this.persist();
@@ -267,17 +374,19 @@ export class HavenClient {
         const page = message.history!;
         const room = this.rooms.get(page.roomId ?? "");
         if (!room) return;
-        room.applyHistory(page, this.isMine);
+        room.applyHistory(page, this.viewer(room));
         return this.emit({ type: "room", roomId: room.id });
       }
-      case "left": return;  // already forgotten locally in leave()
+      case "left": return this.removedFromRoom(message.left?.roomId ?? "", message.left?.reason ?? "");
       case "error": return this.failed(message.error!, request);
       case "reconnect": return this.conn?.reconnectAfter(message.reconnect?.afterMs ?? 1000);
       case "pong": return;
-      // CRISIS RESOURCES (future `Alert` message, not in proto/haven.proto yet): when the
-      // server adds `Alert alert = N;` to ServerMessage, handle it here with
-      //   case "alert": return this.emit({ type: "alert", alert: message.alert! });
-      // and let the view show it privately with showCrisisResources() from ui/crisis.ts.
+      case "alert": return this.alerted(message);
+      case "moderationItem": {
+        if (!this.moderation.enabled) return;
+        const added = this.moderation.apply(message.moderationItem!);
+        return this.emit({ type: "moderation", item: added?.item });
+      }
       default:
         return;  // a newer server may send messages this client does not know yet
     }
@@ -291,14 +400,18 @@ export class HavenClient {
     this.sessionIds = [...this.sessionIds.filter((id) => id !== this.me!.sessionId), this.me.sessionId].slice(-20);
     this.limits = welcome.limits ?? {};
     if (welcome.rooms?.length) this.directory = welcome.rooms;
+    this.banned = false;
+    this.moderation.enabled ||= this.globalModerator;
     if (this.identity && !this.identity.token && welcome.guestToken) {
       this.identity = { ...this.identity, guestToken: welcome.guestToken, guestHandle: welcome.handle ?? this.identity.guestHandle };
     }
     for (const room of this.rooms.values()) {
       const info = this.directory.find((r) => r.id === room.id);
       if (info && !room.everJoined) room.info = info;
-      this.sendJoin(room);
+      if (!room.removed) this.sendJoin(room);
     }
+    // Moderators (and, with a token, perhaps a room moderator): the queue, kept live after.
+    if (this.globalModerator || this.identity?.token) void this.loadQueue();
     this.persist();
     this.startDirectoryRefresh();
     this.emit({ type: "identity" });
@@ -323,7 +436,7 @@ export class HavenClient {
       return;
     }
     const sinceSeq = request?.kind === "join" ? request.sinceSeq : room.sinceSeq;
-    const outcome = room.applyJoined(joined, sinceSeq, this.isMine);
+    const outcome = room.applyJoined(joined, sinceSeq, this.viewer(room));
     this.flush(room);
     this.refreshDirectory();
     this.emit({ type: "joined", roomId, outcome });
@@ -334,14 +447,6 @@ export class HavenClient {
     const room = this.rooms.get(event.roomId ?? "");
     if (!room) return;
     switch (event.kind) {
-      case "posted": {
-        const added = room.addPosted(event, this.isMine);
-        if (added && !added.mine) {
-          if (this.activeRoom !== room.id) room.unread += 1;
-          this.emit({ type: "incoming", roomId: room.id, message: added });
-        }
-        break;
-      }
       case "memberJoined":
         room.memberJoined(event.memberJoined!.member ?? {});
         break;
@@ -354,8 +459,14 @@ export class HavenClient {
         room.typingChanged(member, Boolean(event.typing!.active));
         break;
       }
-      default:
-        return;
+      default: {
+        // Posts and moderation events: stored, sequenced, applied once.
+        const added = room.applyEvent(event, this.viewer(room));
+        if (added && !added.mine) {
+          if (this.activeRoom !== room.id) room.unread += 1;
+          this.emit({ type: "incoming", roomId: room.id, message: added });
+        }
+      }
     }
     this.emit({ type: "room", roomId: room.id });
   }
@@ -396,10 +507,13 @@ export class HavenClient {
         const message = room?.findOutgoing(request.clientMsgId);
         if (!room || !message) return;
         message.version += 1;
-        if (code === ErrorCode.RATE_LIMITED || code === ErrorCode.UNAVAILABLE || code === ErrorCode.NOT_JOINED) {
+        if (code === ErrorCode.MUTED) room.mutedFor(error.retryAfterMs ?? 0);
+        if (code === ErrorCode.ROOM_LOCKED) room.locked = true;
+        const waits = code === ErrorCode.RATE_LIMITED || code === ErrorCode.SLOW_MODE_WAIT;
+        if (waits || code === ErrorCode.UNAVAILABLE || code === ErrorCode.NOT_JOINED) {
           message.status = "queued";
           message.problem = text;
-          if (code === ErrorCode.RATE_LIMITED) room.throttled = true;
+          if (waits) room.throttled = true;
           if (code === ErrorCode.NOT_JOINED) {
             room.joined = false;
             this.later(room, 500, () => this.sendJoin(room));
@@ -423,6 +537,58 @@ export class HavenClient {
       default:
         if (code !== ErrorCode.BAD_FRAME) this.emit({ type: "toast", text, tone: "error" });
     }
+  }
+
+  private alerted(message: ServerMessage): void {
+    const alert = message.alert!;
+    switch (alert.kind) {
+      case AlertKind.CRISIS_RESOURCES:
+        this.crisis = { roomId: alert.roomId ?? "", message: alert.message ?? "", resources: alert.resources ?? [] };
+        return this.emit({ type: "crisis" });
+      case AlertKind.POST_HELD:
+        // The Ack with its hold_id marks the post itself; this says it aloud.
+        return this.emit({ type: "announce", text: alert.message || "Your post is waiting for a moderator." });
+      default:
+        if (alert.message) this.emit({ type: "toast", text: alert.message, tone: "info" });
+    }
+  }
+
+  /** Left without asking: a moderator removed me ("kicked"; "banned" for a room ban). */
+  private removedFromRoom(roomId: string, reason: string): void {
+    const room = this.rooms.get(roomId);
+    if (!room || !reason) return;  // an ordinary Leave: already forgotten in leave()
+    this.setTyping(roomId, false);
+    room.kicked();
+    if (reason === "banned") {
+      room.removed = "banned";
+      room.problem = kindMessage({ code: ErrorCode.BANNED });
+    }
+    const title = room.info.title || roomId;
+    this.emit({ type: "toast", text: `A moderator has taken you out of ${title} for now.`, tone: "info" });
+    this.emit({ type: "room", roomId });
+  }
+
+  private viewer(room: RoomState): Viewer {
+    return {
+      isMine: this.isMine,
+      isMe: (memberId) => memberId !== "" && this.sessionIds.includes(memberId),
+      moderates: () => this.moderates(room.id),
+    };
+  }
+
+  /** A request whose reply the caller awaits (null: the connection ended first). */
+  private call(body: Omit<ClientMessageProps, "requestId">): Promise<ServerMessage | null> {
+    return new Promise((resolve) => {
+      const requestId = this.nextRequestId++;
+      if (!this.ready || !this.conn?.send({ requestId, ...body })) return resolve(null);
+      this.calls.set(requestId, resolve);
+    });
+  }
+
+  private outcome(reply: ServerMessage | null): Outcome {
+    if (reply?.body === "ack" || reply?.body === "moderationQueue" || reply?.body === "audit") return { ok: true };
+    if (reply?.body === "error") return { ok: false, code: reply.error!.code ?? 0, text: kindMessage(reply.error!) };
+    return { ok: false, code: 0, text: "We couldn't reach the server just now. Please try again in a moment." };
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -457,7 +623,8 @@ export class HavenClient {
     return {
       type: "message", key: `out:${clientMsgId}`, epoch: 0, seq: 0, clientMsgId,
       author: this.me?.handle ?? "", authorId: this.me?.sessionId ?? "", authorRole: this.me?.role ?? 0,
-      text, contentWarning, timeMs: Date.now(), mine: true, status: "queued", revealed: true, version: 1,
+      text, contentWarning, timeMs: Date.now(), mine: true, status: "queued", revealed: true,
+      hidden: false, flagged: false, redacted: false, version: 1,
     };
   }
 
@@ -502,6 +669,9 @@ export class HavenClient {
     this.ready = false;
     this.activeRoom = null;
     this.connection = { kind: "stopped" };
+    this.banned = false;
+    this.crisis = null;
+    this.moderation.reset();
   }
 
   private persist(): void {
@@ -510,7 +680,7 @@ export class HavenClient {
       if (!this.identity) return;
       const outbox: storage.Saved["outbox"] = {};
       for (const room of this.rooms.values()) {
-        outbox[room.id] = room.outbox.map((m) => ({ clientMsgId: m.clientMsgId, text: m.text, contentWarning: m.contentWarning }));
+        outbox[room.id] = room.outbox.map((m) => ({ clientMsgId: m.clientMsgId, text: m.text, contentWarning: m.contentWarning, holdId: m.holdId }));
       }
       storage.save({ identity: this.identity, rooms: [...this.rooms.keys()], active: this.activeRoom, outbox, sessionIds: this.sessionIds });
     }, 50);

@@ -8,7 +8,7 @@ export type ConnectionState =
   | { kind: "open" }
   | { kind: "waiting"; retryAt: number; attempt: number }  // a retry is scheduled
   | { kind: "offline" }                                     // the browser says it has no network
-  | { kind: "stopped"; reason?: string };                   // by choice or refused for good
+  | { kind: "stopped"; reason?: string; banned?: boolean };  // by choice or refused for good
 
 export interface ConnectionHandlers {
   open(): void;                         // send Hello now
@@ -22,6 +22,7 @@ const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 // Close codes after which coming back would only be refused again.
 const NO_RETRY_CODES = new Set([1008]);
+const BANNED_CODE = 4003;  // a moderator banned this person: never come back by ourselves
 
 export function defaultSocketUrl(): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -59,13 +60,13 @@ export class Connection {
   }
 
   /** Closes for good (the person left Haven). */
-  stop(reason?: string): void {
+  stop(reason?: string, banned = false): void {
     window.removeEventListener("online", this.onOnline);
     window.removeEventListener("offline", this.onOffline);
     document.removeEventListener("visibilitychange", this.onVisible);
     this.clearTimers();
     this.dropSocket();
-    this.setState({ kind: "stopped", reason });
+    this.setState({ kind: "stopped", reason, banned });
   }
 
   get current(): ConnectionState {
@@ -127,6 +128,10 @@ export class Connection {
       if (this.socket !== socket) return;
       this.socket = null;
       this.stopKeepalive();
+      if (event.code === BANNED_CODE) {
+        this.stop(undefined, true);
+        return;
+      }
       if (NO_RETRY_CODES.has(event.code)) {
         this.setState({ kind: "stopped", reason: "The server closed the connection. Please reload the page to try again." });
         return;

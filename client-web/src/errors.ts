@@ -6,6 +6,16 @@ function seconds(ms: number): string {
   return s === 1 ? "a second" : `${s} seconds`;
 }
 
+/** "about 5 minutes", "about 2 hours": how long a pause lasts, said gently. */
+export function duration(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (ms < 60_000) return seconds(ms);
+  if (minutes < 60) return minutes === 1 ? "about a minute" : `about ${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return hours === 1 ? "about an hour" : `about ${hours} hours`;
+  return `about ${Math.round(hours / 24)} days`;
+}
+
 export function kindMessage(error: WireError, maxPostChars?: number): string {
   const retry = error.retryAfterMs ?? 0;
   switch (error.code) {
@@ -29,6 +39,22 @@ export function kindMessage(error: WireError, maxPostChars?: number): string {
       return error.message ? `The server couldn't accept that: ${error.message}.` : "The server couldn't accept that.";
     case ErrorCode.UNAVAILABLE:
       return `The server is busy for a moment. We'll try again in ${seconds(retry || 1000)}.`;
+    case ErrorCode.MUTED:
+      return retry
+        ? `A moderator has paused your posting in this room for ${duration(retry)}. Your message is kept here, so you can send it later.`
+        : "A moderator has paused your posting in this room for now. Your message is kept here, so you can send it later.";
+    case ErrorCode.ROOM_LOCKED:
+      return "The room is locked for the moment, so only moderators can post. Your message is kept here; you can send it when the room opens again.";
+    case ErrorCode.SLOW_MODE_WAIT:
+      return `Slow mode is on in this room. We'll send this in ${seconds(retry || 1000)}.`;
+    case ErrorCode.BANNED:
+      return "A moderator has removed you from this room, so you can't post or join here for now.";
+    case ErrorCode.ALREADY_FLAGGED:
+      return "You've already flagged this message. Thank you: a moderator will take a look.";
+    case ErrorCode.NOT_FOUND:
+      return "That message or person isn't there any more. It may already have been dealt with.";
+    case ErrorCode.FORBIDDEN:
+      return "Only moderators can do that here.";
     case ErrorCode.NOT_JOINED:
       return "You're not in this room right now. We'll rejoin and try again.";
     default:

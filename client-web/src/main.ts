@@ -1,11 +1,15 @@
-// Haven's web client, participant view. The page has two screens: the entry (choose a
-// handle or paste a token) and the space itself (rooms on one side, the open room on the
-// other; one column on a phone). Drawing is batched to one pass per animation frame.
+// Haven's web client. The page has two screens: the entry (choose a handle or paste a
+// token) and the space itself (rooms on one side, the open room, or for moderators the
+// moderation view, on the other; one column on a phone). Crisis resources, when the server
+// sends them, sit above both until closed. Drawing is batched to one pass per animation frame.
 import "./styles.css";
 import { HavenClient, type Change } from "./client";
+import { kindNames } from "./moderation";
 import { h, replaceChildren } from "./ui/dom";
 import { ConversationView } from "./ui/conversation";
+import { CrisisPanel } from "./ui/crisis";
 import { renderEntry } from "./ui/entry";
+import { ModerationView } from "./ui/moderation/view";
 import { renderRoomList } from "./ui/roomList";
 import { Announcer, ConnectionBanner, Toasts } from "./ui/status";
 
@@ -17,9 +21,16 @@ class App {
   private readonly banner = new ConnectionBanner(() => this.client.reconnectNow());
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
+  private readonly urgentAnnouncer = new Announcer("assertive");
+  private readonly crisis = new CrisisPanel((text) => this.urgentAnnouncer.say(text), () => this.schedule());
   private readonly drafts = new Map<string, string>();
-  private shell: { layout: HTMLElement; roomList: HTMLElement; main: HTMLElement; handle: HTMLElement } | null = null;
+  private shell: {
+    layout: HTMLElement; roomList: HTMLElement; main: HTMLElement; handle: HTMLElement;
+    modNav: HTMLElement; modCount: HTMLElement; supportLines: HTMLElement; banned: HTMLElement;
+  } | null = null;
   private conversation: ConversationView | null = null;
+  private moderationView: ModerationView | null = null;
+  private showModeration = false;
   private screen: "entry" | "space" | null = null;
   private frame = 0;
   private focusOnJoin: string | null = null;
@@ -34,6 +45,17 @@ class App {
     switch (change.type) {
       case "toast":
         return this.toasts.show(change.text, change.tone);
+      case "announce":
+        return this.announcer.say(change.text);
+      case "crisis":
+        if (this.client.crisis) this.crisis.show(this.client.crisis);
+        break;
+      case "moderation":
+        if (change.item) {
+          const room = this.client.directory.find((r) => r.id === change.item!.roomId)?.title ?? change.item.roomId;
+          this.announcer.say(`${change.item.urgent ? "Urgent: " : ""}${kindNames[change.item.kind ?? 0] ?? "New item"} in ${room}, in the moderation queue.`);
+        }
+        break;
       case "connection":
         this.banner.show(this.client.connection);
         break;
@@ -74,6 +96,8 @@ class App {
     if (!this.client.identity) {
       this.conversation?.destroy();
       this.conversation = null;
+      this.moderationView = null;
+      this.showModeration = false;
       this.shell = null;
       if (this.screen !== "entry") {
         this.screen = "entry";
@@ -86,6 +110,33 @@ class App {
     const client = this.client;
     shell.handle.textContent = client.me?.handle ?? "…";
     renderRoomList(shell.roomList, client, (roomId) => this.openRoom(roomId));
+    shell.supportLines.hidden = !this.crisis.available || this.crisis.isOpen;
+    if (client.banned !== !shell.banned.hidden) {
+      shell.layout.hidden = client.banned;
+      shell.banned.hidden = !client.banned;
+      if (client.banned) shell.banned.querySelector<HTMLElement>("h2")?.focus();
+    }
+
+    const moderation = client.moderation;
+    shell.modNav.hidden = !moderation.enabled;
+    shell.modCount.textContent = moderation.size
+      ? `${moderation.size} waiting${moderation.urgent ? `, ${moderation.urgent} urgent` : ""}` : "nothing waiting";
+    shell.modNav.classList.toggle("has-urgent", moderation.urgent > 0);
+    if (this.showModeration && moderation.enabled) {
+      shell.layout.dataset.view = "room";
+      shell.modNav.querySelector("button")?.setAttribute("aria-current", "true");
+      if (!this.moderationView || !shell.main.contains(this.moderationView.element)) {
+        this.conversation?.destroy();
+        this.conversation = null;
+        this.moderationView ??= new ModerationView(client, () => this.closeModeration());
+        replaceChildren(shell.main, this.moderationView.element);
+        this.moderationView.heading.focus();
+      }
+      this.moderationView.update();
+      return;
+    }
+    shell.modNav.querySelector("button")?.removeAttribute("aria-current");
+    if (this.moderationView && shell.main.contains(this.moderationView.element)) replaceChildren(shell.main);
 
     const active = client.activeRoom ? client.rooms.get(client.activeRoom) : undefined;
     shell.layout.dataset.view = active ? "room" : "rooms";
@@ -114,7 +165,19 @@ class App {
     }
   }
 
+  private openModeration(): void {
+    this.showModeration = true;
+    this.schedule();
+  }
+
+  private closeModeration(): void {
+    this.showModeration = false;
+    this.client.open(null);
+    this.schedule(() => this.shell?.modNav.querySelector("button")?.focus());
+  }
+
   private openRoom(roomId: string): void {
+    this.showModeration = false;
     const inside = this.client.rooms.get(roomId);
     if (inside?.joined) {
       this.client.open(roomId);
@@ -136,24 +199,41 @@ class App {
     const handle = h("strong", { class: "my-handle" });
     const roomList = h("ul", { class: "room-list" });
     const main = h("main", { id: "main", class: "main", tabindex: "-1" });
+    const modCount = h("span", { class: "mod-count" });
+    const modNav = h("div", { class: "mod-nav", hidden: true },
+      h("button", { type: "button", class: "secondary mod-open", onclick: () => this.openModeration() },
+        "Moderation", h("span", { class: "visually-hidden" }, ": "), modCount));
+    const supportLines = h("button", { type: "button", class: "link-button", hidden: true, onclick: () => this.crisis.reopen() },
+      "Show support lines again");
     const layout = h("div", { class: "layout", "data-view": "rooms" },
       h("nav", { class: "sidebar", "aria-labelledby": "rooms-title" },
+        modNav,
         h("h2", { id: "rooms-title", tabindex: "-1" }, "Rooms"),
         roomList,
-        h("p", { class: "safety small" },
-          "Haven is peer support, not an emergency service. If you are in danger, please call your local emergency number."),
+        h("div", { class: "safety small" },
+          h("p", {}, "Haven is peer support, not an emergency service. If you are in danger, please call your local emergency number."),
+          supportLines),
       ),
       main,
     );
+    const banned = h("section", { class: "banned", hidden: true, "aria-labelledby": "banned-title" },
+      h("div", { class: "entry-card" },
+        h("h2", { id: "banned-title", tabindex: "-1" }, "A moderator has closed your session"),
+        h("p", {}, "You've been removed by a moderator, so Haven has disconnected you and won't reconnect by itself."),
+        h("p", {}, "We know this can feel hard. If you think it was a mistake, you can get in touch with the people who run this Haven."),
+        h("p", { class: "safety" },
+          "If you're struggling right now, please reach out to someone you trust, a crisis line, or your local emergency number."),
+        h("button", { type: "button", class: "quiet", onclick: () => this.client.leaveHaven() }, "Leave Haven")));
     const top = h("header", { class: "topbar" },
       h("a", { class: "skip-link", href: "#main" }, "Skip to main content"),
       h("p", { class: "brand" }, h("span", { class: "brand-dot", "aria-hidden": "true" }), "Haven"),
       h("p", { class: "me" }, "You are ", handle),
       h("button", { type: "button", class: "quiet", onclick: () => this.client.leaveHaven() }, "Leave Haven"),
     );
-    replaceChildren(this.root, top, this.banner.element, layout, this.toasts.element, this.announcer.element);
+    replaceChildren(this.root, top, this.banner.element, this.crisis.element, layout, banned,
+      this.toasts.element, this.announcer.element, this.urgentAnnouncer.element);
     this.banner.show(this.client.connection);
-    this.shell = { layout, roomList, main, handle };
+    this.shell = { layout, roomList, main, handle, modNav, modCount, supportLines, banned };
   }
 }
 

@@ -23,8 +23,18 @@ export type HistoryPage = haven.v1.HistoryPage.$Properties;
 export type WireError = haven.v1.Error.$Properties;
 export type Limits = haven.v1.Limits.$Properties;
 export type Ack = haven.v1.Ack.$Properties;
+export type Posted = haven.v1.Posted.$Properties;
+export type Alert = haven.v1.Alert.$Properties;
+export type CrisisResource = haven.v1.CrisisResource.$Properties;
+export type ModerationItem = haven.v1.ModerationItem.$Properties;
+export type AuditEntry = haven.v1.AuditEntry.$Properties;
+export type Moderate = haven.v1.Moderate.$Properties;
 export const ErrorCode = haven.v1.ErrorCode;
 export const Role = haven.v1.Role;
+export const FlagReason = haven.v1.FlagReason;
+export const ModerationAction = haven.v1.ModerationAction;
+export const AlertKind = haven.v1.Alert.Kind;
+export const ItemKind = haven.v1.ModerationItem.Kind;
 
 export function encodeClient(message: ClientMessageProps): Uint8Array {
   return v1.ClientMessage.encode(message).finish();

@@ -12,6 +12,7 @@ export interface SavedPost {
   clientMsgId: string;
   text: string;
   contentWarning: string;
+  holdId?: string;  // waiting for a moderator: shown as such, never sent again
 }
 
 export interface Saved {

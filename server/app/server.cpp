@@ -16,6 +16,7 @@
 #include "broker/redis/redis_broker.hpp"
 #include "core/metrics.hpp"
 #include "core/shard_pool.hpp"
+#include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
 #include "moderation/audit_file.hpp"
 #include "moderation/crisis_detector.hpp"
@@ -101,6 +102,17 @@ struct Server::Parts {
           context{config, directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
           routes(config, directory, metrics, [this] { return unready_reason(); }),
+          admin(tokens,
+                [this](std::string room_id, std::string before_id, std::uint32_t limit,
+                       std::function<void(std::optional<v1::AuditPage>)> done) {
+                    // Server-wide state lives on shard 0.
+                    pool.post(0, [this, room_id = std::move(room_id),
+                                  before_id = std::move(before_id), limit,
+                                  done = std::move(done)]() mutable {
+                        hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
+                                                     limit, std::move(done));
+                    });
+                }),
           tls(make_tls_context(config.tls)),
           pool(shards) {}
 
@@ -113,6 +125,7 @@ struct Server::Parts {
     std::unique_ptr<moderation::CrisisDetector> crisis;
     session::ServerContext context;
     http::HttpRoutes routes;
+    http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;
     std::vector<std::unique_ptr<rooms::Hub>> hubs;
     std::vector<std::unique_ptr<net::NetContext>> net_contexts;
@@ -252,7 +265,7 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
                                            p.config.server.port);
     for (unsigned i = 0; i < p.shards; ++i) {
         p.net_contexts.push_back(std::make_unique<net::NetContext>(
-            net::NetContext{*p.hubs[i], p.routes, p.config, p.tls.get()}));
+            net::NetContext{*p.hubs[i], p.routes, p.admin, p.config, p.tls.get()}));
         try {
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));

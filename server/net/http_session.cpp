@@ -67,15 +67,38 @@ private:
 
         if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
 
-        const haven::http::HttpReply reply_data =
-            context_.routes.handle(request.method_string(), request.target());
+        const Shape shape{request.version(), request.keep_alive(),
+                          request.method() == http::verb::head};
+        if (haven::http::AdminApi::handles(request.target())) {
+            // Answered from the broker, possibly on another shard: come back to this one.
+            context_.admin.handle(
+                request.method_string(), request.target(), request[http::field::authorization],
+                [self = this->shared_from_this(), shape](haven::http::HttpReply reply) {
+                    boost::asio::post(self->stream_.get_executor(),
+                                      [self, shape, reply = std::move(reply)] {
+                                          self->respond(reply, shape);
+                                      });
+                });
+            return;
+        }
+        respond(context_.routes.handle(request.method_string(), request.target()), shape);
+    }
+
+    // What the response must match of its request.
+    struct Shape {
+        unsigned version;
+        bool keep_alive;
+        bool head;
+    };
+
+    void respond(const haven::http::HttpReply& reply_data, const Shape& shape) {
         auto response = std::make_shared<http::response<http::string_body>>(
-            static_cast<http::status>(reply_data.status), request.version());
+            static_cast<http::status>(reply_data.status), shape.version);
         response->set(http::field::server, "haven");
         response->set(http::field::content_type, reply_data.content_type);
         for (const auto& [name, value] : reply_data.headers) response->set(name, value);
-        response->keep_alive(request.keep_alive());
-        if (request.method() == http::verb::head) {
+        response->keep_alive(shape.keep_alive);
+        if (shape.head) {
             response->content_length(reply_data.body.size());
         } else {
             response->body() = reply_data.body;

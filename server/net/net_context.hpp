@@ -4,6 +4,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
+#include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
 #include "rooms/hub.hpp"
 
@@ -12,6 +13,7 @@ namespace haven::net {
 struct NetContext {
     rooms::Hub& hub;  // this shard's
     const http::HttpRoutes& routes;
+    const http::AdminApi& admin;
     const config::Config& config;
     boost::asio::ssl::context* tls;  // null: plain ws:// and http://
 };

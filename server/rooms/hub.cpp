@@ -28,6 +28,30 @@ void add_visible_events(google::protobuf::RepeatedPtrField<v1::Event>& out,
     }
 }
 
+// A History page stays well under a session's outbound queue, so a client paging quickly
+// through long posts is never mistaken for one falling behind.
+constexpr std::size_t kHistoryPageBudgetBytes = 256 * 1024;
+
+// Drops events beyond the byte budget from the far end of the page (the oldest when paging
+// backwards, the newest when paging forwards); keeps at least one. True when it dropped any.
+bool trim_to_budget(std::vector<broker::EventPtr>& events, bool keep_newest) {
+    std::size_t bytes = 0;
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& event = keep_newest ? events[events.size() - 1 - i] : events[i];
+        bytes += event->ByteSizeLong();
+        if (kept > 0 && bytes > kHistoryPageBudgetBytes) break;
+        ++kept;
+    }
+    if (kept == events.size()) return false;
+    if (keep_newest) {
+        events.erase(events.begin(), events.end() - static_cast<std::ptrdiff_t>(kept));
+    } else {
+        events.resize(kept);
+    }
+    return true;
+}
+
 }  // namespace
 
 Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
@@ -93,9 +117,23 @@ void Hub::join(ClientSession& session, std::uint64_t request_id, const v1::Join&
     });
 }
 
-void Hub::leave(ClientSession& session, const std::string& room_id) {
-    drop_local_member(room_id, session);
-    on_owner(room_id, [room_id, id = session.id()](Hub& owner) { owner.owner_leave(room_id, id); });
+void Hub::leave(ClientSession& leaver, std::uint64_t request_id, const std::string& room_id) {
+    drop_local_member(room_id, leaver);
+    // Left is sent once the owner has let the place go, so a Join that follows it (from
+    // anyone) sees the room without this member.
+    ReplyTo reply{shard_, leaver.id(), request_id};
+    on_owner(room_id, [room_id, reply](Hub& owner) {
+        owner.owner_leave(room_id, reply.session_id, [&owner, room_id, reply] {
+            owner.on_session(reply, [room_id, request = reply.request_id](Hub&,
+                                                                          ClientSession* session) {
+                if (!session) return;
+                v1::ServerMessage message;
+                message.set_request_id(request);
+                message.mutable_left()->set_room_id(room_id);
+                session->send(message);
+            });
+        });
+    });
 }
 
 void Hub::post(ClientSession& session, std::uint64_t request_id, const v1::Post& post) {
@@ -317,11 +355,15 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
     });
 }
 
-void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id) {
+void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
+                      std::function<void()> done) {
     Room* state = existing_room(room_id);
-    if (state == nullptr) return;
-    std::optional<MemberRecord> record = state->remove(session_id);
-    if (!record) return;
+    std::optional<MemberRecord> record =
+        state == nullptr ? std::nullopt : state->remove(session_id);
+    if (!record) {
+        if (done) done();
+        return;
+    }
     if (state->empty()) {
         counters_.sub(counters_.rooms_owned_active);
         broker_->unsubscribe(room_id);
@@ -329,10 +371,12 @@ void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id) {
         state->moderation_loaded = false;
     }
     broker_->remove_member(room_id, record->member,
-                           [this, room_id](std::optional<std::uint32_t> remaining) {
+                           [this, room_id, done = std::move(done)](
+                               std::optional<std::uint32_t> remaining) {
                                if (remaining) {
                                    context_.directory.publish_member_count(room_id, *remaining);
                                }
+                               if (done) done();
                            });
 }
 
@@ -421,8 +465,9 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
     }
     const protocol::Encoding encoding = state->find(session_id)->encoding;
     const v1::Role viewer_role = state->find(session_id)->member.role();
+    const bool newest = query.newest;
     std::string room_id = query.room_id;
-    broker_->read_history(std::move(query), [this, reply, encoding, viewer_role,
+    broker_->read_history(std::move(query), [this, reply, encoding, viewer_role, newest,
                                              room_id = std::move(room_id)](
                                                 broker::HistorySlice slice) {
         Room* room_now = existing_room(room_id);
@@ -437,8 +482,9 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
         } else {
             v1::HistoryPage* page = message.mutable_history();
             page->set_room_id(room_id);
+            const bool trimmed = trim_to_budget(slice.events, newest);
             add_visible_events(*page->mutable_events(), slice.events, *room_now, viewer_role);
-            page->set_has_more(slice.has_more);
+            page->set_has_more(slice.has_more || trimmed);
             page->set_oldest_seq(slice.oldest_seq);
         }
         protocol::Frame frame = protocol::encode_server_frame(message, encoding);

@@ -70,7 +70,8 @@ public:
     void remove_session(session::ClientSession& session);
 
     void join(session::ClientSession& session, std::uint64_t request_id, const v1::Join& join);
-    void leave(session::ClientSession& session, const std::string& room_id);
+    void leave(session::ClientSession& session, std::uint64_t request_id,
+               const std::string& room_id);
     void post(session::ClientSession& session, std::uint64_t request_id, const v1::Post& post);
     void typing(session::ClientSession& session, const v1::Typing& typing);
     void history(session::ClientSession& session, std::uint64_t request_id,
@@ -132,7 +133,9 @@ private:
     Room* existing_room(const std::string& room_id);
     void owner_join(const std::string& room_id, std::uint64_t session_id, MemberRecord record,
                     std::uint64_t since_seq, ReplyTo reply);
-    void owner_leave(const std::string& room_id, std::uint64_t session_id);
+    // Removes a member; `done` (optional) runs once the broker has recorded the departure.
+    void owner_leave(const std::string& room_id, std::uint64_t session_id,
+                     std::function<void()> done = {});
     void owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
                     std::uint64_t session_id, ReplyTo reply);
     void owner_typing(const std::string& room_id, std::uint64_t session_id, bool active);

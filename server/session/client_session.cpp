@@ -371,11 +371,7 @@ void ClientSession::handle_leave(std::uint64_t request_id, const v1::Leave& leav
     const std::string& room_id = leave.room_id();
     if (!is_joined(room_id)) return send_error(request_id, v1::NOT_JOINED, "not in this room");
     joined_.erase(std::remove(joined_.begin(), joined_.end(), room_id), joined_.end());
-    hub_.leave(*this, room_id);
-    v1::ServerMessage message;
-    message.set_request_id(request_id);
-    message.mutable_left()->set_room_id(room_id);
-    send(message);
+    hub_.leave(*this, request_id, room_id);  // Left comes back from the room's owner
 }
 
 void ClientSession::handle_post(std::uint64_t request_id, const v1::Post& post) {

@@ -430,9 +430,11 @@ struct Exchange {
 
 template <class Stream>
 HttpResult http_exchange(asio::io_context& io, Stream& stream, Exchange& x, std::uint16_t port,
-                         const std::string& path, Clock::time_point deadline) {
+                         const std::string& path, Clock::time_point deadline,
+                         const std::string& bearer) {
     HttpResult result;
     x.request = {http::verb::get, path, 11};
+    if (!bearer.empty()) x.request.set(http::field::authorization, "Bearer " + bearer);
     x.request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
     x.request.set(http::field::user_agent, "haven-test-client");
     x.request.keep_alive(false);
@@ -458,7 +460,8 @@ HttpResult http_exchange(asio::io_context& io, Stream& stream, Exchange& x, std:
 
 }  // namespace
 
-HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Millis timeout) {
+HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Millis timeout,
+                    const std::string& bearer) {
     asio::io_context io;
     const auto deadline = Clock::now() + timeout;
     const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);
@@ -507,9 +510,9 @@ HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Milli
                            (exchange.ec ? exchange.ec.message() : std::string("timed out"));
             return result;
         }
-        return http_exchange(io, *secure, exchange, port, path, deadline);
+        return http_exchange(io, *secure, exchange, port, path, deadline, bearer);
     }
-    return http_exchange(io, *plain, exchange, port, path, deadline);
+    return http_exchange(io, *plain, exchange, port, path, deadline, bearer);
 }
 
 // ---- RawTcp --------------------------------------------------------------------------------

@@ -1,11 +1,16 @@
 // The room someone is in: the conversation (at most MAX_RENDERED messages in the page, with
-// "load earlier" paging), who is here, who is typing, and the message box.
+// "load earlier" paging), who is here, who is typing, the room's moderation state (locked,
+// slow mode, my posting paused) and the message box. Moderators also get the room settings
+// and actions on posts and people.
 import type { HavenClient } from "../client";
-import { Role } from "../proto";
+import { ModerationAction, Role } from "../proto";
+import { duration } from "../errors";
 import type { Item, RoomState } from "../room";
-import { characterCount, h, replaceChildren } from "./dom";
+import { characterCount, formatTime, h, replaceChildren } from "./dom";
+import { openFlagDialog } from "./flagDialog";
 import { renderItem } from "./message";
 import type { ActionContext } from "./messageActions";
+import { act, openMemberDialog, openRoomSettings } from "./moderation/actions";
 
 export const MAX_RENDERED = 300;  // messages in the DOM at once, so long rooms stay smooth
 const STEP_BACK = 100;            // how far "load earlier" moves through messages we already have
@@ -38,6 +43,8 @@ export class ConversationView {
   private readonly cwButton: HTMLButtonElement;
   private readonly counter: HTMLElement;
   private readonly composerNote: HTMLElement;
+  private readonly roomStatus: HTMLElement;
+  private readonly settings: HTMLButtonElement;
   private readonly rendered = new Map<string, { element: HTMLElement; version: number }>();
   private following = true;       // showing the newest messages, and staying there
   private windowStart: string | null = null;  // first shown item's key when not following
@@ -58,6 +65,12 @@ export class ConversationView {
         if (message.contentWarning) this.openWarning(message.contentWarning);
         this.textarea.focus();
       },
+      moderator: client.moderates(roomId),
+      flag: (message) => openFlagDialog(client, roomId, message),
+      hide: (message) => void act(client, { roomId, action: ModerationAction.HIDE_POST, seq: message.seq },
+        `${message.author}'s message is hidden from the room.`),
+      restore: (message) => void act(client, { roomId, action: ModerationAction.RESTORE_POST, seq: message.seq },
+        `${message.author}'s message is visible again.`),
     };
 
     this.title = h("h2", { id: "room-title", class: "room-title" });
@@ -71,6 +84,7 @@ export class ConversationView {
       h("button", { type: "button", class: "quiet back", onclick: () => host.back() }, h("span", { "aria-hidden": "true" }, "← "), "Rooms"),
       h("div", { class: "room-heading" }, this.title, this.topic),
       h("div", { class: "room-tools" },
+        this.settings = h("button", { type: "button", class: "quiet", hidden: true, onclick: () => openRoomSettings(client, roomId) }, "Room settings"),
         this.peopleToggle,
         h("button", { type: "button", class: "quiet leave", onclick: () => client.leave(roomId) }, "Leave room"),
       ),
@@ -117,8 +131,10 @@ export class ConversationView {
     });
     this.counter = h("span", { class: "char-count", "aria-live": "polite" });
     this.composerNote = h("p", { class: "composer-note", "aria-live": "polite" });
+    this.roomStatus = h("p", { class: "room-status", role: "status" });
     const form = h("form", { class: "composer", "aria-label": "Write to the room" },
       this.problem,
+      this.roomStatus,
       this.cwRow,
       h("label", { for: "composer-text", class: "visually-hidden", id: "composer-label" }, "Message"),
       this.textarea,
@@ -172,7 +188,14 @@ export class ConversationView {
     this.memberCount.textContent = `(${room.members.size})`;
     this.element.dataset.joined = String(room.joined);
     if (this.client.connection.kind === "open" && this.composerNote.textContent === OFFLINE_NOTE) this.composerNote.textContent = "";
+    const moderator = this.client.moderates(room.id);
+    if (moderator !== this.actions.moderator) {
+      this.actions.moderator = moderator;
+      for (const entry of this.rendered.values()) entry.version = -1;  // redraw with the right actions
+    }
+    this.settings.hidden = !moderator;
     this.updateProblem();
+    this.updateRoomStatus();
     this.updatePeople();
     this.updateTyping();
     this.updateMessages();
@@ -316,6 +339,7 @@ export class ConversationView {
 
   private updatePeople(): void {
     const me = this.client.me?.sessionId;
+    const moderator = this.actions.moderator;
     const members = [...this.room.members.values()].sort((a, b) =>
       a.memberId === me ? -1 : b.memberId === me ? 1 : (a.handle ?? "").localeCompare(b.handle ?? ""));
     replaceChildren(this.peopleList, ...members.map((member) => {
@@ -325,6 +349,12 @@ export class ConversationView {
         h("span", { class: "avatar", "aria-hidden": "true" }, (member.handle ?? "?").slice(0, 1).toUpperCase()),
         h("span", { class: "member-name" }, member.handle ?? "", member.memberId === me ? " (you)" : ""),
         role ? h("span", { class: "badge" }, role) : null,
+        moderator && member.memberId !== me
+          ? h("button", {
+            type: "button", class: "link-button member-action", "aria-label": `Moderate ${member.handle ?? ""}`,
+            onclick: () => openMemberDialog(this.client, { roomId: this.room.id, handle: member.handle ?? "someone", memberId: member.memberId ?? "" }),
+          }, "Moderate")
+          : null,
       );
     }));
   }
@@ -336,8 +366,25 @@ export class ConversationView {
     if (show) {
       replaceChildren(this.problem,
         h("p", {}, room.problem),
-        h("button", { type: "button", class: "quiet", onclick: () => this.client.join(room.id) }, "Try joining again"));
+        room.removed === "banned" ? null
+          : h("button", { type: "button", class: "quiet", onclick: () => this.client.join(room.id) },
+            room.removed ? "Join again" : "Try joining again"));
     }
+  }
+
+  /** Why posting may not work here right now, said before anyone tries. */
+  private updateRoomStatus(): void {
+    const room = this.room;
+    const lines: string[] = [];
+    if (room.isMuted()) {
+      const until = room.mutedUntil ? ` until ${formatTime(room.mutedUntil)}` : " for now";
+      lines.push(`A moderator has paused your posting here${until}. You can still read along.`);
+    }
+    if (room.locked) lines.push("The room is locked for the moment: only moderators can post.");
+    if (room.slowModeSeconds > 0) lines.push(`Slow mode: one message every ${duration(room.slowModeSeconds * 1000)}.`);
+    const text = lines.join(" ");
+    // Always in the page (a live region must exist before it changes); empty when all is well.
+    if (this.roomStatus.textContent !== text) this.roomStatus.textContent = text;
   }
 
   private updateCounter(): void {

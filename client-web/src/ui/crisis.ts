@@ -1,33 +1,76 @@
-// CRISIS RESOURCES — the place for the future `Alert` server message.
-//
-// When someone's post matches the server's crisis phrase lists, the server will send that
-// person (and only them) an `Alert` with resources for their locale, e.g. national lifelines
-// (see DESIGN.md, "Safety features"). The message type does not exist in proto/haven.proto
-// yet. When it does:
-//   1. client.ts `receive()`: handle `case "alert"` (marked there) and emit it to the view;
-//   2. main.ts: call showCrisisResources() with the alert's fields;
-//   3. the e2e tests: post a configured phrase and check the panel appears for the author only.
-//
-// The panel must be calm, private and easy to find again: not a modal that traps focus, not
-// alarming red, with the resources as real links/phone numbers, and a way to close it. It
-// never shows anything to other people in the room.
-import { h } from "./dom";
+// Crisis resources: when someone's words suggest they may be at risk, the server sends them,
+// and only them, an Alert with support lines for their language. Shown here calmly and
+// privately: a panel at the top of the page (not a modal that traps anyone), focus moved to
+// it, real tel: links, and it stays until the person closes it. It can be opened again from
+// the side bar.
+import type { CrisisAlert } from "../client";
+import type { CrisisResource } from "../proto";
+import { h, replaceChildren } from "./dom";
 
-export interface CrisisResource {
-  name: string;      // e.g. a national lifeline's name
-  contact: string;   // phone number, text number or URL, as configured by the operator
-  note?: string;     // opening hours, languages ...
+const TITLE = "You don't have to go through this alone";
+
+function website(url: string): HTMLElement | null {
+  if (!/^https?:\/\//i.test(url)) return null;
+  const shown = url.replace(/^https?:\/\/(www\.)?/i, "").replace(/\/$/, "");
+  return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, shown);
 }
 
-export function showCrisisResources(container: HTMLElement, message: string, resources: CrisisResource[]): HTMLElement {
-  const close = h("button", { type: "button", class: "quiet", onclick: () => panel.remove() }, "Close");
-  const panel = h("aside", { class: "crisis-panel", role: "region", "aria-labelledby": "crisis-title", tabindex: "-1" },
-    h("h2", { id: "crisis-title" }, "You don't have to go through this alone"),
-    h("p", {}, message),
-    h("ul", {}, ...resources.map((r) => h("li", {}, h("strong", {}, r.name), " ", r.contact, r.note ? ` (${r.note})` : ""))),
-    close,
+function renderResource(resource: CrisisResource): HTMLElement {
+  const phone = resource.phone ?? "";
+  const url = website(resource.url ?? "");
+  return h("li", { class: "resource" },
+    h("h3", {}, resource.name ?? ""),
+    phone ? h("p", {}, h("a", { href: `tel:${phone.replace(/[^\d+]/g, "")}`, class: "resource-call" }, `Call ${phone}`)) : null,
+    resource.text ? h("p", {}, resource.text) : null,
+    url ? h("p", {}, url) : null,
+    resource.hours ? h("p", { class: "resource-hours" }, `Open: ${resource.hours}`) : null,
   );
-  container.prepend(panel);
-  panel.focus();
-  return panel;
+}
+
+export class CrisisPanel {
+  readonly element = h("div", { class: "crisis-slot" });
+  private alert: CrisisAlert | null = null;
+  private returnTo: HTMLElement | null = null;
+
+  constructor(private readonly announce: (text: string) => void, private readonly changed: () => void) {}
+
+  /** Resources were received at some point: they can be opened again. */
+  get available(): boolean {
+    return this.alert !== null;
+  }
+
+  get isOpen(): boolean {
+    return this.element.firstChild !== null;
+  }
+
+  show(alert: CrisisAlert): void {
+    this.alert = alert;
+    const active = document.activeElement;
+    if (!this.element.contains(active) && active instanceof HTMLElement) this.returnTo = active;
+    const close = h("button", { type: "button", class: "quiet", "aria-label": "Close support lines", onclick: () => this.close() }, "Close");
+    const panel = h("section", {
+      class: "crisis-panel", role: "region", "aria-labelledby": "crisis-title", "aria-describedby": "crisis-message", tabindex: "-1",
+    },
+      h("div", { class: "crisis-head" }, h("h2", { id: "crisis-title" }, TITLE), close),
+      h("p", { id: "crisis-message" }, alert.message),
+      h("ul", { class: "crisis-resources" }, ...alert.resources.map(renderResource)),
+      h("p", { class: "crisis-private" },
+        "Only you can see this. If you are in immediate danger, please call your local emergency number now."),
+    );
+    replaceChildren(this.element, panel);
+    panel.focus();
+    this.announce(`${TITLE}. Support lines are shown at the top of the page, only to you.`);
+    this.changed();
+  }
+
+  reopen(): void {
+    if (this.alert) this.show(this.alert);
+  }
+
+  close(): void {
+    replaceChildren(this.element);
+    const target = this.returnTo?.isConnected ? this.returnTo : document.getElementById("composer-text");
+    target?.focus();
+    this.changed();
+  }
 }

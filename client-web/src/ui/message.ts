@@ -1,4 +1,5 @@
-// One message in the conversation, or one quiet notice between messages.
+// One message in the conversation, or one quiet notice between messages. A post hidden by a
+// moderator becomes a quiet placeholder; moderators still see it, marked as hidden.
 import { Role } from "../proto";
 import type { ChatMessage, Item, Notice } from "../room";
 import { formatTime, h } from "./dom";
@@ -15,6 +16,7 @@ const statusText: Record<ChatMessage["status"], string> = {
   queued: "Waiting to send",
   sending: "Sending…",
   failed: "Not sent",
+  held: "Waiting for a moderator",
 };
 
 let bodyCounter = 0;
@@ -27,8 +29,15 @@ function renderNotice(notice: Notice): HTMLElement {
   return h("li", { class: "notice", "data-key": notice.key }, h("p", {}, notice.text));
 }
 
+function renderPlaceholder(message: ChatMessage): HTMLElement {
+  return h("li", { class: "msg msg-hidden", "data-key": message.key, "data-seq": message.seq, "data-hidden": "true" },
+    h("p", {}, message.mine ? "A moderator hid your message, so others can't see it any more." : "This message was hidden by a moderator."));
+}
+
 function renderMessage(message: ChatMessage, context: ActionContext): HTMLElement {
+  if (message.hidden && !context.moderator) return renderPlaceholder(message);
   const classes = ["msg"];
+  if (message.hidden) classes.push("is-hidden");
   if (message.mine) classes.push("mine");
   if (message.status !== "sent") classes.push(`status-${message.status}`);
   const role = roleNames[message.authorRole];
@@ -64,6 +73,7 @@ function renderMessage(message: ChatMessage, context: ActionContext): HTMLElemen
     "data-key": message.key,
     "data-seq": message.seq || undefined,
     "data-cw": hasWarning ? "true" : undefined,
+    "data-hidden": message.hidden ? "true" : undefined,
   },
     h("div", { class: "msg-meta" },
       h("span", { class: "msg-author" }, message.mine ? `${message.author || "You"} (you)` : message.author),
@@ -71,9 +81,12 @@ function renderMessage(message: ChatMessage, context: ActionContext): HTMLElemen
       h("time", { datetime: new Date(message.timeMs).toISOString() }, formatTime(message.timeMs)),
       statusText[message.status] ? h("span", { class: "msg-status" }, statusText[message.status]) : null,
     ),
+    message.hidden ? h("p", { class: "hidden-mark" }, "Hidden by a moderator: only moderators can see it.") : null,
     warning,
     text,
     message.problem ? h("p", { class: "msg-problem" }, message.problem) : null,
+    message.redacted ? h("p", { class: "msg-note" }, "Contact details were removed from this message to keep everyone safe.") : null,
+    message.flagged ? h("p", { class: "msg-note" }, "You flagged this message for the moderators.") : null,
     renderMessageActions(message, context),
   );
 }

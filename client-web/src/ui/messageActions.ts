@@ -1,8 +1,6 @@
 // The small row of actions under a message. Each action decides for itself whether it
-// applies to a message, so new ones slot in without touching the message view:
-//   - "Flag" (participants tell moderators what worries them) arrives with the moderation
-//     issue: add a MessageAction here whose `applies` is `!message.mine && message.seq > 0`.
-//   - The moderator view adds "Hide" / "Restore" the same way, when the role allows it.
+// applies to a message, so new ones slot in without touching the message view: "Flag" for
+// participants, "Hide" / "Restore" for the room's moderators.
 import type { ChatMessage } from "../room";
 import { h } from "./dom";
 
@@ -11,6 +9,10 @@ export interface ActionContext {
   retry(clientMsgId: string): void;
   edit(clientMsgId: string): void;     // take a post back into the message box
   discard(clientMsgId: string): void;
+  moderator: boolean;                  // I moderate this room
+  flag(message: ChatMessage): void;
+  hide(message: ChatMessage): void;
+  restore(message: ChatMessage): void;
 }
 
 export interface MessageAction {
@@ -18,7 +20,7 @@ export interface MessageAction {
   label: string;
   /** Accessible name; starts with the visible label (WCAG 2.5.3). */
   describe(message: ChatMessage): string;
-  applies(message: ChatMessage): boolean;
+  applies(message: ChatMessage, context: ActionContext): boolean;
   run(message: ChatMessage, context: ActionContext): void;
 }
 
@@ -46,11 +48,31 @@ export const messageActions: MessageAction[] = [
     applies: unsent,
     run: (m, context) => context.discard(m.clientMsgId),
   },
-  // FLAG: { id: "flag", label: "Flag", applies: (m) => !m.mine && m.seq > 0, run: (m, c) => c.flag(m) },
+  {
+    id: "flag",
+    label: "Flag",
+    describe: (m) => `Flag this message by ${m.author} for a moderator`,
+    applies: (m, context) => !context.moderator && !m.mine && m.seq > 0 && !m.hidden && !m.flagged,
+    run: (m, context) => context.flag(m),
+  },
+  {
+    id: "hide",
+    label: "Hide",
+    describe: (m) => `Hide this message by ${m.author} from the room`,
+    applies: (m, context) => context.moderator && m.seq > 0 && !m.hidden,
+    run: (m, context) => context.hide(m),
+  },
+  {
+    id: "restore",
+    label: "Restore",
+    describe: (m) => `Restore this hidden message by ${m.author}`,
+    applies: (m, context) => context.moderator && m.seq > 0 && m.hidden,
+    run: (m, context) => context.restore(m),
+  },
 ];
 
 export function renderMessageActions(message: ChatMessage, context: ActionContext): HTMLElement | null {
-  const applicable = messageActions.filter((action) => action.applies(message));
+  const applicable = messageActions.filter((action) => action.applies(message, context));
   if (applicable.length === 0) return null;
   return h(
     "div",

@@ -13,7 +13,7 @@ export class ConnectionBanner {
 
   show(state: ConnectionState): void {
     window.clearInterval(this.countdown);
-    this.element.dataset.connection = state.kind;
+    this.element.dataset.connection = state.kind === "stopped" && state.banned ? "banned" : state.kind;
     const retry = h("button", { type: "button", class: "quiet", onclick: () => this.reconnectNow() }, "Reconnect now");
     switch (state.kind) {
       case "open":
@@ -87,7 +87,11 @@ export class Toasts {
 
 /** Reads new messages out to screen-reader users without moving their focus. */
 export class Announcer {
-  readonly element = h("div", { class: "visually-hidden", "aria-live": "polite", "aria-atomic": "false" });
+  readonly element: HTMLElement;
+
+  constructor(politeness: "polite" | "assertive" = "polite") {
+    this.element = h("div", { class: "visually-hidden", "aria-live": politeness, "aria-atomic": "false" });
+  }
 
   say(text: string): void {
     this.element.append(h("p", {}, text));
