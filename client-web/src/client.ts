@@ -466,6 +466,8 @@ export class HavenClient {
           if (this.activeRoom !== room.id) room.unread += 1;
           this.emit({ type: "incoming", roomId: room.id, message: added });
         }
+        // Slow mode ended or was shortened: posts waiting for it need not wait any more.
+        if (event.kind === "slowMode") this.flushNow(room);
       }
     }
     this.emit({ type: "room", roomId: room.id });
@@ -607,6 +609,12 @@ export class HavenClient {
       // After a rate limit, one at a time (the next after this one's Ack) keeps the order.
       if (room.throttled) return;
     }
+  }
+
+  private flushNow(room: RoomState): void {
+    window.clearTimeout(this.retryTimers.get(room.id));
+    this.retryTimers.delete(room.id);
+    this.flush(room);
   }
 
   /** One timer per room for "try again in N ms" (rate limits, busy server). */

@@ -123,6 +123,7 @@ struct Server::Parts {
     auth::JwtVerifier tokens;
     auth::GuestPasses guest_passes;
     std::unique_ptr<moderation::CrisisDetector> crisis;
+    broker::UserRateLimiter user_limits;  // shared by every shard's memory broker
     session::ServerContext context;
     http::HttpRoutes routes;
     http::AdminApi admin;
@@ -153,8 +154,9 @@ struct Server::Parts {
             auto audit = shard == 0
                              ? std::make_unique<moderation::AuditFile>(config.moderation.audit_file)
                              : nullptr;
-            return std::make_unique<broker::MemoryBroker>(
-                config.history, *hubs[shard], [] { return core::wall_ms(); }, std::move(audit));
+            return std::make_unique<broker::MemoryBroker>(config.history, *hubs[shard],
+                                                          [] { return core::wall_ms(); },
+                                                          std::move(audit), &user_limits);
         }
         auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
         if (!endpoint) throw std::runtime_error("broker.redis_url: cannot parse it");

@@ -22,11 +22,20 @@ namespace haven::broker {
 using EventPtr = std::shared_ptr<const v1::Event>;
 
 struct PublishOutcome {
-    enum class Status { published, duplicate, unavailable };
+    enum class Status { published, duplicate, unavailable, rate_limited };
     Status status = Status::unavailable;
     std::uint64_t seq = 0;  // the event's sequence number (the original one for a duplicate)
+    std::uint32_t retry_after_ms = 0;  // with rate_limited
 };
 using PublishCallback = std::function<void(PublishOutcome)>;
+
+// A person's post budget, shared by all their sessions on every instance. An empty subject
+// (or a zero rate) means no limit.
+struct AuthorLimit {
+    std::string subject;
+    double per_second = 0;
+    double burst = 0;
+};
 
 // A page of a room's retained history. Events are oldest first.
 struct HistoryQuery {
@@ -87,9 +96,10 @@ public:
     // Sequenced event: assigns the next per-room sequence number and the server time,
     // appends to history and fans out, as one atomic step; then calls `done`. A non-empty
     // `dedupe_key` that was published before yields `duplicate` with the original sequence
-    // number and is neither stored nor delivered again.
+    // number and is neither stored nor delivered again. Otherwise the author's budget is
+    // charged first; when it is spent the outcome is `rate_limited` and nothing is stored.
     virtual void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                         PublishCallback done) = 0;
+                         AuthorLimit limit, PublishCallback done) = 0;
 
     // A sequenced moderation event together with the room state change it announces, as one
     // atomic step.

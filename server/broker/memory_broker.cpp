@@ -5,22 +5,27 @@
 namespace haven::broker {
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink,
-                           WallClock clock, std::unique_ptr<moderation::AuditFile> audit)
-    : retention_(retention), sink_(sink), clock_(std::move(clock)), audit_(std::move(audit)) {
+                           WallClock clock, std::unique_ptr<moderation::AuditFile> audit,
+                           UserRateLimiter* limiter)
+    : retention_(retention),
+      sink_(sink),
+      clock_(std::move(clock)),
+      audit_(std::move(audit)),
+      limiter_(limiter) {
     if (!audit_) audit_ = std::make_unique<moderation::AuditFile>("");
 }
 
 void MemoryBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                           PublishCallback done) {
+                           AuthorLimit limit, PublishCallback done) {
     RoomLog& log = rooms_[event->room_id()];
-    store(log, std::move(event), std::move(dedupe_key), done);
+    store(log, std::move(event), std::move(dedupe_key), limit, done);
 }
 
 void MemoryBroker::publish_with_state(std::unique_ptr<v1::Event> event,
                                       moderation::StateChange change, PublishCallback done) {
     RoomLog& log = rooms_[event->room_id()];
     apply(log.state, change);
-    store(log, std::move(event), {}, done);
+    store(log, std::move(event), {}, {}, done);
 }
 
 void MemoryBroker::update_state(const std::string& room_id, moderation::StateChange change,
@@ -87,7 +92,7 @@ void MemoryBroker::read_audit(std::string room_id, std::string before_id, std::u
 }
 
 void MemoryBroker::store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                         PublishCallback& done) {
+                         const AuthorLimit& limit, PublishCallback& done) {
     if (!dedupe_key.empty()) {
         if (auto found = log.seq_by_dedupe_key.find(dedupe_key);
             found != log.seq_by_dedupe_key.end()) {
@@ -96,6 +101,13 @@ void MemoryBroker::store(RoomLog& log, std::unique_ptr<v1::Event> event, std::st
         }
     }
     const std::uint64_t now = clock_();
+    if (limiter_ != nullptr && !limit.subject.empty()) {
+        if (const std::uint32_t wait =
+                limiter_->try_take(limit.subject, limit.per_second, limit.burst, now)) {
+            done({PublishOutcome::Status::rate_limited, 0, wait});
+            return;
+        }
+    }
     event->set_seq(++log.last_seq);
     event->set_time_ms(now);
     EventPtr stored(std::move(event));

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "broker/broker.hpp"
+#include "broker/user_rate_limiter.hpp"
 #include "config/config.hpp"
 #include "moderation/audit_file.hpp"
 
@@ -22,11 +23,13 @@ class MemoryBroker final : public Broker {
 public:
     using WallClock = std::function<std::uint64_t()>;  // ms since the epoch
 
-    // `audit` is shard 0's audit log (null on other shards).
+    // `audit` is shard 0's audit log (null on other shards). `limiter` is shared by every
+    // shard's broker so a person's budget covers all their sessions (null: no such limit).
     MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink, WallClock clock,
-                 std::unique_ptr<moderation::AuditFile> audit = nullptr);
+                 std::unique_ptr<moderation::AuditFile> audit = nullptr,
+                 UserRateLimiter* limiter = nullptr);
 
-    void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+    void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key, AuthorLimit limit,
                  PublishCallback done) override;
     void publish_with_state(std::unique_ptr<v1::Event> event, moderation::StateChange change,
                             PublishCallback done) override;
@@ -68,7 +71,7 @@ private:
     };
 
     void store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,
-               PublishCallback& done);
+               const AuthorLimit& limit, PublishCallback& done);
     void announce(const std::string& room_id, const v1::Member& member, bool joined);
     void trim(RoomLog& log, std::uint64_t now_ms) const;
     void remember(RoomLog& log, std::string key, std::uint64_t seq) const;
@@ -81,6 +84,7 @@ private:
     std::unordered_map<std::string, RoomLog> rooms_;
     // Server-wide, on shard 0's instance.
     std::unique_ptr<moderation::AuditFile> audit_;
+    UserRateLimiter* limiter_;
     moderation::StateFields global_state_;
     std::map<std::string, v1::ModerationItem> open_items_;
 };

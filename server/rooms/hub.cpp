@@ -401,8 +401,11 @@ void Hub::publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
     std::shared_ptr<v1::Event> copy =
         crisis ? std::make_shared<v1::Event>(*event) : std::shared_ptr<v1::Event>();
     const core::SteadyTime started = core::steady_now();
+    const config::LimitsConfig& limits = context_.config.limits;
+    broker::AuthorLimit limit{event->posted().author_subject(), limits.posts_per_second,
+                              static_cast<double>(limits.post_burst)};
     broker_->publish(
-        std::move(event), std::move(dedupe_key),
+        std::move(event), std::move(dedupe_key), std::move(limit),
         [this, reply, started, room_id, client_msg_id, crisis = std::move(crisis),
          copy](broker::PublishOutcome outcome) {
             counters_.observe_publish_latency(
@@ -411,6 +414,11 @@ void Hub::publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
             if (outcome.status == Status::unavailable) {
                 return reply_error(reply, v1::UNAVAILABLE,
                                    "the message was not stored; send it again", 1000);
+            }
+            if (outcome.status == Status::rate_limited) {
+                counters_.add(counters_.rate_limited);
+                return reply_error(reply, v1::RATE_LIMITED, "slow down a little",
+                                   outcome.retry_after_ms);
             }
             std::optional<v1::Alert> resources;
             if (crisis && outcome.status == Status::published) {

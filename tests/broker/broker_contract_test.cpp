@@ -77,10 +77,11 @@ struct LoopFixture {
 };
 
 struct MemoryFixture : LoopFixture {
+    broker::UserRateLimiter limiter;
     std::unique_ptr<broker::Broker> broker;
     void start() {
-        broker = std::make_unique<broker::MemoryBroker>(retention, sink,
-                                                        [] { return core::wall_ms(); });
+        broker = std::make_unique<broker::MemoryBroker>(
+            retention, sink, [] { return core::wall_ms(); }, nullptr, &limiter);
     }
 };
 
@@ -104,12 +105,13 @@ struct RedisFixture : LoopFixture {
 template <class Fixture>
 struct Harness : Fixture {
     PublishOutcome post(const std::string& room, const std::string& text,
-                        const std::string& key = "") {
+                        const std::string& key = "", broker::AuthorLimit limit = {}) {
         auto event = std::make_unique<v1::Event>();
         event->set_room_id(room);
         event->mutable_posted()->set_text(text);
         std::optional<PublishOutcome> result;
-        this->broker->publish(std::move(event), key, [&](PublishOutcome o) { result = o; });
+        this->broker->publish(std::move(event), key, std::move(limit),
+                              [&](PublishOutcome o) { result = o; });
         REQUIRE(this->run_until([&] { return result.has_value(); }));
         return *result;
     }
@@ -190,6 +192,26 @@ TEST_CASE_TEMPLATE("a repeated dedupe key is a duplicate with the original seq",
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     h.run_until([] { return false; }, std::chrono::milliseconds(50));
     CHECK(h.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2, 3});
+}
+
+TEST_CASE_TEMPLATE("a person's post budget is shared and retries are not charged", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    const std::string alice = "alice-" + unique_prefix();
+    const broker::AuthorLimit budget{alice, 0.5, 3};
+    CHECK(h.post("a", "1", alice + "\n1", budget).status == PublishOutcome::Status::published);
+    CHECK(h.post("b", "2", alice + "\n2", budget).status == PublishOutcome::Status::published);
+    CHECK(h.post("a", "3", alice + "\n3", budget).status == PublishOutcome::Status::published);
+    const PublishOutcome spent = h.post("b", "4", alice + "\n4", budget);
+    CHECK(spent.status == PublishOutcome::Status::rate_limited);
+    CHECK(spent.retry_after_ms > 0);
+    CHECK(spent.retry_after_ms <= 2001);
+    // A retry of something already stored is still acknowledged.
+    CHECK(h.post("a", "3", alice + "\n3", budget).status == PublishOutcome::Status::duplicate);
+    // Someone else's budget is their own.
+    const broker::AuthorLimit other{"bob-" + unique_prefix(), 0.5, 3};
+    CHECK(h.post("a", "5", "", other).status == PublishOutcome::Status::published);
 }
 
 TEST_CASE_TEMPLATE("history pages and retention by count", H, Memory, Redis) {

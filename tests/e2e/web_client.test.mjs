@@ -370,3 +370,7 @@ test("no script errors in the pages", async () => {
   await alice.close();
   await bob.close();
 });
+
+// Moderation (flags, the moderator's queue and audit log, crisis resources, held posts, bans)
+// runs against its own server; imported last so its tests run after these.
+await import("./moderation.mjs");

@@ -19,13 +19,14 @@ namespace {
 const std::string kGuestSecret = "cluster-guest-secret-0123456789abcdefghij";
 
 // The TOML that puts an instance on `redis`, sharing guest identities with its siblings.
+const std::string kFastPosts = "posts_per_second = 1000.0\npost_burst = 1000\n";
+
 std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
-                         const std::string& extra = "") {
+                         const std::string& limits) {
     return "[broker]\nkind = \"redis\"\nredis_url = \"" + redis.url() + "\"\nkey_prefix = \"" +
            prefix + "\"\npresence_timeout_seconds = 3\n[auth]\nguest_enabled = true\n" +
            "guest_secret = \"" + kGuestSecret + "\"\njwt_hs256_secret = \"" + kJwtSecret +
-           "\"\n[server]\ndrain_grace_ms = 1500\n[limits]\nposts_per_second = 1000.0\n" +
-           "post_burst = 1000\n" + extra;
+           "\"\n[server]\ndrain_grace_ms = 1500\n[limits]\n" + limits;
 }
 
 struct Cluster {
@@ -34,12 +35,12 @@ struct Cluster {
     std::unique_ptr<ServerProcess> a;
     std::unique_ptr<ServerProcess> b;
 
-    explicit Cluster(const std::string& extra = "") {
+    explicit Cluster(const std::string& limits = kFastPosts) {
         REQUIRE(redis_available());
         REQUIRE(redis.start());
         for (auto* instance : {&a, &b}) {
             ServerOptions options;
-            options.toml = cluster_toml(redis, prefix, extra);
+            options.toml = cluster_toml(redis, prefix, limits);
             *instance = std::make_unique<ServerProcess>(options);
             require_started(**instance);
         }
@@ -293,6 +294,35 @@ TEST_CASE("cluster: a ban on one instance closes the member's session on the oth
         back.hello_guest("Troubled", welcome.guest_token());
         CHECK(back.error_reply(back.send(msg_join("lobby"))) == v1::BANNED);
     }
+}
+
+TEST_CASE("cluster: one person's post budget is shared by their sessions on every instance") {
+    Cluster cluster("posts_per_second = 0.5\npost_burst = 4\n");
+    const std::string token = make_token("writer-1", "Writer", "participant", 600);
+    Client on_a(*cluster.a, Encoding::binary);
+    on_a.hello_token(token);
+    on_a.join("lobby");
+    Client on_b(*cluster.b, Encoding::json);
+    on_b.hello_token(token);
+    on_b.join("lobby");
+    // Each session alone stays within its own burst; together they spend the person's.
+    int accepted = 0;
+    std::optional<v1::Error> refused;
+    for (int i = 0; i < 6 && !refused; ++i) {
+        Client& client = i % 2 == 0 ? on_a : on_b;
+        const v1::ServerMessage reply = client.reply(client.send(msg_post("lobby", "note")));
+        if (reply.has_ack()) ++accepted;
+        if (reply.has_error()) refused = reply.error();
+    }
+    CHECK(accepted == 4);
+    REQUIRE(refused.has_value());
+    CHECK(refused->code() == v1::RATE_LIMITED);
+    CHECK(refused->retry_after_ms() > 0);
+    // Someone else is not affected.
+    Client other(*cluster.b, Encoding::binary);
+    other.hello_guest();
+    other.join("lobby");
+    CHECK(other.post("lobby", "hello").seq() == 5);
 }
 
 }  // namespace haven::test

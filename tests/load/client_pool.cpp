@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include <time.h>
+
 #include "clock.hpp"
 #include "wire.hpp"
 
@@ -86,8 +88,18 @@ void ClientPool::poll(int timeout_ms) {
     while (in_flight_ < settings_.max_in_flight && next_to_start_ < clients_.size()) {
         start_connect(next_to_start_++);
     }
+    if (settings_.batch_ns > 0) {
+        const std::int64_t wake = last_wait_ns_ + settings_.batch_ns;
+        const std::int64_t now = now_ns();
+        if (now < wake) {
+            const timespec pause{0, static_cast<long>(wake - now)};
+            ::nanosleep(&pause, nullptr);
+            timeout_ms = 0;  // the pause was the wait
+        }
+    }
     epoll_event events[kMaxEvents];
     const int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    last_wait_ns_ = now_ns();
     if (n < 0) {
         if (errno == EINTR) return;
         throw std::system_error(errno, std::generic_category(), "epoll_wait");

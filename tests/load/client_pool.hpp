@@ -30,6 +30,11 @@ struct PoolSettings {
     std::vector<Endpoint> servers;   // client i talks to servers[i % size]
     unsigned local_addresses = 16;   // client i binds 127.0.0.(1 + i % n): spreads ephemeral ports
     unsigned max_in_flight = 256;    // connections between connect() and Joined
+    // Minimum time between two epoll_wait calls. 0 reacts to every frame at once (exact
+    // latencies, but about one read() per delivery at moderate rates); a few hundred µs lets
+    // frames pile up in the socket buffers so one read() takes many, at the price of adding
+    // up to this much to the measured latencies.
+    std::int64_t batch_ns = 0;
     std::vector<std::string> room_ids;
     std::string post_text;
 };
@@ -157,6 +162,7 @@ private:
     LatencyHistogram join_latency_;
     std::int64_t last_frame_ns_ = 0;
     std::int64_t last_joined_ns_ = 0;
+    std::int64_t last_wait_ns_ = 0;
     std::vector<std::string> error_samples_;
 };
 

@@ -79,7 +79,7 @@ Options parse_options(int argc, char** argv) {
         ("spawn-server", po::value(&o.spawn_server), "start this haven-server binary on a free port with a load-test configuration")
         ("shards", po::value(&o.shards)->default_value(o.shards), "server.shards for --spawn-server")
         ("connections,n", po::value(&o.connections)->default_value(o.connections), "subscribers (broadcast) or clients (other modes)")
-        ("publishers,p", po::value(&o.publishers)->default_value(o.publishers), "broadcast: posting clients (0 = one per 500 posts/s, at least 1)")
+        ("publishers,p", po::value(&o.publishers)->default_value(o.publishers), "broadcast: posting clients (0 = one per 800 posts/s, at least 1)")
         ("rooms,r", po::value(&o.rooms)->default_value(o.rooms), "rooms (0 = one per 20 clients); room ids are PREFIX0..")
         ("room-prefix", po::value(&o.room_prefix)->default_value(o.room_prefix), "room id prefix")
         ("rate", po::value(&rate), "posts per second in total (one step)")
@@ -89,6 +89,7 @@ Options parse_options(int argc, char** argv) {
         ("drain", po::value(&o.drain_s)->default_value(o.drain_s), "longest wait in seconds after a step for its deliveries")
         ("in-flight", po::value(&o.in_flight)->default_value(o.in_flight), "connections between connect and Joined at once")
         ("local-addrs", po::value(&o.local_addresses)->default_value(o.local_addresses), "bind clients across 127.0.0.1..127.0.0.N")
+        ("batch-us", po::value(&o.batch_us)->default_value(o.batch_us), "minimum microseconds between epoll waits: more frames per read, less generator CPU, up to this much added latency")
         ("payload", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "post text length in bytes")
         ("settle-ms", po::value(&o.settle_ms)->default_value(o.settle_ms), "quiet milliseconds required after setup before measuring")
         ("setup-timeout", po::value(&o.setup_timeout_s)->default_value(o.setup_timeout_s), "seconds allowed for connecting and joining")
@@ -138,7 +139,7 @@ Options parse_options(int argc, char** argv) {
             double highest = 0;
             for (double r : o.rates) highest = std::max(highest, r);
             // Each session may post at most limits.posts_per_second (at most 1000): spread.
-            o.publishers = std::max(1u, static_cast<unsigned>(std::ceil(highest / 500.0)));
+            o.publishers = std::max(1u, static_cast<unsigned>(std::ceil(highest / 800.0)));
         }
     } else if (o.rooms == 0) {
         o.rooms = std::max(1u, (o.connections + 19) / 20);

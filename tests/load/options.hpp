@@ -31,6 +31,7 @@ struct Options {
     unsigned in_flight = 256;    // connections between connect() and Joined
     unsigned local_addresses = 16;
     unsigned payload_bytes = 32; // post text length
+    unsigned batch_us = 0;       // minimum µs between epoll waits (see PoolSettings::batch_ns)
     double settle_ms = 300;      // quiet time after setup before measuring (presence floods)
     double setup_timeout_s = 120;
 

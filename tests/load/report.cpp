@@ -252,6 +252,7 @@ void write_json(std::ostream& out, const RunReport& r) {
     j.field("payload_bytes", o.payload_bytes);
     j.field("step_seconds", o.duration_s);
     j.field("in_flight", o.in_flight);
+    j.field("batch_us", o.batch_us);
     j.field("local_addresses", o.local_addresses);
     j.field("min_delivered", o.min_delivered);
     j.field("max_p99_ms", o.max_p99_ms);

@@ -127,6 +127,7 @@ void run_scenario(const Options& o, const std::vector<Endpoint>& servers,
     settings.servers = servers;
     settings.local_addresses = o.local_addresses;
     settings.max_in_flight = o.in_flight;
+    settings.batch_ns = std::int64_t{o.batch_us} * 1000;
     settings.post_text.assign(o.payload_bytes, 'x');
     for (unsigned i = 0; i < o.rooms; ++i) settings.room_ids.push_back(o.room_prefix + std::to_string(i));
     ClientPool pool(std::move(settings));

@@ -32,7 +32,8 @@ struct Fixture {
         event->set_room_id(room);
         event->mutable_posted()->set_text(text);
         PublishOutcome result;
-        broker.publish(std::move(event), key, [&](PublishOutcome outcome) { result = outcome; });
+        broker.publish(std::move(event), key, {},
+                       [&](PublishOutcome outcome) { result = outcome; });
         return result;
     }
 

@@ -149,33 +149,46 @@ void RedisBroker::eval(const Script& script, std::vector<std::string> keys,
 }
 
 void RedisBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                          PublishCallback done) {
-    publish_sequenced(std::move(event), std::move(dedupe_key), {}, std::move(done));
+                          AuthorLimit limit, PublishCallback done) {
+    publish_sequenced(std::move(event), std::move(dedupe_key), limit, {}, std::move(done));
 }
 
 void RedisBroker::publish_with_state(std::unique_ptr<v1::Event> event,
                                      moderation::StateChange change, PublishCallback done) {
-    publish_sequenced(std::move(event), {}, change, std::move(done));
+    publish_sequenced(std::move(event), {}, {}, change, std::move(done));
 }
 
 void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                                    const AuthorLimit& limit,
                                     const moderation::StateChange& change, PublishCallback done) {
+    const bool limited = !limit.subject.empty() && limit.per_second > 0;
     const std::string room_id = event->room_id();
     const std::uint64_t now = core::wall_ms();
     const std::uint64_t max_age_ms = std::uint64_t{options_.retention.max_age_seconds} * 1000;
     const bool has_dedupe = !dedupe_key.empty();
     eval(publish_script(),
          {key(room_id, ":seq"), key(room_id, ":log"),
-          key(room_id, has_dedupe ? ":dedupe:" + dedupe_key : ":dedupe"), key(room_id, ":state")},
+          key(room_id, has_dedupe ? ":dedupe:" + dedupe_key : ":dedupe"), key(room_id, ":state"),
+          global_key("user:" + (limited ? limit.subject : std::string()) + ":posts")},
          {event_bytes(*event), std::to_string(now), std::to_string(options_.retention.max_events),
           std::to_string(now > max_age_ms ? now - max_age_ms : 0), channel(room_id),
           std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0",
-          state_op(change), change.field, change.value},
+          state_op(change), change.field, change.value,
+          limited ? std::to_string(limit.per_second) : "0", std::to_string(limit.burst)},
          [done = std::move(done)](const redisReply* reply) {
              if (!is_array(reply, 2)) return done({PublishOutcome::Status::unavailable, 0});
-             const auto status = integer_at(reply, 0) == 1 ? PublishOutcome::Status::published
-                                                           : PublishOutcome::Status::duplicate;
-             done({status, static_cast<std::uint64_t>(integer_at(reply, 1))});
+             switch (integer_at(reply, 0)) {
+                 case 1:
+                     return done({PublishOutcome::Status::published,
+                                  static_cast<std::uint64_t>(integer_at(reply, 1))});
+                 case 2:
+                     return done({PublishOutcome::Status::rate_limited, 0,
+                                  static_cast<std::uint32_t>(
+                                      reply->elements > 2 ? integer_at(reply, 2) : 1000)});
+                 default:
+                     return done({PublishOutcome::Status::duplicate,
+                                  static_cast<std::uint64_t>(integer_at(reply, 1))});
+             }
          });
 }
 

@@ -47,7 +47,7 @@ public:
     // Best effort on shutdown: forget this instance in Redis so nobody has to reap it.
     void stop();
 
-    void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+    void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key, AuthorLimit limit,
                  PublishCallback done) override;
     void publish_with_state(std::unique_ptr<v1::Event> event, moderation::StateChange change,
                             PublishCallback done) override;
@@ -93,7 +93,8 @@ private:
     std::string instance_members_key() const;
     std::string global_key(std::string_view name) const { return options_.key_prefix + std::string(name); }
     void publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                           const moderation::StateChange& change, PublishCallback done);
+                           const AuthorLimit& limit, const moderation::StateChange& change,
+                           PublishCallback done);
     void read_hash(const std::string& key, StateCallback done);
     void subscribe_server_channels();
     void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,

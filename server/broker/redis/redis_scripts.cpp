@@ -53,6 +53,17 @@ if ARGV[7] == '1' then
   local seen = redis.call('GET', KEYS[3])
   if seen then return {0, tonumber(seen)} end
 end
+-- The author's token bucket, shared by all their sessions everywhere (rate 0: no limit).
+local rate, burst, now = tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[2])
+if rate > 0 then
+  local bucket = redis.call('HMGET', KEYS[5], 'tokens', 'ms')
+  local tokens = tonumber(bucket[1]) or burst
+  local last = tonumber(bucket[2]) or now
+  if now > last then tokens = math.min(burst, tokens + (now - last) / 1000 * rate) end
+  if tokens < 1 then return {2, 0, math.ceil((1 - tokens) / rate * 1000)} end
+  redis.call('HSET', KEYS[5], 'tokens', tokens - 1, 'ms', now)
+  redis.call('PEXPIRE', KEYS[5], math.ceil(burst / rate * 1000) + 1000)
+end
 local seq = redis.call('INCR', KEYS[1])
 -- Event.seq is field 2 and Event.time_ms field 3, both varints (tags 16 and 24).
 local event = ARGV[1] .. '\16' .. varint(seq) .. '\24' .. varint(tonumber(ARGV[2]))

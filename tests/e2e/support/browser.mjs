@@ -47,14 +47,31 @@ export class Participant {
     return participant;
   }
 
+  /** Opens Haven in a fresh browser context and signs in with a token (e.g. a moderator's). */
+  static async signIn(browser, url, token, handle, { viewport = DESKTOP } = {}) {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const participant = new Participant(context, page, handle);
+    await page.goto(url);
+    await page.getByText("I have a sign-in token").click();
+    await page.getByLabel("Sign-in token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await participant.waitForHandle(handle);
+    return participant;
+  }
+
   constructor(context, page, handle) {
     this.context = context;
     this.page = page;
     this.handle = handle;
     this.sent = [];      // decoded ClientMessages this page sent, in order
     this.errors = [];
+    this.sockets = 0;    // WebSockets this page opened
     page.on("pageerror", (error) => this.errors.push(String(error)));
     page.on("websocket", (ws) => {
+      this.sockets += 1;
+      if (process.env.DEBUG_FRAMES === handle) ws.on("framereceived", ({ payload }) => { try { const m = haven.v1.ServerMessage.decode(new Uint8Array(payload)); if (m.body !== "pong" && !(m.event && m.event.typing)) console.log("F<", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 400)); } catch {} });
+      if (process.env.DEBUG_FRAMES === handle) ws.on("framesent", ({ payload }) => { try { const m = haven.v1.ClientMessage.decode(new Uint8Array(payload)); if (m.body !== "ping" && m.body !== "typing") console.log("F>", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 300)); } catch {} });
       ws.on("framesent", ({ payload }) => {
         if (typeof payload === "string") return;
         try {

@@ -1,7 +1,9 @@
 // Starts and stops a real haven-server for the browser tests: its own temporary config, a
 // free loopback port, the built web client as static_dir, guests on, and a fixed guest
-// secret so guest passes survive a restart.
+// secret so guest passes survive a restart. Extra [auth] and [moderation] keys (a JWT secret,
+// the crisis phrase lists) come from the `auth` and `moderation` options.
 import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -37,8 +39,18 @@ function toml(value) {
   return JSON.stringify(value);  // TOML basic strings accept JSON string escapes
 }
 
+const entry = ([key, value]) => `${key} = ${typeof value === "string" ? toml(value) : value}`;
+
+/** An HS256 JWT as an operator's identity system would sign it (claims: sub, name, role, exp ...). */
+export function mintToken(secret, claims) {
+  const part = (object) => Buffer.from(JSON.stringify(object)).toString("base64url");
+  const body = { exp: Math.floor(Date.now() / 1000) + 3600, ...claims };
+  const input = `${part({ alg: "HS256", typ: "JWT" })}.${part(body)}`;
+  return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+}
+
 export class HavenServer {
-  constructor({ port, binary = serverBinary(), staticDir = webDist(), rooms, limits = {}, history = {} }) {
+  constructor({ port, binary = serverBinary(), staticDir = webDist(), rooms, limits = {}, history = {}, auth = {}, moderation = {} }) {
     this.port = port;
     this.binary = binary;
     this.staticDir = staticDir;
@@ -47,6 +59,8 @@ export class HavenServer {
     this.rooms = rooms;
     this.limits = limits;
     this.history = history;
+    this.auth = auth;
+    this.moderation = moderation;
     this.process = null;
     this.log = "";
     this.writeConfig();
@@ -71,6 +85,9 @@ export class HavenServer {
       "[auth]",
       `guest_enabled = true`,
       `guest_secret = "haven-e2e-fixed-guest-secret-0123456789"`,
+      ...Object.entries(this.auth).map(entry),
+      "[moderation]",
+      ...Object.entries(this.moderation).map(entry),
       "[broker]",
       `kind = "memory"`,
       "[log]",
@@ -78,7 +95,7 @@ export class HavenServer {
     ];
     for (const room of this.rooms) {
       lines.push("[[rooms]]");
-      for (const [key, value] of Object.entries(room)) lines.push(`${key} = ${typeof value === "string" ? toml(value) : value}`);
+      for (const pair of Object.entries(room)) lines.push(entry(pair));
     }
     writeFileSync(this.configPath, `${lines.join("\n")}\n`);
     // A shorter SIGTERM drain keeps the restart test quick, where this server knows the option.

@@ -1,0 +1,350 @@
+// Moderation in the web client, in headless Chromium against a real haven-server that signs
+// in a moderator with a token this file mints itself (HS256), scans posts with the crisis
+// phrase lists of config/crisis, and holds crisis-language posts in one room for review.
+// web_client.test.mjs imports this file, so `node --test web_client.test.mjs` (and ctest) run
+// it too; alone: node --test moderation.mjs
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { DESKTOP, PHONE, Participant, launchBrowser } from "./support/browser.mjs";
+import { haven } from "../../client-web/src/gen/haven.js";
+import { HavenServer, freePort, mintToken, repoRoot } from "./support/server.mjs";
+
+const SECRET = "haven-e2e-jwt-secret-not-for-production-0123456789";
+const ROOMS = [
+  { id: "lobby", title: "Drop-in lounge", topic: "Come as you are. Say hello, share how you are, or just sit with others a while.", kind: "drop_in", capacity: 200 },
+  { id: "evening-circle", title: "Evening circle", topic: "A small, gently hosted gathering to reflect on the day together.", kind: "meeting", capacity: 12, crisis_policy: "hold" },
+];
+const LOBBY = ["Drop-in lounge", "lobby"];
+const CIRCLE = ["Evening circle", "evening-circle"];
+const SUPPORT_TITLE = "You don't have to go through this alone";
+
+describe("moderation", () => {
+  let server;
+  let browser;
+  let nia;
+  let oscar;
+  let sam;  // the moderator
+
+  const openQueue = async () => {
+    await sam.page.getByRole("button", { name: /^Moderation/ }).click();
+    await sam.page.getByRole("heading", { name: "Moderation", level: 2 }).waitFor();
+  };
+  const openLobby = (who) => who.page.getByRole("button", { name: "Open Drop-in lounge" }).click();
+  /** Acts on a member from the moderator's member list of the open room. */
+  const moderateMember = async (handle, choice, { duration, reason } = {}) => {
+    await sam.page.getByRole("button", { name: `Moderate ${handle}` }).click();
+    const dialog = sam.page.getByRole("dialog", { name: `Moderate ${handle}` });
+    await dialog.getByLabel(choice).check();
+    if (duration) await dialog.getByLabel("For how long").selectOption({ label: duration });
+    if (reason) await dialog.getByLabel("Reason", { exact: true }).fill(reason);
+    await dialog.locator("button[type=submit]").click();
+    await dialog.waitFor({ state: "detached" });
+  };
+
+  before(async () => {
+    server = new HavenServer({
+      port: await freePort(),
+      rooms: ROOMS,
+      limits: { posts_per_second: 50.0, post_burst: 50 },
+      auth: { jwt_hs256_secret: SECRET },
+      moderation: { crisis_dir: join(repoRoot, "config", "crisis") },
+    });
+    await server.start();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  test("two participants and a moderator see each other live", async () => {
+    nia = await Participant.enter(browser, server.url, "Nia");
+    await nia.join(...LOBBY);
+    oscar = await Participant.enter(browser, server.url, "Oscar");
+    oscar.page.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => { try { const m = haven.v1.ServerMessage.decode(new Uint8Array(payload)); if (m.body !== "pong") console.log("OSCAR<", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 300)); } catch {} }));
+    await oscar.join(...LOBBY);
+    const token = mintToken(SECRET, { sub: "moderator-sam", name: "Sam", role: "moderator" });
+    sam = await Participant.signIn(browser, server.url, token, "Sam");
+    await sam.page.getByRole("button", { name: /^Moderation/ }).waitFor();
+    assert.equal(await nia.page.getByRole("button", { name: /^Moderation/ }).isVisible(), false, "no moderator tools for participants");
+    await sam.join(...LOBBY);
+
+    await nia.post("Evening all. Rough day, but glad to be here.");
+    await oscar.post("Welcome Nia, you're in good company.");
+    await sam.post("Hi both, I'm Sam, one of tonight's moderators.");
+    for (const who of [nia, oscar, sam]) {
+      await who.waitForMessage("Evening all. Rough day, but glad to be here.");
+      await who.waitForMessage("Welcome Nia, you're in good company.");
+      await who.waitForMessage("Hi both, I'm Sam, one of tonight's moderators.");
+    }
+    assert.equal(await nia.message("Hi both, I'm Sam, one of tonight's moderators.").locator(".badge").textContent(), "Moderator");
+    await nia.memberLocator("Sam").waitFor({ state: "attached" });
+  });
+
+  test("a flag reaches the moderator's queue; hiding the post removes it for both participants", async () => {
+    const spam = "Make money fast: visit totally-legit-offers.example today!";
+    await oscar.post(spam);
+    const target = await nia.waitForMessage(spam);
+    await sam.waitForMessage(spam);
+    const seq = await target.getAttribute("data-seq");
+    assert.equal(await oscar.message(spam).getByRole("button", { name: /^Flag/ }).count(), 0, "no flagging one's own post");
+
+    // Keyboard: the dialog takes focus, Escape closes it and focus goes back to "Flag".
+    const flag = target.getByRole("button", { name: /^Flag/ });
+    await flag.focus();
+    await nia.page.keyboard.press("Enter");
+    const dialog = nia.page.getByRole("dialog", { name: "Flag this message for a moderator" });
+    await dialog.waitFor();
+    assert.equal(await nia.page.evaluate(() => Boolean(document.activeElement?.closest("dialog"))), true, "focus is in the dialog");
+    await nia.page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    assert.equal(await nia.page.evaluate(() => document.activeElement?.classList.contains("action-flag")), true, "focus is back on Flag");
+
+    await flag.click();
+    await dialog.getByLabel("Spam or advertising").check();
+    await dialog.getByLabel(/Anything a moderator should know/).fill("The same link was posted in other rooms too.");
+    await nia.shot("30-flag-dialog-desktop");
+    assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA in the flag dialog");
+    await dialog.getByRole("button", { name: "Send to moderators" }).click();
+    await dialog.getByText("Thanks — a moderator will take a look.").waitFor();
+    await nia.shot("31-flag-thanks-desktop");
+    await dialog.getByRole("button", { name: "Close" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await nia.message(spam).locator(".msg-note", { hasText: "You flagged this message" }).waitFor();
+
+    // The moderator's live queue has it, with the reason and the note.
+    await openQueue();
+    const item = sam.page.locator(".queue-item", { hasText: spam });
+    await item.waitFor();
+    const text = await item.textContent();
+    assert.match(text, /Flagged/);
+    assert.match(text, /Spam or advertising/);
+    assert.match(text, /The same link was posted in other rooms too\./);
+    await sam.shot("32-moderation-queue-desktop");
+    assert.deepEqual(await sam.contrastProblems(), [], "text contrast meets WCAG AA in the queue");
+
+    await item.getByRole("button", { name: /^Hide post/ }).click();
+    await item.waitFor({ state: "detached" });
+    for (const who of [nia, oscar]) {
+      await who.page.locator(`.msg-hidden[data-seq="${seq}"]`).waitFor();
+      assert.equal(await who.count(spam), 0, `${who.handle} no longer sees the text`);
+    }
+    assert.equal(await nia.page.locator(`.msg-hidden[data-seq="${seq}"]`).textContent(), "This message was hidden by a moderator.");
+    await nia.shot("33-hidden-placeholder-desktop");
+
+    // Moderators still see it, marked, and can restore it: it comes back in its place.
+    await openLobby(sam);
+    const hidden = sam.message(spam);
+    await hidden.locator(".hidden-mark").waitFor();
+    await sam.shot("34-moderator-hidden-post-desktop");
+    await hidden.getByRole("button", { name: /^Restore/ }).click();
+    await nia.waitForMessage(spam);
+    await oscar.waitForMessage(spam);
+    const seqs = await nia.page.locator(".msg[data-seq]").evaluateAll((els) => els.map((e) => Number(e.dataset.seq)));
+    assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), "restored in sequence order");
+
+    // After a reload the client no longer remembers the flag; the server does, kindly.
+    await nia.page.reload();
+    await nia.waitJoined("lobby");
+    await (await nia.waitForMessage(spam)).getByRole("button", { name: /^Flag/ }).click();
+    await dialog.getByLabel("Something else").check();
+    await dialog.getByRole("button", { name: "Send to moderators" }).click();
+    await dialog.getByText("You've already flagged this message.", { exact: false }).waitFor();
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    // The audit log, newest first.
+    await openQueue();
+    await sam.page.getByRole("tab", { name: "Audit log" }).click();
+    const entries = sam.page.locator(".audit-entry");
+    for (let i = 0; i < 20 && (await entries.first().getAttribute("data-action").catch(() => null)) !== "restore_post"; i += 1) {
+      await sam.page.waitForTimeout(100);
+      await sam.page.getByRole("button", { name: "Refresh" }).click();
+    }
+    const actions = await entries.evaluateAll((els) => els.map((e) => e.dataset.action));
+    assert.deepEqual(actions.slice(0, 3), ["restore_post", "hide_post", "flag"], `newest first: ${actions}`);
+    assert.match(await entries.nth(1).textContent(), /Sam hid a post/);
+    await sam.shot("35-audit-log-desktop");
+    assert.deepEqual(await sam.contrastProblems(), [], "text contrast meets WCAG AA in the audit log");
+  });
+
+  test("crisis language: support lines for the author only, an urgent item for the moderator", async () => {
+    await sam.page.getByRole("tab", { name: /^Queue/ }).click();
+    const words = "Honestly, some nights I want to end my life.";
+    await nia.post(words);
+    const panel = nia.page.getByRole("region", { name: SUPPORT_TITLE });
+    await panel.waitFor();
+    assert.equal(await nia.page.evaluate(() => Boolean(document.activeElement?.closest(".crisis-panel"))), true, "focus moved to the panel");
+    assert.equal(await panel.getByRole("link", { name: "Call 988" }).first().getAttribute("href"), "tel:988");
+    assert.equal(await panel.getByRole("link", { name: "Call 116 123" }).getAttribute("href"), "tel:116123");
+    await panel.getByText("Text HOME to 741741").waitFor();
+    await panel.getByText("Only you can see this.", { exact: false }).waitFor();
+    await nia.shot("36-crisis-panel-desktop");
+    assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA in the support panel");
+
+    // Delivered (this room's policy), but the support lines are Nia's alone.
+    await oscar.waitForMessage(words);
+    assert.equal(await oscar.page.locator(".crisis-panel").count(), 0);
+    assert.equal(await sam.page.locator(".crisis-panel").count(), 0);
+
+    const urgent = sam.page.locator(".queue-item.urgent", { hasText: words });
+    await urgent.waitFor();
+    assert.equal(await sam.page.locator(".queue-item").first().getAttribute("data-item"), await urgent.getAttribute("data-item"), "urgent first");
+    assert.match(await urgent.textContent(), /Crisis language/);
+    assert.match(await urgent.textContent(), /Matched phrase: "end my life"/);
+    await sam.shot("37-urgent-item-desktop");
+
+    // A phone: the panel and the queue fit in 375 px.
+    await nia.page.setViewportSize(PHONE);
+    assert.equal(await nia.hasHorizontalScroll(), false, "support panel on a phone");
+    await nia.shot("38-crisis-panel-phone");
+    await nia.page.setViewportSize(DESKTOP);
+    await sam.page.setViewportSize(PHONE);
+    assert.equal(await sam.hasHorizontalScroll(), false, "moderation queue on a phone");
+    await sam.shot("39-moderation-queue-phone");
+    await sam.page.setViewportSize(DESKTOP);
+
+    // It stays until closed; focus returns to the message box; it can be opened again.
+    await panel.getByRole("button", { name: "Close support lines" }).click();
+    await panel.waitFor({ state: "detached" });
+    assert.equal(await nia.page.evaluate(() => document.activeElement?.id), "composer-text");
+    await nia.page.getByRole("button", { name: "Show support lines again" }).click();
+    await panel.waitFor();
+    await panel.getByRole("button", { name: "Close support lines" }).click();
+
+    await urgent.getByRole("button", { name: /^Mark as handled/ }).click();
+    await urgent.waitFor({ state: "detached" });
+  });
+
+  test("in a hold room a held post waits, then appears for the other person once released", async () => {
+    await nia.join(...CIRCLE);
+    await oscar.join(...CIRCLE);
+    const words = "I don't think I can go on. I want to die.";
+    await nia.post(words);
+    const mine = nia.message(words);
+    await mine.locator(".msg-status", { hasText: "Waiting for a moderator" }).waitFor();
+    await nia.page.getByRole("region", { name: SUPPORT_TITLE }).waitFor();
+    await nia.page.getByRole("button", { name: "Close support lines" }).click();
+    await nia.shot("40-held-post-desktop");
+
+    const held = sam.page.locator(".queue-item", { hasText: words });
+    await held.waitFor();
+    assert.equal(await held.getAttribute("data-kind"), "Held for review");
+    assert.equal(await oscar.count(words), 0, "nobody else sees a held post");
+    await held.getByRole("button", { name: /^Release post/ }).click();
+    await held.waitFor({ state: "detached" });
+    await oscar.waitForMessage(words);
+    await nia.waitForMessage(words);
+    assert.equal(await mine.locator(".msg-status").count(), 0, "no longer waiting");
+    assert.equal(await nia.count(words), 1);
+  });
+
+  test("room settings and member actions: lock, slow mode, mute, remove", async () => {
+    await openLobby(sam);
+    console.log("T", Date.now() % 100000, 1);
+    await openLobby(nia);
+    console.log("T", Date.now() % 100000, 2);
+    await openLobby(oscar);
+    console.log("T", Date.now() % 100000, 3);
+    const settings = async (button, slowMode) => {
+      await sam.page.getByRole("button", { name: "Room settings" }).click();
+    console.log("T", Date.now() % 100000, 5);
+      const dialog = sam.page.getByRole("dialog", { name: "Room settings: Drop-in lounge" });
+      if (slowMode) await dialog.getByLabel("Time between messages, per person").selectOption({ label: slowMode });
+      await dialog.getByRole("button", { name: button }).click();
+    console.log("T", Date.now() % 100000, 8);
+      await dialog.waitFor({ state: "detached" });
+    console.log("T", Date.now() % 100000, 9);
+    };
+
+    await settings("Lock the room");
+    console.log("T", Date.now() % 100000, 12);
+    await nia.page.locator(".notice", { hasText: "locked the room" }).waitFor();
+    console.log("T", Date.now() % 100000, 13);
+    await nia.page.locator(".room-status", { hasText: "The room is locked" }).waitFor();
+    console.log("T", Date.now() % 100000, 14);
+    await nia.post("Is anyone still here?");
+    console.log("T", Date.now() % 100000, 15);
+    await nia.message("Is anyone still here?").locator(".msg-problem", { hasText: "The room is locked for the moment" }).waitFor();
+    console.log("T", Date.now() % 100000, 16);
+    await settings("Unlock the room");
+    console.log("T", Date.now() % 100000, 17);
+    await nia.page.locator(".notice", { hasText: "The room is open again" }).waitFor();
+    console.log("T", Date.now() % 100000, 18);
+    await nia.message("Is anyone still here?").getByRole("button", { name: /^Send again/ }).click();
+    console.log("T", Date.now() % 100000, 19);
+    await oscar.waitForMessage("Is anyone still here?");
+    console.log("T", Date.now() % 100000, 20);
+
+    await settings("Apply slow mode", "30 seconds");
+    console.log("T", Date.now() % 100000, 22);
+    await oscar.page.locator(".notice", { hasText: "Slow mode is on" }).waitFor();
+    console.log("T", Date.now() % 100000, 23);
+    await oscar.post("First thought.");
+    console.log("T", Date.now() % 100000, 24);
+    await oscar.post("Second thought.");
+    console.log("T", Date.now() % 100000, 25);
+    const waiting = oscar.message("Second thought.");
+    await waiting.locator(".msg-problem", { hasText: "Slow mode is on in this room. We'll send this in" }).waitFor();
+    console.log("T", Date.now() % 100000, 27);
+    await waiting.getByRole("button", { name: /^Discard/ }).click();
+    console.log("T", Date.now() % 100000, 28);
+    await settings("Apply slow mode", "Off");
+    console.log("T", Date.now() % 100000, 29);
+    await oscar.page.locator(".notice", { hasText: "Slow mode is off" }).waitFor();
+    console.log("T", Date.now() % 100000, 30);
+
+    await moderateMember("Oscar", "Mute: pause their posting in this room", { duration: "15 minutes", reason: "A short pause to let the thread settle." });
+    console.log("T", Date.now() % 100000, 32);
+    await oscar.page.locator(".notice", { hasText: "A moderator has paused your posting in this room" }).waitFor();
+    console.log("T", Date.now() % 100000, 33);
+    await oscar.page.locator(".room-status", { hasText: "paused your posting" }).waitFor();
+    console.log("T", Date.now() % 100000, 34);
+    await oscar.post("But I wanted to say something.");
+    console.log("T", Date.now() % 100000, 35);
+    await oscar.message("But I wanted to say something.").locator(".msg-problem", { hasText: "paused your posting in this room for about 15 minutes" }).waitFor();
+    console.log("T", Date.now() % 100000, 36);
+    await oscar.shot("41-muted-desktop");
+    console.log("T", Date.now() % 100000, 37);
+    await sam.page.locator(".notice", { hasText: "Sam muted Oscar" }).waitFor();
+    console.log("T", Date.now() % 100000, 38);
+    assert.equal(await nia.page.locator(".notice", { hasText: "muted Oscar" }).count(), 0, "others are not told about a mute");
+    await moderateMember("Oscar", "Lift a mute");
+    console.log("T", Date.now() % 100000, 40);
+    await oscar.page.locator(".notice", { hasText: "You can post in this room again." }).waitFor();
+    console.log("T", Date.now() % 100000, 41);
+
+    await moderateMember("Oscar", "Remove from the room (they may come back)", { reason: "Time for a breather." });
+    console.log("T", Date.now() % 100000, 43);
+    const problem = oscar.page.locator(".room-problem", { hasText: "asked you to step out of this room" });
+    await problem.waitFor();
+    console.log("T", Date.now() % 100000, 45);
+    await nia.memberLocator("Oscar").waitFor({ state: "detached" });
+    console.log("T", Date.now() % 100000, 46);
+    await problem.getByRole("button", { name: "Join again" }).click();
+    console.log("T", Date.now() % 100000, 47);
+    await oscar.waitJoined("lobby");
+    console.log("T", Date.now() % 100000, 48);
+    await nia.memberLocator("Oscar").waitFor({ state: "attached" });
+    console.log("T", Date.now() % 100000, 49);
+  });
+
+  test("a banned participant sees a calm explanation and is not reconnected", async () => {
+    await moderateMember("Oscar", "Ban from the room", { duration: "24 hours", reason: "Repeated spam after a warning." });
+    await oscar.page.getByRole("heading", { name: "A moderator has closed your session" }).waitFor();
+    assert.equal(await oscar.connection(), "banned");
+    const sockets = oscar.sockets;
+    await oscar.page.waitForTimeout(2500);  // the first reconnection would come within a second
+    assert.equal(oscar.sockets, sockets, "no reconnection after a ban");
+    await oscar.shot("42-banned-desktop");
+    assert.deepEqual(await oscar.contrastProblems(), [], "text contrast meets WCAG AA in the banned state");
+    await nia.memberLocator("Oscar").waitFor({ state: "detached" });
+    await sam.page.locator(".notice", { hasText: "Sam banned Oscar" }).waitFor();
+  });
+
+  test("moderation: no script errors in the pages", () => {
+    for (const who of [nia, oscar, sam]) assert.deepEqual(who?.errors ?? [], [], who?.handle);
+  });
+});
