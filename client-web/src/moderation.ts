@@ -94,7 +94,9 @@ export class ModerationState {
       const report = { reason: item.reason, note: item.note ?? "" };
       if (!reports.some((r) => r.reason === report.reason && r.note === report.note)) reports.push(report);
     }
-    const entry = { item, reports };
+    // Crisis items arrive without a time (time_ms 0): the moment we heard of it will do.
+    const timeMs = Number(item.timeMs ?? 0) || Number(known?.item.timeMs ?? 0) || Date.now();
+    const entry = { item: { ...item, timeMs }, reports };
     this.entries.set(id, entry);
     return known ? null : entry;
   }

@@ -331,7 +331,7 @@ export class RoomState {
         const muted = event.memberMuted!;
         const until = Number(muted.untilMs ?? 0);
         const when = until ? `until ${formatTime(until)}` : "for now";
-        const reason = muted.reason ? ` The reason given: "${muted.reason}".` : "";
+        const reason = muted.reason ? ` The reason given: "${muted.reason}"` : "";
         if (viewer.isMe(muted.member?.memberId ?? "")) {
           if (this.newer("mute", seq)) {
             this.mutedUntil = until;
@@ -354,11 +354,11 @@ export class RoomState {
         break;
       }
       case "memberRemoved": {
+        // Presence follows memberLeft (and Joined): a replayed removal must not touch it.
         const removed = event.memberRemoved!;
-        this.members.delete(removed.member?.memberId ?? "");
         if (moderator) {
           const what = removed.banned ? `banned ${removed.member?.handle || "someone"}${removed.global ? " from every room" : ""}` : `removed ${removed.member?.handle || "someone"} from the room`;
-          text = `${by(removed.by)} ${what}.${removed.reason ? ` The reason given: "${removed.reason}".` : ""}`;
+          text = `${by(removed.by)} ${what}.${removed.reason ? ` The reason given: "${removed.reason}"` : ""}`;
         }
         break;
       }

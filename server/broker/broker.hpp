@@ -110,6 +110,11 @@ public:
                               DoneCallback done) = 0;
     virtual void read_state(const std::string& room_id, StateCallback done) = 0;
 
+    // The sequence number a dedupe key was published under: 0 when it was not (or was
+    // forgotten), nothing when the broker could not be reached.
+    virtual void find_duplicate(const std::string& room_id, const std::string& dedupe_key,
+                                std::function<void(std::optional<std::uint64_t>)> done) = 0;
+
     // Records one person's flag on a post.
     virtual void add_flag(const std::string& room_id, std::uint64_t seq,
                           const std::string& subject, FlagCallback done) = 0;

@@ -38,6 +38,13 @@ void MemoryBroker::read_state(const std::string& room_id, StateCallback done) {
     done(rooms_[room_id].state);
 }
 
+void MemoryBroker::find_duplicate(const std::string& room_id, const std::string& dedupe_key,
+                                  std::function<void(std::optional<std::uint64_t>)> done) {
+    const RoomLog& log = rooms_[room_id];
+    auto found = log.seq_by_dedupe_key.find(dedupe_key);
+    done(found == log.seq_by_dedupe_key.end() ? 0 : found->second);
+}
+
 void MemoryBroker::apply(moderation::StateFields& state, const moderation::StateChange& change) {
     using Op = moderation::StateChange::Op;
     if (change.op == Op::set) state[change.field] = change.value;

@@ -28,6 +28,30 @@ void add_visible_events(google::protobuf::RepeatedPtrField<v1::Event>& out,
     }
 }
 
+// The separate numbers in a resource's phone field, e.g. "0800 111 0 111, 0800 111 0 222
+// oder 116 123": runs of digits and the spacing people write inside numbers.
+std::vector<std::string> phone_numbers_in(std::string_view field) {
+    std::vector<std::string> numbers;
+    std::string current;
+    std::size_t digits = 0;
+    const auto flush = [&] {
+        if (digits >= 3) numbers.push_back(current);
+        current.clear();
+        digits = 0;
+    };
+    for (char c : field) {
+        const bool digit = c >= '0' && c <= '9';
+        if (digit || c == ' ' || c == '+' || c == '-' || c == '.') {
+            current.push_back(c);
+            digits += digit ? 1 : 0;
+        } else {
+            flush();
+        }
+    }
+    flush();
+    return numbers;
+}
+
 // A History page stays well under a session's outbound queue, so a client paging quickly
 // through long posts is never mistaken for one falling behind.
 constexpr std::size_t kHistoryPageBudgetBytes = 256 * 1024;
@@ -58,7 +82,18 @@ Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& rou
     : shard_(shard),
       context_(context),
       router_(router),
-      counters_(context.metrics.shard(shard)) {}
+      counters_(context.metrics.shard(shard)) {
+    // People share crisis lines with each other on purpose; redaction leaves them alone.
+    if (context_.crisis != nullptr) {
+        for (const auto& list : context_.crisis->lists()) {
+            for (const auto& resource : list.resources) {
+                for (std::string& number : phone_numbers_in(resource.phone)) {
+                    crisis_line_numbers_.push_back(std::move(number));
+                }
+            }
+        }
+    }
+}
 
 Hub::~Hub() = default;
 

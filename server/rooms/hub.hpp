@@ -164,6 +164,11 @@ private:
         Room& room, const MemberRecord& author);
     void screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                             std::uint64_t session_id, ReplyTo reply);
+    void refuse_post(const std::string& room_id, const std::string& dedupe_key,
+                     std::pair<v1::ErrorCode, std::uint32_t> restriction, ReplyTo reply);
+    void send_alert(const ReplyTo& reply, v1::Alert alert);
+    void store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                    std::optional<moderation::CrisisMatch> crisis, ReplyTo reply);
     void hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                    std::optional<moderation::CrisisMatch> crisis, ReplyTo reply);
     void owner_flag(v1::Flag flag, Actor actor, ReplyTo reply);
@@ -210,6 +215,7 @@ private:
     std::unordered_map<std::string, std::unique_ptr<Room>> owned_rooms_;
     std::vector<session::ClientSession*> moderators_;  // local sessions that moderate anything
     moderation::GlobalBans global_bans_;               // this shard's copy
+    std::vector<std::string> crisis_line_numbers_;     // never redacted from posts
 };
 
 }  // namespace haven::rooms

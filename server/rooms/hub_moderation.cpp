@@ -4,6 +4,7 @@
 // side on the room's owner shard, server-wide work on shard 0.
 #include <random>
 
+#include "auth/hs256.hpp"
 #include "moderation/redactor.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
@@ -19,6 +20,19 @@ constexpr std::string_view kCrisisMessage =
     "It sounds like you might be going through something really hard. You deserve support "
     "right now, and you don't have to face this alone. These services are free and "
     "confidential:";
+
+// The same id for the same input on every instance.
+std::string stable_id(std::string_view input) {
+    const auto mac = auth::hmac_sha256("haven-hold-id", input);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < 8 && mac; ++i) {
+        const auto byte = static_cast<unsigned char>((*mac)[i]);
+        out.push_back(kDigits[byte >> 4]);
+        out.push_back(kDigits[byte & 15]);
+    }
+    return out;
+}
 
 std::string random_id() {
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -209,20 +223,26 @@ void Hub::screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedup
         Room* state = existing_room(shared_event->room_id());
         const MemberRecord* author = state ? state->find(session_id) : nullptr;
         if (author == nullptr) return reply_error(reply, v1::NOT_JOINED, "join the room first");
-        if (auto restriction = post_restriction(*state, *author)) {
-            return reply_error(reply, restriction->first, restriction_message(restriction->first),
-                               restriction->second);
-        }
         v1::Posted* posted = shared_event->mutable_posted();
         if (context_.config.moderation.redact_contact_details) {
-            moderation::RedactionResult redacted = moderation::redact_contact_details(posted->text());
+            moderation::RedactionResult redacted =
+                moderation::redact_contact_details(posted->text(), crisis_line_numbers_);
             if (redacted.emails + redacted.phones > 0) {
                 posted->set_text(std::move(redacted.text));
                 posted->set_redacted(true);
             }
         }
+        // Crisis language is looked for before anything can refuse the post: whoever wrote it
+        // gets the resources and the moderators hear of it, muted or not.
         std::optional<moderation::CrisisMatch> crisis;
         if (context_.crisis != nullptr) crisis = context_.crisis->scan(posted->text());
+        if (auto restriction = post_restriction(*state, *author)) {
+            if (crisis) {
+                send_alert(reply, crisis_alert(shared_event->room_id(), *crisis));
+                report_crisis(*shared_event, *crisis);
+            }
+            return refuse_post(shared_event->room_id(), dedupe_key, *restriction, reply);
+        }
         state->moderation.note_post(author->subject, core::wall_ms());
         auto owned = std::make_unique<v1::Event>(std::move(*shared_event));
         if (crisis && state->config().crisis_policy == config::CrisisPolicy::hold) {
@@ -232,10 +252,85 @@ void Hub::screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedup
     });
 }
 
+void Hub::refuse_post(const std::string& room_id, const std::string& dedupe_key,
+                      std::pair<v1::ErrorCode, std::uint32_t> restriction, ReplyTo reply) {
+    const auto refuse = [this, restriction, reply] {
+        reply_error(reply, restriction.first, restriction_message(restriction.first),
+                    restriction.second);
+    };
+    if (dedupe_key.empty()) return refuse();
+    // A retry of something stored before the restriction began is still acknowledged.
+    broker_->find_duplicate(room_id, dedupe_key, [this, room_id, reply, refuse,
+                                                  client_msg_id = dedupe_key.substr(dedupe_key.find('\n') + 1)](
+                                                     std::optional<std::uint64_t> seq) {
+        if (!seq || *seq == 0) return refuse();
+        on_session(reply, [room_id, seq, client_msg_id, request = reply.request_id](Hub&, ClientSession* session) {
+            if (!session) return;
+            v1::ServerMessage message;
+            message.set_request_id(request);
+            v1::Ack* ack = message.mutable_ack();
+            ack->set_room_id(room_id);
+            ack->set_seq(*seq);
+            ack->set_client_msg_id(client_msg_id);
+            ack->set_duplicate(true);
+            session->send(message);
+        });
+    });
+}
+
+void Hub::send_alert(const ReplyTo& reply, v1::Alert alert) {
+    on_session(reply, [alert = std::move(alert)](Hub&, ClientSession* session) {
+        if (!session) return;
+        v1::ServerMessage message;
+        *message.mutable_alert() = alert;
+        session->send(message);
+    });
+}
+
 void Hub::hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                     std::optional<moderation::CrisisMatch> crisis, ReplyTo reply) {
+    if (!dedupe_key.empty()) {
+        // A retry of a post that was held and has since been released is acknowledged.
+        std::string room_id = event->room_id();
+        auto shared = std::make_shared<v1::Event>(std::move(*event));
+        return broker_->find_duplicate(
+            room_id, dedupe_key,
+            [this, shared, dedupe_key, crisis, reply, room_id](std::optional<std::uint64_t> seq) {
+                if (!seq) return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+                if (*seq != 0) {
+                    return refuse_post(room_id, dedupe_key, {v1::ERROR_UNSPECIFIED, 0}, reply);
+                }
+                // Held already (a retry while it waits): acknowledge the same hold again.
+                const std::string hold_id = stable_id(dedupe_key);
+                broker_->read_state(room_id, [this, shared, dedupe_key, crisis, reply, room_id,
+                                              hold_id](std::optional<moderation::StateFields> fields) {
+                    if (!fields) return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+                    if (fields->count(moderation::held_field(hold_id)) == 0) {
+                        return store_held(std::make_unique<v1::Event>(std::move(*shared)), dedupe_key,
+                                          crisis, reply);
+                    }
+                    on_session(reply, [room_id, hold_id, client_msg_id = shared->posted().client_msg_id(),
+                                       request = reply.request_id](Hub&, ClientSession* session) {
+                        if (!session) return;
+                        v1::ServerMessage ack;
+                        ack.set_request_id(request);
+                        ack.mutable_ack()->set_room_id(room_id);
+                        ack.mutable_ack()->set_client_msg_id(client_msg_id);
+                        ack.mutable_ack()->set_hold_id(hold_id);
+                        ack.mutable_ack()->set_duplicate(true);
+                        session->send(ack);
+                    });
+                });
+            });
+    }
+    store_held(std::move(event), std::move(dedupe_key), std::move(crisis), reply);
+}
+
+void Hub::store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
+                     std::optional<moderation::CrisisMatch> crisis, ReplyTo reply) {
     v1::HeldPost held;
-    held.set_hold_id(random_id());
+    // A retried post maps to the same hold id, so it is held (and listed) once.
+    held.set_hold_id(dedupe_key.empty() ? random_id() : stable_id(dedupe_key));
     held.set_room_id(event->room_id());
     *held.mutable_post() = event->posted();
     held.set_dedupe_key(std::move(dedupe_key));
@@ -300,7 +395,9 @@ v1::Alert Hub::crisis_alert(const std::string& room_id, const moderation::Crisis
 
 void Hub::report_crisis(const v1::Event& event, const moderation::CrisisMatch& match) {
     v1::ModerationItem item;
-    item.set_id("crisis:" + event.room_id() + ":" + std::to_string(event.seq()));
+    // A refused post has no seq: its item gets an id of its own.
+    item.set_id("crisis:" + event.room_id() + ":" +
+                (event.seq() != 0 ? std::to_string(event.seq()) : "refused-" + random_id()));
     item.set_kind(v1::ModerationItem::CRISIS);
     item.set_urgent(true);
     item.set_room_id(event.room_id());
@@ -309,7 +406,8 @@ void Hub::report_crisis(const v1::Event& event, const moderation::CrisisMatch& m
     item.set_matched(match.phrase);
     item.set_time_ms(event.time_ms());
     send_item(std::move(item));
-    record_audit(Actor{}, "crisis_detected", event.room_id(), "post " + std::to_string(event.seq()),
+    record_audit(Actor{}, "crisis_detected", event.room_id(),
+                 event.seq() != 0 ? "post " + std::to_string(event.seq()) : "refused post",
                  "matched \"" + match.phrase + "\" (" + match.locale + ")");
 }
 
@@ -461,6 +559,12 @@ void Hub::moderate_post(const v1::Moderate& m, const Actor& actor, ReplyTo reply
 
 void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::PresenceRecord target,
                           ReplyTo reply) {
+    // Moderators act on people below them; operators on anyone.
+    if (actor.member.role() < v1::ROLE_OPERATOR &&
+        target.member().role() >= actor.member.role()) {
+        return reply_error(reply, v1::FORBIDDEN,
+                           "you can't act on someone whose role is the same as yours or higher");
+    }
     const std::string& subject = target.subject();
     const std::uint64_t until = m.duration_seconds() == 0
                                     ? 0
@@ -566,7 +670,17 @@ void Hub::moderate_held(const v1::Moderate& m, const Actor& actor, ReplyTo reply
         event->set_room_id(m.room_id());
         *event->mutable_posted() = held.post();
         event->mutable_posted()->set_released(true);
-        publish_moderation(std::move(event), StateChange::erase(field), reply);
+        // Published under the author's own client message id, so a later retry of the post is
+        // recognised, and releasing twice delivers once.
+        broker_->publish(std::move(event), held.dedupe_key(), {},
+                         [this, reply, room_id = m.room_id(), field](broker::PublishOutcome outcome) {
+                             if (outcome.status != broker::PublishOutcome::Status::published &&
+                                 outcome.status != broker::PublishOutcome::Status::duplicate) {
+                                 return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
+                             }
+                             broker_->update_state(room_id, StateChange::erase(field), [](bool) {});
+                             reply_ack(reply, room_id, outcome.seq);
+                         });
         send_item(resolved);
         record_audit(actor, "release_post", m.room_id(), target, m.reason());
     });

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { DESKTOP, PHONE, Participant, launchBrowser } from "./support/browser.mjs";
-import { haven } from "../../client-web/src/gen/haven.js";
 import { HavenServer, freePort, mintToken, repoRoot } from "./support/server.mjs";
 
 const SECRET = "haven-e2e-jwt-secret-not-for-production-0123456789";
@@ -64,7 +63,6 @@ describe("moderation", () => {
     nia = await Participant.enter(browser, server.url, "Nia");
     await nia.join(...LOBBY);
     oscar = await Participant.enter(browser, server.url, "Oscar");
-    oscar.page.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => { try { const m = haven.v1.ServerMessage.decode(new Uint8Array(payload)); if (m.body !== "pong") console.log("OSCAR<", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 300)); } catch {} }));
     await oscar.join(...LOBBY);
     const token = mintToken(SECRET, { sub: "moderator-sam", name: "Sam", role: "moderator" });
     sam = await Participant.signIn(browser, server.url, token, "Sam");
@@ -179,6 +177,9 @@ describe("moderation", () => {
     assert.equal(await nia.page.evaluate(() => Boolean(document.activeElement?.closest(".crisis-panel"))), true, "focus moved to the panel");
     assert.equal(await panel.getByRole("link", { name: "Call 988" }).first().getAttribute("href"), "tel:988");
     assert.equal(await panel.getByRole("link", { name: "Call 116 123" }).getAttribute("href"), "tel:116123");
+    // One field with several numbers: a link for each, never one run-together number.
+    assert.equal(await panel.getByRole("link", { name: "Call 999" }).getAttribute("href"), "tel:999");
+    assert.equal(await panel.getByRole("link", { name: "Call 112" }).getAttribute("href"), "tel:112");
     await panel.getByText("Text HOME to 741741").waitFor();
     await panel.getByText("Only you can see this.", { exact: false }).waitFor();
     await nia.shot("36-crisis-panel-desktop");
@@ -195,6 +196,12 @@ describe("moderation", () => {
     assert.match(await urgent.textContent(), /Crisis language/);
     assert.match(await urgent.textContent(), /Matched phrase: "end my life"/);
     await sam.shot("37-urgent-item-desktop");
+    for (const who of [nia, sam]) await who.page.emulateMedia({ colorScheme: "dark" });
+    await sam.page.waitForTimeout(200);  // colour transitions settle
+    assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA in the support panel (dark)");
+    assert.deepEqual(await sam.contrastProblems(), [], "text contrast meets WCAG AA in the queue (dark)");
+    await sam.shot("37-urgent-item-dark");
+    for (const who of [nia, sam]) await who.page.emulateMedia({ colorScheme: "light" });
 
     // A phone: the panel and the queue fit in 375 px.
     await nia.page.setViewportSize(PHONE);
@@ -243,92 +250,54 @@ describe("moderation", () => {
 
   test("room settings and member actions: lock, slow mode, mute, remove", async () => {
     await openLobby(sam);
-    console.log("T", Date.now() % 100000, 1);
     await openLobby(nia);
-    console.log("T", Date.now() % 100000, 2);
     await openLobby(oscar);
-    console.log("T", Date.now() % 100000, 3);
     const settings = async (button, slowMode) => {
       await sam.page.getByRole("button", { name: "Room settings" }).click();
-    console.log("T", Date.now() % 100000, 5);
       const dialog = sam.page.getByRole("dialog", { name: "Room settings: Drop-in lounge" });
       if (slowMode) await dialog.getByLabel("Time between messages, per person").selectOption({ label: slowMode });
       await dialog.getByRole("button", { name: button }).click();
-    console.log("T", Date.now() % 100000, 8);
       await dialog.waitFor({ state: "detached" });
-    console.log("T", Date.now() % 100000, 9);
     };
 
     await settings("Lock the room");
-    console.log("T", Date.now() % 100000, 12);
     await nia.page.locator(".notice", { hasText: "locked the room" }).waitFor();
-    console.log("T", Date.now() % 100000, 13);
     await nia.page.locator(".room-status", { hasText: "The room is locked" }).waitFor();
-    console.log("T", Date.now() % 100000, 14);
     await nia.post("Is anyone still here?");
-    console.log("T", Date.now() % 100000, 15);
     await nia.message("Is anyone still here?").locator(".msg-problem", { hasText: "The room is locked for the moment" }).waitFor();
-    console.log("T", Date.now() % 100000, 16);
     await settings("Unlock the room");
-    console.log("T", Date.now() % 100000, 17);
     await nia.page.locator(".notice", { hasText: "The room is open again" }).waitFor();
-    console.log("T", Date.now() % 100000, 18);
     await nia.message("Is anyone still here?").getByRole("button", { name: /^Send again/ }).click();
-    console.log("T", Date.now() % 100000, 19);
     await oscar.waitForMessage("Is anyone still here?");
-    console.log("T", Date.now() % 100000, 20);
 
     await settings("Apply slow mode", "30 seconds");
-    console.log("T", Date.now() % 100000, 22);
     await oscar.page.locator(".notice", { hasText: "Slow mode is on" }).waitFor();
-    console.log("T", Date.now() % 100000, 23);
     await oscar.post("First thought.");
-    console.log("T", Date.now() % 100000, 24);
     await oscar.post("Second thought.");
-    console.log("T", Date.now() % 100000, 25);
     const waiting = oscar.message("Second thought.");
     await waiting.locator(".msg-problem", { hasText: "Slow mode is on in this room. We'll send this in" }).waitFor();
-    console.log("T", Date.now() % 100000, 27);
     await waiting.getByRole("button", { name: /^Discard/ }).click();
-    console.log("T", Date.now() % 100000, 28);
     await settings("Apply slow mode", "Off");
-    console.log("T", Date.now() % 100000, 29);
     await oscar.page.locator(".notice", { hasText: "Slow mode is off" }).waitFor();
-    console.log("T", Date.now() % 100000, 30);
 
     await moderateMember("Oscar", "Mute: pause their posting in this room", { duration: "15 minutes", reason: "A short pause to let the thread settle." });
-    console.log("T", Date.now() % 100000, 32);
     await oscar.page.locator(".notice", { hasText: "A moderator has paused your posting in this room" }).waitFor();
-    console.log("T", Date.now() % 100000, 33);
     await oscar.page.locator(".room-status", { hasText: "paused your posting" }).waitFor();
-    console.log("T", Date.now() % 100000, 34);
     await oscar.post("But I wanted to say something.");
-    console.log("T", Date.now() % 100000, 35);
     await oscar.message("But I wanted to say something.").locator(".msg-problem", { hasText: "paused your posting in this room for about 15 minutes" }).waitFor();
-    console.log("T", Date.now() % 100000, 36);
     await oscar.shot("41-muted-desktop");
-    console.log("T", Date.now() % 100000, 37);
     await sam.page.locator(".notice", { hasText: "Sam muted Oscar" }).waitFor();
-    console.log("T", Date.now() % 100000, 38);
     assert.equal(await nia.page.locator(".notice", { hasText: "muted Oscar" }).count(), 0, "others are not told about a mute");
     await moderateMember("Oscar", "Lift a mute");
-    console.log("T", Date.now() % 100000, 40);
     await oscar.page.locator(".notice", { hasText: "You can post in this room again." }).waitFor();
-    console.log("T", Date.now() % 100000, 41);
 
     await moderateMember("Oscar", "Remove from the room (they may come back)", { reason: "Time for a breather." });
-    console.log("T", Date.now() % 100000, 43);
     const problem = oscar.page.locator(".room-problem", { hasText: "asked you to step out of this room" });
     await problem.waitFor();
-    console.log("T", Date.now() % 100000, 45);
     await nia.memberLocator("Oscar").waitFor({ state: "detached" });
-    console.log("T", Date.now() % 100000, 46);
     await problem.getByRole("button", { name: "Join again" }).click();
-    console.log("T", Date.now() % 100000, 47);
     await oscar.waitJoined("lobby");
-    console.log("T", Date.now() % 100000, 48);
     await nia.memberLocator("Oscar").waitFor({ state: "attached" });
-    console.log("T", Date.now() % 100000, 49);
   });
 
   test("a banned participant sees a calm explanation and is not reconnected", async () => {

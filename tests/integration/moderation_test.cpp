@@ -1467,14 +1467,11 @@ TEST_CASE("moderation: participants never receive anyone's subject") {
     }
 }
 
-// ---- server behaviour that contradicts the documented contract ----------------------------
-// These cases state what the documentation promises and currently fail against the server;
-// may_fail keeps them visible without failing the suite. See each comment for the reference.
+// ---- promises of the documented contract at the edges of moderation -----------------------
 
 // config.hpp (CrisisPolicy) and haven.toml: "Either way the author always privately gets the
 // crisis resources at once." A post refused by a lock, a mute or slow mode is never scanned.
-TEST_CASE("moderation: crisis resources reach a person whose post is refused" *
-          doctest::may_fail()) {
+TEST_CASE("moderation: crisis resources reach a person whose post is refused") {
     ServerProcess server(options_with(crisis_toml()));
     require_started(server);
     Client moderator =
@@ -1497,7 +1494,7 @@ TEST_CASE("moderation: crisis resources reach a person whose post is refused" *
 
 // redactor.hpp: phones_to_keep is "meant for the crisis lines in config/crisis, which
 // moderators must always be able to share"; the hub never passes them.
-TEST_CASE("moderation: crisis-line numbers are not redacted" * doctest::may_fail()) {
+TEST_CASE("moderation: crisis-line numbers are not redacted") {
     ServerProcess server(options_with(crisis_toml("redact_contact_details = true\n")));
     require_started(server);
     Client supporter =
@@ -1511,7 +1508,7 @@ TEST_CASE("moderation: crisis-line numbers are not redacted" * doctest::may_fail
 
 // haven.proto, Post.client_msg_id: "a retried post with the same id is acknowledged with the
 // original sequence number and never delivered twice". A retried held post is held again.
-TEST_CASE("moderation: a retried held post is recognised as the same post" * doctest::may_fail()) {
+TEST_CASE("moderation: a retried held post is recognised as the same post") {
     ServerProcess server(options_with(crisis_toml()));
     require_started(server);
     Client moderator = signed_in(server, Encoding::json, token("sub-mod", "Mo", "moderator"));
@@ -1545,8 +1542,7 @@ TEST_CASE("moderation: a retried held post is recognised as the same post" * doc
 
 // Same contract: a retry of a post that was stored is acknowledged with its seq; slow mode
 // and mutes are checked before the retry is recognised, so the client is told it failed.
-TEST_CASE("moderation: a retried stored post is acknowledged under slow mode or a mute" *
-          doctest::may_fail()) {
+TEST_CASE("moderation: a retried stored post is acknowledged under slow mode or a mute") {
     ServerProcess server(options_with());
     require_started(server);
     Client moderator = signed_in(server, Encoding::json, token("sub-mod", "Mo", "moderator"));
@@ -1575,10 +1571,8 @@ TEST_CASE("moderation: a retried stored post is acknowledged under slow mode or 
     }
 }
 
-// haven.proto, AuditRequest.room_id: "empty = every room the moderator moderates". A room
-// moderator asking without a room gets FORBIDDEN instead of their rooms' entries.
-TEST_CASE("moderation: a room moderator's audit request without a room covers their rooms" *
-          doctest::may_fail()) {
+// haven.proto, AuditRequest.room_id: "empty = every room (global moderators only)".
+TEST_CASE("moderation: an audit request without a room is for global moderators only") {
     ServerProcess server(options_with());
     require_started(server);
     Client room_mod = signed_in(server, Encoding::binary,
@@ -1587,7 +1581,8 @@ TEST_CASE("moderation: a room moderator's audit request without a room covers th
     acked(room_mod, Mod("lobby", v1::LOCK_ROOM).reason("mine"));
     acked(global_mod, Mod("anxiety-support", v1::LOCK_ROOM).reason("not theirs"));
     audit_with(global_mod, "", 2);
-    const v1::ServerMessage reply = room_mod.reply(room_mod.send(msg_audit("")));
+    CHECK(room_mod.error_reply(room_mod.send(msg_audit(""))) == v1::FORBIDDEN);
+    const v1::ServerMessage reply = room_mod.reply(room_mod.send(msg_audit("lobby")));
     INFO("reply: " << describe(reply));
     REQUIRE(reply.has_audit());
     REQUIRE(reply.audit().entries_size() == 1);

@@ -93,7 +93,9 @@ ProcessSample sample_self() {
     const auto to_ns = [](const timeval& tv) {
         return std::int64_t{tv.tv_sec} * 1'000'000'000 + std::int64_t{tv.tv_usec} * 1000;
     };
-    sample.cpu_ns = to_ns(usage.ru_utime) + to_ns(usage.ru_stime);
+    sample.user_ns = to_ns(usage.ru_utime);
+    sample.sys_ns = to_ns(usage.ru_stime);
+    sample.cpu_ns = sample.user_ns + sample.sys_ns;
     sample.rss_kb = read_rss_kb("/proc/self/status");
     return sample;
 }

@@ -14,6 +14,8 @@ namespace haven::load {
 struct ProcessSample {
     bool ok = false;
     std::int64_t cpu_ns = 0;  // user + system, all threads
+    std::int64_t user_ns = 0; // sample_self only: the generator's own code ...
+    std::int64_t sys_ns = 0;  // ... and the kernel's work for it (syscalls, loopback TCP)
     std::int64_t rss_kb = 0;  // VmRSS
 };
 

@@ -136,7 +136,12 @@ void usage_json(Json& j, const Usage& u, std::uint64_t deliveries) {
     j.field("generator_cpu_ms", self_ms);
     j.field("generator_cpu_pct", u.seconds > 0 ? self_ms / 10.0 / u.seconds : 0.0);
     if (deliveries > 0) {
-        j.field("generator_cpu_us_per_delivery", self_ms * 1000.0 / static_cast<double>(deliveries));
+        const auto per = [&](std::int64_t ns) { return static_cast<double>(ns) / 1000.0 / static_cast<double>(deliveries); };
+        j.field("generator_cpu_us_per_delivery", per(u.self_cpu_ns));
+        // Split: the tool's own code, and the kernel's work for it (mostly read() and the
+        // loopback TCP path, which shrinks per delivery as more frames come per read).
+        j.field("generator_user_us_per_delivery", per(u.self_user_ns));
+        j.field("generator_sys_us_per_delivery", per(u.self_sys_ns));
     }
     j.field("generator_rss_kb", u.self_rss_kb);
     j.close('}');
@@ -205,6 +210,8 @@ Usage UsageMeter::finish() const {
     }
     const ProcessSample self_end = sample_self();
     usage.self_cpu_ns = self_end.cpu_ns - self_start_.cpu_ns;
+    usage.self_user_ns = self_end.user_ns - self_start_.user_ns;
+    usage.self_sys_ns = self_end.sys_ns - self_start_.sys_ns;
     usage.self_rss_kb = self_end.rss_kb;
     return usage;
 }
@@ -316,13 +323,13 @@ void write_summary(std::ostream& out, const RunReport& r) {
                   us_to_ms(r.setup.join_latency.quantile_us(0.99)));
     out << line;
     if (!r.steps.empty()) {
-        out << "  rate/s  posts/s  delivered      ratio     deliv/s   p50ms   p90ms   p99ms  p999ms   maxms  srvCPU%  srv-us/dlv  gen-us/dlv  errors  pass\n";
+        out << "  rate/s  posts/s  delivered      ratio     deliv/s   p50ms   p90ms   p99ms  p999ms   maxms  srvCPU%  srv-us/dlv  gen-us/dlv (user)  frm/rd  errors  pass\n";
         for (const StepReport& s : r.steps) {
             const auto& u = s.usage;
             const double srv_ms = static_cast<double>(u.total_server_cpu_ns()) / 1e6;
             const double dlv = static_cast<double>(s.delta.window_deliveries);
             std::snprintf(line, sizeof line,
-                          "%8.0f %8.0f %10llu %9.4f%% %11.0f %7.2f %7.2f %7.2f %7.2f %7.2f %8s %11s %11.3f %7llu  %s\n",
+                          "%8.0f %8.0f %10llu %9.4f%% %11.0f %7.2f %7.2f %7.2f %7.2f %7.2f %8s %11s %10.3f (%5.3f) %7.1f %7llu  %s\n",
                           s.target_rate, s.posts_per_second(),
                           static_cast<unsigned long long>(s.delta.window_deliveries),
                           100.0 * s.delivered_ratio(), s.deliveries_per_second(),
@@ -332,6 +339,8 @@ void write_summary(std::ostream& out, const RunReport& r) {
                           u.has_servers() ? std::to_string(static_cast<int>(srv_ms / 10.0 / u.seconds + 0.5)).c_str() : "-",
                           u.has_servers() && dlv > 0 ? std::to_string(srv_ms * 1000.0 / dlv).substr(0, 7).c_str() : "-",
                           dlv > 0 ? static_cast<double>(u.self_cpu_ns) / 1000.0 / dlv : 0.0,
+                          dlv > 0 ? static_cast<double>(u.self_user_ns) / 1000.0 / dlv : 0.0,
+                          s.delta.reads ? static_cast<double>(s.delta.frames_received) / static_cast<double>(s.delta.reads) : 0.0,
                           static_cast<unsigned long long>(s.delta.error_total()), s.pass ? "yes" : "NO");
             out << line;
         }

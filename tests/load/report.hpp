@@ -24,6 +24,8 @@ struct Usage {
     std::vector<std::int64_t> server_cpu_ns;  // per server pid
     std::vector<std::int64_t> server_rss_kb;  // per server pid, at the end
     std::int64_t self_cpu_ns = 0;
+    std::int64_t self_user_ns = 0;
+    std::int64_t self_sys_ns = 0;
     std::int64_t self_rss_kb = 0;
 
     std::int64_t total_server_cpu_ns() const;

@@ -15,15 +15,38 @@ function website(url: string): HTMLElement | null {
   return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, shown);
 }
 
+const NUMBER = /\+?\d[\d -]*\d|\d/g;
+const tel = (number: string) => `tel:${number.replace(/[^\d+]/g, "")}`;
+
+/**
+ * The phone field as written, every number in it a tel: link. One field may hold several
+ * ("911 (US & Canada), 999 (UK)"): each gets its own link, never one run-together number.
+ */
+function phoneLine(phone: string): HTMLElement | null {
+  const numbers = phone.match(NUMBER) ?? [];
+  if (numbers.length === 0) return phone ? h("p", {}, phone) : null;
+  if (numbers.length === 1 && numbers[0] === phone.trim()) {
+    return h("p", {}, h("a", { href: tel(phone), class: "resource-call" }, `Call ${phone.trim()}`));
+  }
+  const line = h("p", { class: "resource-calls" }, "Call ");
+  let rest = phone;
+  for (const number of numbers) {
+    const at = rest.indexOf(number);
+    line.append(rest.slice(0, at), h("a", { href: tel(number), class: "resource-call", "aria-label": `Call ${number}` }, number));
+    rest = rest.slice(at + number.length);
+  }
+  line.append(rest);
+  return line;
+}
+
 function renderResource(resource: CrisisResource): HTMLElement {
-  const phone = resource.phone ?? "";
   const url = website(resource.url ?? "");
   return h("li", { class: "resource" },
     h("h3", {}, resource.name ?? ""),
-    phone ? h("p", {}, h("a", { href: `tel:${phone.replace(/[^\d+]/g, "")}`, class: "resource-call" }, `Call ${phone}`)) : null,
+    phoneLine(resource.phone ?? ""),
     resource.text ? h("p", {}, resource.text) : null,
     url ? h("p", {}, url) : null,
-    resource.hours ? h("p", { class: "resource-hours" }, `Open: ${resource.hours}`) : null,
+    resource.hours ? h("p", { class: "resource-hours" }, `Hours: ${resource.hours}`) : null,
   );
 }
 

@@ -79,9 +79,11 @@ export class Toasts {
     const toast = h("div", { class: `toast tone-${tone}` },
       h("p", {}, text),
       h("button", { type: "button", class: "quiet", "aria-label": "Dismiss this note", onclick: () => toast.remove() }, "×"));
+    // One short note at a time (a moderator at work gets many); problems stay longer, stacked.
+    if (tone === "info") this.element.querySelectorAll(".tone-info").forEach((old) => old.remove());
     this.element.append(toast);
     while (this.element.childElementCount > 3) this.element.firstElementChild?.remove();
-    window.setTimeout(() => toast.remove(), 10_000);
+    window.setTimeout(() => toast.remove(), tone === "info" ? 6_000 : 10_000);
   }
 }
 

@@ -223,6 +223,22 @@ void RedisBroker::read_state(const std::string& room_id, StateCallback done) {
     read_hash(key(room_id, ":state"), std::move(done));
 }
 
+void RedisBroker::find_duplicate(const std::string& room_id, const std::string& dedupe_key,
+                                 std::function<void(std::optional<std::uint64_t>)> done) {
+    commands_.command({"GET", key(room_id, ":dedupe:" + dedupe_key)},
+                      [done = std::move(done)](const redisReply* reply) {
+                          if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+                              return done(std::nullopt);
+                          }
+                          if (reply->type != REDIS_REPLY_STRING) return done(0);
+                          try {
+                              done(std::stoull(std::string(as_view(reply))));
+                          } catch (const std::exception&) {
+                              done(0);
+                          }
+                      });
+}
+
 void RedisBroker::add_flag(const std::string& room_id, std::uint64_t seq,
                            const std::string& subject, FlagCallback done) {
     eval(flag_script(), {key(room_id, ":flags:" + std::to_string(seq))},

@@ -70,8 +70,6 @@ export class Participant {
     page.on("pageerror", (error) => this.errors.push(String(error)));
     page.on("websocket", (ws) => {
       this.sockets += 1;
-      if (process.env.DEBUG_FRAMES === handle) ws.on("framereceived", ({ payload }) => { try { const m = haven.v1.ServerMessage.decode(new Uint8Array(payload)); if (m.body !== "pong" && !(m.event && m.event.typing)) console.log("F<", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 400)); } catch {} });
-      if (process.env.DEBUG_FRAMES === handle) ws.on("framesent", ({ payload }) => { try { const m = haven.v1.ClientMessage.decode(new Uint8Array(payload)); if (m.body !== "ping" && m.body !== "typing") console.log("F>", Date.now() % 100000, JSON.stringify(m.toJSON()).slice(0, 300)); } catch {} });
       ws.on("framesent", ({ payload }) => {
         if (typeof payload === "string") return;
         try {

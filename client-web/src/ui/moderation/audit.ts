@@ -1,22 +1,27 @@
 // The audit log: every moderator action and automatic decision, newest first, a page at a
 // time ("Load more" asks for the entries before the last one shown).
 import type { HavenClient } from "../../client";
-import { auditName } from "../../moderation";
-import type { AuditEntry } from "../../proto";
+import { auditName, reasonNames } from "../../moderation";
+import { FlagReason, type AuditEntry } from "../../proto";
 import { h, replaceChildren } from "../dom";
 
 const stamp = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+
+/** A flag's reason is recorded by its enum name ("FLAG_SPAM"): said in words here. */
+function reasonText(reason: string): string {
+  const flag = (FlagReason as unknown as Record<string, number>)[reason];
+  return (flag !== undefined && reasonNames[flag]) || reason;
+}
 
 function renderEntry(entry: AuditEntry, client: HavenClient): HTMLElement {
   const time = Number(entry.timeMs ?? 0);
   const room = client.directory.find((r) => r.id === entry.roomId)?.title || entry.roomId || "";
   return h("li", { class: "audit-entry", "data-action": entry.action },
-    h("p", { class: "audit-what" },
-      h("strong", {}, entry.actor || "haven"), " ", auditName(entry.action ?? ""),
-      entry.target ? h("span", { class: "audit-target" }, ` ${entry.target}`) : null),
+    h("p", { class: "audit-what" }, h("strong", {}, entry.actor || "haven"), " ", auditName(entry.action ?? "")),
     h("p", { class: "audit-meta" },
-      h("time", { datetime: new Date(time).toISOString() }, stamp.format(time)), room ? ` · ${room}` : ""),
-    entry.reason ? h("p", { class: "audit-reason" }, `Reason: ${entry.reason}`) : null);
+      h("time", { datetime: new Date(time).toISOString() }, stamp.format(time)),
+      room ? ` · ${room}` : "", entry.target ? ` · ${entry.target}` : ""),
+    entry.reason ? h("p", { class: "audit-reason" }, `Reason: ${reasonText(entry.reason)}`) : null);
 }
 
 export class AuditView {

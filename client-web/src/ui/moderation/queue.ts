@@ -84,7 +84,7 @@ export function renderQueueItem(entry: QueueEntry, client: HavenClient): HTMLEle
     default:
       actions.push(
         button("Hide post", { action: ModerationAction.HIDE_POST, seq }, `${author}'s message is hidden.`, true),
-        button("Resolve", { action: ModerationAction.RESOLVE_FLAGS, seq }, "Flags resolved; the message stays."));
+        button("Resolve flags", { action: ModerationAction.RESOLVE_FLAGS, seq }, "Flags resolved; the message stays."));
   }
   const time = Number(item.timeMs ?? 0);
   card.append(
@@ -99,6 +99,7 @@ export function renderQueueItem(entry: QueueEntry, client: HavenClient): HTMLEle
         h("div", { class: "action-group", role: "group", "aria-label": "The message" }, ...actions),
         subject
           ? h("div", { class: "action-group", role: "group", "aria-label": `The author, ${author}` },
+            h("span", { class: "group-label", "aria-hidden": "true" }, `${author}:`),
             person("Mute", "mute"), person("Remove", "kick"), person("Ban", "ban"))
           : null)));
   return card;
