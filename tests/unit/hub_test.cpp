@@ -7,6 +7,7 @@
 
 #include "auth/guest_pass.hpp"
 #include "broker/memory_broker.hpp"
+#include "moderation/crisis_detector.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
 #include "support/token_factory.hpp"
@@ -497,4 +498,133 @@ TEST_CASE("pings are answered before and after Hello") {
     c.send(ping);
     REQUIRE(c.last().has_pong());
     CHECK(c.last().pong().client_time_ms() == 123);
+}
+
+// ---- moderation, without sockets ------------------------------------------------------------
+
+namespace {
+
+v1::ClientMessage moderate(const std::string& room, v1::ModerationAction action) {
+    v1::ClientMessage m;
+    m.mutable_moderate()->set_room_id(room);
+    m.mutable_moderate()->set_action(action);
+    return m;
+}
+
+void hello_as(Client& client, const std::string& subject, const std::string& role) {
+    v1::ClientMessage hello;
+    hello.mutable_hello()->set_token(test::make_hs256_token(
+        R"({"sub":")" + subject + R"(","name":")" + subject + R"(","role":")" + role +
+            R"(","exp":)" + std::to_string(core::wall_seconds() + 600) + "}",
+        kSecret));
+    client.send(hello);
+    REQUIRE(client.last().has_welcome());
+}
+
+}  // namespace
+
+TEST_CASE("moderation requests from participants are FORBIDDEN") {
+    Server server;
+    Client participant(server, 0);
+    participant.hello_guest();
+    for (auto action : {v1::HIDE_POST, v1::MUTE, v1::BAN, v1::LOCK_ROOM, v1::SET_SLOW_MODE}) {
+        participant.send(moderate("lobby", action));
+        CHECK(participant.last_error() == v1::FORBIDDEN);
+    }
+    v1::ClientMessage audit;
+    audit.mutable_audit()->set_room_id("lobby");
+    participant.send(audit);
+    CHECK(participant.last_error() == v1::FORBIDDEN);
+}
+
+TEST_CASE("enough distinct flags hide a post; moderators still see it in history") {
+    config::Config config = test_config();
+    config.moderation.flag_threshold = 2;
+    Server server(config);
+    Client author(server, 0), first(server, 1), second(server, 0), mod(server, 1);
+    for (Client* c : {&author, &first, &second}) {
+        c->hello_guest();
+        c->join("lobby");
+    }
+    hello_as(mod, "mod-1", "moderator");
+    author.post("lobby", "something unkind");
+    v1::ClientMessage flag;
+    flag.mutable_flag()->set_room_id("lobby");
+    flag.mutable_flag()->set_seq(1);
+    flag.mutable_flag()->set_reason(v1::FLAG_HARASSMENT);
+    first.send(flag);
+    CHECK(first.last().has_ack());
+    first.send(flag);
+    CHECK(first.last_error() == v1::ALREADY_FLAGGED);
+    CHECK(author.events(v1::Event::kPostHidden).empty());
+    second.send(flag);
+    REQUIRE(author.events(v1::Event::kPostHidden).size() == 1);
+    const auto* item = mod.find(v1::ServerMessage::kModerationItem);
+    REQUIRE(item);
+    CHECK(item->moderation_item().post().author_subject() == author.session.subject());
+
+    Client late(server, 1);
+    late.hello_guest();
+    late.join("lobby");
+    int posts = 0;
+    for (const auto& event : late.find(v1::ServerMessage::kJoined)->joined().events()) {
+        posts += event.has_posted() ? 1 : 0;
+        CHECK(event.posted().author_subject().empty());
+    }
+    CHECK(posts == 0);
+    mod.join("lobby");
+    posts = 0;
+    for (const auto& event : mod.find(v1::ServerMessage::kJoined)->joined().events()) {
+        posts += event.has_posted() ? 1 : 0;
+    }
+    CHECK(posts == 1);
+}
+
+TEST_CASE("a muted member is refused with MUTED until unmuted") {
+    Server server;
+    Client member(server, 0), mod(server, 1);
+    member.hello_guest();
+    member.join("lobby");
+    hello_as(mod, "mod-2", "moderator");
+    v1::ClientMessage mute = moderate("lobby", v1::MUTE);
+    mute.mutable_moderate()->set_member_id(member.session.member().member_id());
+    mute.mutable_moderate()->set_reason("cool down");
+    mute.mutable_moderate()->set_duration_seconds(60);
+    mod.send(mute);
+    REQUIRE(mod.last().has_ack());
+    member.post("lobby", "let me speak");
+    CHECK(member.last_error() == v1::MUTED);
+    CHECK(member.find(v1::ServerMessage::kError)->error().retry_after_ms() > 50'000);
+    v1::ClientMessage unmute = moderate("lobby", v1::UNMUTE);
+    unmute.mutable_moderate()->set_member_id(member.session.member().member_id());
+    mod.send(unmute);
+    member.post("lobby", "thank you");
+    CHECK(member.last().has_ack());
+}
+
+TEST_CASE("crisis language: resources reach the author before the Ack; moderators are alerted") {
+    Server server;
+    moderation::CrisisDetector detector({{"en",
+                                          {"kill myself"},
+                                          {{"Lifeline", "988", "Text 988", "https://988lifeline.org",
+                                            "24/7"}}}});
+    server.context.crisis = &detector;
+    Client author(server, 0), mod(server, 1);
+    author.hello_guest();
+    author.join("lobby");
+    hello_as(mod, "mod-3", "moderator");
+    author.post("lobby", "some days I want to k1ll myself");
+    const auto& received = author.connection.received;
+    std::size_t alert_at = received.size(), ack_at = received.size();
+    for (std::size_t i = 0; i < received.size(); ++i) {
+        if (received[i].has_alert() && alert_at == received.size()) alert_at = i;
+        if (received[i].has_ack()) ack_at = i;
+    }
+    REQUIRE(alert_at < received.size());
+    CHECK(alert_at < ack_at);
+    CHECK(received[alert_at].alert().resources(0).phone() == "988");
+    const auto* item = mod.find(v1::ServerMessage::kModerationItem);
+    REQUIRE(item);
+    CHECK(item->moderation_item().kind() == v1::ModerationItem::CRISIS);
+    CHECK(item->moderation_item().urgent());
 }
