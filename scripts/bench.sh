@@ -318,6 +318,8 @@ jq -s --arg machine "$machine" --argjson reduced "$reduced" '
             server_cpu_ms: .setup.usage.server_cpu_ms }
         end),
       errors: .totals.errors.total,
+      load_average_1m: .machine.load_average_1m,
+      cpu_pressure_pct: .machine.cpu_pressure_some_avg10,
       passed
     } ]
   }' "$results" > "$out/summary.json"
@@ -326,7 +328,7 @@ echo
 echo "Haven benchmark$([ "$reduced" = 1 ] && echo " (REDUCED run: smaller counts, shorter steps)") on $machine"
 jq -r '
   def f(x; n): if x == null then "-" else ((x * pow(10; n) | round) / pow(10; n) | tostring) end;
-  (["workload", "figure", "value", "p99 ms", "delivered", "errors"] | @tsv),
+  (["workload", "figure", "value", "p99 ms", "delivered", "errors", "CPU pressure"] | @tsv),
   (.workloads[] | .headline as $h |
     if .label == "W1" then [.label, "server CPU us/delivery", f($h.server_cpu_us_per_delivery; 2), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
     elif .label == "W1max" then
@@ -339,11 +341,15 @@ jq -r '
     elif .label == "W3" then [.label, "server RSS bytes/idle connection (n=" + ($h.connections | tostring) + ")", f($h.server_rss_per_connection_bytes; 0), "-", "-", .errors]
     elif .label == "W4" then [.label, "connect+join " + ($h.clients | tostring) + " clients, s", f($h.seconds; 2), f($h.join_p99_ms; 1), "-", .errors]
     elif .label == "W5" then [.label, "total CPU % (2 instances + Redis)", f($h.server_cpu_pct; 1), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
-    else [.label, .mode, "-", "-", "-", .errors] end | @tsv)
+    else [.label, .mode, "-", "-", "-", .errors] end
+    + [if .cpu_pressure_pct < 0 then "-" else f(.cpu_pressure_pct; 0) + "%" end] | @tsv)
 ' "$out/summary.json" | column -t -s $'\t'
+echo "(CPU pressure: share of time runnable tasks waited for a CPU at the end of the run,"
+echo " /proc/pressure/cpu avg10; above ~10 % other work on the machine distorts the figures)"
 echo
-echo "generator CPU per received delivery (us), per posting step:"
-jq -r '. as $r | .steps[] | "  \($r.label) \(.target_rate) posts/s: \(.usage.generator_cpu_us_per_delivery // 0 | . * 1000 | round / 1000) us, \(.frames_per_read | . * 10 | round / 10) frames per read"' "$results"
+echo "generator CPU per received delivery, per posting step:"
+jq -r 'def r3: . * 1000 | round / 1000;
+  . as $r | .steps[] | "  \($r.label) \(.target_rate) posts/s: \(.usage.generator_cpu_us_per_delivery // 0 | r3) us (own code \(.usage.generator_user_us_per_delivery // 0 | r3) us, kernel \(.usage.generator_sys_us_per_delivery // 0 | r3) us), \(.frames_per_read | . * 10 | round / 10) frames per read"' "$results"
 
 # The chart: p99 latency against delivered rate, one series per workload.
 jq -r '. as $r | .steps[] | [$r.label, .deliveries_per_second, .latency_ms.p99, (if .pass then 1 else 0 end)] | @tsv' \
@@ -362,6 +368,7 @@ set xlabel 'deliveries per second'
 set ylabel 'p99 latency (ms)'
 set logscale y
 set xrange [0:*]
+set yrange [1:*]
 set grid
 set key top left
 set arrow from graph 0, first 50 to graph 1, first 50 nohead dashtype 2 lc rgb '#aa0000'

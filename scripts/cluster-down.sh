@@ -13,9 +13,11 @@ stop() {  # name pid
   kill -KILL "$2" 2>/dev/null
 }
 
-grep '^nginx ' "$state/pids" | while read -r name pid; do stop "$name" "$pid"; done
-grep '^haven-' "$state/pids" | while read -r name pid; do stop "$name" "$pid" & done
+# Read in this shell (not a pipeline's subshell) so `wait` waits for the draining instances:
+# Redis must outlive them, they release their presence in it on the way out.
+while read -r name pid; do stop "$name" "$pid"; done < <(grep '^nginx ' "$state/pids")
+while read -r name pid; do stop "$name" "$pid" & done < <(grep '^haven-' "$state/pids")
 wait
-grep '^redis ' "$state/pids" | while read -r name pid; do stop "$name" "$pid"; done
+while read -r name pid; do stop "$name" "$pid"; done < <(grep '^redis ' "$state/pids")
 rm -f "$state/pids"
 echo "cluster down"

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include <boost/program_options.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
 
 #include "app/server.hpp"
 #include "config/config.hpp"

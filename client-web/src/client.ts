@@ -48,6 +48,7 @@ const TYPING_REFRESH_MS = 3_000;  // while typing, say so at most this often
 const TYPING_IDLE_MS = 4_000;     // no keystroke for this long: not typing any more
 const DIRECTORY_REFRESH_MS = 20_000;
 const HISTORY_PAGE = 50;
+const AUDIT_PAGE = 10;  // about one screenful; "Load more" reads the next
 
 export function newClientMsgId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -295,7 +296,7 @@ export class HavenClient {
     audit.loading = true;
     this.emit({ type: "moderation" });
     const beforeId = more ? audit.entries[audit.entries.length - 1]?.id ?? "" : "";
-    const reply = await this.call({ audit: { roomId: audit.scope, beforeId, limit: 25 } });
+    const reply = await this.call({ audit: { roomId: audit.scope, beforeId, limit: AUDIT_PAGE } });
     audit.loading = false;
     audit.loaded = true;
     if (reply?.body === "audit") {
@@ -311,11 +312,6 @@ export class HavenClient {
 
   notify(text: string, tone: "info" | "error" = "info"): void {
     this.emit({ type: "toast", text, tone });
-  }
-
-  closeCrisis(): void {
-    this.crisis = null;
-    this.emit({ type: "crisis" });
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -559,8 +555,8 @@ export class HavenClient {
   private removedFromRoom(roomId: string, reason: string): void {
     const room = this.rooms.get(roomId);
     if (!room || !reason) return;  // an ordinary Leave: already forgotten in leave()
-    this.setTyping(roomId, false);
     room.kicked();
+    this.setTyping(roomId, false);
     if (reason === "banned") {
       room.removed = "banned";
       room.problem = kindMessage({ code: ErrorCode.BANNED });

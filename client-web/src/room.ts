@@ -91,7 +91,6 @@ export class RoomState {
   locked = false;
   slowModeSeconds = 0;
   mutedUntil: number | null = null;  // my posting paused until then (0: until lifted)
-  muteReason = "";
   private bySeq = new Map<number, ChatMessage>();  // current epoch only
   private hidden = new Set<number>();              // seqs of hidden posts
   private stateSeq = new Map<string, number>();    // newest event applied per piece of state
@@ -333,10 +332,7 @@ export class RoomState {
         const when = until ? `until ${formatTime(until)}` : "for now";
         const reason = muted.reason ? ` The reason given: "${muted.reason}"` : "";
         if (viewer.isMe(muted.member?.memberId ?? "")) {
-          if (this.newer("mute", seq)) {
-            this.mutedUntil = until;
-            this.muteReason = muted.reason ?? "";
-          }
+          if (this.newer("mute", seq)) this.mutedUntil = until;
           text = `A moderator has paused your posting in this room ${when}. You can still read along.${reason}`;
         } else if (moderator) {
           text = `${by(muted.by)} muted ${muted.member?.handle || "someone"} ${when}.${reason}`;

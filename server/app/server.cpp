@@ -5,10 +5,10 @@
 #include <sstream>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <spdlog/spdlog.h>
 
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
@@ -99,19 +99,19 @@ struct Server::Parts {
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
           crisis(load_crisis_detector(config.moderation)),
-          context{config, directory, tokens, guest_passes, metrics, random_instance_id(),
+          context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
           routes(config, directory, metrics, [this] { return unready_reason(); }),
           admin(tokens,
                 [this](std::string room_id, std::string before_id, std::uint32_t limit,
                        std::function<void(std::optional<v1::AuditPage>)> done) {
                     // Server-wide state lives on shard 0.
-                    pool.post(0, [this, room_id = std::move(room_id),
-                                  before_id = std::move(before_id), limit,
-                                  done = std::move(done)]() mutable {
-                        hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
-                                                     limit, std::move(done));
-                    });
+                    pool.post(
+                        0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
+                            limit, done = std::move(done)]() mutable {
+                            hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
+                                                         limit, std::move(done));
+                        });
                 }),
           tls(make_tls_context(config.tls)),
           pool(shards) {}
@@ -154,9 +154,9 @@ struct Server::Parts {
             auto audit = shard == 0
                              ? std::make_unique<moderation::AuditFile>(config.moderation.audit_file)
                              : nullptr;
-            return std::make_unique<broker::MemoryBroker>(config.history, *hubs[shard],
-                                                          [] { return core::wall_ms(); },
-                                                          std::move(audit), &user_limits);
+            return std::make_unique<broker::MemoryBroker>(
+                config.history, *hubs[shard], [] { return core::wall_ms(); }, std::move(audit),
+                &user_limits);
         }
         auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
         if (!endpoint) throw std::runtime_error("broker.redis_url: cannot parse it");
@@ -272,10 +272,9 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));
         } catch (const boost::system::system_error& error) {
-            throw std::runtime_error("server.address/server.port: cannot listen on " +
-                                     p.config.server.address + ":" +
-                                     std::to_string(p.config.server.port) + ": " +
-                                     error.code().message());
+            throw std::runtime_error(
+                "server.address/server.port: cannot listen on " + p.config.server.address + ":" +
+                std::to_string(p.config.server.port) + ": " + error.code().message());
         }
         p.sweep_timers.push_back(std::make_unique<asio::steady_timer>(p.pool.context(i)));
     }
@@ -308,8 +307,8 @@ void Server::run() {
         if (!ec) p.begin_shutdown(signal_number);
     });
     spdlog::info("haven listening on {}://{}:{} ({} shards, broker {}, guests {})",
-                 p.tls ? "https" : "http", p.config.server.address, p.config.server.port,
-                 p.shards, p.config.broker.kind, p.config.auth.guest_enabled ? "on" : "off");
+                 p.tls ? "https" : "http", p.config.server.address, p.config.server.port, p.shards,
+                 p.config.broker.kind, p.config.auth.guest_enabled ? "on" : "off");
     p.pool.run();
     spdlog::info("haven stopped");
 }

@@ -8,15 +8,15 @@ namespace haven::auth {
 namespace {
 
 constexpr std::array<std::string_view, 16> kAdjectives = {
-    "Quiet",  "Gentle", "Calm",  "Kind",   "Bright", "Steady", "Warm",  "Hopeful",
-    "Patient", "Brave", "Soft",  "Clear",  "Open",   "Still",  "Sunny", "Thoughtful"};
+    "Quiet",   "Gentle", "Calm", "Kind",  "Bright", "Steady", "Warm",  "Hopeful",
+    "Patient", "Brave",  "Soft", "Clear", "Open",   "Still",  "Sunny", "Thoughtful"};
 constexpr std::array<std::string_view, 16> kNouns = {
-    "Heron", "Willow", "River", "Maple", "Sparrow", "Harbor", "Meadow", "Cedar",
-    "Otter", "Lantern", "Fern", "Robin", "Pebble", "Birch",  "Wren",   "Tide"};
+    "Heron", "Willow",  "River", "Maple", "Sparrow", "Harbor", "Meadow", "Cedar",
+    "Otter", "Lantern", "Fern",  "Robin", "Pebble",  "Birch",  "Wren",   "Tide"};
 
 bool allowed_ascii(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == ' ' || c == '-' || c == '_' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == '-' || c == '_' || c == '.';
 }
 
 }  // namespace
@@ -25,8 +25,8 @@ std::string random_guest_handle(std::mt19937_64& rng) {
     std::uniform_int_distribution<std::size_t> adjective(0, kAdjectives.size() - 1);
     std::uniform_int_distribution<std::size_t> noun(0, kNouns.size() - 1);
     std::uniform_int_distribution<int> number(10, 99);
-    return std::string(kAdjectives[adjective(rng)]) + " " + std::string(kNouns[noun(rng)]) +
-           " " + std::to_string(number(rng));
+    return std::string(kAdjectives[adjective(rng)]) + " " + std::string(kNouns[noun(rng)]) + " " +
+           std::to_string(number(rng));
 }
 
 std::optional<std::string> clean_handle(std::string_view wanted) {

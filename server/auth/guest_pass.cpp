@@ -2,8 +2,8 @@
 
 #include <stdexcept>
 
-#include <boost/json.hpp>
 #include <openssl/rand.h>
+#include <boost/json.hpp>
 
 #include "auth/hs256.hpp"
 

@@ -116,8 +116,8 @@ public:
                                 std::function<void(std::optional<std::uint64_t>)> done) = 0;
 
     // Records one person's flag on a post.
-    virtual void add_flag(const std::string& room_id, std::uint64_t seq,
-                          const std::string& subject, FlagCallback done) = 0;
+    virtual void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
+                          FlagCallback done) = 0;
     // A present member by member id, across instances.
     virtual void find_member(const std::string& room_id, const std::string& member_id,
                              MemberCallback done) = 0;

@@ -73,7 +73,9 @@ void MemoryBroker::publish_global(EventPtr event, moderation::StateChange change
     sink_.on_global_event(event);
 }
 
-void MemoryBroker::read_global_state(StateCallback done) { done(global_state_); }
+void MemoryBroker::read_global_state(StateCallback done) {
+    done(global_state_);
+}
 
 void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
     if (item.kind() == v1::ModerationItem::RESOLVED) {
@@ -91,7 +93,9 @@ void MemoryBroker::read_moderation_queue(QueueCallback done) {
     done(std::move(items));
 }
 
-void MemoryBroker::append_audit(v1::AuditEntry entry) { audit_->append(std::move(entry)); }
+void MemoryBroker::append_audit(v1::AuditEntry entry) {
+    audit_->append(std::move(entry));
+}
 
 void MemoryBroker::read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                               AuditCallback done) {
@@ -126,7 +130,9 @@ void MemoryBroker::store(RoomLog& log, std::unique_ptr<v1::Event> event, std::st
     sink_.on_room_event(stored);
 }
 
-void MemoryBroker::publish_ephemeral(EventPtr event) { sink_.on_room_event(event); }
+void MemoryBroker::publish_ephemeral(EventPtr event) {
+    sink_.on_room_event(event);
+}
 
 void MemoryBroker::read_history(HistoryQuery query, HistoryCallback done) {
     RoomLog& log = rooms_[query.room_id];

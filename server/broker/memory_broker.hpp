@@ -50,8 +50,7 @@ public:
                        LeaveCallback done) override;
     bool healthy() const override { return true; }
     void shutdown(std::function<void()> done) override { done(); }
-    void publish_global(EventPtr event, moderation::StateChange change,
-                        DoneCallback done) override;
+    void publish_global(EventPtr event, moderation::StateChange change, DoneCallback done) override;
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
     void read_moderation_queue(QueueCallback done) override;

@@ -15,8 +15,8 @@ constexpr std::uint64_t kTokenMask = (std::uint64_t{1} << kTokenBits) - 1;
 constexpr double kTokenScale = 100.0;
 
 std::uint64_t pack(std::uint64_t time_ms, double tokens) {
-    const auto scaled = static_cast<std::uint64_t>(std::clamp(tokens * kTokenScale, 0.0,
-                                                              static_cast<double>(kTokenMask)));
+    const auto scaled = static_cast<std::uint64_t>(
+        std::clamp(tokens * kTokenScale, 0.0, static_cast<double>(kTokenMask)));
     return (time_ms << kTokenBits) | scaled;
 }
 

@@ -443,8 +443,8 @@ void parse_history(const Section& s, HistoryConfig& history) {
 }
 
 void parse_auth(const Section& s, AuthConfig& auth) {
-    s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret",
-                  "jwt_public_key_file"});
+    s.allow_only(
+        {"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret", "jwt_public_key_file"});
     s.read_text("jwt_public_key_file", auth.jwt_public_key_file);
     s.read("guest_enabled", auth.guest_enabled);
     if (s.read("jwt_hs256_secret", auth.jwt_hs256_secret)) {
@@ -504,7 +504,8 @@ RoomConfig parse_room(const Section& s) {
         } else if (policy == "hold") {
             room.crisis_policy = CrisisPolicy::hold;
         } else {
-            s.fail("crisis_policy", "must be \"deliver\" or \"hold\" (got " + printable(policy) + ")");
+            s.fail("crisis_policy",
+                   "must be \"deliver\" or \"hold\" (got " + printable(policy) + ")");
         }
     }
     if (!s.read("id", room.id)) s.fail("id", "is required");
@@ -611,8 +612,8 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     }
 
     const Section top(root, "", source);
-    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "moderation", "log",
-                    "rooms"});
+    top.allow_only(
+        {"server", "tls", "limits", "history", "auth", "broker", "moderation", "log", "rooms"});
 
     // An absent table reads as an empty one, so the cross-field checks still run on defaults.
     const toml::table empty;

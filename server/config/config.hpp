@@ -19,9 +19,9 @@ enum class RoomKind { drop_in, group, meeting, one_to_one };
 enum class CrisisPolicy { deliver, hold };
 
 struct RoomConfig {
-    std::string id;          // stable identifier used on the wire, [a-z0-9-_]{1,64}
-    std::string title;       // shown to people
-    std::string topic;       // one line describing what the room is for
+    std::string id;     // stable identifier used on the wire, [a-z0-9-_]{1,64}
+    std::string title;  // shown to people
+    std::string topic;  // one line describing what the room is for
     RoomKind kind = RoomKind::drop_in;
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
@@ -45,24 +45,24 @@ struct TlsConfig {
 };
 
 struct LimitsConfig {
-    std::uint32_t max_frame_bytes = 64 * 1024;           // larger frames close with 1009
-    std::uint32_t outbound_queue_bytes = 1024 * 1024;    // per session; overflow closes 4008
-    std::uint32_t outbound_queue_messages = 4096;        // per session; overflow closes 4008
-    std::uint32_t handshake_timeout_ms = 10'000;         // TCP accept to WebSocket upgrade
-    std::uint32_t idle_timeout_ms = 60'000;              // silent this long: pinged, then dropped
-    std::uint32_t hello_timeout_ms = 10'000;             // upgrade to Hello
-    double posts_per_second = 5.0;                       // per session, token bucket refill
-    std::uint32_t post_burst = 10;                       // per session, token bucket size
-    std::uint32_t max_post_chars = 4000;                 // UTF-8 code points in one post
+    std::uint32_t max_frame_bytes = 64 * 1024;         // larger frames close with 1009
+    std::uint32_t outbound_queue_bytes = 1024 * 1024;  // per session; overflow closes 4008
+    std::uint32_t outbound_queue_messages = 4096;      // per session; overflow closes 4008
+    std::uint32_t handshake_timeout_ms = 10'000;       // TCP accept to WebSocket upgrade
+    std::uint32_t idle_timeout_ms = 60'000;            // silent this long: pinged, then dropped
+    std::uint32_t hello_timeout_ms = 10'000;           // upgrade to Hello
+    double posts_per_second = 5.0;                     // per session, token bucket refill
+    std::uint32_t post_burst = 10;                     // per session, token bucket size
+    std::uint32_t max_post_chars = 4000;               // UTF-8 code points in one post
     std::uint32_t max_rooms_per_session = 32;
 };
 
 struct HistoryConfig {
-    std::uint32_t max_events = 1000;     // per room, oldest dropped first
+    std::uint32_t max_events = 1000;        // per room, oldest dropped first
     std::uint32_t max_age_seconds = 86400;  // per room, older events dropped
-    std::uint32_t join_events = 50;      // recent events sent in Joined
-    std::uint32_t max_page = 200;        // largest History page
-    std::uint32_t dedupe_window = 4096;  // client message ids remembered per room
+    std::uint32_t join_events = 50;         // recent events sent in Joined
+    std::uint32_t max_page = 200;           // largest History page
+    std::uint32_t dedupe_window = 4096;     // client message ids remembered per room
 };
 
 struct AuthConfig {
@@ -78,7 +78,7 @@ struct AuthConfig {
 };
 
 struct BrokerConfig {
-    std::string kind = "memory";  // "memory" (embedded) | "redis"
+    std::string kind = "memory";                       // "memory" (embedded) | "redis"
     std::string redis_url = "redis://127.0.0.1:6379";  // env HAVEN_REDIS_URL overrides
     std::string key_prefix = "haven:";
     // An instance silent this long is presumed dead and its members are removed (with
@@ -87,7 +87,8 @@ struct BrokerConfig {
 };
 
 struct ModerationConfig {
-    std::uint32_t flag_threshold = 3;  // distinct flaggers that hide a post pending review; 0 = never
+    std::uint32_t flag_threshold =
+        3;  // distinct flaggers that hide a post pending review; 0 = never
     bool redact_contact_details = false;  // remove emails and phone numbers from posts
     std::string audit_file;  // memory broker's audit log (JSON lines); empty = memory only
     std::string crisis_dir;  // phrase lists and resources; empty = detection off

@@ -19,6 +19,8 @@ inline std::int64_t wall_seconds() {
 }
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-inline SteadyTime steady_now() { return std::chrono::steady_clock::now(); }
+inline SteadyTime steady_now() {
+    return std::chrono::steady_clock::now();
+}
 
 }  // namespace haven::core

@@ -13,7 +13,9 @@ struct MetricSpec {
     std::function<std::uint64_t(const ShardCounters&)> read;
 };
 
-std::uint64_t load(const ShardCounters::Counter& c) { return c.load(std::memory_order_relaxed); }
+std::uint64_t load(const ShardCounters::Counter& c) {
+    return c.load(std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -53,12 +55,14 @@ std::string Metrics::render() const {
         out += "# TYPE " + std::string(spec.name) + " " + spec.type + "\n";
         out += std::string(spec.name) + " " + std::to_string(total) + "\n";
     }
-    out += "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
-           "# TYPE haven_draining gauge\n";
+    out +=
+        "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
+        "# TYPE haven_draining gauge\n";
     out += std::string("haven_draining ") + (draining.load() ? "1" : "0") + "\n";
 
-    out += "# HELP haven_broker_publish_seconds Time from a post reaching its room to being "
-           "stored by the broker.\n# TYPE haven_broker_publish_seconds histogram\n";
+    out +=
+        "# HELP haven_broker_publish_seconds Time from a post reaching its room to being "
+        "stored by the broker.\n# TYPE haven_broker_publish_seconds histogram\n";
     for (std::size_t i = 0; i < ShardCounters::kLatencyBuckets; ++i) {
         std::uint64_t total = 0;
         for (const auto& shard : shards_) total += load(shard.publish_latency_le[i]);

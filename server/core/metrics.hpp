@@ -25,8 +25,8 @@ struct ShardCounters {
     Counter redis_reconnects{0};
 
     // Broker publish latency (request to stored), cumulative buckets in milliseconds.
-    static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100,
-                                                   250, 1000};
+    static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1,   2.5, 5,
+                                                   10,  25,   50,  100, 250, 1000};
     static constexpr std::size_t kLatencyBuckets = std::size(kLatencyBucketsMs);
     Counter publish_latency_le[kLatencyBuckets]{};
     Counter publish_latency_count{0};

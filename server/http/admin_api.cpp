@@ -2,8 +2,8 @@
 
 #include <charconv>
 
-#include <boost/url/parse.hpp>
 #include <google/protobuf/util/json_util.h>
+#include <boost/url/parse.hpp>
 
 #include "core/clock.hpp"
 
@@ -54,8 +54,8 @@ void AdminApi::handle(std::string_view method, std::string_view target,
         } else if (param.key == "before") {
             before_id = param.value;
         } else if (param.key == "limit") {
-            const auto [end, error] = std::from_chars(param.value.data(),
-                                                      param.value.data() + param.value.size(), limit);
+            const auto [end, error] =
+                std::from_chars(param.value.data(), param.value.data() + param.value.size(), limit);
             if (error != std::errc{} || end != param.value.data() + param.value.size() ||
                 limit == 0 || limit > kMaxLimit) {
                 return done(json_error(400, "limit must be 1 to 500"));

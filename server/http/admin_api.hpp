@@ -18,9 +18,9 @@ namespace haven::http {
 
 class AdminApi {
 public:
-    using AuditReader = std::function<void(std::string room_id, std::string before_id,
-                                           std::uint32_t limit,
-                                           std::function<void(std::optional<v1::AuditPage>)>)>;
+    using AuditReader =
+        std::function<void(std::string room_id, std::string before_id, std::uint32_t limit,
+                           std::function<void(std::optional<v1::AuditPage>)>)>;
 
     AdminApi(const auth::JwtVerifier& tokens, AuditReader read_audit);
 

@@ -149,8 +149,8 @@ HttpReply HttpRoutes::static_file(std::string_view target) const {
     reply.content_type = std::string(content_type_for(*path));
     reply.body = std::move(contents).str();
     // Built assets carry content hashes in their names; index.html must always be fresh.
-    reply.headers.emplace_back("Cache-Control", *path == "/index.html" ? "no-cache"
-                                                                       : "public, max-age=3600");
+    reply.headers.emplace_back("Cache-Control",
+                               *path == "/index.html" ? "no-cache" : "public, max-age=3600");
     reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return reply;
 }

@@ -3,11 +3,11 @@
 #include <memory>
 #include <optional>
 
+#include <spdlog/spdlog.h>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <spdlog/spdlog.h>
 
 #include "net/upgrade_policy.hpp"
 #include "net/websocket_session.hpp"
@@ -56,8 +56,9 @@ private:
         parser_->body_limit(kMaxRequestBodyBytes);
         // A client that never completes its request (or its upgrade) is dropped after this.
         arm_timeout();
-        http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
+        http::async_read(
+            stream_, buffer_, *parser_,
+            beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -74,10 +75,9 @@ private:
             context_.admin.handle(
                 request.method_string(), request.target(), request[http::field::authorization],
                 [self = this->shared_from_this(), shape](haven::http::HttpReply reply) {
-                    boost::asio::post(self->stream_.get_executor(),
-                                      [self, shape, reply = std::move(reply)] {
-                                          self->respond(reply, shape);
-                                      });
+                    boost::asio::post(
+                        self->stream_.get_executor(),
+                        [self, shape, reply = std::move(reply)] { self->respond(reply, shape); });
                 });
             return;
         }
@@ -120,8 +120,8 @@ private:
         }
         // The WebSocket stream keeps its own timeouts from here on.
         beast::get_lowest_layer(stream_).expires_never();
-        start_websocket_session(std::move(stream_), std::move(request), context_,
-                                choice->encoding, choice->name);
+        start_websocket_session(std::move(stream_), std::move(request), context_, choice->encoding,
+                                choice->name);
     }
 
     void refuse(http::status status, std::string body) {
@@ -136,13 +136,13 @@ private:
 
     void write(std::shared_ptr<http::response<http::string_body>> response) {
         arm_timeout();
-        http::async_write(stream_, *response,
-                          [self = this->shared_from_this(), response](beast::error_code ec,
-                                                                      std::size_t) {
-                              if (ec) return self->fail(ec, "write");
-                              if (!response->keep_alive()) return self->do_shutdown();
-                              self->do_read();
-                          });
+        http::async_write(
+            stream_, *response,
+            [self = this->shared_from_this(), response](beast::error_code ec, std::size_t) {
+                if (ec) return self->fail(ec, "write");
+                if (!response->keep_alive()) return self->do_shutdown();
+                self->do_read();
+            });
     }
 
     void do_shutdown() {

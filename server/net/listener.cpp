@@ -1,7 +1,7 @@
 #include "net/listener.hpp"
 
-#include <boost/asio/socket_base.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/socket_base.hpp>
 
 #include "net/http_session.hpp"
 
@@ -20,7 +20,9 @@ Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint
     acceptor_.listen(asio::socket_base::max_listen_connections);
 }
 
-void Listener::start() { do_accept(); }
+void Listener::start() {
+    do_accept();
+}
 
 void Listener::stop() {
     boost::system::error_code ignored;
@@ -29,24 +31,24 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-    acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec,
-                                                       asio::ip::tcp::socket socket) {
-        if (ec == asio::error::operation_aborted) return;  // stopped
-        if (ec) {
-            // e.g. out of file descriptors: pause instead of spinning, then accept again
-            // once some connections have gone.
-            spdlog::warn("accept failed: {}", ec.message());
-            self->retry_timer_.expires_after(std::chrono::milliseconds(100));
-            self->retry_timer_.async_wait([self](boost::system::error_code wait_ec) {
-                if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
-            });
-            return;
-        }
-        boost::system::error_code ignored;
-        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        start_http_session(std::move(socket), self->context_);
-        if (self->acceptor_.is_open()) self->do_accept();
-    });
+    acceptor_.async_accept(
+        [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+            if (ec == asio::error::operation_aborted) return;  // stopped
+            if (ec) {
+                // e.g. out of file descriptors: pause instead of spinning, then accept again
+                // once some connections have gone.
+                spdlog::warn("accept failed: {}", ec.message());
+                self->retry_timer_.expires_after(std::chrono::milliseconds(100));
+                self->retry_timer_.async_wait([self](boost::system::error_code wait_ec) {
+                    if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
+                });
+                return;
+            }
+            boost::system::error_code ignored;
+            socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+            start_http_session(std::move(socket), self->context_);
+            if (self->acceptor_.is_open()) self->do_accept();
+        });
 }
 
 }  // namespace haven::net

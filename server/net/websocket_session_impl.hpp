@@ -10,11 +10,11 @@
 #include <deque>
 #include <memory>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
-#include <spdlog/spdlog.h>
 
 #include "net/websocket_session.hpp"
 #include "session/client_session.hpp"
@@ -54,8 +54,8 @@ public:
             }));
         ws_.read_message_max(limits.max_frame_bytes);
         ws_.binary(encoding_ == protocol::Encoding::binary);
-        ws_.async_accept(request,
-                         beast::bind_front_handler(&WebSocketSession::on_accept, this->shared_from_this()));
+        ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept,
+                                                            this->shared_from_this()));
     }
 
     // ---- session::Connection ----------------------------------------------------------
@@ -71,10 +71,9 @@ public:
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();
             counters.add(counters.slow_consumer_disconnects);
-            boost::asio::post(ws_.get_executor(),
-                              [self = this->shared_from_this()] {
-                                  self->close(protocol::CloseCode::slow_consumer);
-                              });
+            boost::asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+                self->close(protocol::CloseCode::slow_consumer);
+            });
             drop_queued();
             closing_ = true;
             forced_close_ = protocol::CloseCode::slow_consumer;
@@ -106,8 +105,8 @@ private:
     }
 
     void do_read() {
-        ws_.async_read(buffer_,
-                       beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+        ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read,
+                                                          this->shared_from_this()));
     }
 
     void on_read(beast::error_code ec, std::size_t) {
@@ -125,8 +124,9 @@ private:
     void do_write() {
         writing_ = true;
         const protocol::Frame& frame = queue_.front();
-        ws_.async_write(boost::asio::buffer(*frame),
-                        beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
+        ws_.async_write(
+            boost::asio::buffer(*frame),
+            beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -206,7 +206,7 @@ private:
     std::deque<protocol::Frame> queue_;  // front is the frame being written
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
-    bool closing_ = false;       // no more frames are queued
+    bool closing_ = false;        // no more frames are queued
     bool close_started_ = false;  // async_close has been called
     std::optional<protocol::CloseCode> pending_close_;
     std::optional<protocol::CloseCode> forced_close_;

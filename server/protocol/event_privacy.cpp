@@ -4,15 +4,26 @@ namespace haven::protocol {
 
 void strip_internal_fields(v1::Event& event) {
     switch (event.kind_case()) {
-        case v1::Event::kPosted: event.mutable_posted()->clear_author_subject(); break;
+        case v1::Event::kPosted:
+            event.mutable_posted()->clear_author_subject();
+            break;
         case v1::Event::kPostRestored:
             event.mutable_post_restored()->mutable_post()->clear_author_subject();
             break;
-        case v1::Event::kMemberMuted: event.mutable_member_muted()->clear_subject(); break;
-        case v1::Event::kMemberUnmuted: event.mutable_member_unmuted()->clear_subject(); break;
-        case v1::Event::kMemberRemoved: event.mutable_member_removed()->clear_subject(); break;
-        case v1::Event::kMemberUnbanned: event.mutable_member_unbanned()->clear_subject(); break;
-        default: break;
+        case v1::Event::kMemberMuted:
+            event.mutable_member_muted()->clear_subject();
+            break;
+        case v1::Event::kMemberUnmuted:
+            event.mutable_member_unmuted()->clear_subject();
+            break;
+        case v1::Event::kMemberRemoved:
+            event.mutable_member_removed()->clear_subject();
+            break;
+        case v1::Event::kMemberUnbanned:
+            event.mutable_member_unbanned()->clear_subject();
+            break;
+        default:
+            break;
     }
 }
 

@@ -79,10 +79,7 @@ bool trim_to_budget(std::vector<broker::EventPtr>& events, bool keep_newest) {
 }  // namespace
 
 Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
-    : shard_(shard),
-      context_(context),
-      router_(router),
-      counters_(context.metrics.shard(shard)) {
+    : shard_(shard), context_(context), router_(router), counters_(context.metrics.shard(shard)) {
     // People share crisis lines with each other on purpose; redaction leaves them alone.
     if (context_.crisis != nullptr) {
         for (const auto& list : context_.crisis->lists()) {
@@ -121,9 +118,8 @@ void Hub::remove_session(ClientSession& session) {
                       moderators_.end());
     for (const std::string& room_id : session.joined_rooms()) {
         drop_local_member(room_id, session);
-        on_owner(room_id, [room_id, id = session.id()](Hub& owner) {
-            owner.owner_leave(room_id, id);
-        });
+        on_owner(room_id,
+                 [room_id, id = session.id()](Hub& owner) { owner.owner_leave(room_id, id); });
     }
     if (sessions_.erase(session.id()) != 0) counters_.add(counters_.connections_closed);
 }
@@ -159,14 +155,14 @@ void Hub::leave(ClientSession& leaver, std::uint64_t request_id, const std::stri
     ReplyTo reply{shard_, leaver.id(), request_id};
     on_owner(room_id, [room_id, reply](Hub& owner) {
         owner.owner_leave(room_id, reply.session_id, [&owner, room_id, reply] {
-            owner.on_session(reply, [room_id, request = reply.request_id](Hub&,
-                                                                          ClientSession* session) {
-                if (!session) return;
-                v1::ServerMessage message;
-                message.set_request_id(request);
-                message.mutable_left()->set_room_id(room_id);
-                session->send(message);
-            });
+            owner.on_session(reply,
+                             [room_id, request = reply.request_id](Hub&, ClientSession* session) {
+                                 if (!session) return;
+                                 v1::ServerMessage message;
+                                 message.set_request_id(request);
+                                 message.mutable_left()->set_room_id(room_id);
+                                 session->send(message);
+                             });
         });
     });
 }
@@ -188,10 +184,10 @@ void Hub::post(ClientSession& session, std::uint64_t request_id, const v1::Post&
 }
 
 void Hub::typing(ClientSession& session, const v1::Typing& typing) {
-    on_owner(typing.room_id(), [room_id = typing.room_id(), active = typing.active(),
-                                id = session.id()](Hub& owner) {
-        owner.owner_typing(room_id, id, active);
-    });
+    on_owner(typing.room_id(),
+             [room_id = typing.room_id(), active = typing.active(), id = session.id()](Hub& owner) {
+                 owner.owner_typing(room_id, id, active);
+             });
 }
 
 void Hub::history(ClientSession& session, std::uint64_t request_id,
@@ -291,9 +287,11 @@ void Hub::admit(const std::string& room_id, std::uint64_t session_id, std::uint6
          record = std::move(record)](broker::JoinOutcome outcome) mutable {
             using Status = broker::JoinOutcome::Status;
             switch (outcome.status) {
-                case Status::joined: break;
+                case Status::joined:
+                    break;
                 case Status::full:
-                    return refuse_join(room_id, reply, v1::ROOM_FULL, "this room is full right now");
+                    return refuse_join(room_id, reply, v1::ROOM_FULL,
+                                       "this room is full right now");
                 case Status::already_member:
                     return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
                 case Status::unavailable:
@@ -338,17 +336,16 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
     broker_->read_history(query, [this, room_id, session_id, since_seq, reply,
                                   shared_members](broker::HistorySlice slice) {
         if (since_seq == 0 || !slice.ok || slice.complete) {
-            return finish_join(room_id, session_id, true, *shared_members, std::move(slice),
-                               reply);
+            return finish_join(room_id, session_id, true, *shared_members, std::move(slice), reply);
         }
         // Recovery cannot be complete: send the recent tail and say so.
         broker::HistoryQuery tail;
         tail.room_id = room_id;
         tail.limit = context_.config.history.join_events;
-        broker_->read_history(tail, [this, room_id, session_id, reply,
-                                     shared_members](broker::HistorySlice recent) {
-            finish_join(room_id, session_id, false, *shared_members, std::move(recent), reply);
-        });
+        broker_->read_history(
+            tail, [this, room_id, session_id, reply, shared_members](broker::HistorySlice recent) {
+                finish_join(room_id, session_id, false, *shared_members, std::move(recent), reply);
+            });
     });
 }
 
@@ -375,19 +372,19 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
     protocol::Frame frame =
         protocol::encode_server_frame(message, state->find(session_id)->encoding);
 
-    on_session(reply, [room_id, session_id, frame = std::move(frame)](Hub& home,
-                                                                        ClientSession* session) {
-        if (!session) {
-            // The connection ended while the join was in flight: undo the membership.
-            home.on_owner(room_id, [room_id, session_id](Hub& owner) {
-                owner.owner_leave(room_id, session_id);
-            });
-            return;
-        }
-        home.local_members_[room_id].push_back(session);
-        session->on_join_settled(room_id, true);
-        session->send_frame(frame);
-    });
+    on_session(reply,
+               [room_id, session_id, frame = std::move(frame)](Hub& home, ClientSession* session) {
+                   if (!session) {
+                       // The connection ended while the join was in flight: undo the membership.
+                       home.on_owner(room_id, [room_id, session_id](Hub& owner) {
+                           owner.owner_leave(room_id, session_id);
+                       });
+                       return;
+                   }
+                   home.local_members_[room_id].push_back(session);
+                   session->on_join_settled(room_id, true);
+                   session->send_frame(frame);
+               });
 }
 
 void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
@@ -405,14 +402,14 @@ void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
         // Events stop arriving once unsubscribed: reload the state when the room is next used.
         state->moderation_loaded = false;
     }
-    broker_->remove_member(room_id, record->member,
-                           [this, room_id, done = std::move(done)](
-                               std::optional<std::uint32_t> remaining) {
-                               if (remaining) {
-                                   context_.directory.publish_member_count(room_id, *remaining);
-                               }
-                               if (done) done();
-                           });
+    broker_->remove_member(
+        room_id, record->member,
+        [this, room_id, done = std::move(done)](std::optional<std::uint32_t> remaining) {
+            if (remaining) {
+                context_.directory.publish_member_count(room_id, *remaining);
+            }
+            if (done) done();
+        });
 }
 
 void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
@@ -510,31 +507,31 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
     const v1::Role viewer_role = state->find(session_id)->member.role();
     const bool newest = query.newest;
     std::string room_id = query.room_id;
-    broker_->read_history(std::move(query), [this, reply, encoding, viewer_role, newest,
-                                             room_id = std::move(room_id)](
-                                                broker::HistorySlice slice) {
-        Room* room_now = existing_room(room_id);
-        if (room_now == nullptr) return;
-        v1::ServerMessage message;
-        message.set_request_id(reply.request_id);
-        if (!slice.ok) {
-            v1::Error* error = message.mutable_error();
-            error->set_code(v1::UNAVAILABLE);
-            error->set_message("history is unavailable; try again");
-            error->set_retry_after_ms(1000);
-        } else {
-            v1::HistoryPage* page = message.mutable_history();
-            page->set_room_id(room_id);
-            const bool trimmed = trim_to_budget(slice.events, newest);
-            add_visible_events(*page->mutable_events(), slice.events, *room_now, viewer_role);
-            page->set_has_more(slice.has_more || trimmed);
-            page->set_oldest_seq(slice.oldest_seq);
-        }
-        protocol::Frame frame = protocol::encode_server_frame(message, encoding);
-        on_session(reply, [frame = std::move(frame)](Hub&, ClientSession* session) {
-            if (session) session->send_frame(frame);
+    broker_->read_history(
+        std::move(query), [this, reply, encoding, viewer_role, newest,
+                           room_id = std::move(room_id)](broker::HistorySlice slice) {
+            Room* room_now = existing_room(room_id);
+            if (room_now == nullptr) return;
+            v1::ServerMessage message;
+            message.set_request_id(reply.request_id);
+            if (!slice.ok) {
+                v1::Error* error = message.mutable_error();
+                error->set_code(v1::UNAVAILABLE);
+                error->set_message("history is unavailable; try again");
+                error->set_retry_after_ms(1000);
+            } else {
+                v1::HistoryPage* page = message.mutable_history();
+                page->set_room_id(room_id);
+                const bool trimmed = trim_to_budget(slice.events, newest);
+                add_visible_events(*page->mutable_events(), slice.events, *room_now, viewer_role);
+                page->set_has_more(slice.has_more || trimmed);
+                page->set_oldest_seq(slice.oldest_seq);
+            }
+            protocol::Frame frame = protocol::encode_server_frame(message, encoding);
+            on_session(reply, [frame = std::move(frame)](Hub&, ClientSession* session) {
+                if (session) session->send_frame(frame);
+            });
         });
-    });
 }
 
 void Hub::on_room_event(const broker::EventPtr& event) {

@@ -22,9 +22,9 @@
 #include "core/metrics.hpp"
 #include "core/shard_router.hpp"
 #include "haven.pb.h"
+#include "moderation/crisis_detector.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
-#include "moderation/crisis_detector.hpp"
 #include "rooms/room.hpp"
 #include "session/server_context.hpp"
 

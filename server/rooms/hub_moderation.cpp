@@ -45,11 +45,16 @@ std::string random_id() {
 
 std::string restriction_message(v1::ErrorCode code) {
     switch (code) {
-        case v1::BANNED: return "you can't post in this room";
-        case v1::MUTED: return "a moderator has paused your posting for now";
-        case v1::ROOM_LOCKED: return "the room is locked for the moment";
-        case v1::SLOW_MODE_WAIT: return "slow mode is on: please wait a little before posting";
-        default: return "you can't post right now";
+        case v1::BANNED:
+            return "you can't post in this room";
+        case v1::MUTED:
+            return "a moderator has paused your posting for now";
+        case v1::ROOM_LOCKED:
+            return "the room is locked for the moment";
+        case v1::SLOW_MODE_WAIT:
+            return "slow mode is on: please wait a little before posting";
+        default:
+            return "you can't post right now";
     }
 }
 
@@ -57,7 +62,9 @@ std::string restriction_message(v1::ErrorCode code) {
 
 // ---- local side ---------------------------------------------------------------------------
 
-void Hub::add_moderator(ClientSession& session) { moderators_.push_back(&session); }
+void Hub::add_moderator(ClientSession& session) {
+    moderators_.push_back(&session);
+}
 
 bool Hub::globally_banned(const std::string& subject) const {
     return global_bans_.banned_until(subject, core::wall_ms()).has_value();
@@ -66,7 +73,8 @@ bool Hub::globally_banned(const std::string& subject) const {
 void Hub::flag(ClientSession& session, std::uint64_t request_id, const v1::Flag& flag) {
     Actor actor{session.member(), session.subject(), session.can_moderate(flag.room_id())};
     ReplyTo reply{shard_, session.id(), request_id};
-    on_owner(flag.room_id(), [flag, actor, reply](Hub& owner) { owner.owner_flag(flag, actor, reply); });
+    on_owner(flag.room_id(),
+             [flag, actor, reply](Hub& owner) { owner.owner_flag(flag, actor, reply); });
 }
 
 void Hub::moderate(ClientSession& session, std::uint64_t request_id, const v1::Moderate& moderate) {
@@ -86,7 +94,9 @@ void Hub::audit(ClientSession& asker, std::uint64_t request_id, const v1::AuditR
         zero->broker_->read_audit(
             request.room_id(), request.before_id(), request.limit(),
             [zero, reply](std::optional<v1::AuditPage> page) {
-                if (!page) return zero->reply_error(reply, v1::UNAVAILABLE, "the audit log cannot be read now", 1000);
+                if (!page)
+                    return zero->reply_error(reply, v1::UNAVAILABLE,
+                                             "the audit log cannot be read now", 1000);
                 zero->on_session(reply, [page = std::move(*page), request = reply.request_id](
                                             Hub&, ClientSession* session) {
                     if (!session) return;
@@ -105,7 +115,9 @@ void Hub::moderation_queue(ClientSession& asker, std::uint64_t request_id) {
     router_.post(0, [zero, reply] {
         zero->broker_->read_moderation_queue(
             [zero, reply](std::optional<std::vector<v1::ModerationItem>> items) {
-                if (!items) return zero->reply_error(reply, v1::UNAVAILABLE, "the queue cannot be read now", 1000);
+                if (!items)
+                    return zero->reply_error(reply, v1::UNAVAILABLE, "the queue cannot be read now",
+                                             1000);
                 zero->on_session(reply, [items = std::move(*items), request = reply.request_id](
                                             Hub&, ClientSession* session) {
                     if (!session) return;
@@ -192,7 +204,8 @@ std::optional<std::pair<v1::ErrorCode, std::uint32_t>> Hub::post_restriction(
     Room& room, const MemberRecord& author) {
     const std::uint64_t now = core::wall_ms();
     const auto remaining = [now](std::uint64_t until) {
-        return static_cast<std::uint32_t>(until > now ? std::min<std::uint64_t>(until - now, UINT32_MAX) : 0);
+        return static_cast<std::uint32_t>(
+            until > now ? std::min<std::uint64_t>(until - now, UINT32_MAX) : 0);
     };
     const bool moderator = author.member.role() >= v1::ROLE_MODERATOR;
     if (globally_banned(author.subject) || room.moderation.banned_until(author.subject, now)) {
@@ -218,7 +231,8 @@ void Hub::screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedup
     with_moderation(*room, [this, shared_event, dedupe_key = std::move(dedupe_key), session_id,
                             reply](bool loaded) mutable {
         if (!loaded) {
-            return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+            return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again",
+                               1000);
         }
         Room* state = existing_room(shared_event->room_id());
         const MemberRecord* author = state ? state->find(session_id) : nullptr;
@@ -260,22 +274,25 @@ void Hub::refuse_post(const std::string& room_id, const std::string& dedupe_key,
     };
     if (dedupe_key.empty()) return refuse();
     // A retry of something stored before the restriction began is still acknowledged.
-    broker_->find_duplicate(room_id, dedupe_key, [this, room_id, reply, refuse,
-                                                  client_msg_id = dedupe_key.substr(dedupe_key.find('\n') + 1)](
-                                                     std::optional<std::uint64_t> seq) {
-        if (!seq || *seq == 0) return refuse();
-        on_session(reply, [room_id, seq, client_msg_id, request = reply.request_id](Hub&, ClientSession* session) {
-            if (!session) return;
-            v1::ServerMessage message;
-            message.set_request_id(request);
-            v1::Ack* ack = message.mutable_ack();
-            ack->set_room_id(room_id);
-            ack->set_seq(*seq);
-            ack->set_client_msg_id(client_msg_id);
-            ack->set_duplicate(true);
-            session->send(message);
+    broker_->find_duplicate(
+        room_id, dedupe_key,
+        [this, room_id, reply, refuse,
+         client_msg_id =
+             dedupe_key.substr(dedupe_key.find('\n') + 1)](std::optional<std::uint64_t> seq) {
+            if (!seq || *seq == 0) return refuse();
+            on_session(reply, [room_id, seq, client_msg_id, request = reply.request_id](
+                                  Hub&, ClientSession* session) {
+                if (!session) return;
+                v1::ServerMessage message;
+                message.set_request_id(request);
+                v1::Ack* ack = message.mutable_ack();
+                ack->set_room_id(room_id);
+                ack->set_seq(*seq);
+                ack->set_client_msg_id(client_msg_id);
+                ack->set_duplicate(true);
+                session->send(message);
+            });
         });
-    });
 }
 
 void Hub::send_alert(const ReplyTo& reply, v1::Alert alert) {
@@ -296,30 +313,36 @@ void Hub::hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
         return broker_->find_duplicate(
             room_id, dedupe_key,
             [this, shared, dedupe_key, crisis, reply, room_id](std::optional<std::uint64_t> seq) {
-                if (!seq) return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+                if (!seq)
+                    return reply_error(reply, v1::UNAVAILABLE,
+                                       "the message was not stored; send it again", 1000);
                 if (*seq != 0) {
                     return refuse_post(room_id, dedupe_key, {v1::ERROR_UNSPECIFIED, 0}, reply);
                 }
                 // Held already (a retry while it waits): acknowledge the same hold again.
                 const std::string hold_id = stable_id(dedupe_key);
                 broker_->read_state(room_id, [this, shared, dedupe_key, crisis, reply, room_id,
-                                              hold_id](std::optional<moderation::StateFields> fields) {
-                    if (!fields) return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+                                              hold_id](
+                                                 std::optional<moderation::StateFields> fields) {
+                    if (!fields)
+                        return reply_error(reply, v1::UNAVAILABLE,
+                                           "the message was not stored; send it again", 1000);
                     if (fields->count(moderation::held_field(hold_id)) == 0) {
-                        return store_held(std::make_unique<v1::Event>(std::move(*shared)), dedupe_key,
-                                          crisis, reply);
+                        return store_held(std::make_unique<v1::Event>(std::move(*shared)),
+                                          dedupe_key, crisis, reply);
                     }
-                    on_session(reply, [room_id, hold_id, client_msg_id = shared->posted().client_msg_id(),
-                                       request = reply.request_id](Hub&, ClientSession* session) {
-                        if (!session) return;
-                        v1::ServerMessage ack;
-                        ack.set_request_id(request);
-                        ack.mutable_ack()->set_room_id(room_id);
-                        ack.mutable_ack()->set_client_msg_id(client_msg_id);
-                        ack.mutable_ack()->set_hold_id(hold_id);
-                        ack.mutable_ack()->set_duplicate(true);
-                        session->send(ack);
-                    });
+                    on_session(reply,
+                               [room_id, hold_id, client_msg_id = shared->posted().client_msg_id(),
+                                request = reply.request_id](Hub&, ClientSession* session) {
+                                   if (!session) return;
+                                   v1::ServerMessage ack;
+                                   ack.set_request_id(request);
+                                   ack.mutable_ack()->set_room_id(room_id);
+                                   ack.mutable_ack()->set_client_msg_id(client_msg_id);
+                                   ack.mutable_ack()->set_hold_id(hold_id);
+                                   ack.mutable_ack()->set_duplicate(true);
+                                   session->send(ack);
+                               });
                 });
             });
     }
@@ -336,31 +359,36 @@ void Hub::store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
     held.set_dedupe_key(std::move(dedupe_key));
     held.set_time_ms(core::wall_ms());
     broker_->update_state(
-        held.room_id(), StateChange::set(moderation::held_field(held.hold_id()), held.SerializeAsString()),
+        held.room_id(),
+        StateChange::set(moderation::held_field(held.hold_id()), held.SerializeAsString()),
         [this, held, crisis, reply](bool ok) {
-            if (!ok) return reply_error(reply, v1::UNAVAILABLE, "the message was not stored; send it again", 1000);
+            if (!ok)
+                return reply_error(reply, v1::UNAVAILABLE,
+                                   "the message was not stored; send it again", 1000);
             std::optional<v1::Alert> resources;
             if (crisis) resources = crisis_alert(held.room_id(), *crisis);
-            on_session(reply, [held, resources, request = reply.request_id](Hub&, ClientSession* session) {
-                if (!session) return;
-                if (resources) {
-                    v1::ServerMessage alert;
-                    *alert.mutable_alert() = *resources;
-                    session->send(alert);
-                }
-                v1::ServerMessage notice;
-                v1::Alert* alert = notice.mutable_alert();
-                alert->set_kind(v1::Alert::POST_HELD);
-                alert->set_room_id(held.room_id());
-                alert->set_message("Your post is waiting for a moderator, who will look at it soon.");
-                session->send(notice);
-                v1::ServerMessage ack;
-                ack.set_request_id(request);
-                ack.mutable_ack()->set_room_id(held.room_id());
-                ack.mutable_ack()->set_client_msg_id(held.post().client_msg_id());
-                ack.mutable_ack()->set_hold_id(held.hold_id());
-                session->send(ack);
-            });
+            on_session(reply,
+                       [held, resources, request = reply.request_id](Hub&, ClientSession* session) {
+                           if (!session) return;
+                           if (resources) {
+                               v1::ServerMessage alert;
+                               *alert.mutable_alert() = *resources;
+                               session->send(alert);
+                           }
+                           v1::ServerMessage notice;
+                           v1::Alert* alert = notice.mutable_alert();
+                           alert->set_kind(v1::Alert::POST_HELD);
+                           alert->set_room_id(held.room_id());
+                           alert->set_message(
+                               "Your post is waiting for a moderator, who will look at it soon.");
+                           session->send(notice);
+                           v1::ServerMessage ack;
+                           ack.set_request_id(request);
+                           ack.mutable_ack()->set_room_id(held.room_id());
+                           ack.mutable_ack()->set_client_msg_id(held.post().client_msg_id());
+                           ack.mutable_ack()->set_hold_id(held.hold_id());
+                           session->send(ack);
+                       });
             v1::ModerationItem item;
             item.set_id("held:" + held.hold_id());
             item.set_kind(v1::ModerationItem::HELD_POST);
@@ -376,7 +404,8 @@ void Hub::store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
         });
 }
 
-v1::Alert Hub::crisis_alert(const std::string& room_id, const moderation::CrisisMatch& match) const {
+v1::Alert Hub::crisis_alert(const std::string& room_id,
+                            const moderation::CrisisMatch& match) const {
     v1::Alert alert;
     alert.set_kind(v1::Alert::CRISIS_RESOURCES);
     alert.set_room_id(room_id);
@@ -426,48 +455,62 @@ void Hub::read_post(const std::string& room_id, std::uint64_t seq,
 }
 
 void Hub::owner_flag(v1::Flag flag, Actor actor, ReplyTo reply) {
-    read_post(flag.room_id(), flag.seq(), [this, flag, actor, reply](std::optional<v1::Event> post, bool ok) {
-        if (!ok) return reply_error(reply, v1::UNAVAILABLE, "the flag was not recorded; try again", 1000);
-        if (!post || !post->has_posted()) return reply_error(reply, v1::NOT_FOUND, "no such post (it may be too old)");
-        broker_->add_flag(flag.room_id(), flag.seq(), actor.subject, [this, flag, actor, reply, post](
-                                                                         std::optional<std::uint32_t> count) {
-            if (!count) return reply_error(reply, v1::UNAVAILABLE, "the flag was not recorded; try again", 1000);
-            if (*count == 0) return reply_error(reply, v1::ALREADY_FLAGGED, "you have flagged this post already");
-            reply_ack(reply, flag.room_id(), flag.seq());
-            v1::ModerationItem item;
-            item.set_id("flag:" + flag.room_id() + ":" + std::to_string(flag.seq()));
-            item.set_kind(v1::ModerationItem::FLAG);
-            item.set_urgent(flag.reason() == v1::FLAG_CRISIS);
-            item.set_room_id(flag.room_id());
-            item.set_seq(flag.seq());
-            *item.mutable_post() = post->posted();
-            item.set_reason(flag.reason());
-            item.set_note(flag.note());
-            item.set_flag_count(*count);
-            item.set_time_ms(core::wall_ms());
-            send_item(item);
-            record_audit(actor, "flag", flag.room_id(), "post " + std::to_string(flag.seq()),
-                         v1::FlagReason_Name(flag.reason()));
-            const std::uint32_t threshold = context_.config.moderation.flag_threshold;
-            Room* room = existing_room(flag.room_id());
-            if (threshold == 0 || *count != threshold || room == nullptr ||
-                room->moderation.hidden(flag.seq())) {
-                return;
-            }
-            auto hidden = std::make_unique<v1::Event>();
-            hidden->set_room_id(flag.room_id());
-            hidden->mutable_post_hidden()->set_seq(flag.seq());
-            hidden->mutable_post_hidden()->set_reason("hidden after " + std::to_string(threshold) +
-                                                      " flags, waiting for a moderator");
-            publish_moderation(std::move(hidden), StateChange::set(moderation::hidden_field(flag.seq()), "1"),
-                               ReplyTo{shard_, 0, 0});
-            item.set_id("auto:" + flag.room_id() + ":" + std::to_string(flag.seq()));
-            item.set_kind(v1::ModerationItem::AUTO_HIDDEN);
-            send_item(std::move(item));
-            record_audit(Actor{}, "auto_hide", flag.room_id(), "post " + std::to_string(flag.seq()),
-                         std::to_string(threshold) + " distinct flags");
+    read_post(
+        flag.room_id(), flag.seq(),
+        [this, flag, actor, reply](std::optional<v1::Event> post, bool ok) {
+            if (!ok)
+                return reply_error(reply, v1::UNAVAILABLE, "the flag was not recorded; try again",
+                                   1000);
+            if (!post || !post->has_posted())
+                return reply_error(reply, v1::NOT_FOUND, "no such post (it may be too old)");
+            broker_->add_flag(
+                flag.room_id(), flag.seq(), actor.subject,
+                [this, flag, actor, reply, post](std::optional<std::uint32_t> count) {
+                    if (!count)
+                        return reply_error(reply, v1::UNAVAILABLE,
+                                           "the flag was not recorded; try again", 1000);
+                    if (*count == 0)
+                        return reply_error(reply, v1::ALREADY_FLAGGED,
+                                           "you have flagged this post already");
+                    reply_ack(reply, flag.room_id(), flag.seq());
+                    v1::ModerationItem item;
+                    item.set_id("flag:" + flag.room_id() + ":" + std::to_string(flag.seq()));
+                    item.set_kind(v1::ModerationItem::FLAG);
+                    item.set_urgent(flag.reason() == v1::FLAG_CRISIS);
+                    item.set_room_id(flag.room_id());
+                    item.set_seq(flag.seq());
+                    *item.mutable_post() = post->posted();
+                    item.set_reason(flag.reason());
+                    item.set_note(flag.note());
+                    item.set_flag_count(*count);
+                    item.set_time_ms(core::wall_ms());
+                    send_item(item);
+                    record_audit(actor, "flag", flag.room_id(),
+                                 "post " + std::to_string(flag.seq()),
+                                 v1::FlagReason_Name(flag.reason()));
+                    const std::uint32_t threshold = context_.config.moderation.flag_threshold;
+                    Room* room = existing_room(flag.room_id());
+                    if (threshold == 0 || *count != threshold || room == nullptr ||
+                        room->moderation.hidden(flag.seq())) {
+                        return;
+                    }
+                    auto hidden = std::make_unique<v1::Event>();
+                    hidden->set_room_id(flag.room_id());
+                    hidden->mutable_post_hidden()->set_seq(flag.seq());
+                    hidden->mutable_post_hidden()->set_reason("hidden after " +
+                                                              std::to_string(threshold) +
+                                                              " flags, waiting for a moderator");
+                    publish_moderation(std::move(hidden),
+                                       StateChange::set(moderation::hidden_field(flag.seq()), "1"),
+                                       ReplyTo{shard_, 0, 0});
+                    item.set_id("auto:" + flag.room_id() + ":" + std::to_string(flag.seq()));
+                    item.set_kind(v1::ModerationItem::AUTO_HIDDEN);
+                    send_item(std::move(item));
+                    record_audit(Actor{}, "auto_hide", flag.room_id(),
+                                 "post " + std::to_string(flag.seq()),
+                                 std::to_string(threshold) + " distinct flags");
+                });
         });
-    });
 }
 
 void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
@@ -478,9 +521,11 @@ void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
         switch (m.action()) {
             case v1::HIDE_POST:
             case v1::RESTORE_POST:
-            case v1::RESOLVE_FLAGS: return moderate_post(m, actor, reply);
+            case v1::RESOLVE_FLAGS:
+                return moderate_post(m, actor, reply);
             case v1::RELEASE_POST:
-            case v1::REJECT_POST: return moderate_held(m, actor, reply);
+            case v1::REJECT_POST:
+                return moderate_held(m, actor, reply);
             case v1::LOCK_ROOM:
             case v1::UNLOCK_ROOM: {
                 const bool lock = m.action() == v1::LOCK_ROOM;
@@ -488,11 +533,13 @@ void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
                 event->set_room_id(m.room_id());
                 event->mutable_room_lock()->set_locked(lock);
                 *event->mutable_room_lock()->mutable_by() = actor.member;
-                publish_moderation(std::move(event),
-                                   lock ? StateChange::set(std::string(moderation::kLockedField), "1")
-                                        : StateChange::erase(std::string(moderation::kLockedField)),
-                                   reply);
-                return record_audit(actor, lock ? "lock_room" : "unlock_room", m.room_id(), "room", m.reason());
+                publish_moderation(
+                    std::move(event),
+                    lock ? StateChange::set(std::string(moderation::kLockedField), "1")
+                         : StateChange::erase(std::string(moderation::kLockedField)),
+                    reply);
+                return record_audit(actor, lock ? "lock_room" : "unlock_room", m.room_id(), "room",
+                                    m.reason());
             }
             case v1::SET_SLOW_MODE: {
                 auto event = std::make_unique<v1::Event>();
@@ -500,15 +547,17 @@ void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
                 event->mutable_slow_mode()->set_seconds(m.slow_mode_seconds());
                 *event->mutable_slow_mode()->mutable_by() = actor.member;
                 const std::string field(moderation::kSlowModeField);
-                publish_moderation(std::move(event),
-                                   m.slow_mode_seconds() > 0
-                                       ? StateChange::set(field, std::to_string(m.slow_mode_seconds()))
-                                       : StateChange::erase(field),
-                                   reply);
+                publish_moderation(
+                    std::move(event),
+                    m.slow_mode_seconds() > 0
+                        ? StateChange::set(field, std::to_string(m.slow_mode_seconds()))
+                        : StateChange::erase(field),
+                    reply);
                 return record_audit(actor, "slow_mode", m.room_id(),
                                     std::to_string(m.slow_mode_seconds()) + " s", m.reason());
             }
-            default: break;
+            default:
+                break;
         }
         // Member actions: act on the person behind a present member id, or on a subject.
         if (!m.subject().empty()) {
@@ -517,51 +566,57 @@ void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
             target.mutable_member()->set_member_id(m.member_id());
             return moderate_member(m, actor, std::move(target), reply);
         }
-        broker_->find_member(m.room_id(), m.member_id(), [this, m, actor, reply](
-                                                              std::optional<v1::PresenceRecord> found) {
-            if (!found) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
-            if (found->subject().empty()) {
-                return reply_error(reply, v1::NOT_FOUND, "that member is not in the room; use their subject");
-            }
-            moderate_member(m, actor, std::move(*found), reply);
-        });
+        broker_->find_member(
+            m.room_id(), m.member_id(),
+            [this, m, actor, reply](std::optional<v1::PresenceRecord> found) {
+                if (!found)
+                    return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
+                if (found->subject().empty()) {
+                    return reply_error(reply, v1::NOT_FOUND,
+                                       "that member is not in the room; use their subject");
+                }
+                moderate_member(m, actor, std::move(*found), reply);
+            });
     });
 }
 
 void Hub::moderate_post(const v1::Moderate& m, const Actor& actor, ReplyTo reply) {
-    read_post(m.room_id(), m.seq(), [this, m, actor, reply](std::optional<v1::Event> post, bool ok) {
-        if (!ok) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
-        if (!post || !post->has_posted()) return reply_error(reply, v1::NOT_FOUND, "no such post (it may be too old)");
-        const std::string target = "post " + std::to_string(m.seq());
-        if (m.action() == v1::RESOLVE_FLAGS) {
-            reply_ack(reply, m.room_id(), m.seq());
+    read_post(
+        m.room_id(), m.seq(), [this, m, actor, reply](std::optional<v1::Event> post, bool ok) {
+            if (!ok) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
+            if (!post || !post->has_posted())
+                return reply_error(reply, v1::NOT_FOUND, "no such post (it may be too old)");
+            const std::string target = "post " + std::to_string(m.seq());
+            if (m.action() == v1::RESOLVE_FLAGS) {
+                reply_ack(reply, m.room_id(), m.seq());
+                resolve_items(m.room_id(), m.seq());
+                return record_audit(actor, "resolve_flags", m.room_id(), target, m.reason());
+            }
+            auto event = std::make_unique<v1::Event>();
+            event->set_room_id(m.room_id());
+            if (m.action() == v1::HIDE_POST) {
+                event->mutable_post_hidden()->set_seq(m.seq());
+                *event->mutable_post_hidden()->mutable_by() = actor.member;
+                event->mutable_post_hidden()->set_reason(m.reason());
+                publish_moderation(std::move(event),
+                                   StateChange::set(moderation::hidden_field(m.seq()), "1"), reply);
+                resolve_items(m.room_id(), m.seq());
+                return record_audit(actor, "hide_post", m.room_id(), target, m.reason());
+            }
+            event->mutable_post_restored()->set_seq(m.seq());
+            *event->mutable_post_restored()->mutable_post() = post->posted();
+            *event->mutable_post_restored()->mutable_by() = actor.member;
+            publish_moderation(std::move(event),
+                               StateChange::erase(moderation::hidden_field(m.seq())), reply);
             resolve_items(m.room_id(), m.seq());
-            return record_audit(actor, "resolve_flags", m.room_id(), target, m.reason());
-        }
-        auto event = std::make_unique<v1::Event>();
-        event->set_room_id(m.room_id());
-        if (m.action() == v1::HIDE_POST) {
-            event->mutable_post_hidden()->set_seq(m.seq());
-            *event->mutable_post_hidden()->mutable_by() = actor.member;
-            event->mutable_post_hidden()->set_reason(m.reason());
-            publish_moderation(std::move(event), StateChange::set(moderation::hidden_field(m.seq()), "1"), reply);
-            resolve_items(m.room_id(), m.seq());
-            return record_audit(actor, "hide_post", m.room_id(), target, m.reason());
-        }
-        event->mutable_post_restored()->set_seq(m.seq());
-        *event->mutable_post_restored()->mutable_post() = post->posted();
-        *event->mutable_post_restored()->mutable_by() = actor.member;
-        publish_moderation(std::move(event), StateChange::erase(moderation::hidden_field(m.seq())), reply);
-        resolve_items(m.room_id(), m.seq());
-        record_audit(actor, "restore_post", m.room_id(), target, m.reason());
-    });
+            record_audit(actor, "restore_post", m.room_id(), target, m.reason());
+        });
 }
 
 void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::PresenceRecord target,
                           ReplyTo reply) {
     // Moderators act on people below them; operators on anyone.
-    if (actor.member.role() < v1::ROLE_OPERATOR &&
-        target.member().role() >= actor.member.role()) {
+    if (actor.member.role() < v1::ROLE_OPERATOR && target.member().role() >= actor.member.role()) {
         return reply_error(reply, v1::FORBIDDEN,
                            "you can't act on someone whose role is the same as yours or higher");
     }
@@ -569,7 +624,9 @@ void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::Presenc
     const std::uint64_t until = m.duration_seconds() == 0
                                     ? 0
                                     : core::wall_ms() + std::uint64_t{m.duration_seconds()} * 1000;
-    const std::string who = target.member().handle().empty() ? subject : target.member().handle() + " (" + subject + ")";
+    const std::string who = target.member().handle().empty()
+                                ? subject
+                                : target.member().handle() + " (" + subject + ")";
     auto event = std::make_unique<v1::Event>();
     event->set_room_id(m.room_id());
     switch (m.action()) {
@@ -580,7 +637,9 @@ void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::Presenc
             *muted->mutable_by() = actor.member;
             muted->set_reason(m.reason());
             muted->set_subject(subject);
-            publish_moderation(std::move(event), StateChange::set(moderation::mute_field(subject), std::to_string(until)), reply);
+            publish_moderation(
+                std::move(event),
+                StateChange::set(moderation::mute_field(subject), std::to_string(until)), reply);
             return record_audit(actor, "mute", m.room_id(), who, m.reason());
         }
         case v1::UNMUTE: {
@@ -588,7 +647,8 @@ void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::Presenc
             *unmuted->mutable_member() = target.member();
             *unmuted->mutable_by() = actor.member;
             unmuted->set_subject(subject);
-            publish_moderation(std::move(event), StateChange::erase(moderation::mute_field(subject)), reply);
+            publish_moderation(std::move(event),
+                               StateChange::erase(moderation::mute_field(subject)), reply);
             return record_audit(actor, "unmute", m.room_id(), who, m.reason());
         }
         case v1::KICK:
@@ -607,17 +667,19 @@ void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::Presenc
                 auto global_event = std::make_shared<v1::Event>(*event);
                 Hub* zero = hubs_[0];
                 router_.post(0, [zero, global_event, subject, until] {
-                    zero->broker_->publish_global(global_event,
-                                                  StateChange::set(moderation::ban_field(subject), std::to_string(until)),
-                                                  [](bool) {});
+                    zero->broker_->publish_global(
+                        global_event,
+                        StateChange::set(moderation::ban_field(subject), std::to_string(until)),
+                        [](bool) {});
                 });
                 publish_moderation(std::move(event), StateChange{}, reply);
                 return record_audit(actor, "ban_global", m.room_id(), who, m.reason());
             }
-            publish_moderation(std::move(event),
-                               ban ? StateChange::set(moderation::ban_field(subject), std::to_string(until))
-                                   : StateChange{},
-                               reply);
+            publish_moderation(
+                std::move(event),
+                ban ? StateChange::set(moderation::ban_field(subject), std::to_string(until))
+                    : StateChange{},
+                reply);
             return record_audit(actor, ban ? "ban" : "kick", m.room_id(), who, m.reason());
         }
         case v1::UNBAN: {
@@ -629,72 +691,83 @@ void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::Presenc
                 auto global_event = std::make_shared<v1::Event>(*event);
                 Hub* zero = hubs_[0];
                 router_.post(0, [zero, global_event, subject, reply, room_id = m.room_id()] {
-                    zero->broker_->publish_global(global_event, StateChange::erase(moderation::ban_field(subject)),
-                                                  [zero, reply, room_id](bool ok) {
-                                                      if (!ok) return zero->reply_error(reply, v1::UNAVAILABLE, "try again", 1000);
-                                                      zero->reply_ack(reply, room_id, 0);
-                                                  });
+                    zero->broker_->publish_global(
+                        global_event, StateChange::erase(moderation::ban_field(subject)),
+                        [zero, reply, room_id](bool ok) {
+                            if (!ok)
+                                return zero->reply_error(reply, v1::UNAVAILABLE, "try again", 1000);
+                            zero->reply_ack(reply, room_id, 0);
+                        });
                 });
                 return record_audit(actor, "unban_global", m.room_id(), who, m.reason());
             }
-            publish_moderation(std::move(event), StateChange::erase(moderation::ban_field(subject)), reply);
+            publish_moderation(std::move(event), StateChange::erase(moderation::ban_field(subject)),
+                               reply);
             return record_audit(actor, "unban", m.room_id(), who, m.reason());
         }
-        default: return reply_error(reply, v1::BAD_REQUEST, "not a member action");
+        default:
+            return reply_error(reply, v1::BAD_REQUEST, "not a member action");
     }
 }
 
 void Hub::moderate_held(const v1::Moderate& m, const Actor& actor, ReplyTo reply) {
-    broker_->read_state(m.room_id(), [this, m, actor, reply](std::optional<moderation::StateFields> fields) {
-        if (!fields) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
-        const std::string field = moderation::held_field(m.hold_id());
-        auto found = fields->find(field);
-        v1::HeldPost held;
-        if (found == fields->end() || !held.ParseFromString(found->second)) {
-            return reply_error(reply, v1::NOT_FOUND, "no such held post (it may have been handled)");
-        }
-        const std::string target = "held " + m.hold_id();
-        v1::ModerationItem resolved;
-        resolved.set_id("held:" + m.hold_id());
-        resolved.set_kind(v1::ModerationItem::RESOLVED);
-        resolved.set_room_id(m.room_id());
-        if (m.action() == v1::REJECT_POST) {
-            broker_->update_state(m.room_id(), StateChange::erase(field), [this, reply, room_id = m.room_id()](bool ok) {
-                if (!ok) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
-                reply_ack(reply, room_id, 0);
-            });
+    broker_->read_state(
+        m.room_id(), [this, m, actor, reply](std::optional<moderation::StateFields> fields) {
+            if (!fields) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
+            const std::string field = moderation::held_field(m.hold_id());
+            auto found = fields->find(field);
+            v1::HeldPost held;
+            if (found == fields->end() || !held.ParseFromString(found->second)) {
+                return reply_error(reply, v1::NOT_FOUND,
+                                   "no such held post (it may have been handled)");
+            }
+            const std::string target = "held " + m.hold_id();
+            v1::ModerationItem resolved;
+            resolved.set_id("held:" + m.hold_id());
+            resolved.set_kind(v1::ModerationItem::RESOLVED);
+            resolved.set_room_id(m.room_id());
+            if (m.action() == v1::REJECT_POST) {
+                broker_->update_state(m.room_id(), StateChange::erase(field),
+                                      [this, reply, room_id = m.room_id()](bool ok) {
+                                          if (!ok)
+                                              return reply_error(reply, v1::UNAVAILABLE,
+                                                                 "try again in a moment", 1000);
+                                          reply_ack(reply, room_id, 0);
+                                      });
+                send_item(resolved);
+                return record_audit(actor, "reject_post", m.room_id(), target, m.reason());
+            }
+            auto event = std::make_unique<v1::Event>();
+            event->set_room_id(m.room_id());
+            *event->mutable_posted() = held.post();
+            event->mutable_posted()->set_released(true);
+            // Published under the author's own client message id, so a later retry of the post is
+            // recognised, and releasing twice delivers once.
+            broker_->publish(
+                std::move(event), held.dedupe_key(), {},
+                [this, reply, room_id = m.room_id(), field](broker::PublishOutcome outcome) {
+                    if (outcome.status != broker::PublishOutcome::Status::published &&
+                        outcome.status != broker::PublishOutcome::Status::duplicate) {
+                        return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
+                    }
+                    broker_->update_state(room_id, StateChange::erase(field), [](bool) {});
+                    reply_ack(reply, room_id, outcome.seq);
+                });
             send_item(resolved);
-            return record_audit(actor, "reject_post", m.room_id(), target, m.reason());
-        }
-        auto event = std::make_unique<v1::Event>();
-        event->set_room_id(m.room_id());
-        *event->mutable_posted() = held.post();
-        event->mutable_posted()->set_released(true);
-        // Published under the author's own client message id, so a later retry of the post is
-        // recognised, and releasing twice delivers once.
-        broker_->publish(std::move(event), held.dedupe_key(), {},
-                         [this, reply, room_id = m.room_id(), field](broker::PublishOutcome outcome) {
-                             if (outcome.status != broker::PublishOutcome::Status::published &&
-                                 outcome.status != broker::PublishOutcome::Status::duplicate) {
-                                 return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
-                             }
-                             broker_->update_state(room_id, StateChange::erase(field), [](bool) {});
-                             reply_ack(reply, room_id, outcome.seq);
-                         });
-        send_item(resolved);
-        record_audit(actor, "release_post", m.room_id(), target, m.reason());
-    });
+            record_audit(actor, "release_post", m.room_id(), target, m.reason());
+        });
 }
 
 void Hub::publish_moderation(std::unique_ptr<v1::Event> event, StateChange change, ReplyTo reply) {
     std::string room_id = event->room_id();
-    broker_->publish_with_state(std::move(event), std::move(change),
-                                [this, reply, room_id = std::move(room_id)](broker::PublishOutcome outcome) {
-                                    if (outcome.status == broker::PublishOutcome::Status::unavailable) {
-                                        return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
-                                    }
-                                    reply_ack(reply, room_id, outcome.seq);
-                                });
+    broker_->publish_with_state(
+        std::move(event), std::move(change),
+        [this, reply, room_id = std::move(room_id)](broker::PublishOutcome outcome) {
+            if (outcome.status == broker::PublishOutcome::Status::unavailable) {
+                return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
+            }
+            reply_ack(reply, room_id, outcome.seq);
+        });
 }
 
 void Hub::enforce(Room& room, const v1::Event& event) {
@@ -720,7 +793,8 @@ void Hub::enforce(Room& room, const v1::Event& event) {
 void Hub::send_item(v1::ModerationItem item) {
     Hub* zero = hubs_[0];
     if (!routing_) return;
-    router_.post(0, [zero, item = std::move(item)] { zero->broker_->publish_moderation_item(item); });
+    router_.post(0,
+                 [zero, item = std::move(item)] { zero->broker_->publish_moderation_item(item); });
 }
 
 void Hub::record_audit(const Actor& actor, std::string action, const std::string& room_id,
@@ -735,7 +809,9 @@ void Hub::record_audit(const Actor& actor, std::string action, const std::string
     entry.set_reason(std::move(reason));
     Hub* zero = hubs_[0];
     if (!routing_) return;
-    router_.post(0, [zero, entry = std::move(entry)]() mutable { zero->broker_->append_audit(std::move(entry)); });
+    router_.post(0, [zero, entry = std::move(entry)]() mutable {
+        zero->broker_->append_audit(std::move(entry));
+    });
 }
 
 void Hub::resolve_items(const std::string& room_id, std::uint64_t seq) {

@@ -25,10 +25,14 @@ constexpr double kTypingBurst = 4.0;
 
 v1::Role wire_role(auth::Role role) {
     switch (role) {
-        case auth::Role::participant: return v1::ROLE_PARTICIPANT;
-        case auth::Role::peer_supporter: return v1::ROLE_PEER_SUPPORTER;
-        case auth::Role::moderator: return v1::ROLE_MODERATOR;
-        case auth::Role::operator_: return v1::ROLE_OPERATOR;
+        case auth::Role::participant:
+            return v1::ROLE_PARTICIPANT;
+        case auth::Role::peer_supporter:
+            return v1::ROLE_PEER_SUPPORTER;
+        case auth::Role::moderator:
+            return v1::ROLE_MODERATOR;
+        case auth::Role::operator_:
+            return v1::ROLE_OPERATOR;
     }
     return v1::ROLE_PARTICIPANT;
 }
@@ -48,8 +52,7 @@ std::string random_hex(std::size_t bytes) {
 
 }  // namespace
 
-ClientSession::ClientSession(rooms::Hub& hub, Connection& connection,
-                             protocol::Encoding encoding)
+ClientSession::ClientSession(rooms::Hub& hub, Connection& connection, protocol::Encoding encoding)
     : hub_(hub),
       connection_(connection),
       encoding_(encoding),
@@ -58,7 +61,9 @@ ClientSession::ClientSession(rooms::Hub& hub, Connection& connection,
                    hub.context().config.limits.post_burst),
       typing_budget_(kTypingPerSecond, kTypingBurst) {}
 
-ClientSession::~ClientSession() { on_closed(); }
+ClientSession::~ClientSession() {
+    on_closed();
+}
 
 void ClientSession::on_open(core::SteadyTime now) {
     open_ = true;
@@ -95,24 +100,36 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
     const std::uint64_t request = message.request_id();
     using Body = v1::ClientMessage::BodyCase;
     switch (message.body_case()) {
-        case Body::kHello: return handle_hello(request, message.hello());
-        case Body::kPing: return handle_ping(request, message.ping());
+        case Body::kHello:
+            return handle_hello(request, message.hello());
+        case Body::kPing:
+            return handle_ping(request, message.ping());
         case Body::BODY_NOT_SET:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
-        default: break;
+        default:
+            break;
     }
     if (!authenticated_) return send_error(request, v1::NOT_AUTHENTICATED, "send Hello first");
     switch (message.body_case()) {
-        case Body::kJoin: return handle_join(request, message.join());
-        case Body::kLeave: return handle_leave(request, message.leave());
-        case Body::kPost: return handle_post(request, message.post());
-        case Body::kTyping: return handle_typing(message.typing());
-        case Body::kHistory: return handle_history(request, message.history());
-        case Body::kFlag: return handle_flag(request, message.flag());
-        case Body::kModerate: return handle_moderate(request, message.moderate());
-        case Body::kAudit: return handle_audit(request, message.audit());
-        case Body::kModerationQueue: return handle_moderation_queue(request);
+        case Body::kJoin:
+            return handle_join(request, message.join());
+        case Body::kLeave:
+            return handle_leave(request, message.leave());
+        case Body::kPost:
+            return handle_post(request, message.post());
+        case Body::kTyping:
+            return handle_typing(message.typing());
+        case Body::kHistory:
+            return handle_history(request, message.history());
+        case Body::kFlag:
+            return handle_flag(request, message.flag());
+        case Body::kModerate:
+            return handle_moderate(request, message.moderate());
+        case Body::kAudit:
+            return handle_audit(request, message.audit());
+        case Body::kModerationQueue:
+            return handle_moderation_queue(request);
         default:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
@@ -175,8 +192,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
 }
 
 void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::string handle,
-                            v1::Role role, std::map<std::string, v1::Role> room_roles,
-                            bool guest) {
+                            v1::Role role, std::map<std::string, v1::Role> room_roles, bool guest) {
     const ServerContext& context = hub_.context();
     const config::LimitsConfig& limits = context.config.limits;
     if (hub_.globally_banned(subject)) {
@@ -212,8 +228,9 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
         info->set_capacity(room.capacity);
         info->set_member_count(context.directory.member_count(room.id));
     }
-    if (guest) welcome->set_guest_token(context.guest_passes.issue(subject_, handle,
-                                                                   core::wall_seconds()));
+    if (guest)
+        welcome->set_guest_token(
+            context.guest_passes.issue(subject_, handle, core::wall_seconds()));
     send(message);
     if (moderates_anything()) hub_.add_moderator(*this);
 }
@@ -228,7 +245,9 @@ bool ClientSession::can_moderate(const std::string& room_id) const {
     return role_in(room_id) >= v1::ROLE_MODERATOR;
 }
 
-bool ClientSession::moderates_globally() const { return member_.role() >= v1::ROLE_MODERATOR; }
+bool ClientSession::moderates_globally() const {
+    return member_.role() >= v1::ROLE_MODERATOR;
+}
 
 bool ClientSession::moderates_anything() const {
     if (moderates_globally()) return true;
@@ -333,13 +352,15 @@ std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::check_modera
             if (m.hold_id().empty()) return Problem{v1::BAD_REQUEST, "this action needs a hold_id"};
             break;
         case v1::LOCK_ROOM:
-        case v1::UNLOCK_ROOM: break;
+        case v1::UNLOCK_ROOM:
+            break;
         case v1::SET_SLOW_MODE:
             if (m.slow_mode_seconds() > 3600) {
                 return Problem{v1::BAD_REQUEST, "slow mode is at most 3600 seconds"};
             }
             break;
-        default: return Problem{v1::BAD_REQUEST, "unknown moderation action"};
+        default:
+            return Problem{v1::BAD_REQUEST, "unknown moderation action"};
     }
     return std::nullopt;
 }
@@ -352,9 +373,10 @@ void ClientSession::handle_moderate(std::uint64_t request_id, const v1::Moderate
 }
 
 void ClientSession::handle_audit(std::uint64_t request_id, const v1::AuditRequest& request) {
-    const bool allowed = request.room_id().empty() ? moderates_globally()
-                                                   : can_moderate(request.room_id());
-    if (!allowed) return send_error(request_id, v1::FORBIDDEN, "only moderators may read the audit log");
+    const bool allowed =
+        request.room_id().empty() ? moderates_globally() : can_moderate(request.room_id());
+    if (!allowed)
+        return send_error(request_id, v1::FORBIDDEN, "only moderators may read the audit log");
     v1::AuditRequest bounded = request;
     bounded.set_limit(request.limit() == 0 ? 50 : std::min(request.limit(), kMaxAuditPage));
     hub_.audit(*this, request_id, bounded);
@@ -384,9 +406,9 @@ void ClientSession::handle_post(std::uint64_t request_id, const v1::Post& post) 
         return send_error(request_id, v1::BAD_REQUEST, "text is required");
     }
     if (*length > limits.max_post_chars) {
-        return send_error(request_id, v1::POST_TOO_LONG,
-                          "the post is longer than " + std::to_string(limits.max_post_chars) +
-                              " characters");
+        return send_error(
+            request_id, v1::POST_TOO_LONG,
+            "the post is longer than " + std::to_string(limits.max_post_chars) + " characters");
     }
     if (post.client_msg_id().size() > kMaxClientMsgIdBytes) {
         return send_error(request_id, v1::BAD_REQUEST, "client_msg_id is longer than 64 bytes");
@@ -437,8 +459,8 @@ void ClientSession::send(const v1::ServerMessage& message) {
     connection_.send(protocol::encode_server_frame(message, encoding_));
 }
 
-void ClientSession::send_error(std::uint64_t request_id, v1::ErrorCode code,
-                               std::string_view text, std::uint32_t retry_after_ms) {
+void ClientSession::send_error(std::uint64_t request_id, v1::ErrorCode code, std::string_view text,
+                               std::uint32_t retry_after_ms) {
     v1::ServerMessage message;
     message.set_request_id(request_id);
     v1::Error* error = message.mutable_error();

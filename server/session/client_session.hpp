@@ -82,8 +82,8 @@ private:
     std::optional<std::pair<v1::ErrorCode, std::string>> check_moderate(
         const v1::Moderate& moderate) const;
 
-    void welcome(std::uint64_t request_id, std::string subject, std::string handle,
-                 v1::Role role, std::map<std::string, v1::Role> room_roles, bool guest);
+    void welcome(std::uint64_t request_id, std::string subject, std::string handle, v1::Role role,
+                 std::map<std::string, v1::Role> room_roles, bool guest);
     bool is_joined(const std::string& room_id) const;
     bool is_pending(const std::string& room_id) const;
 

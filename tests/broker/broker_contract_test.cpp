@@ -95,8 +95,7 @@ struct RedisFixture : LoopFixture {
         options.key_prefix = prefix;
         options.instance_id = "contract";
         options.retention = retention;
-        broker = std::make_unique<broker::redis::RedisBroker>(io, options, sink,
-                                                              metrics.shard(0));
+        broker = std::make_unique<broker::redis::RedisBroker>(io, options, sink, metrics.shard(0));
         broker->start();
         REQUIRE(run_until([&] { return broker->healthy(); }));
     }
@@ -332,8 +331,8 @@ TEST_CASE("redis: members of an instance that stops heartbeating are removed and
         options.keeps_instance_alive = true;
         options.instance_timeout = std::chrono::milliseconds(1500);
         options.heartbeat_interval = std::chrono::milliseconds(300);
-        h.broker = std::make_unique<broker::redis::RedisBroker>(h.io, options, h.sink,
-                                                                h.metrics.shard(0));
+        h.broker =
+            std::make_unique<broker::redis::RedisBroker>(h.io, options, h.sink, h.metrics.shard(0));
         h.broker->start();
         REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
     };

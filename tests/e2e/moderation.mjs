@@ -31,12 +31,13 @@ describe("moderation", () => {
   };
   const openLobby = (who) => who.page.getByRole("button", { name: "Open Drop-in lounge" }).click();
   /** Acts on a member from the moderator's member list of the open room. */
-  const moderateMember = async (handle, choice, { duration, reason } = {}) => {
+  const moderateMember = async (handle, choice, { duration, reason, shot } = {}) => {
     await sam.page.getByRole("button", { name: `Moderate ${handle}` }).click();
     const dialog = sam.page.getByRole("dialog", { name: `Moderate ${handle}` });
     await dialog.getByLabel(choice).check();
     if (duration) await dialog.getByLabel("For how long").selectOption({ label: duration });
     if (reason) await dialog.getByLabel("Reason", { exact: true }).fill(reason);
+    if (shot) await sam.shot(shot);
     await dialog.locator("button[type=submit]").click();
     await dialog.waitFor({ state: "detached" });
   };
@@ -280,7 +281,7 @@ describe("moderation", () => {
     await settings("Apply slow mode", "Off");
     await oscar.page.locator(".notice", { hasText: "Slow mode is off" }).waitFor();
 
-    await moderateMember("Oscar", "Mute: pause their posting in this room", { duration: "15 minutes", reason: "A short pause to let the thread settle." });
+    await moderateMember("Oscar", "Mute: pause their posting in this room", { duration: "15 minutes", reason: "A short pause to let the thread settle.", shot: "43-member-dialog-desktop" });
     await oscar.page.locator(".notice", { hasText: "A moderator has paused your posting in this room" }).waitFor();
     await oscar.page.locator(".room-status", { hasText: "paused your posting" }).waitFor();
     await oscar.post("But I wanted to say something.");
@@ -311,6 +312,22 @@ describe("moderation", () => {
     assert.deepEqual(await oscar.contrastProblems(), [], "text contrast meets WCAG AA in the banned state");
     await nia.memberLocator("Oscar").waitFor({ state: "detached" });
     await sam.page.locator(".notice", { hasText: "Sam banned Oscar" }).waitFor();
+  });
+
+  test("the audit log pages back with \"Load more\", newest first", async () => {
+    await openQueue();
+    await sam.page.getByRole("tab", { name: "Audit log" }).click();
+    const entries = sam.page.locator(".audit-entry");
+    await sam.page.locator(".audit-entry[data-action='ban']").first().waitFor();
+    assert.equal(await entries.count(), 10, "one page");
+    await sam.page.getByRole("button", { name: "Load more" }).click();
+    await sam.page.waitForFunction(() => document.querySelectorAll(".audit-entry").length > 10);
+    const times = await entries.evaluateAll((els) => els.map((e) => Date.parse(e.querySelector("time").dateTime)));
+    assert.deepEqual(times, [...times].sort((a, b) => b - a), "newest first across pages");
+    const actions = await entries.evaluateAll((els) => els.map((e) => e.dataset.action));
+    for (const action of ["flag", "hide_post", "crisis_detected", "release_post", "lock_room", "mute", "kick", "ban"]) {
+      assert.ok(actions.includes(action), `${action} in ${actions}`);
+    }
   });
 
   test("moderation: no script errors in the pages", () => {

@@ -40,8 +40,9 @@ TEST_CASE("admin API: operators page through the audit log, others are refused")
     CHECK(entries[0].at("reason").as_string() == "a quiet hour");
 
     const std::string before(entries[1].at("id").as_string());
-    const HttpResult older = http_get(server.port(), "/admin/audit?before=" + before + "&room=lobby",
-                                      false, kDefaultWait, operator_token);
+    const HttpResult older =
+        http_get(server.port(), "/admin/audit?before=" + before + "&room=lobby", false,
+                 kDefaultWait, operator_token);
     REQUIRE(older.status == 200);
     const boost::json::value older_page = boost::json::parse(older.body);
     const auto& rest = older_page.at("entries").as_array();
@@ -49,7 +50,8 @@ TEST_CASE("admin API: operators page through the audit log, others are refused")
     CHECK(rest[0].at("action").as_string() == "lock_room");
 
     CHECK(http_get(server.port(), "/admin/audit").status == 401);
-    CHECK(http_get(server.port(), "/admin/audit", false, kDefaultWait, "not-a-token").status == 401);
+    CHECK(http_get(server.port(), "/admin/audit", false, kDefaultWait, "not-a-token").status ==
+          401);
     CHECK(http_get(server.port(), "/admin/audit", false, kDefaultWait,
                    make_token("mod-7", "Moderator Sam", "moderator", 600))
               .status == 403);

@@ -51,7 +51,8 @@ struct Cluster {
 // seen (to check exactly-once, in-order delivery) and what it sent without an Ack yet.
 class Roamer {
 public:
-    Roamer(std::string handle, std::string room) : handle_(std::move(handle)), room_(std::move(room)) {}
+    Roamer(std::string handle, std::string room)
+        : handle_(std::move(handle)), room_(std::move(room)) {}
 
     void connect_to(const ServerProcess& server) {
         client_ = std::make_unique<Client>(server, Encoding::binary);
@@ -89,8 +90,8 @@ public:
     }
 
     bool wait_for_reconnect(Millis timeout) {
-        auto message = client_->next([](const v1::ServerMessage& m) { return m.has_reconnect(); },
-                                     timeout);
+        auto message =
+            client_->next([](const v1::ServerMessage& m) { return m.has_reconnect(); }, timeout);
         if (message) {
             reconnect_after_ms_ = message->reconnect().after_ms();
             reconnect_seen_ = true;

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
         return 2;
     }
 
+    sample_machine_load(report.machine);
     if (!options.quiet) write_summary(options.json_path == "-" ? std::cerr : std::cout, report);
     if (options.json_path == "-") {
         write_json(std::cout, report);

@@ -147,6 +147,7 @@ Options parse_options(int argc, char** argv) {
     if (o.local_addresses == 0 || o.local_addresses > 254) usage_error("--local-addrs must be 1..254");
     if (o.in_flight == 0) usage_error("--in-flight must be at least 1");
     if (!(o.duration_s > 0)) usage_error("--duration must be positive");
+    if (o.batch_us > 100'000) usage_error("--batch-us must be at most 100000");
     return o;
 }
 

@@ -113,7 +113,19 @@ MachineInfo machine_info() {
     info.cores = static_cast<unsigned>(::sysconf(_SC_NPROCESSORS_ONLN));
     utsname names{};
     if (::uname(&names) == 0) info.kernel = std::string(names.sysname) + " " + names.release;
+    sample_machine_load(info);
     return info;
+}
+
+void sample_machine_load(MachineInfo& info) {
+    std::ifstream load("/proc/loadavg");
+    if (!(load >> info.load_average_1m)) info.load_average_1m = -1;
+    std::ifstream pressure("/proc/pressure/cpu");
+    std::string line;
+    if (std::getline(pressure, line)) {  // "some avg10=64.63 avg60=72.99 ..."
+        const std::size_t at = line.find("avg10=");
+        if (at != std::string::npos) info.cpu_pressure_some_avg10 = std::atof(line.c_str() + at + 6);
+    }
 }
 
 std::uint64_t raise_open_file_limit() {

@@ -28,13 +28,18 @@ const char* cpu_source();
 // This process: user + system CPU from getrusage(RUSAGE_SELF), and its own VmRSS.
 ProcessSample sample_self();
 
-// What the report says about the machine: CPU model, cores, kernel.
+// What the report says about the machine: CPU model, cores, kernel, and how busy it was with
+// other work (figures from a shared machine are only comparable when that was low).
 struct MachineInfo {
     std::string cpu_model;
     unsigned cores = 0;
     std::string kernel;
+    double load_average_1m = -1;        // /proc/loadavg
+    double cpu_pressure_some_avg10 = -1;  // /proc/pressure/cpu: % of time tasks waited for a CPU
 };
 MachineInfo machine_info();
+// Refreshes the load figures (taken at the end of a run).
+void sample_machine_load(MachineInfo& info);
 
 // Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the new soft limit.
 std::uint64_t raise_open_file_limit();

@@ -248,6 +248,8 @@ void write_json(std::ostream& out, const RunReport& r) {
     j.field("cpu", std::string_view(r.machine.cpu_model));
     j.field("cores", r.machine.cores);
     j.field("kernel", std::string_view(r.machine.kernel));
+    j.field("load_average_1m", r.machine.load_average_1m);
+    j.field("cpu_pressure_some_avg10", r.machine.cpu_pressure_some_avg10);
     j.close('}');
     j.key("params").open('{');
     j.key("servers").open('[');
@@ -271,6 +273,7 @@ void write_json(std::ostream& out, const RunReport& r) {
     j.field("ready", r.setup.ready);
     j.field("failed", r.setup.failed);
     j.field("seconds", r.setup.seconds);
+    j.field("settle_seconds", r.setup.settle_seconds);
     j.field("joins_per_second", r.setup.seconds > 0 ? r.setup.ready / r.setup.seconds : 0.0);
     j.field("server_rss_before_kb", r.setup.server_rss_before_kb);
     latency_json(j, "join_latency_ms", r.setup.join_latency);
@@ -316,11 +319,11 @@ void write_json(std::ostream& out, const RunReport& r) {
 void write_summary(std::ostream& out, const RunReport& r) {
     const Options& o = *r.options;
     char line[512];
-    std::snprintf(line, sizeof line, "haven-load %s%s%s: %u/%u clients joined in %u rooms in %.2f s (%u failed), join p50 %.1f ms p99 %.1f ms\n",
+    std::snprintf(line, sizeof line, "haven-load %s%s%s: %u/%u clients joined in %u rooms in %.2f s (%u failed), join p50 %.1f ms p99 %.1f ms; quiet after %.2f s\n",
                   mode_name(o.mode), o.label.empty() ? "" : " ", o.label.c_str(), r.setup.ready,
                   r.setup.requested, r.rooms, r.setup.seconds, r.setup.failed,
                   us_to_ms(r.setup.join_latency.quantile_us(0.5)),
-                  us_to_ms(r.setup.join_latency.quantile_us(0.99)));
+                  us_to_ms(r.setup.join_latency.quantile_us(0.99)), r.setup.settle_seconds);
     out << line;
     if (!r.steps.empty()) {
         out << "  rate/s  posts/s  delivered      ratio     deliv/s   p50ms   p90ms   p99ms  p999ms   maxms  srvCPU%  srv-us/dlv  gen-us/dlv (user)  frm/rd  errors  pass\n";
@@ -363,6 +366,12 @@ void write_summary(std::ostream& out, const RunReport& r) {
                       static_cast<double>(u.total_server_cpu_ns()) / 1e6,
                       r.setup.ready ? static_cast<double>(u.total_server_cpu_ns()) / 1e3 / r.setup.ready : 0.0,
                       static_cast<long long>(u.total_server_rss_kb()));
+        out << line;
+    }
+    if (r.machine.cpu_pressure_some_avg10 >= 10) {
+        std::snprintf(line, sizeof line,
+                      "  note: the machine was busy with other work (load average %.1f on %u cores, tasks waiting for a CPU %.0f%% of the time): latencies include that wait\n",
+                      r.machine.load_average_1m, r.machine.cores, r.machine.cpu_pressure_some_avg10);
         out << line;
     }
     const Counters& t = r.totals;

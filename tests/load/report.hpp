@@ -65,6 +65,7 @@ struct SetupReport {
     unsigned ready = 0;
     unsigned failed = 0;
     double seconds = 0;  // first connect to last Joined
+    double settle_seconds = 0;  // then until the server was quiet
     LatencyHistogram join_latency;
     Usage usage;
     std::int64_t server_rss_before_kb = 0;  // before the first connection

@@ -58,9 +58,32 @@ void set_up(const Options& o, ClientPool& pool, const std::vector<pid_t>& pids, 
     report.setup.join_latency = pool.join_latency();
     report.setup.usage = meter.finish();
 
+    // Settled: no frame for settle_ms, and the servers used under a tenth of a CPU meanwhile.
+    // Frames alone are not enough: a server short of CPU (other work on its core) can be
+    // silent for a moment while still behind on the joins' presence events.
+    const std::int64_t settle_start = now_ns();
     const std::int64_t quiet = seconds_to_ns(o.settle_ms / 1000.0);
-    const std::int64_t settle_deadline = now_ns() + std::max<std::int64_t>(quiet, seconds_to_ns(30));
-    while (now_ns() < settle_deadline && now_ns() - pool.last_frame_ns() < quiet) pool.poll(10);
+    const std::int64_t settle_deadline = settle_start + std::max<std::int64_t>(quiet, seconds_to_ns(30));
+    const auto server_cpu = [&] {
+        std::int64_t total = 0;
+        for (pid_t pid : pids) total += sample_process(pid).cpu_ns;
+        return total;
+    };
+    std::int64_t window_start = settle_start;
+    std::int64_t window_cpu = server_cpu();
+    for (;;) {
+        pool.poll(10);
+        const std::int64_t now = now_ns();
+        if (now >= settle_deadline) break;
+        if (now - window_start < quiet) continue;
+        const std::int64_t cpu = server_cpu();
+        const bool frames_quiet = now - pool.last_frame_ns() >= quiet;
+        const bool servers_idle = (cpu - window_cpu) * 10 < (now - window_start);
+        if (frames_quiet && servers_idle) break;
+        window_start = now;
+        window_cpu = cpu;
+    }
+    report.setup.settle_seconds = static_cast<double>(now_ns() - settle_start) / 1e9;
 }
 
 // One step: posts at `rate` from `posters` (round robin) for the step duration, then waits up

@@ -36,7 +36,9 @@ std::string exchange(std::uint16_t port, const std::string& request) {
 
 }  // namespace
 
-bool redis_available() { return std::system("command -v redis-server >/dev/null 2>&1") == 0; }
+bool redis_available() {
+    return std::system("command -v redis-server >/dev/null 2>&1") == 0;
+}
 
 RedisProcess::RedisProcess() : port_(find_free_port()) {}
 

@@ -118,8 +118,7 @@ struct HttpResult {
 // GET http(s)://127.0.0.1:port/path, certificate not verified; one request per connection.
 // With `bearer`, sends "Authorization: Bearer <bearer>".
 HttpResult http_get(std::uint16_t port, const std::string& path, bool tls = false,
-                    Millis timeout = kDefaultWait,
-                    const std::string& bearer = "");
+                    Millis timeout = kDefaultWait, const std::string& bearer = "");
 
 // A plain TCP connection that sends whatever bytes it is given, for peers that break the
 // protocol below the WebSocket layer (e.g. never finish the HTTP upgrade).

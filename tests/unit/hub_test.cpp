@@ -74,7 +74,8 @@ struct Server {
           passes(kSecret),
           context{config, directory, tokens, passes, metrics, "test"},
           router(2) {
-        for (unsigned i = 0; i < 2; ++i) hubs.push_back(std::make_unique<rooms::Hub>(i, context, router));
+        for (unsigned i = 0; i < 2; ++i)
+            hubs.push_back(std::make_unique<rooms::Hub>(i, context, router));
         std::vector<rooms::Hub*> pointers{hubs[0].get(), hubs[1].get()};
         for (auto& hub : hubs) {
             hub->connect(pointers, std::make_unique<broker::MemoryBroker>(
@@ -198,8 +199,8 @@ TEST_CASE("token hello takes handle and role from the claims; bad tokens fail") 
     CHECK(mod.last().welcome().guest_token().empty());
 
     Client expired(server, 1);
-    hello.mutable_hello()->set_token(test::make_hs256_token(
-        R"({"sub":"u-2","name":"Late","exp":1000})", kSecret));
+    hello.mutable_hello()->set_token(
+        test::make_hs256_token(R"({"sub":"u-2","name":"Late","exp":1000})", kSecret));
     expired.send(hello);
     CHECK(expired.last_error() == v1::AUTH_FAILED);
 
@@ -604,10 +605,10 @@ TEST_CASE("a muted member is refused with MUTED until unmuted") {
 
 TEST_CASE("crisis language: resources reach the author before the Ack; moderators are alerted") {
     Server server;
-    moderation::CrisisDetector detector({{"en",
-                                          {"kill myself"},
-                                          {{"Lifeline", "988", "Text 988", "https://988lifeline.org",
-                                            "24/7"}}}});
+    moderation::CrisisDetector detector(
+        {{"en",
+          {"kill myself"},
+          {{"Lifeline", "988", "Text 988", "https://988lifeline.org", "24/7"}}}});
     server.context.crisis = &detector;
     Client author(server, 0), mod(server, 1);
     author.hello_guest();

@@ -49,6 +49,14 @@ export const messageActions: MessageAction[] = [
     run: (m, context) => context.discard(m.clientMsgId),
   },
   {
+    // The server never says when a held post is rejected: let its author put it away.
+    id: "forget",
+    label: "Remove from my screen",
+    describe: () => "Remove from my screen (a message waiting for a moderator)",
+    applies: (m) => m.mine && m.status === "held",
+    run: (m, context) => context.discard(m.clientMsgId),
+  },
+  {
     id: "flag",
     label: "Flag",
     describe: (m) => `Flag this message by ${m.author} for a moderator`,

@@ -2,8 +2,8 @@
 
 #include <memory>
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <hiredis/async.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 namespace haven::broker::redis {
 namespace {
@@ -21,8 +21,8 @@ struct Watcher : std::enable_shared_from_this<Watcher> {
         wanted = true;
         if (waiting) return;
         waiting = true;
-        socket.async_wait(type, [self = shared_from_this(), type, &wanted, &waiting](
-                                    boost::system::error_code ec) {
+        socket.async_wait(type, [self = shared_from_this(), type, &wanted,
+                                 &waiting](boost::system::error_code ec) {
             waiting = false;
             if (ec || self->context == nullptr || !wanted) return;
             if (type == asio::posix::stream_descriptor::wait_read) {
@@ -44,18 +44,24 @@ struct Watcher : std::enable_shared_from_this<Watcher> {
     std::shared_ptr<Watcher> self_reference;  // released in cleanup
 };
 
-Watcher& watcher(void* data) { return *static_cast<Watcher*>(data); }
+Watcher& watcher(void* data) {
+    return *static_cast<Watcher*>(data);
+}
 
 void add_read(void* data) {
     Watcher& w = watcher(data);
     w.want(asio::posix::stream_descriptor::wait_read, w.read_wanted, w.read_waiting);
 }
-void del_read(void* data) { watcher(data).read_wanted = false; }
+void del_read(void* data) {
+    watcher(data).read_wanted = false;
+}
 void add_write(void* data) {
     Watcher& w = watcher(data);
     w.want(asio::posix::stream_descriptor::wait_write, w.write_wanted, w.write_waiting);
 }
-void del_write(void* data) { watcher(data).write_wanted = false; }
+void del_write(void* data) {
+    watcher(data).write_wanted = false;
+}
 
 void cleanup(void* data) {
     Watcher& w = watcher(data);

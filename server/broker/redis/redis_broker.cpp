@@ -34,13 +34,18 @@ std::int64_t integer_at(const redisReply* reply, std::size_t index) {
     return 0;
 }
 
-std::string event_bytes(const v1::Event& event) { return event.SerializeAsString(); }
+std::string event_bytes(const v1::Event& event) {
+    return event.SerializeAsString();
+}
 
 std::string state_op(const moderation::StateChange& change) {
     switch (change.op) {
-        case moderation::StateChange::Op::set: return "set";
-        case moderation::StateChange::Op::erase: return "del";
-        case moderation::StateChange::Op::none: break;
+        case moderation::StateChange::Op::set:
+            return "set";
+        case moderation::StateChange::Op::erase:
+            return "del";
+        case moderation::StateChange::Op::none:
+            break;
     }
     return "";
 }
@@ -59,8 +64,8 @@ v1::Event presence_event(const std::string& room_id, const v1::Member& member, b
 
 }  // namespace
 
-RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options,
-                         BrokerSink& sink, core::ShardCounters& counters)
+RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options, BrokerSink& sink,
+                         core::ShardCounters& counters)
     : io_(io),
       options_(std::move(options)),
       sink_(sink),
@@ -93,7 +98,9 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
     });
 }
 
-RedisBroker::~RedisBroker() { *alive_ = false; }
+RedisBroker::~RedisBroker() {
+    *alive_ = false;
+}
 
 void RedisBroker::start() {
     commands_.start();
@@ -125,7 +132,9 @@ std::string RedisBroker::key(std::string_view room_id, std::string_view suffix) 
     return out;
 }
 
-std::string RedisBroker::channel(std::string_view room_id) const { return key(room_id, ""); }
+std::string RedisBroker::channel(std::string_view room_id) const {
+    return key(room_id, "");
+}
 
 std::string RedisBroker::instance_members_key() const {
     return options_.key_prefix + "instance:" + options_.instance_id + ":members";
@@ -159,8 +168,8 @@ void RedisBroker::publish_with_state(std::unique_ptr<v1::Event> event,
 }
 
 void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
-                                    const AuthorLimit& limit,
-                                    const moderation::StateChange& change, PublishCallback done) {
+                                    const AuthorLimit& limit, const moderation::StateChange& change,
+                                    PublishCallback done) {
     const bool limited = !limit.subject.empty() && limit.per_second > 0;
     const std::string room_id = event->room_id();
     const std::uint64_t now = core::wall_ms();
@@ -317,28 +326,29 @@ void RedisBroker::read_audit(std::string room_id, std::string before_id, std::ui
                              AuditCallback done) {
     // Reads a bounded window and filters by room here: the log is one stream for the server.
     constexpr std::uint32_t kWindow = 2000;
-    commands_.command(
-        {"XREVRANGE", global_key("audit"), before_id.empty() ? "+" : "(" + before_id, "-",
-         "COUNT", std::to_string(kWindow)},
-        [room_id, limit, done = std::move(done)](const redisReply* reply) {
-            if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return done(std::nullopt);
-            v1::AuditPage page;
-            for (std::size_t i = 0; i < reply->elements; ++i) {
-                const redisReply* entry = reply->element[i];
-                if (!is_array(entry, 2) || !is_array(entry->element[1], 2)) continue;
-                v1::AuditEntry parsed;
-                const redisReply* bytes = entry->element[1]->element[1];
-                if (!parsed.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) continue;
-                if (!room_id.empty() && parsed.room_id() != room_id) continue;
-                if (page.entries_size() == static_cast<int>(limit)) {
-                    page.set_has_more(true);
-                    break;
-                }
-                parsed.set_id(std::string(as_view(entry->element[0])));
-                *page.add_entries() = std::move(parsed);
-            }
-            done(std::move(page));
-        });
+    commands_.command({"XREVRANGE", global_key("audit"), before_id.empty() ? "+" : "(" + before_id,
+                       "-", "COUNT", std::to_string(kWindow)},
+                      [room_id, limit, done = std::move(done)](const redisReply* reply) {
+                          if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY)
+                              return done(std::nullopt);
+                          v1::AuditPage page;
+                          for (std::size_t i = 0; i < reply->elements; ++i) {
+                              const redisReply* entry = reply->element[i];
+                              if (!is_array(entry, 2) || !is_array(entry->element[1], 2)) continue;
+                              v1::AuditEntry parsed;
+                              const redisReply* bytes = entry->element[1]->element[1];
+                              if (!parsed.ParseFromArray(bytes->str, static_cast<int>(bytes->len)))
+                                  continue;
+                              if (!room_id.empty() && parsed.room_id() != room_id) continue;
+                              if (page.entries_size() == static_cast<int>(limit)) {
+                                  page.set_has_more(true);
+                                  break;
+                              }
+                              parsed.set_id(std::string(as_view(entry->element[0])));
+                              *page.add_entries() = std::move(parsed);
+                          }
+                          done(std::move(page));
+                      });
 }
 
 void RedisBroker::publish_ephemeral(EventPtr event) {
@@ -349,19 +359,19 @@ void RedisBroker::publish_ephemeral(EventPtr event) {
 
 void RedisBroker::read_history(HistoryQuery query, HistoryCallback done) {
     const std::string room_id = query.room_id;
-    read_range(std::move(query), [this, alive = alive_, room_id,
-                                  done = std::move(done)](HistorySlice slice) {
-        if (*alive && slice.ok) {
-            // The first read after subscribing tells where delivery to this instance starts:
-            // events up to here are in the snapshot the joiner receives.
-            auto found = streams_.find(room_id);
-            if (found != streams_.end() && !found->second.last_seq) {
-                found->second.last_seq = slice.last_seq;
-                if (found->second.subscribed) catch_up(room_id);
-            }
-        }
-        done(std::move(slice));
-    });
+    read_range(std::move(query),
+               [this, alive = alive_, room_id, done = std::move(done)](HistorySlice slice) {
+                   if (*alive && slice.ok) {
+                       // The first read after subscribing tells where delivery to this instance
+                       // starts: events up to here are in the snapshot the joiner receives.
+                       auto found = streams_.find(room_id);
+                       if (found != streams_.end() && !found->second.last_seq) {
+                           found->second.last_seq = slice.last_seq;
+                           if (found->second.subscribed) catch_up(room_id);
+                       }
+                   }
+                   done(std::move(slice));
+               });
 }
 
 void RedisBroker::read_range(HistoryQuery query, HistoryCallback done) {
@@ -406,9 +416,15 @@ void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecor
              JoinOutcome outcome;
              if (!is_array(reply, 1)) return done(std::move(outcome));
              switch (integer_at(reply, 0)) {
-                 case -1: outcome.status = JoinOutcome::Status::already_member; break;
-                 case 0: outcome.status = JoinOutcome::Status::full; break;
-                 default: outcome.status = JoinOutcome::Status::joined; break;
+                 case -1:
+                     outcome.status = JoinOutcome::Status::already_member;
+                     break;
+                 case 0:
+                     outcome.status = JoinOutcome::Status::full;
+                     break;
+                 default:
+                     outcome.status = JoinOutcome::Status::joined;
+                     break;
              }
              for (std::size_t i = 1; i < reply->elements; ++i) {
                  const redisReply* bytes = reply->element[i];
@@ -427,8 +443,7 @@ void RedisBroker::remove_member(const std::string& room_id, const v1::Member& me
     eval(leave_script(), {key(room_id, ":members"), instance_members_key()},
          {member.member_id(), room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, false))},
-         [this, alive = alive_, room_id, member,
-          done = std::move(done)](const redisReply* reply) {
+         [this, alive = alive_, room_id, member, done = std::move(done)](const redisReply* reply) {
              if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) {
                  if (*alive) pending_removals_.emplace_back(room_id, member);
                  return done(std::nullopt);
@@ -554,8 +569,8 @@ void RedisBroker::update_health() {
 void RedisBroker::heartbeat() {
     heartbeat_timer_.cancel();
     if (!commands_.connected()) return;  // resumes when the connection comes back
-    commands_.command({"ZADD", options_.key_prefix + "instances",
-                       std::to_string(core::wall_ms()), options_.instance_id},
+    commands_.command({"ZADD", options_.key_prefix + "instances", std::to_string(core::wall_ms()),
+                       options_.instance_id},
                       [](const redisReply*) {});
     reap_dead_instances();
     heartbeat_timer_.expires_after(options_.heartbeat_interval);
@@ -569,8 +584,7 @@ void RedisBroker::reap_dead_instances() {
     const auto timeout = static_cast<std::uint64_t>(options_.instance_timeout.count());
     if (now <= timeout) return;
     commands_.command(
-        {"ZRANGEBYSCORE", options_.key_prefix + "instances", "-inf",
-         std::to_string(now - timeout)},
+        {"ZRANGEBYSCORE", options_.key_prefix + "instances", "-inf", std::to_string(now - timeout)},
         [this, alive = alive_](const redisReply* reply) {
             if (!*alive || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return;
             for (std::size_t i = 0; i < reply->elements; ++i) {
@@ -580,8 +594,8 @@ void RedisBroker::reap_dead_instances() {
                      {dead, options_.key_prefix, std::to_string(core::wall_ms())},
                      [dead](const redisReply* removed) {
                          if (removed != nullptr && removed->type == REDIS_REPLY_INTEGER) {
-                             spdlog::info("instance {} stopped answering: removed {} members",
-                                          dead, removed->integer);
+                             spdlog::info("instance {} stopped answering: removed {} members", dead,
+                                          removed->integer);
                          }
                      });
             }

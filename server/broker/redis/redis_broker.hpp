@@ -60,8 +60,7 @@ public:
                   FlagCallback done) override;
     void find_member(const std::string& room_id, const std::string& member_id,
                      MemberCallback done) override;
-    void publish_global(EventPtr event, moderation::StateChange change,
-                        DoneCallback done) override;
+    void publish_global(EventPtr event, moderation::StateChange change, DoneCallback done) override;
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
     void read_moderation_queue(QueueCallback done) override;
@@ -85,7 +84,7 @@ private:
         // Last sequenced event handed to the sink; unknown until the first history read or
         // event after subscribing.
         std::optional<std::uint64_t> last_seq;
-        bool subscribed = false;     // Redis confirmed the subscription
+        bool subscribed = false;  // Redis confirmed the subscription
         bool catching_up = false;
         std::vector<EventPtr> held;  // arrived while catching up, delivered after
     };
@@ -93,7 +92,9 @@ private:
     std::string key(std::string_view room_id, std::string_view suffix) const;
     std::string channel(std::string_view room_id) const;
     std::string instance_members_key() const;
-    std::string global_key(std::string_view name) const { return options_.key_prefix + std::string(name); }
+    std::string global_key(std::string_view name) const {
+        return options_.key_prefix + std::string(name);
+    }
     void publish_sequenced(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                            const AuthorLimit& limit, const moderation::StateChange& change,
                            PublishCallback done);

@@ -1,9 +1,9 @@
 #include "broker/redis/redis_connection.hpp"
 
-#include <boost/url/parse.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
+#include <boost/url/parse.hpp>
 
 #include "broker/redis/asio_hiredis.hpp"
 
@@ -168,7 +168,8 @@ void RedisConnection::schedule_reconnect() {
     state_ = State::idle;
     counters_.add(counters_.redis_reconnects);
     reconnect_timer_.expires_after(backoff_);
-    backoff_ = std::min(backoff_ * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kMaxBackoff));
+    backoff_ =
+        std::min(backoff_ * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kMaxBackoff));
     reconnect_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (ec || !*alive || state_ == State::stopped) return;
         connect();
@@ -180,9 +181,9 @@ void RedisConnection::watch() {
     watchdog_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (ec || !*alive || state_ == State::stopped) return;
         const auto now = std::chrono::steady_clock::now();
-        const bool stalled = (outstanding_ > 0 || state_ == State::connecting ||
-                              state_ == State::handshaking) &&
-                             now - last_progress_ > kReplyTimeout;
+        const bool stalled =
+            (outstanding_ > 0 || state_ == State::connecting || state_ == State::handshaking) &&
+            now - last_progress_ > kReplyTimeout;
         if (stalled && context_ != nullptr) {
             spdlog::warn("redis {}: no reply for {} ms, reconnecting", name_,
                          kReplyTimeout.count());

@@ -46,7 +46,9 @@ public:
 
     // Called with true once connected (and authenticated / database selected) and with false
     // when the connection is lost. Set before start().
-    void on_state_change(std::function<void(bool up)> handler) { state_handler_ = std::move(handler); }
+    void on_state_change(std::function<void(bool up)> handler) {
+        state_handler_ = std::move(handler);
+    }
     // For a subscriber connection: receives every pub/sub message and confirmation.
     void on_push(ReplyHandler handler) { push_handler_ = std::move(handler); }
 
@@ -70,8 +72,8 @@ private:
     void become_ready();
     void schedule_reconnect();
     void watch();
-    void send(const std::vector<std::string>& args, void (*callback)(redisAsyncContext*, void*, void*),
-              void* privdata);
+    void send(const std::vector<std::string>& args,
+              void (*callback)(redisAsyncContext*, void*, void*), void* privdata);
     static void on_reply(redisAsyncContext* context, void* reply, void* privdata);
     static void on_push_reply(redisAsyncContext* context, void* reply, void* privdata);
     static void on_connect_callback(const redisAsyncContext* context, int status);

@@ -58,7 +58,7 @@ export function openMemberDialog(client: HavenClient, target: MemberTarget, init
       choice.element,
       durationRow,
       h("label", { for: reasonId }, "Reason"),
-      h("p", { class: "hint", id: `${reasonId}-hint` }, "Kept in the audit log for the other moderators. Required for mute, remove and ban."),
+      h("p", { class: "hint", id: `${reasonId}-hint` }, "Required for mute, remove and ban. Kept in the audit log; the person may see it too, so keep it kind and factual."),
       reason,
       problem,
       h("div", { class: "dialog-actions" },
