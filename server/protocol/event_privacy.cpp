@@ -12,12 +12,14 @@ void strip_internal_fields(v1::Event& event) {
             break;
         case v1::Event::kMemberMuted:
             event.mutable_member_muted()->clear_subject();
+            event.mutable_member_muted()->clear_reason();
             break;
         case v1::Event::kMemberUnmuted:
             event.mutable_member_unmuted()->clear_subject();
             break;
         case v1::Event::kMemberRemoved:
             event.mutable_member_removed()->clear_subject();
+            event.mutable_member_removed()->clear_reason();
             break;
         case v1::Event::kMemberUnbanned:
             event.mutable_member_unbanned()->clear_subject();

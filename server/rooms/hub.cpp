@@ -369,6 +369,13 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
                        state->find(session_id)->member.role());
     joined->set_recovered(recovered);
     joined->set_last_seq(slice.last_seq);
+    const MemberRecord& joiner = *state->find(session_id);
+    joined->set_locked(state->moderation.locked());
+    joined->set_slow_mode_seconds(state->moderation.slow_mode_seconds());
+    if (auto until = state->moderation.muted_until(joiner.subject, core::wall_ms())) {
+        joined->set_muted(true);
+        joined->set_muted_until_ms(*until);
+    }
     protocol::Frame frame =
         protocol::encode_server_frame(message, state->find(session_id)->encoding);
 

@@ -433,7 +433,7 @@ void Hub::report_crisis(const v1::Event& event, const moderation::CrisisMatch& m
     item.set_seq(event.seq());
     *item.mutable_post() = event.posted();
     item.set_matched(match.phrase);
-    item.set_time_ms(event.time_ms());
+    item.set_time_ms(event.time_ms() != 0 ? event.time_ms() : core::wall_ms());
     send_item(std::move(item));
     record_audit(Actor{}, "crisis_detected", event.room_id(),
                  event.seq() != 0 ? "post " + std::to_string(event.seq()) : "refused post",
@@ -771,9 +771,27 @@ void Hub::publish_moderation(std::unique_ptr<v1::Event> event, StateChange chang
 }
 
 void Hub::enforce(Room& room, const v1::Event& event) {
+    // The person concerned hears the moderator's reason privately; the room does not.
+    const auto tell = [this, &room](const std::string& subject, const v1::Alert& alert) {
+        for (std::uint64_t session_id : room.sessions_of(subject)) {
+            send_alert(ReplyTo{room.find(session_id)->shard, session_id, 0}, alert);
+        }
+    };
+    const std::string& room_id = room.config().id;
+    if (event.has_member_muted()) {
+        v1::Alert alert;
+        alert.set_kind(v1::Alert::MUTED);
+        alert.set_room_id(room_id);
+        alert.set_message(event.member_muted().reason());
+        return tell(event.member_muted().subject(), alert);
+    }
     if (!event.has_member_removed()) return;
     const v1::MemberRemoved& removed = event.member_removed();
-    const std::string& room_id = room.config().id;
+    v1::Alert alert;
+    alert.set_kind(v1::Alert::REMOVED);
+    alert.set_room_id(room_id);
+    alert.set_message(removed.reason());
+    tell(removed.subject(), alert);
     for (std::uint64_t session_id : room.sessions_of(removed.subject())) {
         const unsigned home = room.find(session_id)->shard;
         owner_leave(room_id, session_id);
@@ -781,11 +799,9 @@ void Hub::enforce(Room& room, const v1::Event& event) {
                    [room_id, banned = removed.banned()](Hub& hub, ClientSession* session) {
                        if (!session) return;
                        hub.drop_local_member(room_id, *session);
-                       if (banned) {
-                           session->close(protocol::CloseCode::banned);
-                       } else {
-                           session->on_removed(room_id, "kicked");
-                       }
+                       session->on_removed(room_id, banned ? "banned" : "kicked");
+                       // A ban ends the connection at once, as the moderator intends.
+                       if (banned) session->close(protocol::CloseCode::banned);
                    });
     }
 }

@@ -581,11 +581,13 @@ TEST_CASE("enough distinct flags hide a post; moderators still see it in history
     CHECK(posts == 1);
 }
 
-TEST_CASE("a muted member is refused with MUTED until unmuted") {
+TEST_CASE("a muted member is refused with MUTED until unmuted; only they hear the reason") {
     Server server;
-    Client member(server, 0), mod(server, 1);
-    member.hello_guest();
-    member.join("lobby");
+    Client member(server, 0), bystander(server, 1), mod(server, 1);
+    for (Client* c : {&member, &bystander}) {
+        c->hello_guest();
+        c->join("lobby");
+    }
     hello_as(mod, "mod-2", "moderator");
     v1::ClientMessage mute = moderate("lobby", v1::MUTE);
     mute.mutable_moderate()->set_member_id(member.session.member().member_id());
@@ -596,6 +598,30 @@ TEST_CASE("a muted member is refused with MUTED until unmuted") {
     member.post("lobby", "let me speak");
     CHECK(member.last_error() == v1::MUTED);
     CHECK(member.find(v1::ServerMessage::kError)->error().retry_after_ms() > 50'000);
+    const auto* alert = member.find(v1::ServerMessage::kAlert);
+    REQUIRE(alert);
+    CHECK(alert->alert().kind() == v1::Alert::MUTED);
+    CHECK(alert->alert().message() == "cool down");
+    const auto seen = bystander.events(v1::Event::kMemberMuted);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].member_muted().reason().empty());
+    CHECK(seen[0].member_muted().subject().empty());
+    CHECK_FALSE(bystander.find(v1::ServerMessage::kAlert));
+
+    // Someone joining now learns of the mute and the room's state from Joined itself.
+    v1::ClientMessage slow = moderate("lobby", v1::SET_SLOW_MODE);
+    slow.mutable_moderate()->set_slow_mode_seconds(30);
+    mod.send(slow);
+    v1::ClientMessage leave;
+    leave.mutable_leave()->set_room_id("lobby");
+    member.send(leave);
+    member.join("lobby");
+    const v1::Joined& joined = member.find(v1::ServerMessage::kJoined)->joined();
+    CHECK(joined.muted());
+    CHECK(joined.muted_until_ms() > core::wall_ms());
+    CHECK(joined.slow_mode_seconds() == 30);
+    CHECK_FALSE(joined.locked());
+
     v1::ClientMessage unmute = moderate("lobby", v1::UNMUTE);
     unmute.mutable_moderate()->set_member_id(member.session.member().member_id());
     mod.send(unmute);
