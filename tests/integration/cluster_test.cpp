@@ -297,6 +297,73 @@ TEST_CASE("cluster: a ban on one instance closes the member's session on the oth
     }
 }
 
+TEST_CASE("cluster: flags, hides, mutes and the audit log work across instances") {
+    Cluster cluster;
+    Client moderator(*cluster.a, Encoding::json);
+    moderator.hello_token(make_token("mod-9", "Moderator", "moderator", 600));
+    Client author(*cluster.b, Encoding::binary);
+    author.hello_guest("Author");
+    author.join("lobby");
+    Client reader(*cluster.b, Encoding::json);
+    reader.hello_guest("Reader");
+    reader.join("lobby");
+
+    const std::uint64_t seq = author.post("lobby", "something hurtful").seq();
+    v1::ClientMessage flag;
+    flag.mutable_flag()->set_room_id("lobby");
+    flag.mutable_flag()->set_seq(seq);
+    flag.mutable_flag()->set_reason(v1::FLAG_HARASSMENT);
+    REQUIRE(reader.reply(reader.send(flag)).has_ack());
+    // The moderator is on the other instance and not even in the room.
+    const v1::ServerMessage item = moderator.expect(
+        [](const v1::ServerMessage& m) {
+            return m.has_moderation_item() &&
+                   m.moderation_item().kind() == v1::ModerationItem::FLAG;
+        },
+        "the flag, on the other instance");
+    CHECK(item.moderation_item().seq() == seq);
+    CHECK_FALSE(item.moderation_item().post().author_subject().empty());
+
+    v1::ClientMessage queue;
+    queue.mutable_moderation_queue();
+    const v1::ServerMessage listed = moderator.reply(moderator.send(queue));
+    REQUIRE(listed.has_moderation_queue());
+    CHECK(listed.moderation_queue().items_size() == 1);
+
+    v1::ClientMessage hide;
+    hide.mutable_moderate()->set_room_id("lobby");
+    hide.mutable_moderate()->set_action(v1::HIDE_POST);
+    hide.mutable_moderate()->set_seq(seq);
+    REQUIRE(moderator.reply(moderator.send(hide)).has_ack());
+    for (Client* member : {&author, &reader}) {
+        const v1::ServerMessage hidden = member->expect(
+            [](const v1::ServerMessage& m) { return m.has_event() && m.event().has_post_hidden(); },
+            "the post hidden on the other instance");
+        CHECK(hidden.event().post_hidden().seq() == seq);
+    }
+    const v1::ServerMessage after = moderator.reply(moderator.send(queue));
+    CHECK(after.moderation_queue().items_size() == 0);
+
+    v1::ClientMessage mute;
+    mute.mutable_moderate()->set_room_id("lobby");
+    mute.mutable_moderate()->set_action(v1::MUTE);
+    mute.mutable_moderate()->set_subject(item.moderation_item().post().author_subject());
+    mute.mutable_moderate()->set_reason("take a breath");
+    REQUIRE(moderator.reply(moderator.send(mute)).has_ack());
+    CHECK(eventually([&] {
+        const v1::ServerMessage reply = author.reply(author.send(msg_post("lobby", "again")));
+        return reply.has_error() && reply.error().code() == v1::MUTED;
+    }));
+
+    v1::ClientMessage audit;
+    audit.mutable_audit()->set_room_id("lobby");
+    const v1::ServerMessage page = moderator.reply(moderator.send(audit));
+    REQUIRE(page.has_audit());
+    std::vector<std::string> actions;
+    for (const auto& entry : page.audit().entries()) actions.push_back(entry.action());
+    CHECK(actions == std::vector<std::string>{"mute", "hide_post", "flag"});
+}
+
 TEST_CASE("cluster: one person's post budget is shared by their sessions on every instance") {
     Cluster cluster("posts_per_second = 0.5\npost_burst = 4\n");
     const std::string token = make_token("writer-1", "Writer", "participant", 600);
