@@ -12,6 +12,7 @@
 #include "broker/memory_broker.hpp"
 #include "broker/redis/redis_broker.hpp"
 #include "core/clock.hpp"
+#include "support/recording_sink.hpp"
 #include "support/redis_process.hpp"
 
 using namespace haven;
@@ -20,29 +21,11 @@ using broker::PublishOutcome;
 
 namespace {
 
-struct RecordingSink : broker::BrokerSink {
-    std::vector<broker::EventPtr> events;
-    void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
-    void on_global_event(const broker::EventPtr& event) override { global.push_back(event); }
-    void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override {
-        items.push_back(item);
-    }
-    std::vector<broker::EventPtr> global;
-    std::vector<std::shared_ptr<const v1::ModerationItem>> items;
-
-    // Sequence numbers of the posts delivered for one room (the memory broker's sink sees
-    // every room; the Redis broker's only the subscribed ones).
+// The memory broker's sink sees every room; the Redis broker's only the subscribed ones, so
+// checks read one room at a time.
+struct RecordingSink : test::RecordingSink {
     std::vector<std::uint64_t> posted_seqs(const std::string& room = "a") const {
-        std::vector<std::uint64_t> out;
-        for (const auto& e : events) {
-            if (e->has_posted() && e->room_id() == room) out.push_back(e->seq());
-        }
-        return out;
-    }
-    std::size_t count(v1::Event::KindCase kind) const {
-        std::size_t n = 0;
-        for (const auto& e : events) n += e->kind_case() == kind ? 1 : 0;
-        return n;
+        return test::RecordingSink::posted_seqs(room);
     }
 };
 

@@ -3,22 +3,14 @@
 #include <vector>
 
 #include "broker/memory_broker.hpp"
+#include "support/recording_sink.hpp"
 
 using namespace haven;
 using broker::PublishOutcome;
 
 namespace {
 
-struct RecordingSink : broker::BrokerSink {
-    std::vector<broker::EventPtr> events;
-    void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
-    void on_global_event(const broker::EventPtr& event) override { global.push_back(event); }
-    void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override {
-        items.push_back(item);
-    }
-    std::vector<broker::EventPtr> global;
-    std::vector<std::shared_ptr<const v1::ModerationItem>> items;
-};
+using test::RecordingSink;
 
 struct Fixture {
     config::HistoryConfig retention;
