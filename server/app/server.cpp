@@ -1,5 +1,6 @@
 #include "app/server.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -177,7 +178,11 @@ struct Server::Parts {
 
     void sweep(unsigned shard) {
         auto& timer = *sweep_timers[shard];
-        timer.expires_after(kSweepInterval);
+        // Often enough to ping at half the idle timeout and drop at the whole.
+        const auto interval = std::clamp<std::chrono::milliseconds>(
+            std::chrono::milliseconds(config.limits.idle_timeout_ms / 4),
+            std::chrono::milliseconds(50), kSweepInterval);
+        timer.expires_after(interval);
         timer.async_wait([this, shard](boost::system::error_code ec) {
             if (ec) return;
             hubs[shard]->sweep(core::steady_now());

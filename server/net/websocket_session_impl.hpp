@@ -1,28 +1,36 @@
-// The WebSocket session: Beast's stream on one side, the transport-free ClientSession on the
-// other. It owns the one outbound queue of the connection and keeps one write in flight.
+// The WebSocket session: the socket on one side, the transport-free ClientSession on the
+// other. After the HTTP upgrade it speaks RFC 6455 itself (net/ws_frames): it parses client
+// frames straight out of one small receive buffer, and writes server frames pre-framed, many at
+// a time: every frame queued while a write is in flight goes out together in the next single
+// gather write. This is where fan-out spends its time, and one write per frame (what a
+// general-purpose WebSocket stream does) costs several times more per delivery.
 //
 // Lifetime: the session keeps itself alive through the shared_ptr bound into its pending
-// operations; when the read loop ends, the ClientSession is told and removes itself from the
-// Hub, and the object goes away with its last operation.
+// operations; when reading ends, the ClientSession is told and leaves its Hub, and the object
+// goes away with its last operation.
 #pragma once
 
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <memory>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
+#include <boost/beast/http.hpp>
 
 #include "net/websocket_session.hpp"
+#include "net/ws_frames.hpp"
+#include "protocol/utf8.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::net {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+namespace asio = boost::asio;
 
 template <class Stream>
 class WebSocketSession final : public session::Connection,
@@ -30,32 +38,39 @@ class WebSocketSession final : public session::Connection,
 public:
     WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding,
                      std::string subprotocol)
-        : ws_(std::move(stream)),
+        : stream_(std::move(stream)),
           context_(context),
           chat_(context.hub, *this, encoding),
-          encoding_(encoding),
+          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
           subprotocol_(std::move(subprotocol)) {}
 
+    // Answers the upgrade request: 101 and the accept key, or a refusal.
     void run(Request request) {
-        const config::LimitsConfig& limits = context_.config.limits;
-        websocket::stream_base::timeout timeouts{};
-        timeouts.handshake_timeout = std::chrono::milliseconds(limits.handshake_timeout_ms);
-        // Beast pings a connection that has been silent for half of this, and drops it when
-        // the whole period passes without a byte from the peer.
-        timeouts.idle_timeout = std::chrono::milliseconds(limits.idle_timeout_ms);
-        timeouts.keep_alive_pings = true;
-        ws_.set_option(timeouts);
-        ws_.set_option(websocket::stream_base::decorator(
-            [subprotocol = subprotocol_](websocket::response_type& response) {
-                response.set(beast::http::field::server, "haven");
-                if (!subprotocol.empty()) {
-                    response.set(beast::http::field::sec_websocket_protocol, subprotocol);
-                }
-            }));
-        ws_.read_message_max(limits.max_frame_bytes);
-        ws_.binary(encoding_ == protocol::Encoding::binary);
-        ws_.async_accept(request, beast::bind_front_handler(&WebSocketSession::on_accept,
-                                                            this->shared_from_this()));
+        auto response = std::make_shared<beast::http::response<beast::http::empty_body>>();
+        response->version(request.version());
+        response->set(beast::http::field::server, "haven");
+        const std::string_view key = request[beast::http::field::sec_websocket_key];
+        if (request[beast::http::field::sec_websocket_version] != "13") {
+            response->result(beast::http::status::upgrade_required);
+            response->set(beast::http::field::sec_websocket_version, "13");
+            return refuse(std::move(response));
+        }
+        if (!ws::valid_client_key(key)) {
+            response->result(beast::http::status::bad_request);
+            return refuse(std::move(response));
+        }
+        response->result(beast::http::status::switching_protocols);
+        response->set(beast::http::field::upgrade, "websocket");
+        response->set(beast::http::field::connection, "upgrade");
+        response->set(beast::http::field::sec_websocket_accept, ws::accept_key(key));
+        if (!subprotocol_.empty()) {
+            response->set(beast::http::field::sec_websocket_protocol, subprotocol_);
+        }
+        lowest().expires_after(
+            std::chrono::milliseconds(context_.config.limits.handshake_timeout_ms));
+        beast::http::async_write(stream_, *response,
+                                 [self = this->shared_from_this(), response](
+                                     beast::error_code ec, std::size_t) { self->on_accept(ec); });
     }
 
     // ---- session::Connection ----------------------------------------------------------
@@ -71,114 +86,300 @@ public:
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();
             counters.add(counters.slow_consumer_disconnects);
-            boost::asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+            asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
                 self->close(protocol::CloseCode::slow_consumer);
             });
-            drop_queued();
             closing_ = true;
             forced_close_ = protocol::CloseCode::slow_consumer;
             return;
         }
-        queued_bytes_ += frame->size();
-        queue_.push_back(std::move(frame));
-        if (!writing_) do_write();
+        queue_frame(data_opcode_, std::move(frame));
     }
 
     void close(protocol::CloseCode code) override {
-        if (close_started_) return;
+        if (close_sent_) return;
         if (forced_close_) code = *forced_close_;
         closing_ = true;
         drop_queued();
-        if (writing_) {
-            pending_close_ = code;  // sent when the write in flight completes
-        } else {
-            do_close(code);
+        send_close(code);
+    }
+
+    void tick(core::SteadyTime now) override {
+        if (!open_ || close_sent_) return;
+        const auto idle = now - last_heard_;
+        const auto timeout = std::chrono::milliseconds(context_.config.limits.idle_timeout_ms);
+        if (idle >= timeout) {
+            // Silent through a ping: the peer is gone or stuck; no handshake is possible.
+            beast::error_code ignored;
+            lowest().socket().close(ignored);
+        } else if (idle >= timeout / 2 && !ping_outstanding_) {
+            ping_outstanding_ = true;
+            queue_frame(ws::ping, empty_payload());
         }
-        arm_close_deadline();
     }
 
 private:
+    struct Outgoing {
+        ws::ServerHeader header;
+        protocol::Frame payload;
+    };
+
+    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+    static protocol::Frame empty_payload() {
+        static const protocol::Frame empty = std::make_shared<const std::string>();
+        return empty;
+    }
+
+    void refuse(std::shared_ptr<beast::http::response<beast::http::empty_body>> response) {
+        response->keep_alive(false);
+        beast::http::async_write(
+            stream_, *response,
+            [self = this->shared_from_this(), response](beast::error_code, std::size_t) {
+                beast::error_code ignored;
+                self->lowest().socket().close(ignored);
+            });
+    }
+
     void on_accept(beast::error_code ec) {
         if (ec) return fail(ec, "accept");
-        chat_.on_open(core::steady_now());
+        lowest().expires_never();
+        open_ = true;
+        last_heard_ = core::steady_now();
+        chat_.on_open(last_heard_);
+        buffer_.resize(kInitialBuffer);
         do_read();
     }
 
+    // ---- reading ----------------------------------------------------------------------
+
     void do_read() {
-        ws_.async_read(buffer_, beast::bind_front_handler(&WebSocketSession::on_read,
-                                                          this->shared_from_this()));
+        if (buffered_ == buffer_.size()) grow_for(buffer_.size() + 1);
+        stream_.async_read_some(
+            asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
+            beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
     }
 
-    void on_read(beast::error_code ec, std::size_t) {
+    void on_read(beast::error_code ec, std::size_t bytes) {
         if (ec) {
             fail(ec, "read");
             return finish();
         }
-        const auto data = buffer_.cdata();
-        chat_.on_frame(std::string_view(static_cast<const char*>(data.data()), data.size()),
-                       ws_.got_text());
-        buffer_.consume(buffer_.size());
+        last_heard_ = core::steady_now();
+        buffered_ += bytes;
+        if (close_received_ || protocol_failed_) {
+            // After a close or a protocol failure the rest is read and dropped, so the peer
+            // sees our close frame instead of a reset caused by unread data.
+            buffered_ = 0;
+        } else {
+            process();
+        }
         do_read();
+    }
+
+    // Handles every complete frame in the buffer, then keeps the partial rest at its front.
+    void process() {
+        std::size_t offset = 0;
+        while (!close_received_ && !protocol_failed_) {
+            ws::FrameHeader header;
+            const auto result =
+                ws::parse_client_header(buffer_.data() + offset, buffered_ - offset, header);
+            if (result == ws::ParseResult::need_more) break;
+            if (result == ws::ParseResult::protocol_error) {
+                fail_protocol(protocol::CloseCode::protocol_error);
+                break;
+            }
+            const std::uint32_t max = context_.config.limits.max_frame_bytes;
+            if (!ws::is_control(header.opcode) && message_.size() + header.payload_size > max) {
+                fail_protocol(protocol::CloseCode::too_big);
+                break;
+            }
+            const std::size_t frame_size = header.header_size + header.payload_size;
+            if (buffered_ - offset < frame_size) {
+                grow_for(frame_size);
+                break;
+            }
+            std::uint8_t* payload = buffer_.data() + offset + header.header_size;
+            ws::unmask(payload, header.payload_size, header.mask);
+            on_frame(header,
+                     std::string_view(reinterpret_cast<const char*>(payload), header.payload_size));
+            offset += frame_size;
+        }
+        if (protocol_failed_ || close_received_) {
+            buffered_ = 0;  // whatever follows a failure or a close is not read
+            return;
+        }
+        std::memmove(buffer_.data(), buffer_.data() + offset, buffered_ - offset);
+        buffered_ -= offset;
+        // A large message made the buffer grow; give the memory back once it is handled.
+        if (buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
+            buffer_.resize(kInitialBuffer);
+            buffer_.shrink_to_fit();
+        }
+    }
+
+    void on_frame(const ws::FrameHeader& header, std::string_view payload) {
+        switch (header.opcode) {
+            case ws::ping:
+                return queue_frame(ws::pong, std::make_shared<const std::string>(payload));
+            case ws::pong:
+                ping_outstanding_ = false;
+                return;
+            case ws::close:
+                return on_close_frame(payload);
+            case ws::continuation:
+                if (!in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
+                break;
+            default:  // text or binary
+                if (in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
+                in_message_ = true;
+                message_text_ = header.opcode == ws::text;
+                break;
+        }
+        message_.append(payload);
+        if (!header.fin) return;
+        in_message_ = false;
+        if (message_text_ && !protocol::utf8_length(message_)) {
+            return fail_protocol(protocol::CloseCode::invalid_payload);
+        }
+        chat_.on_frame(message_, message_text_);
+        message_.clear();
+        if (message_.capacity() > kInitialBuffer) message_.shrink_to_fit();
+    }
+
+    void on_close_frame(std::string_view payload) {
+        close_received_ = true;
+        if (close_sent_) {
+            // Our close was answered: the handshake is complete.
+            return shut_down();
+        }
+        // Echo the peer's code (1000 when it sent none, or one that may not be echoed).
+        std::uint16_t code = 1000;
+        if (payload.size() >= 2) {
+            code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                              static_cast<unsigned char>(payload[1]));
+        }
+        closing_ = true;
+        drop_queued();
+        send_close(static_cast<protocol::CloseCode>(code));
+    }
+
+    void fail_protocol(protocol::CloseCode code) {
+        protocol_failed_ = true;
+        closing_ = true;
+        drop_queued();
+        send_close(code);
+    }
+
+    void grow_for(std::size_t needed) {
+        const std::size_t limit = context_.config.limits.max_frame_bytes + 14;
+        std::size_t size = std::max<std::size_t>(buffer_.size(), kInitialBuffer);
+        while (size < needed && size < limit) size *= 2;
+        buffer_.resize(std::min(std::max(size, needed), std::max(limit, needed)));
+    }
+
+    // ---- writing ----------------------------------------------------------------------
+
+    void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
+        queued_bytes_ += payload->size();
+        queue_.push_back(Outgoing{ws::server_header(opcode, payload->size()), std::move(payload)});
+        if (!writing_) do_write();
     }
 
     void do_write() {
         writing_ = true;
-        const protocol::Frame& frame = queue_.front();
-        ws_.async_write(
-            boost::asio::buffer(*frame),
+        in_flight_ = std::min(queue_.size(), kMaxFramesPerWrite);
+        gather_.clear();
+        for (std::size_t i = 0; i < in_flight_; ++i) {
+            const Outgoing& out = queue_[i];
+            gather_.emplace_back(out.header.bytes.data(), out.header.size);
+            if (!out.payload->empty())
+                gather_.emplace_back(out.payload->data(), out.payload->size());
+        }
+        asio::async_write(
+            stream_, gather_,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
     }
 
     void on_write(beast::error_code ec, std::size_t) {
         writing_ = false;
-        if (ec) {
-            fail(ec, "write");
-            drop_queued();
-            closing_ = true;
-            return;  // the read loop ends too and finishes the session
-        }
-        if (!queue_.empty()) {
-            queued_bytes_ -= queue_.front()->size();
+        for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) {
+            queued_bytes_ -= queue_.front().payload->size();
             queue_.pop_front();
         }
-        if (pending_close_) {
-            const protocol::CloseCode code = *pending_close_;
-            pending_close_.reset();
-            return do_close(code);
+        in_flight_ = 0;
+        if (ec) {
+            fail(ec, "write");
+            closing_ = true;
+            queue_.clear();
+            beast::error_code ignored;
+            lowest().socket().close(ignored);  // the read side ends and finishes the session
+            return;
         }
-        if (!queue_.empty()) do_write();
+        if (!queue_.empty()) return do_write();
+        if (close_sent_ && !close_written_) {
+            close_written_ = true;
+            if (close_received_) return shut_down();
+            // Nothing more to send: half-close now, read until the peer closes too, but not
+            // for ever.
+            beast::error_code ignored;
+            lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+            arm_close_deadline();
+        }
     }
 
-    void do_close(protocol::CloseCode code) {
-        close_started_ = true;
-        ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)),
-                        [self = this->shared_from_this()](beast::error_code ec) {
-                            if (ec) self->fail(ec, "close");
-                        });
+    void send_close(protocol::CloseCode code) {
+        if (close_sent_) return;
+        close_sent_ = true;
+        const auto value = static_cast<std::uint16_t>(code);
+        auto payload = std::make_shared<std::string>();
+        payload->push_back(static_cast<char>(value >> 8));
+        payload->push_back(static_cast<char>(value & 0xFF));
+        queue_frame(ws::close, std::move(payload));
+    }
+
+    // Drops frames not yet handed to the socket; those being written finish.
+    void drop_queued() {
+        while (queue_.size() > in_flight_) {
+            queued_bytes_ -= queue_.back().payload->size();
+            queue_.pop_back();
+        }
+    }
+
+    void shut_down() {
+        if (shut_down_) return;
+        shut_down_ = true;
+        if (close_timer_) close_timer_->cancel();
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+            lowest().expires_after(std::chrono::seconds(2));
+            stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+                beast::error_code ignored;
+                self->lowest().socket().close(ignored);
+            });
+        } else {
+            beast::error_code ignored;
+            lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            lowest().socket().close(ignored);
+        }
     }
 
     // A peer that stops reading never completes the close handshake; cut the socket after a
     // grace period so its resources come back.
     void arm_close_deadline() {
         if (close_timer_) return;
-        close_timer_.emplace(ws_.get_executor());
+        close_timer_.emplace(stream_.get_executor());
         close_timer_->expires_after(std::chrono::seconds(5));
         close_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
             if (ec) return;
             beast::error_code ignored;
-            beast::get_lowest_layer(self->ws_).socket().close(ignored);
+            self->lowest().socket().close(ignored);
         });
     }
 
-    void drop_queued() {
-        // The frame being written must stay alive until its write completes.
-        while (queue_.size() > (writing_ ? 1u : 0u)) {
-            queued_bytes_ -= queue_.back()->size();
-            queue_.pop_back();
-        }
-    }
-
     void finish() {
+        if (finished_) return;
+        finished_ = true;
+        open_ = false;
         if (close_timer_) close_timer_->cancel();
         chat_.on_closed();
     }
@@ -186,31 +387,49 @@ private:
     void fail(beast::error_code ec, const char* what) {
         // Normal endings: the peer closed, we closed, a timeout fired, or the TLS peer left
         // without close_notify (browsers do). None is worth more than a debug line.
-        if (ec == websocket::error::closed || ec == boost::asio::error::operation_aborted ||
-            ec == beast::error::timeout || ec == boost::asio::error::eof ||
-            ec == boost::asio::ssl::error::stream_truncated ||
-            ec == boost::asio::error::connection_reset) {
+        if (ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+            ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+            ec == asio::error::connection_reset || ec == asio::error::bad_descriptor ||
+            ec == asio::error::broken_pipe) {
             spdlog::debug("websocket {}: {}", what, ec.message());
             return;
         }
         spdlog::info("websocket session {} {}: {}", chat_.id(), what, ec.message());
     }
 
-    websocket::stream<Stream> ws_;
-    beast::flat_buffer buffer_;
+    static constexpr std::size_t kInitialBuffer = 512;
+    static constexpr std::size_t kMaxFramesPerWrite = 256;
+
+    Stream stream_;
     NetContext& context_;
     session::ClientSession chat_;
-    const protocol::Encoding encoding_;
+    const std::uint8_t data_opcode_;
     std::string subprotocol_;
 
-    std::deque<protocol::Frame> queue_;  // front is the frame being written
+    std::vector<std::uint8_t> buffer_;  // received bytes, [0, buffered_) valid
+    std::size_t buffered_ = 0;
+    std::string message_;  // the message being assembled from its fragments
+    bool in_message_ = false;
+    bool message_text_ = false;
+
+    std::deque<Outgoing> queue_;  // the first in_flight_ are being written
+    std::vector<asio::const_buffer> gather_;
+    std::size_t in_flight_ = 0;
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
-    bool closing_ = false;        // no more frames are queued
-    bool close_started_ = false;  // async_close has been called
-    std::optional<protocol::CloseCode> pending_close_;
+
+    bool open_ = false;
+    bool closing_ = false;     // no more data frames are queued
+    bool close_sent_ = false;  // our close frame is queued
+    bool close_written_ = false;
+    bool close_received_ = false;
+    bool protocol_failed_ = false;
+    bool shut_down_ = false;
+    bool finished_ = false;
+    bool ping_outstanding_ = false;
+    core::SteadyTime last_heard_{};
     std::optional<protocol::CloseCode> forced_close_;
-    std::optional<boost::asio::steady_timer> close_timer_;
+    std::optional<asio::steady_timer> close_timer_;
 };
 
 template <class Stream>

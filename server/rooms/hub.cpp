@@ -218,6 +218,8 @@ void Hub::sweep(core::SteadyTime now) {
     for (const auto& [id, session] : sessions_) {
         if (!session->authenticated() && session->hello_deadline() < now) late.push_back(session);
     }
+    // Idle checks may close sockets, which never calls back into the Hub inline.
+    for (const auto& [id, session] : sessions_) session->tick(now);
     for (ClientSession* session : late) session->close(protocol::CloseCode::hello_timeout);
 }
 

@@ -60,6 +60,7 @@ public:
                     std::uint32_t retry_after_ms = 0);
     void deliver(const rooms::EncodedEvent& event);
     void close(protocol::CloseCode code) { connection_.close(code); }
+    void tick(core::SteadyTime now) { connection_.tick(now); }
     // The owner shard answered a Join: `joined` says whether the session is now a member.
     void on_join_settled(const std::string& room_id, bool joined);
     // A moderator removed this session from a room (kicked): it is no longer a member.

@@ -2,6 +2,7 @@
 // close. The WebSocket session in net/ implements it; tests implement it with a recorder.
 #pragma once
 
+#include "core/clock.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 
@@ -17,6 +18,9 @@ public:
     // Starts a close handshake with `code`; the chat logic learns of the end through
     // ClientSession::on_closed. Safe to call more than once.
     virtual void close(protocol::CloseCode code) = 0;
+    // Housekeeping from the shard's sweep (several times per idle timeout): a transport pings
+    // a silent peer and drops one that stays silent.
+    virtual void tick(core::SteadyTime now) { (void)now; }
 };
 
 }  // namespace haven::session

@@ -1,0 +1,60 @@
+// RFC 6455 framing, as the server needs it: parsing client frame headers, writing server
+// frame headers, and the handshake's accept key. Plain bytes in, plain bytes out: the
+// WebSocket session drives the socket, and the unit tests drive this directly.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace haven::net::ws {
+
+enum Opcode : std::uint8_t {
+    continuation = 0x0,
+    text = 0x1,
+    binary = 0x2,
+    close = 0x8,
+    ping = 0x9,
+    pong = 0xA,
+};
+
+struct FrameHeader {
+    bool fin = false;
+    std::uint8_t opcode = 0;
+    std::uint64_t payload_size = 0;
+    std::array<std::uint8_t, 4> mask{};
+    std::size_t header_size = 0;  // bytes before the payload
+};
+
+enum class ParseResult { complete, need_more, protocol_error };
+
+// Reads a client frame header. protocol_error covers what RFC 6455 says to fail the
+// connection for (1002): reserved bits (no extension is negotiated), unknown opcodes, an
+// unmasked client frame, control frames that are fragmented or longer than 125 bytes, and
+// 64-bit lengths with the top bit set or lengths not in their shortest form.
+ParseResult parse_client_header(const std::uint8_t* data, std::size_t size, FrameHeader& out);
+
+inline bool is_control(std::uint8_t opcode) {
+    return (opcode & 0x8) != 0;
+}
+
+// Unmasks in place; `offset` is the position of `data` within the frame's payload.
+void unmask(std::uint8_t* data, std::size_t size, const std::array<std::uint8_t, 4>& mask,
+            std::size_t offset = 0);
+
+// The header of an unmasked, unfragmented server frame: 2 to 10 bytes.
+struct ServerHeader {
+    std::array<std::uint8_t, 10> bytes{};
+    std::uint8_t size = 0;
+};
+ServerHeader server_header(std::uint8_t opcode, std::uint64_t payload_size);
+
+// Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
+std::string accept_key(std::string_view client_key);
+
+// Whether a Sec-WebSocket-Key is well-formed: base64 of 16 bytes.
+bool valid_client_key(std::string_view client_key);
+
+}  // namespace haven::net::ws

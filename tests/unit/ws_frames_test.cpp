@@ -1,0 +1,108 @@
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "net/ws_frames.hpp"
+
+using namespace haven::net;
+
+namespace {
+
+// A masked client frame, as a browser would send it.
+std::vector<std::uint8_t> client_frame(std::uint8_t first_byte, const std::string& payload,
+                                       std::array<std::uint8_t, 4> mask = {1, 2, 3, 4}) {
+    std::vector<std::uint8_t> out{first_byte};
+    if (payload.size() < 126) {
+        out.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
+    } else if (payload.size() <= 0xFFFF) {
+        out.push_back(0x80 | 126);
+        out.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
+        out.push_back(static_cast<std::uint8_t>(payload.size()));
+    } else {
+        out.push_back(0x80 | 127);
+        for (int i = 7; i >= 0; --i)
+            out.push_back(static_cast<std::uint8_t>(payload.size() >> (8 * i)));
+    }
+    out.insert(out.end(), mask.begin(), mask.end());
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        out.push_back(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the accept key follows RFC 6455's example") {
+    CHECK(ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    CHECK(ws::valid_client_key("dGhlIHNhbXBsZSBub25jZQ=="));
+    CHECK_FALSE(ws::valid_client_key(""));
+    CHECK_FALSE(ws::valid_client_key("dGhlIHNhbXBsZSBub25jZQ"));
+    CHECK_FALSE(ws::valid_client_key("!!!!IHNhbXBsZSBub25jZQ=="));
+}
+
+TEST_CASE("client frames of every length form parse and unmask") {
+    for (std::size_t size : {0u, 5u, 125u, 126u, 1000u, 65535u, 65536u, 70000u}) {
+        CAPTURE(size);
+        const std::string payload(size, 'x');
+        auto bytes = client_frame(0x82, payload);
+        ws::FrameHeader header;
+        REQUIRE(ws::parse_client_header(bytes.data(), bytes.size(), header) ==
+                ws::ParseResult::complete);
+        CHECK(header.fin);
+        CHECK(header.opcode == ws::binary);
+        CHECK(header.payload_size == size);
+        CHECK(header.header_size + size == bytes.size());
+        ws::unmask(bytes.data() + header.header_size, size, header.mask);
+        CHECK(std::string(bytes.begin() + static_cast<std::ptrdiff_t>(header.header_size),
+                          bytes.end()) == payload);
+        // Any shorter prefix of the header asks for more.
+        for (std::size_t cut = 0; cut < header.header_size; ++cut) {
+            ws::FrameHeader partial;
+            CHECK(ws::parse_client_header(bytes.data(), cut, partial) ==
+                  ws::ParseResult::need_more);
+        }
+    }
+}
+
+TEST_CASE("protocol violations are refused") {
+    ws::FrameHeader header;
+    const auto check = [&](std::vector<std::uint8_t> bytes) {
+        return ws::parse_client_header(bytes.data(), bytes.size(), header);
+    };
+    auto unmasked = client_frame(0x81, "hi");
+    unmasked[1] &= 0x7F;
+    CHECK(check(unmasked) == ws::ParseResult::protocol_error);
+    CHECK(check(client_frame(0xC1, "hi")) == ws::ParseResult::protocol_error);  // RSV1
+    CHECK(check(client_frame(0x83, "hi")) == ws::ParseResult::protocol_error);  // opcode 3
+    CHECK(check(client_frame(0x09, "hi")) == ws::ParseResult::protocol_error);  // fragmented ping
+    CHECK(check(client_frame(0x89, std::string(126, 'p'))) == ws::ParseResult::protocol_error);
+    // A 16-bit length that would have fitted in 7 bits is not in its shortest form.
+    std::vector<std::uint8_t> long_form{0x82, 0x80 | 126, 0, 5, 1, 2, 3, 4};
+    CHECK(check(long_form) == ws::ParseResult::protocol_error);
+}
+
+TEST_CASE("server headers use the shortest length form") {
+    CHECK(ws::server_header(ws::text, 0).size == 2);
+    CHECK(ws::server_header(ws::text, 125).size == 2);
+    CHECK(ws::server_header(ws::binary, 126).size == 4);
+    CHECK(ws::server_header(ws::binary, 65535).size == 4);
+    const auto big = ws::server_header(ws::binary, 65536);
+    CHECK(big.size == 10);
+    CHECK(big.bytes[0] == 0x82);
+    CHECK(big.bytes[1] == 127);
+    CHECK(big.bytes[7] == 1);
+    CHECK(big.bytes[8] == 0);
+}
+
+TEST_CASE("random bytes never crash the header parser") {
+    std::mt19937 rng(42);
+    std::vector<std::uint8_t> bytes(16);
+    for (int round = 0; round < 20000; ++round) {
+        for (auto& b : bytes) b = static_cast<std::uint8_t>(rng());
+        ws::FrameHeader header;
+        const auto result = ws::parse_client_header(bytes.data(), rng() % 17, header);
+        if (result == ws::ParseResult::complete) CHECK(header.header_size <= 14);
+    }
+}
