@@ -144,6 +144,10 @@ private:
     void on_accept(beast::error_code ec) {
         if (ec) return fail(ec, "accept");
         lowest().expires_never();
+        if constexpr (std::is_same_v<Stream, PlainStream>) {
+            beast::error_code ignored;
+            lowest().socket().non_blocking(true, ignored);  // for write_now()
+        }
         open_ = true;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
@@ -283,19 +287,71 @@ private:
     void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
         queued_bytes_ += payload->size();
         queue_.push_back(Outgoing{ws::server_header(opcode, payload->size()), std::move(payload)});
-        if (!writing_) do_write();
+        if (writing_) return;  // goes out with the next write, together with the others
+        if constexpr (std::is_same_v<Stream, PlainStream>) {
+            // Most deliveries fit in the socket buffer at once: write them now, without the
+            // cost of an asynchronous operation; only what does not fit waits for one.
+            if (write_now()) return;
+        }
+        do_write();
+    }
+
+    // Points gather_ at up to kMaxFramesPerWrite queued frames, minus what of the first one
+    // was already written. Returns the number of frames covered.
+    std::size_t gather_queued() {
+        const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
+        gather_.clear();
+        std::size_t skip = front_sent_;
+        for (std::size_t i = 0; i < count; ++i) {
+            const Outgoing& out = queue_[i];
+            for (asio::const_buffer part :
+                 {asio::const_buffer(out.header.bytes.data(), out.header.size),
+                  asio::const_buffer(out.payload->data(), out.payload->size())}) {
+                if (skip >= part.size()) {
+                    skip -= part.size();
+                    continue;
+                }
+                gather_.push_back(part + skip);
+                skip = 0;
+            }
+        }
+        return count;
+    }
+
+    // Removes what `bytes` written covers from the front of the queue.
+    void consume(std::size_t bytes) {
+        while (bytes > 0 && !queue_.empty()) {
+            const Outgoing& front = queue_.front();
+            const std::size_t left = front.header.size + front.payload->size() - front_sent_;
+            if (bytes < left) {
+                front_sent_ += bytes;
+                return;
+            }
+            bytes -= left;
+            front_sent_ = 0;
+            queued_bytes_ -= front.payload->size();
+            queue_.pop_front();
+        }
+    }
+
+    // One non-blocking write of what is queued. True when nothing is left to write.
+    bool write_now() {
+        gather_queued();
+        beast::error_code ec;
+        const std::size_t written = lowest().socket().write_some(gather_, ec);
+        if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            on_write_failed(ec);
+            return true;
+        }
+        consume(written);
+        if (!queue_.empty()) return false;
+        after_drained();
+        return true;
     }
 
     void do_write() {
         writing_ = true;
-        in_flight_ = std::min(queue_.size(), kMaxFramesPerWrite);
-        gather_.clear();
-        for (std::size_t i = 0; i < in_flight_; ++i) {
-            const Outgoing& out = queue_[i];
-            gather_.emplace_back(out.header.bytes.data(), out.header.size);
-            if (!out.payload->empty())
-                gather_.emplace_back(out.payload->data(), out.payload->size());
-        }
+        in_flight_ = gather_queued();
         asio::async_write(
             stream_, gather_,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
@@ -307,25 +363,33 @@ private:
             queued_bytes_ -= queue_.front().payload->size();
             queue_.pop_front();
         }
+        front_sent_ = 0;
         in_flight_ = 0;
-        if (ec) {
-            fail(ec, "write");
-            closing_ = true;
-            queue_.clear();
-            beast::error_code ignored;
-            lowest().socket().close(ignored);  // the read side ends and finishes the session
-            return;
-        }
+        if (ec) return on_write_failed(ec);
         if (!queue_.empty()) return do_write();
-        if (close_sent_ && !close_written_) {
-            close_written_ = true;
-            if (close_received_) return shut_down();
-            // Nothing more to send: half-close now, read until the peer closes too, but not
-            // for ever.
-            beast::error_code ignored;
-            lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-            arm_close_deadline();
-        }
+        after_drained();
+    }
+
+    void on_write_failed(beast::error_code ec) {
+        fail(ec, "write");
+        closing_ = true;
+        queue_.clear();
+        queued_bytes_ = 0;
+        front_sent_ = 0;
+        beast::error_code ignored;
+        lowest().socket().close(ignored);  // the read side ends and finishes the session
+    }
+
+    // Everything queued is written: finish a close handshake that was waiting for it.
+    void after_drained() {
+        if (!close_sent_ || close_written_) return;
+        close_written_ = true;
+        if (close_received_) return shut_down();
+        // Nothing more to send: half-close now, read until the peer closes too, but not for
+        // ever.
+        beast::error_code ignored;
+        lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        arm_close_deadline();
     }
 
     void send_close(protocol::CloseCode code) {
@@ -338,9 +402,11 @@ private:
         queue_frame(ws::close, std::move(payload));
     }
 
-    // Drops frames not yet handed to the socket; those being written finish.
+    // Drops frames not yet handed to the socket; those being written finish, and so does a
+    // frame partly written already.
     void drop_queued() {
-        while (queue_.size() > in_flight_) {
+        const std::size_t keep = std::max(in_flight_, front_sent_ > 0 ? std::size_t{1} : 0);
+        while (queue_.size() > keep) {
             queued_bytes_ -= queue_.back().payload->size();
             queue_.pop_back();
         }
@@ -414,7 +480,8 @@ private:
 
     std::deque<Outgoing> queue_;  // the first in_flight_ are being written
     std::vector<asio::const_buffer> gather_;
-    std::size_t in_flight_ = 0;
+    std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
+    std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
 
