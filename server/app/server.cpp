@@ -130,6 +130,7 @@ struct Server::Parts {
     http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;
     std::vector<std::unique_ptr<rooms::Hub>> hubs;
+    std::vector<std::unique_ptr<net::WriteBatcher>> batchers;
     std::vector<std::unique_ptr<net::NetContext>> net_contexts;
     // Declared after the Hubs so it is destroyed first: destroying an io_context destroys
     // the sessions it still holds, and they leave their Hub as they go.
@@ -271,8 +272,9 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
                                            p.config.server.port);
     for (unsigned i = 0; i < p.shards; ++i) {
+        p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(std::make_unique<net::NetContext>(
-            net::NetContext{*p.hubs[i], p.routes, p.admin, p.config, p.tls.get()}));
+            net::NetContext{*p.hubs[i], p.routes, p.admin, p.config, p.tls.get(), *p.batchers[i]}));
         try {
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));
@@ -292,6 +294,7 @@ Server::~Server() {
         // Brokers hold timers and sockets of the shards' event loops: they must go before
         // the loops do.
         for (auto& hub : parts_->hubs) hub->release_broker();
+        for (auto& batcher : parts_->batchers) batcher->drop_pending();
         parts_->listeners.clear();
         parts_->sweep_timers.clear();
         parts_->signals.reset();

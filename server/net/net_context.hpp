@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
+#include "net/write_batcher.hpp"
 #include "rooms/hub.hpp"
 
 namespace haven::net {
@@ -16,6 +17,7 @@ struct NetContext {
     const http::AdminApi& admin;
     const config::Config& config;
     boost::asio::ssl::context* tls;  // null: plain ws:// and http://
+    WriteBatcher& batcher;           // this shard's
 };
 
 }  // namespace haven::net

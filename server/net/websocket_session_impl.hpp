@@ -34,6 +34,7 @@ namespace asio = boost::asio;
 
 template <class Stream>
 class WebSocketSession final : public session::Connection,
+                               public Flushable,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
     WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding,
@@ -100,7 +101,9 @@ public:
         if (close_sent_) return;
         if (forced_close_) code = *forced_close_;
         closing_ = true;
-        drop_queued();
+        // A client too slow to keep up loses what waits (it recovers from history); any
+        // other close goes out after what was already said, e.g. the Error explaining it.
+        if (code == protocol::CloseCode::slow_consumer) drop_queued();
         send_close(code);
     }
 
@@ -287,10 +290,19 @@ private:
     void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
         queued_bytes_ += payload->size();
         queue_.push_back(Outgoing{ws::server_header(opcode, payload->size()), std::move(payload)});
-        if (writing_) return;  // goes out with the next write, together with the others
+        // Written at the end of this turn of the loop, with whatever else arrives meanwhile;
+        // while a write is in flight, with the next one.
+        if (writing_ || flush_scheduled_) return;
+        flush_scheduled_ = true;
+        context_.batcher.add(this->shared_from_this());
+    }
+
+    void flush() override {
+        flush_scheduled_ = false;
+        if (writing_ || queue_.empty()) return;
         if constexpr (std::is_same_v<Stream, PlainStream>) {
-            // Most deliveries fit in the socket buffer at once: write them now, without the
-            // cost of an asynchronous operation; only what does not fit waits for one.
+            // Most batches fit in the socket buffer at once: write them now, without the cost
+            // of an asynchronous operation; only what does not fit waits for one.
             if (write_now()) return;
         }
         do_write();
@@ -484,6 +496,7 @@ private:
     std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
+    bool flush_scheduled_ = false;
 
     bool open_ = false;
     bool closing_ = false;     // no more data frames are queued
