@@ -167,6 +167,7 @@ private:
     void refuse_post(const std::string& room_id, const std::string& dedupe_key,
                      std::pair<v1::ErrorCode, std::uint32_t> restriction, ReplyTo reply);
     void send_alert(const ReplyTo& reply, v1::Alert alert);
+    void tell_author_rejected(const v1::HeldPost& held);
     void store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                     std::optional<moderation::CrisisMatch> crisis, ReplyTo reply);
     void hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,

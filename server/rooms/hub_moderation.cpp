@@ -735,6 +735,7 @@ void Hub::moderate_held(const v1::Moderate& m, const Actor& actor, ReplyTo reply
                                           reply_ack(reply, room_id, 0);
                                       });
                 send_item(resolved);
+                tell_author_rejected(held);
                 return record_audit(actor, "reject_post", m.room_id(), target, m.reason());
             }
             auto event = std::make_unique<v1::Event>();
@@ -804,6 +805,29 @@ void Hub::enforce(Room& room, const v1::Event& event) {
                        if (banned) session->close(protocol::CloseCode::banned);
                    });
     }
+}
+
+void Hub::tell_author_rejected(const v1::HeldPost& held) {
+    // The author's member id names their session: "<instance>-<session id in hex>". A
+    // session on another instance is not reached (it sees the post stay held).
+    const std::string& member_id = held.post().author().member_id();
+    const std::string prefix = context_.instance_id + "-";
+    if (member_id.rfind(prefix, 0) != 0) return;
+    std::uint64_t session_id = 0;
+    try {
+        session_id = std::stoull(member_id.substr(prefix.size()), nullptr, 16);
+    } catch (const std::exception&) {
+        return;
+    }
+    const auto shard = static_cast<unsigned>(session_id >> 48);
+    if (shard >= hubs_.size()) return;
+    v1::Alert alert;
+    alert.set_kind(v1::Alert::POST_REJECTED);
+    alert.set_room_id(held.room_id());
+    alert.set_message(
+        "A moderator decided not to share your post. You can still reach out "
+        "to the people and lines listed in the support resources.");
+    send_alert(ReplyTo{shard, session_id, 0}, alert);
 }
 
 void Hub::send_item(v1::ModerationItem item) {

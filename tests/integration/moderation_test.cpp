@@ -1116,6 +1116,14 @@ TEST_CASE("moderation: crisis language in a hold room waits for a moderator") {
 
     const v1::Ack rejected = acked(moderator, Mod("evening-circle", v1::REJECT_POST).hold(second));
     CHECK(rejected.seq() == 0);
+    // The author hears of it, privately.
+    const auto told = author.next(
+        [](const v1::ServerMessage& m) {
+            return m.has_alert() && m.alert().kind() == v1::Alert::POST_REJECTED;
+        },
+        kDefaultWait);
+    REQUIRE(told.has_value());
+    CHECK(told->alert().room_id() == "evening-circle");
     CHECK(refused(moderator, Mod("evening-circle", v1::RELEASE_POST).hold(second)) ==
           v1::NOT_FOUND);
     CHECK(refused(moderator, Mod("evening-circle", v1::REJECT_POST).hold(second)) == v1::NOT_FOUND);
