@@ -107,7 +107,7 @@ void ModerationState::apply(const v1::Event& event) {
     }
 }
 
-std::optional<std::uint64_t> ModerationState::active(
+std::optional<std::uint64_t> active_until(
     const std::unordered_map<std::string, std::uint64_t>& until_by_subject,
     const std::string& subject, std::uint64_t now_ms) {
     auto found = until_by_subject.find(subject);
@@ -118,12 +118,12 @@ std::optional<std::uint64_t> ModerationState::active(
 
 std::optional<std::uint64_t> ModerationState::muted_until(const std::string& subject,
                                                           std::uint64_t now_ms) const {
-    return active(muted_until_, subject, now_ms);
+    return active_until(muted_until_, subject, now_ms);
 }
 
 std::optional<std::uint64_t> ModerationState::banned_until(const std::string& subject,
                                                            std::uint64_t now_ms) const {
-    return active(banned_until_, subject, now_ms);
+    return active_until(banned_until_, subject, now_ms);
 }
 
 std::uint64_t ModerationState::slow_mode_wait_ms(const std::string& subject,
@@ -159,10 +159,7 @@ void GlobalBans::apply(const v1::Event& event) {
 
 std::optional<std::uint64_t> GlobalBans::banned_until(const std::string& subject,
                                                       std::uint64_t now_ms) const {
-    auto found = until_.find(subject);
-    if (found == until_.end()) return std::nullopt;
-    if (found->second != 0 && found->second <= now_ms) return std::nullopt;
-    return found->second;
+    return active_until(until_, subject, now_ms);
 }
 
 }  // namespace haven::moderation

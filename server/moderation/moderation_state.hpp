@@ -43,6 +43,12 @@ inline constexpr std::string_view kSlowModeField = "slow";
 // Events that change a room's moderation state (and are enforced when they arrive).
 bool is_moderation_event(const v1::Event& event);
 
+// When a restriction in `until_by_subject` ends for `subject` (0 = indefinitely), or nothing
+// when there is none or it has expired.
+std::optional<std::uint64_t> active_until(
+    const std::unordered_map<std::string, std::uint64_t>& until_by_subject,
+    const std::string& subject, std::uint64_t now_ms);
+
 class ModerationState {
 public:
     // Replaces everything from a stored snapshot.
@@ -65,10 +71,6 @@ public:
     void note_post(const std::string& subject, std::uint64_t now_ms);
 
 private:
-    static std::optional<std::uint64_t> active(
-        const std::unordered_map<std::string, std::uint64_t>& until_by_subject,
-        const std::string& subject, std::uint64_t now_ms);
-
     std::unordered_set<std::uint64_t> hidden_;
     std::unordered_map<std::string, std::uint64_t> muted_until_;   // 0 = indefinitely
     std::unordered_map<std::string, std::uint64_t> banned_until_;  // 0 = indefinitely

@@ -467,27 +467,17 @@ void Hub::publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                 copy->set_seq(outcome.seq);
                 report_crisis(*copy, *crisis);
             }
-            on_session(reply, [outcome, room_id, client_msg_id, resources = std::move(resources),
-                               request = reply.request_id](Hub& home, ClientSession* session) {
-                home.counters_.add(outcome.status == Status::duplicate
-                                       ? home.counters_.posts_duplicate
-                                       : home.counters_.posts_acked);
-                if (!session) return;
-                // The crisis resources travel in the same round trip as the Ack, before it.
-                if (resources) {
-                    v1::ServerMessage alert;
-                    *alert.mutable_alert() = *resources;
-                    session->send(alert);
-                }
-                v1::ServerMessage message;
-                message.set_request_id(request);
-                v1::Ack* ack = message.mutable_ack();
-                ack->set_room_id(room_id);
-                ack->set_seq(outcome.seq);
-                ack->set_client_msg_id(client_msg_id);
-                ack->set_duplicate(outcome.status == Status::duplicate);
-                session->send(message);
-            });
+            counters_.add(outcome.status == Status::duplicate ? counters_.posts_duplicate
+                                                              : counters_.posts_acked);
+            // The crisis resources travel in the same round trip as the Ack, before it (tasks
+            // posted to one shard run in order).
+            if (resources) send_alert(reply, *resources);
+            v1::Ack ack;
+            ack.set_room_id(room_id);
+            ack.set_seq(outcome.seq);
+            ack.set_client_msg_id(client_msg_id);
+            ack.set_duplicate(outcome.status == Status::duplicate);
+            reply_ack(reply, std::move(ack));
         });
 }
 
@@ -507,10 +497,7 @@ void Hub::owner_typing(const std::string& room_id, std::uint64_t session_id, boo
 void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply) {
     Room* state = existing_room(query.room_id);
     if (state == nullptr || !state->contains(session_id)) {
-        on_session(reply, [request = reply.request_id](Hub&, ClientSession* session) {
-            if (session) session->send_error(request, v1::NOT_JOINED, "join the room first");
-        });
-        return;
+        return reply_error(reply, v1::NOT_JOINED, "join the room first");
     }
     const protocol::Encoding encoding = state->find(session_id)->encoding;
     const v1::Role viewer_role = state->find(session_id)->member.role();

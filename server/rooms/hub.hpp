@@ -194,6 +194,7 @@ private:
     void reply_error(const ReplyTo& reply, v1::ErrorCode code, std::string message,
                      std::uint32_t retry_after_ms = 0);
     void reply_ack(const ReplyTo& reply, const std::string& room_id, std::uint64_t seq);
+    void reply_ack(const ReplyTo& reply, v1::Ack ack);
 
     // Local side.
     session::ClientSession* find_session(std::uint64_t session_id);

@@ -274,25 +274,18 @@ void Hub::refuse_post(const std::string& room_id, const std::string& dedupe_key,
     };
     if (dedupe_key.empty()) return refuse();
     // A retry of something stored before the restriction began is still acknowledged.
-    broker_->find_duplicate(
-        room_id, dedupe_key,
-        [this, room_id, reply, refuse,
-         client_msg_id =
-             dedupe_key.substr(dedupe_key.find('\n') + 1)](std::optional<std::uint64_t> seq) {
-            if (!seq || *seq == 0) return refuse();
-            on_session(reply, [room_id, seq, client_msg_id, request = reply.request_id](
-                                  Hub&, ClientSession* session) {
-                if (!session) return;
-                v1::ServerMessage message;
-                message.set_request_id(request);
-                v1::Ack* ack = message.mutable_ack();
-                ack->set_room_id(room_id);
-                ack->set_seq(*seq);
-                ack->set_client_msg_id(client_msg_id);
-                ack->set_duplicate(true);
-                session->send(message);
-            });
-        });
+    broker_->find_duplicate(room_id, dedupe_key,
+                            [this, room_id, reply, refuse,
+                             client_msg_id = dedupe_key.substr(dedupe_key.find('\n') + 1)](
+                                std::optional<std::uint64_t> seq) {
+                                if (!seq || *seq == 0) return refuse();
+                                v1::Ack ack;
+                                ack.set_room_id(room_id);
+                                ack.set_seq(*seq);
+                                ack.set_client_msg_id(client_msg_id);
+                                ack.set_duplicate(true);
+                                reply_ack(reply, std::move(ack));
+                            });
 }
 
 void Hub::send_alert(const ReplyTo& reply, v1::Alert alert) {
@@ -321,29 +314,23 @@ void Hub::hold_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                 }
                 // Held already (a retry while it waits): acknowledge the same hold again.
                 const std::string hold_id = stable_id(dedupe_key);
-                broker_->read_state(room_id, [this, shared, dedupe_key, crisis, reply, room_id,
-                                              hold_id](
-                                                 std::optional<moderation::StateFields> fields) {
-                    if (!fields)
-                        return reply_error(reply, v1::UNAVAILABLE,
-                                           "the message was not stored; send it again", 1000);
-                    if (fields->count(moderation::held_field(hold_id)) == 0) {
-                        return store_held(std::make_unique<v1::Event>(std::move(*shared)),
-                                          dedupe_key, crisis, reply);
-                    }
-                    on_session(reply,
-                               [room_id, hold_id, client_msg_id = shared->posted().client_msg_id(),
-                                request = reply.request_id](Hub&, ClientSession* session) {
-                                   if (!session) return;
-                                   v1::ServerMessage ack;
-                                   ack.set_request_id(request);
-                                   ack.mutable_ack()->set_room_id(room_id);
-                                   ack.mutable_ack()->set_client_msg_id(client_msg_id);
-                                   ack.mutable_ack()->set_hold_id(hold_id);
-                                   ack.mutable_ack()->set_duplicate(true);
-                                   session->send(ack);
-                               });
-                });
+                broker_->read_state(
+                    room_id, [this, shared, dedupe_key, crisis, reply, room_id,
+                              hold_id](std::optional<moderation::StateFields> fields) {
+                        if (!fields)
+                            return reply_error(reply, v1::UNAVAILABLE,
+                                               "the message was not stored; send it again", 1000);
+                        if (fields->count(moderation::held_field(hold_id)) == 0) {
+                            return store_held(std::make_unique<v1::Event>(std::move(*shared)),
+                                              dedupe_key, crisis, reply);
+                        }
+                        v1::Ack ack;
+                        ack.set_room_id(room_id);
+                        ack.set_client_msg_id(shared->posted().client_msg_id());
+                        ack.set_hold_id(hold_id);
+                        ack.set_duplicate(true);
+                        reply_ack(reply, std::move(ack));
+                    });
             });
     }
     store_held(std::move(event), std::move(dedupe_key), std::move(crisis), reply);
@@ -367,28 +354,18 @@ void Hub::store_held(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                                    "the message was not stored; send it again", 1000);
             std::optional<v1::Alert> resources;
             if (crisis) resources = crisis_alert(held.room_id(), *crisis);
-            on_session(reply,
-                       [held, resources, request = reply.request_id](Hub&, ClientSession* session) {
-                           if (!session) return;
-                           if (resources) {
-                               v1::ServerMessage alert;
-                               *alert.mutable_alert() = *resources;
-                               session->send(alert);
-                           }
-                           v1::ServerMessage notice;
-                           v1::Alert* alert = notice.mutable_alert();
-                           alert->set_kind(v1::Alert::POST_HELD);
-                           alert->set_room_id(held.room_id());
-                           alert->set_message(
-                               "Your post is waiting for a moderator, who will look at it soon.");
-                           session->send(notice);
-                           v1::ServerMessage ack;
-                           ack.set_request_id(request);
-                           ack.mutable_ack()->set_room_id(held.room_id());
-                           ack.mutable_ack()->set_client_msg_id(held.post().client_msg_id());
-                           ack.mutable_ack()->set_hold_id(held.hold_id());
-                           session->send(ack);
-                       });
+            // Tasks posted to one shard run in order: resources, then the notice, then the Ack.
+            if (resources) send_alert(reply, *resources);
+            v1::Alert notice;
+            notice.set_kind(v1::Alert::POST_HELD);
+            notice.set_room_id(held.room_id());
+            notice.set_message("Your post is waiting for a moderator, who will look at it soon.");
+            send_alert(reply, std::move(notice));
+            v1::Ack ack;
+            ack.set_room_id(held.room_id());
+            ack.set_client_msg_id(held.post().client_msg_id());
+            ack.set_hold_id(held.hold_id());
+            reply_ack(reply, std::move(ack));
             v1::ModerationItem item;
             item.set_id("held:" + held.hold_id());
             item.set_kind(v1::ModerationItem::HELD_POST);
@@ -874,14 +851,21 @@ void Hub::reply_error(const ReplyTo& reply, v1::ErrorCode code, std::string mess
 }
 
 void Hub::reply_ack(const ReplyTo& reply, const std::string& room_id, std::uint64_t seq) {
-    on_session(reply, [room_id, seq, request = reply.request_id](Hub&, ClientSession* session) {
-        if (!session) return;
-        v1::ServerMessage message;
-        message.set_request_id(request);
-        message.mutable_ack()->set_room_id(room_id);
-        message.mutable_ack()->set_seq(seq);
-        session->send(message);
-    });
+    v1::Ack ack;
+    ack.set_room_id(room_id);
+    ack.set_seq(seq);
+    reply_ack(reply, std::move(ack));
+}
+
+void Hub::reply_ack(const ReplyTo& reply, v1::Ack ack) {
+    on_session(reply,
+               [ack = std::move(ack), request = reply.request_id](Hub&, ClientSession* session) {
+                   if (!session) return;
+                   v1::ServerMessage message;
+                   message.set_request_id(request);
+                   *message.mutable_ack() = ack;
+                   session->send(message);
+               });
 }
 
 }  // namespace haven::rooms
