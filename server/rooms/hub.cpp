@@ -79,7 +79,8 @@ bool trim_to_budget(std::vector<broker::EventPtr>& events, bool keep_newest) {
 }  // namespace
 
 Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
-    : shard_(shard), context_(context), router_(router), counters_(context.metrics.shard(shard)) {
+    : shard_(shard), context_(context), router_(router), counters_(context.metrics.shard(shard)),
+      room_list_(context.directory) {
     // People share crisis lines with each other on purpose; redaction leaves them alone.
     if (context_.crisis != nullptr) {
         for (const auto& list : context_.crisis->lists()) {

@@ -26,6 +26,7 @@
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/room.hpp"
+#include "rooms/room_list_encoder.hpp"
 #include "session/server_context.hpp"
 
 namespace haven::session {
@@ -59,6 +60,7 @@ public:
 
     unsigned shard() const { return shard_; }
     session::ServerContext& context() { return context_; }
+    const RoomListEncoder& room_list() const { return room_list_; }
     core::ShardCounters& counters() { return counters_; }
     broker::Broker& broker() { return *broker_; }
 
@@ -207,6 +209,7 @@ private:
     session::ServerContext& context_;
     core::ShardRouter& router_;
     core::ShardCounters& counters_;
+    RoomListEncoder room_list_;
     std::vector<Hub*> hubs_;
     std::unique_ptr<broker::Broker> broker_;
     std::uint64_t session_counter_ = 0;

@@ -25,6 +25,10 @@ public:
     // Published member counts, for room lists. Written only by the room's owner shard.
     std::uint32_t member_count(std::string_view room_id) const;
     void publish_member_count(std::string_view room_id, std::uint32_t count) const;
+    // The count of all()[index].
+    std::uint32_t member_count_at(std::size_t index) const {
+        return member_counts_[index].load(std::memory_order_relaxed);
+    }
 
 private:
     std::vector<config::RoomConfig> rooms_;

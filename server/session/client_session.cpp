@@ -147,6 +147,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     };
     const ServerContext& context = hub_.context();
     const std::int64_t now = core::wall_seconds();
+    omit_room_list_ = hello.omit_rooms();
 
     if (!hello.token().empty()) {
         if (!context.tokens.enabled()) {
@@ -219,19 +220,14 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
     wire_limits->set_posts_per_second(limits.posts_per_second);
     wire_limits->set_post_burst(limits.post_burst);
     wire_limits->set_max_rooms(limits.max_rooms_per_session);
-    for (const config::RoomConfig& room : context.directory.all()) {
-        v1::RoomInfo* info = welcome->add_rooms();
-        info->set_id(room.id);
-        info->set_title(room.title);
-        info->set_topic(room.topic);
-        info->set_kind(std::string(config::to_string(room.kind)));
-        info->set_capacity(room.capacity);
-        info->set_member_count(context.directory.member_count(room.id));
-    }
     if (guest)
         welcome->set_guest_token(
             context.guest_passes.issue(subject_, handle, core::wall_seconds()));
-    send(message);
+    if (omit_room_list_) {
+        send(message);
+    } else {
+        connection_.send(hub_.room_list().encode_welcome(message, encoding_));
+    }
     if (moderates_anything()) hub_.add_moderator(*this);
 }
 

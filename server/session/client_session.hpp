@@ -94,6 +94,7 @@ private:
     const std::uint64_t id_;
     bool open_ = false;
     bool authenticated_ = false;
+    bool omit_room_list_ = false;  // the Hello asked for a Welcome without the room list
     unsigned failed_hellos_ = 0;
     core::SteadyTime hello_deadline_{};
     std::string subject_;

@@ -38,6 +38,31 @@ TEST_CASE("guest Hello is answered with a Welcome") {
         CHECK(lobby->kind() == "drop_in");
         CHECK(lobby->capacity() == 200);
 
+        // Members are counted in the list: someone joins a room, the next Welcome says so
+        // (a room per encoding, so the first pass's leave cannot race the second's count).
+        const std::string counted_room = encoding == Encoding::binary ? "lobby" : "anxiety-support";
+        Client member(server, encoding);
+        member.hello_guest();
+        REQUIRE(member.reply(member.send(msg_join(counted_room))).has_joined());
+        Client next(server, encoding);
+        const v1::Welcome later = next.reply(next.send(msg_hello_guest())).welcome();
+        const auto counted =
+            std::find_if(later.rooms().begin(), later.rooms().end(),
+                         [&](const v1::RoomInfo& r) { return r.id() == counted_room; });
+        REQUIRE(counted != later.rooms().end());
+        CHECK(counted->member_count() == 1);
+
+        // A reconnecting client that has the list already asks to leave it out.
+        Client reconnecting(server, encoding);
+        v1::ClientMessage without_rooms = msg_hello_guest();
+        without_rooms.mutable_hello()->set_omit_rooms(true);
+        const v1::ServerMessage short_welcome =
+            reconnecting.reply(reconnecting.send(without_rooms));
+        REQUIRE(short_welcome.has_welcome());
+        CHECK(short_welcome.welcome().rooms_size() == 0);
+        CHECK_FALSE(short_welcome.welcome().session_id().empty());
+        CHECK_FALSE(short_welcome.welcome().guest_token().empty());
+
         // A preferred handle is honoured (cleaned up).
         Client named(server, encoding);
         CHECK(named.hello_guest("  River   Stone ").handle() == "River Stone");

@@ -38,7 +38,8 @@ ClientPool::ClientPool(PoolSettings settings)
         upgrade_requests_.push_back(ws::upgrade_request(server.host_port));
     }
     std::size_t longest_room = 0;
-    for (const std::string& room : settings_.room_ids) longest_room = std::max(longest_room, room.size());
+    for (const std::string& room : settings_.room_ids)
+        longest_room = std::max(longest_room, room.size());
     post_buffer_.resize(wire::post_bytes_bound(longest_room, settings_.post_text.size()));
     frame_buffer_.resize(ws::kMaxClientHeader + post_buffer_.size() + 256);
     mask_key_ = std::random_device{}() | 1u;  // never 0, so masking really happens
@@ -104,7 +105,8 @@ void ClientPool::poll(int timeout_ms) {
         if (errno == EINTR) return;
         throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
-    for (int i = 0; i < n; ++i) on_event(static_cast<std::uint32_t>(events[i].data.u64), events[i].events);
+    for (int i = 0; i < n; ++i)
+        on_event(static_cast<std::uint32_t>(events[i].data.u64), events[i].events);
 }
 
 void ClientPool::start_connect(std::uint32_t index) {
@@ -127,14 +129,16 @@ void ClientPool::start_connect(std::uint32_t index) {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     local.sin_port = 0;
-    local.sin_addr.s_addr = htonl((127u << 24) | (1u + index % std::max(1u, settings_.local_addresses)));
+    local.sin_addr.s_addr =
+        htonl((127u << 24) | (1u + index % std::max(1u, settings_.local_addresses)));
     if (::bind(fd, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
         note_error(std::string("bind: ") + std::strerror(errno));
         ++counters_.connect_failures;
         return fail(index);
     }
     const Endpoint& server = settings_.servers[index % settings_.servers.size()];
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&server.address), sizeof server.address) != 0 &&
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&server.address), sizeof server.address) !=
+            0 &&
         errno != EINPROGRESS) {
         note_error(std::string("connect: ") + std::strerror(errno));
         ++counters_.connect_failures;
@@ -231,17 +235,19 @@ std::size_t ClientPool::consume(std::uint32_t index, const char* data, std::size
         std::size_t head = 0;
         std::string why;
         switch (ws::parse_upgrade_response(std::string_view(data, size), head, why)) {
-            case ws::UpgradeStatus::incomplete: return 0;
+            case ws::UpgradeStatus::incomplete:
+                return 0;
             case ws::UpgradeStatus::refused:
                 note_error(why);
                 ++counters_.setup_failures;
                 fail(index);
                 return size;
-            case ws::UpgradeStatus::accepted: break;
+            case ws::UpgradeStatus::accepted:
+                break;
         }
         pos = head;
         clients_[index].state = State::hello;
-        const std::string hello = wire::encode_hello(wire::kHelloId);
+        const std::string hello = wire::encode_hello(wire::kHelloId, settings_.room_list);
         send_frame(index, ws::binary, hello.data(), hello.size());
     }
     while (pos < size) {
@@ -297,7 +303,8 @@ void ClientPool::on_frame(std::uint32_t index, const ws::FrameHeader& header, co
         case ws::ping:
             // Beast pings quiet connections; a pong keeps them open.
             return send_frame(index, ws::pong, payload, size);
-        case ws::pong: return;
+        case ws::pong:
+            return;
         case ws::close: {
             std::uint16_t code = 1005;
             if (size >= 2) {
@@ -311,7 +318,9 @@ void ClientPool::on_frame(std::uint32_t index, const ws::FrameHeader& header, co
             if (in_setup) ++counters_.setup_failures;
             return fail(index);
         }
-        default: ++counters_.malformed; return;
+        default:
+            ++counters_.malformed;
+            return;
     }
 }
 
@@ -343,7 +352,9 @@ void ClientPool::on_message(std::uint32_t index, const char* data, std::size_t s
             ++counters_.other_events;
             track_seq(message.seq);
             return;
-        case wire::Kind::ack: ++counters_.acks; return;
+        case wire::Kind::ack:
+            ++counters_.acks;
+            return;
         case wire::Kind::welcome:
             if (client.state == State::hello && message.request_id == wire::kHelloId) {
                 client.state = State::joining;
@@ -366,15 +377,21 @@ void ClientPool::on_message(std::uint32_t index, const char* data, std::size_t s
         case wire::Kind::error:
             ++counters_.errors;
             ++counters_.error_codes[std::min<std::uint32_t>(message.error_code, 31)];
-            if (error_samples_.size() < kMaxErrorSamples) note_error(wire::describe_error(message.body));
+            if (error_samples_.size() < kMaxErrorSamples)
+                note_error(wire::describe_error(message.body));
             if (client.state == State::hello || client.state == State::joining) {
                 ++counters_.setup_failures;
                 fail(index);
             }
             return;
-        case wire::Kind::reconnect: ++counters_.reconnects; return;
-        case wire::Kind::malformed: ++counters_.malformed; return;
-        case wire::Kind::other: return;
+        case wire::Kind::reconnect:
+            ++counters_.reconnects;
+            return;
+        case wire::Kind::malformed:
+            ++counters_.malformed;
+            return;
+        case wire::Kind::other:
+            return;
     }
 }
 
@@ -385,8 +402,8 @@ bool ClientPool::post(std::uint32_t index) {
     if (stamp <= client.last_stamp) stamp = client.last_stamp + 1;  // ids must stay unique
     client.last_stamp = stamp;
     const std::size_t size = wire::encode_post(post_buffer_.data(), client.next_request++,
-                                               settings_.room_ids[client.room],
-                                               settings_.post_text, static_cast<std::uint64_t>(stamp));
+                                               settings_.room_ids[client.room], settings_.post_text,
+                                               static_cast<std::uint64_t>(stamp));
     ++counters_.posts_sent;
     counters_.expected_deliveries += room_sizes_[client.room];
     send_frame(index, ws::binary, post_buffer_.data(), size);
@@ -395,8 +412,10 @@ bool ClientPool::post(std::uint32_t index) {
 
 void ClientPool::send_frame(std::uint32_t index, ws::Opcode opcode, const char* payload,
                             std::size_t size) {
-    if (frame_buffer_.size() < size + ws::kMaxClientHeader) frame_buffer_.resize(size + ws::kMaxClientHeader);
-    const std::size_t n = ws::write_client_frame(frame_buffer_.data(), opcode, payload, size, mask_key_);
+    if (frame_buffer_.size() < size + ws::kMaxClientHeader)
+        frame_buffer_.resize(size + ws::kMaxClientHeader);
+    const std::size_t n =
+        ws::write_client_frame(frame_buffer_.data(), opcode, payload, size, mask_key_);
     send_bytes(index, frame_buffer_.data(), n);
 }
 

@@ -27,14 +27,15 @@ struct Endpoint {
 };
 
 struct PoolSettings {
-    std::vector<Endpoint> servers;   // client i talks to servers[i % size]
-    unsigned local_addresses = 16;   // client i binds 127.0.0.(1 + i % n): spreads ephemeral ports
-    unsigned max_in_flight = 256;    // connections between connect() and Joined
+    std::vector<Endpoint> servers;  // client i talks to servers[i % size]
+    unsigned local_addresses = 16;  // client i binds 127.0.0.(1 + i % n): spreads ephemeral ports
+    unsigned max_in_flight = 256;   // connections between connect() and Joined
     // Minimum time between two epoll_wait calls. 0 reacts to every frame at once (exact
     // latencies, but about one read() per delivery at moderate rates); a few hundred µs lets
     // frames pile up in the socket buffers so one read() takes many, at the price of adding
     // up to this much to the measured latencies.
     std::int64_t batch_ns = 0;
+    bool room_list = false;  // Hello asks for the room list (omit_rooms = false)
     std::vector<std::string> room_ids;
     std::string post_text;
 };
@@ -44,22 +45,22 @@ struct Counters {
     std::uint64_t posts_sent = 0;
     std::uint64_t expected_deliveries = 0;  // sum over posts of the room's ready members then
     std::uint64_t acks = 0;
-    std::uint64_t window_deliveries = 0;    // posted events stamped inside the current window
-    std::uint64_t late_deliveries = 0;      // stamped before the window (an earlier interval)
-    std::uint64_t foreign_posts = 0;        // posted events not stamped by this tool
-    std::uint64_t other_events = 0;         // presence, typing, moderation
-    std::uint64_t seq_gaps = 0;             // a sequenced event skipped ahead on one connection
-    std::uint64_t seq_repeats = 0;          // ... or did not advance
-    std::uint64_t errors = 0;               // Error replies
+    std::uint64_t window_deliveries = 0;  // posted events stamped inside the current window
+    std::uint64_t late_deliveries = 0;    // stamped before the window (an earlier interval)
+    std::uint64_t foreign_posts = 0;      // posted events not stamped by this tool
+    std::uint64_t other_events = 0;       // presence, typing, moderation
+    std::uint64_t seq_gaps = 0;           // a sequenced event skipped ahead on one connection
+    std::uint64_t seq_repeats = 0;        // ... or did not advance
+    std::uint64_t errors = 0;             // Error replies
     std::array<std::uint64_t, 32> error_codes{};  // by haven.v1.ErrorCode (31 = anything higher)
-    std::uint64_t reconnects = 0;           // Reconnect (the server is draining)
-    std::uint64_t closes = 0;               // the server closed a connection
-    std::uint64_t close_slow_consumer = 0;  // ... with 4008
-    std::uint64_t malformed = 0;            // frames or messages the tool could not read
+    std::uint64_t reconnects = 0;                 // Reconnect (the server is draining)
+    std::uint64_t closes = 0;                     // the server closed a connection
+    std::uint64_t close_slow_consumer = 0;        // ... with 4008
+    std::uint64_t malformed = 0;                  // frames or messages the tool could not read
     std::uint64_t connect_failures = 0;
-    std::uint64_t setup_failures = 0;       // upgrade refused, Hello or Join refused, dropped
-    std::uint64_t dropped_ready = 0;        // a ready connection ended before teardown
-    std::uint64_t reads = 0;                // read() calls that returned data
+    std::uint64_t setup_failures = 0;  // upgrade refused, Hello or Join refused, dropped
+    std::uint64_t dropped_ready = 0;   // a ready connection ended before teardown
+    std::uint64_t reads = 0;           // read() calls that returned data
     std::uint64_t bytes_received = 0;
     std::uint64_t frames_received = 0;
 
@@ -108,21 +109,29 @@ public:
     const std::vector<std::string>& error_samples() const { return error_samples_; }
 
 private:
-    enum class State : std::uint8_t { queued, connecting, upgrading, hello, joining, ready, closed };
+    enum class State : std::uint8_t {
+        queued,
+        connecting,
+        upgrading,
+        hello,
+        joining,
+        ready,
+        closed
+    };
 
     struct Client {
         int fd = -1;
         State state = State::queued;
-        bool fragmented = false;         // a fragmented message is being reassembled
+        bool fragmented = false;  // a fragmented message is being reassembled
         std::uint32_t room = 0;
         std::uint64_t last_seq = 0;      // of the room, as this connection saw it
         std::uint64_t next_request = 0;  // request id of the next post
         std::int64_t last_stamp = 0;     // publish stamps strictly increase per client
         std::int64_t started_ns = 0;
-        std::size_t pending_frame = 0;   // total size of the frame cut by the last read
-        std::vector<char> carry;         // bytes of a frame (or HTTP head) cut by a read
-        std::vector<char> fragments;     // payload of a fragmented message so far
-        std::vector<char> out;           // bytes the socket did not take yet
+        std::size_t pending_frame = 0;  // total size of the frame cut by the last read
+        std::vector<char> carry;        // bytes of a frame (or HTTP head) cut by a read
+        std::vector<char> fragments;    // payload of a fragmented message so far
+        std::vector<char> out;          // bytes the socket did not take yet
         std::size_t out_sent = 0;
     };
 

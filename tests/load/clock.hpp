@@ -15,6 +15,8 @@ inline std::int64_t now_ns() {
     return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
-inline double ns_to_ms(std::int64_t ns) { return static_cast<double>(ns) / 1e6; }
+inline double ns_to_ms(std::int64_t ns) {
+    return static_cast<double>(ns) / 1e6;
+}
 
 }  // namespace haven::load

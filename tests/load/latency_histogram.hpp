@@ -30,7 +30,7 @@ public:
     std::uint64_t quantile_us(double q) const;
 
 private:
-    static constexpr unsigned kSubBits = 5;  // 32 sub-buckets per power of two
+    static constexpr unsigned kSubBits = 5;              // 32 sub-buckets per power of two
     static constexpr unsigned kLinear = 2u << kSubBits;  // values below 64 map one-to-one
     static constexpr unsigned kMaxExponent = 40;
     static constexpr unsigned kBuckets = kLinear + (kMaxExponent - kSubBits) * (1u << kSubBits);

@@ -20,8 +20,8 @@ namespace v1 = haven::v1;
 TEST_CASE("a hand-encoded post parses as the same ClientMessage") {
     const std::string text(300, 'x');  // a text whose length needs a two-byte varint
     std::vector<char> buffer(load::wire::post_bytes_bound(6, text.size()));
-    const std::size_t n = load::wire::encode_post(buffer.data(), 123456789, "load-7", text,
-                                                  0x0123456789abcdefULL);
+    const std::size_t n =
+        load::wire::encode_post(buffer.data(), 123456789, "load-7", text, 0x0123456789abcdefULL);
     v1::ClientMessage message;
     REQUIRE(message.ParseFromArray(buffer.data(), static_cast<int>(n)));
     CHECK(message.request_id() == 123456789);
@@ -126,8 +126,10 @@ TEST_CASE("the upgrade response is checked") {
     std::string why;
     const std::string ok =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: haven.v1.proto\r\n\r\n";
-    CHECK(load::ws::parse_upgrade_response(ok + "\x82\x00", head, why) == load::ws::UpgradeStatus::accepted);
+        "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: "
+        "haven.v1.proto\r\n\r\n";
+    CHECK(load::ws::parse_upgrade_response(ok + "\x82\x00", head, why) ==
+          load::ws::UpgradeStatus::accepted);
     CHECK(head == ok.size());
     CHECK(load::ws::parse_upgrade_response(ok.substr(0, 40), head, why) ==
           load::ws::UpgradeStatus::incomplete);

@@ -24,7 +24,8 @@ using namespace haven::load;
 
 Endpoint resolve(const std::string& host_port) {
     const std::size_t colon = host_port.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("server '" + host_port + "' is not host:port");
+    if (colon == std::string::npos)
+        throw std::runtime_error("server '" + host_port + "' is not host:port");
     const std::string host = host_port.substr(0, colon);
     const std::string port = host_port.substr(colon + 1);
     addrinfo hints{};
@@ -52,12 +53,12 @@ int main(int argc, char** argv) {
     report.open_file_limit = raise_open_file_limit();
     const std::uint64_t needed = options.connections + options.publishers + 64;
     if (report.open_file_limit < needed) {
-        std::fprintf(stderr,
-                     "haven-load: %u connections need about %llu descriptors but RLIMIT_NOFILE is %llu; "
-                     "split the clients over several processes\n",
-                     options.connections + options.publishers,
-                     static_cast<unsigned long long>(needed),
-                     static_cast<unsigned long long>(report.open_file_limit));
+        std::fprintf(
+            stderr,
+            "haven-load: %u connections need about %llu descriptors but RLIMIT_NOFILE is %llu; "
+            "split the clients over several processes\n",
+            options.connections + options.publishers, static_cast<unsigned long long>(needed),
+            static_cast<unsigned long long>(report.open_file_limit));
         return 2;
     }
 
@@ -98,7 +99,9 @@ int main(int argc, char** argv) {
         }
     }
     if (options.check && !report.passed()) {
-        std::fprintf(stderr, "haven-load: check failed (a step missed the criteria or something went wrong)\n");
+        std::fprintf(
+            stderr,
+            "haven-load: check failed (a step missed the criteria or something went wrong)\n");
         return 1;
     }
     return 0;

@@ -25,7 +25,8 @@ std::vector<double> parse_rate_list(const std::string& text) {
     while (std::getline(in, item, ',')) {
         char* end = nullptr;
         const double rate = std::strtod(item.c_str(), &end);
-        if (end == item.c_str() || *end != '\0' || !(rate > 0)) usage_error("bad rate '" + item + "'");
+        if (end == item.c_str() || *end != '\0' || !(rate > 0))
+            usage_error("bad rate '" + item + "'");
         rates.push_back(rate);
     }
     return rates;
@@ -47,10 +48,14 @@ std::vector<double> parse_ramp(const std::string& text) {
 
 const char* mode_name(Mode mode) {
     switch (mode) {
-        case Mode::broadcast: return "broadcast";
-        case Mode::rooms: return "rooms";
-        case Mode::idle: return "idle";
-        case Mode::storm: return "storm";
+        case Mode::broadcast:
+            return "broadcast";
+        case Mode::rooms:
+            return "rooms";
+        case Mode::idle:
+            return "idle";
+        case Mode::storm:
+            return "storm";
     }
     return "?";
 }
@@ -70,6 +75,8 @@ Options parse_options(int argc, char** argv) {
         "  idle       --connections joined clients held for --duration; server RSS per client\n"
         "  storm      connect + Hello + Join --connections clients, --in-flight at a time\n\n"
         "options");
+    // One option per line reads better than the formatter's layout of this chain.
+    // clang-format off
     d.add_options()
         ("help,h", "show this help")
         ("mode,m", po::value(&mode)->default_value(mode), "broadcast | rooms | idle | storm")
@@ -88,6 +95,7 @@ Options parse_options(int argc, char** argv) {
         ("duration,d", po::value(&o.duration_s)->default_value(o.duration_s), "seconds per step, or hold time in idle mode")
         ("drain", po::value(&o.drain_s)->default_value(o.drain_s), "longest wait in seconds after a step for its deliveries")
         ("in-flight", po::value(&o.in_flight)->default_value(o.in_flight), "connections between connect and Joined at once")
+        ("room-list", po::bool_switch(&o.room_list), "ask for the room list in every Welcome, as a first visit does (default: Hello sets omit_rooms, as a reconnecting client does)")
         ("local-addrs", po::value(&o.local_addresses)->default_value(o.local_addresses), "bind clients across 127.0.0.1..127.0.0.N")
         ("batch-us", po::value(&o.batch_us)->default_value(o.batch_us), "minimum microseconds between epoll waits: more frames per read, less generator CPU, up to this much added latency")
         ("payload", po::value(&o.payload_bytes)->default_value(o.payload_bytes), "post text length in bytes")
@@ -99,6 +107,7 @@ Options parse_options(int argc, char** argv) {
         ("check", po::bool_switch(&o.check), "exit 1 unless every step passes and nothing went wrong")
         ("json", po::value(&o.json_path), "write the run as one JSON object to this file ('-' = stdout)")
         ("quiet,q", po::bool_switch(&o.quiet), "no human-readable summary");
+    // clang-format on
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, d), vm);
@@ -110,11 +119,16 @@ Options parse_options(int argc, char** argv) {
         std::cout << d << "\n";
         std::exit(0);
     }
-    if (mode == "broadcast") o.mode = Mode::broadcast;
-    else if (mode == "rooms") o.mode = Mode::rooms;
-    else if (mode == "idle") o.mode = Mode::idle;
-    else if (mode == "storm") o.mode = Mode::storm;
-    else usage_error("unknown mode '" + mode + "'");
+    if (mode == "broadcast")
+        o.mode = Mode::broadcast;
+    else if (mode == "rooms")
+        o.mode = Mode::rooms;
+    else if (mode == "idle")
+        o.mode = Mode::idle;
+    else if (mode == "storm")
+        o.mode = Mode::storm;
+    else
+        usage_error("unknown mode '" + mode + "'");
 
     for (int pid : pids) o.server_pids.push_back(static_cast<pid_t>(pid));
     if (vm.count("rate")) {
@@ -131,7 +145,8 @@ Options parse_options(int argc, char** argv) {
     if (posting && o.rates.empty()) usage_error("this mode needs --rate, --rates or --ramp");
     if (!posting && !o.rates.empty()) usage_error("idle and storm modes do not post");
     if (o.connections == 0) usage_error("--connections must be at least 1");
-    if (!o.spawn_server.empty() && !o.servers.empty()) usage_error("--spawn-server and --server exclude each other");
+    if (!o.spawn_server.empty() && !o.servers.empty())
+        usage_error("--spawn-server and --server exclude each other");
     if (o.spawn_server.empty() && o.servers.empty()) o.servers.push_back("127.0.0.1:8080");
     if (o.mode == Mode::broadcast) {
         o.rooms = 1;
@@ -144,7 +159,8 @@ Options parse_options(int argc, char** argv) {
     } else if (o.rooms == 0) {
         o.rooms = std::max(1u, (o.connections + 19) / 20);
     }
-    if (o.local_addresses == 0 || o.local_addresses > 254) usage_error("--local-addrs must be 1..254");
+    if (o.local_addresses == 0 || o.local_addresses > 254)
+        usage_error("--local-addrs must be 1..254");
     if (o.in_flight == 0) usage_error("--in-flight must be at least 1");
     if (!(o.duration_s > 0)) usage_error("--duration must be positive");
     if (o.batch_us > 100'000) usage_error("--batch-us must be at most 100000");

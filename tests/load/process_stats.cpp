@@ -34,12 +34,15 @@ bool read_stat_cpu(pid_t pid, std::int64_t& cpu_ns) {
     if (close == std::string::npos) return false;
     const char* p = text.c_str() + close + 2;  // field 3 (state)
     unsigned long long utime = 0, stime = 0;
-    // Fields 3..15: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-    if (std::sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) {
+    // Fields 3..15: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime
+    // stime
+    if (std::sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) !=
+        2) {
         return false;
     }
     const long ticks = ::sysconf(_SC_CLK_TCK);
-    cpu_ns = static_cast<std::int64_t>((utime + stime) * (1'000'000'000ull / static_cast<unsigned long long>(ticks)));
+    cpu_ns = static_cast<std::int64_t>((utime + stime) *
+                                       (1'000'000'000ull / static_cast<unsigned long long>(ticks)));
     return true;
 }
 
@@ -124,7 +127,8 @@ void sample_machine_load(MachineInfo& info) {
     std::string line;
     if (std::getline(pressure, line)) {  // "some avg10=64.63 avg60=72.99 ..."
         const std::size_t at = line.find("avg10=");
-        if (at != std::string::npos) info.cpu_pressure_some_avg10 = std::atof(line.c_str() + at + 6);
+        if (at != std::string::npos)
+            info.cpu_pressure_some_avg10 = std::atof(line.c_str() + at + 6);
     }
 }
 

@@ -13,10 +13,10 @@ namespace haven::load {
 
 struct ProcessSample {
     bool ok = false;
-    std::int64_t cpu_ns = 0;  // user + system, all threads
-    std::int64_t user_ns = 0; // sample_self only: the generator's own code ...
-    std::int64_t sys_ns = 0;  // ... and the kernel's work for it (syscalls, loopback TCP)
-    std::int64_t rss_kb = 0;  // VmRSS
+    std::int64_t cpu_ns = 0;   // user + system, all threads
+    std::int64_t user_ns = 0;  // sample_self only: the generator's own code ...
+    std::int64_t sys_ns = 0;   // ... and the kernel's work for it (syscalls, loopback TCP)
+    std::int64_t rss_kb = 0;   // VmRSS
 };
 
 // Reads /proc/<pid>. CPU comes from the per-thread schedstat run times (nanoseconds) when the
@@ -34,7 +34,7 @@ struct MachineInfo {
     std::string cpu_model;
     unsigned cores = 0;
     std::string kernel;
-    double load_average_1m = -1;        // /proc/loadavg
+    double load_average_1m = -1;          // /proc/loadavg
     double cpu_pressure_some_avg10 = -1;  // /proc/pressure/cpu: % of time tasks waited for a CPU
 };
 MachineInfo machine_info();

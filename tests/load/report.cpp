@@ -96,7 +96,9 @@ private:
     bool first_ = true;
 };
 
-double us_to_ms(std::uint64_t us) { return static_cast<double>(us) / 1000.0; }
+double us_to_ms(std::uint64_t us) {
+    return static_cast<double>(us) / 1000.0;
+}
 
 void latency_json(Json& j, std::string_view name, const LatencyHistogram& h) {
     j.key(name).open('{');
@@ -119,7 +121,8 @@ void usage_json(Json& j, const Usage& u, std::uint64_t deliveries) {
         j.field("server_cpu_pct", u.seconds > 0 ? cpu_ms / 10.0 / u.seconds : 0.0);
         j.field("server_rss_kb", u.total_server_rss_kb());
         if (deliveries > 0) {
-            j.field("server_cpu_us_per_delivery", cpu_ms * 1000.0 / static_cast<double>(deliveries));
+            j.field("server_cpu_us_per_delivery",
+                    cpu_ms * 1000.0 / static_cast<double>(deliveries));
         }
         j.key("servers").open('[');
         for (std::size_t i = 0; i < u.pids.size(); ++i) {
@@ -136,7 +139,9 @@ void usage_json(Json& j, const Usage& u, std::uint64_t deliveries) {
     j.field("generator_cpu_ms", self_ms);
     j.field("generator_cpu_pct", u.seconds > 0 ? self_ms / 10.0 / u.seconds : 0.0);
     if (deliveries > 0) {
-        const auto per = [&](std::int64_t ns) { return static_cast<double>(ns) / 1000.0 / static_cast<double>(deliveries); };
+        const auto per = [&](std::int64_t ns) {
+            return static_cast<double>(ns) / 1000.0 / static_cast<double>(deliveries);
+        };
         j.field("generator_cpu_us_per_delivery", per(u.self_cpu_ns));
         // Split: the tool's own code, and the kernel's work for it (mostly read() and the
         // loopback TCP path, which shrinks per delivery as more frames come per read).
@@ -175,7 +180,8 @@ void counters_json(Json& j, const Counters& c) {
     j.field("reads", c.reads);
     j.field("frames_received", c.frames_received);
     j.field("bytes_received", c.bytes_received);
-    j.field("frames_per_read", c.reads ? static_cast<double>(c.frames_received) / static_cast<double>(c.reads) : 0.0);
+    j.field("frames_per_read",
+            c.reads ? static_cast<double>(c.frames_received) / static_cast<double>(c.reads) : 0.0);
 }
 
 }  // namespace
@@ -218,7 +224,8 @@ Usage UsageMeter::finish() const {
 
 double StepReport::delivered_ratio() const {
     if (delta.expected_deliveries == 0) return 0;
-    return static_cast<double>(delta.window_deliveries) / static_cast<double>(delta.expected_deliveries);
+    return static_cast<double>(delta.window_deliveries) /
+           static_cast<double>(delta.expected_deliveries);
 }
 
 double StepReport::deliveries_per_second() const {
@@ -261,6 +268,7 @@ void write_json(std::ostream& out, const RunReport& r) {
     j.field("payload_bytes", o.payload_bytes);
     j.field("step_seconds", o.duration_s);
     j.field("in_flight", o.in_flight);
+    j.field("room_list", o.room_list);
     j.field("batch_us", o.batch_us);
     j.field("local_addresses", o.local_addresses);
     j.field("min_delivered", o.min_delivered);
@@ -319,43 +327,58 @@ void write_json(std::ostream& out, const RunReport& r) {
 void write_summary(std::ostream& out, const RunReport& r) {
     const Options& o = *r.options;
     char line[512];
-    std::snprintf(line, sizeof line, "haven-load %s%s%s: %u/%u clients joined in %u rooms in %.2f s (%u failed), join p50 %.1f ms p99 %.1f ms; quiet after %.2f s\n",
+    std::snprintf(line, sizeof line,
+                  "haven-load %s%s%s: %u/%u clients joined in %u rooms in %.2f s (%u failed), join "
+                  "p50 %.1f ms p99 %.1f ms; quiet after %.2f s\n",
                   mode_name(o.mode), o.label.empty() ? "" : " ", o.label.c_str(), r.setup.ready,
                   r.setup.requested, r.rooms, r.setup.seconds, r.setup.failed,
                   us_to_ms(r.setup.join_latency.quantile_us(0.5)),
                   us_to_ms(r.setup.join_latency.quantile_us(0.99)), r.setup.settle_seconds);
     out << line;
     if (!r.steps.empty()) {
-        out << "  rate/s  posts/s  delivered      ratio     deliv/s   p50ms   p90ms   p99ms  p999ms   maxms  srvCPU%  srv-us/dlv  gen-us/dlv (user)  frm/rd  errors  pass\n";
+        out << "  rate/s  posts/s  delivered      ratio     deliv/s   p50ms   p90ms   p99ms  "
+               "p999ms   maxms  srvCPU%  srv-us/dlv  gen-us/dlv (user)  frm/rd  errors  pass\n";
         for (const StepReport& s : r.steps) {
             const auto& u = s.usage;
             const double srv_ms = static_cast<double>(u.total_server_cpu_ns()) / 1e6;
             const double dlv = static_cast<double>(s.delta.window_deliveries);
-            std::snprintf(line, sizeof line,
-                          "%8.0f %8.0f %10llu %9.4f%% %11.0f %7.2f %7.2f %7.2f %7.2f %7.2f %8s %11s %10.3f (%5.3f) %7.1f %7llu  %s\n",
-                          s.target_rate, s.posts_per_second(),
-                          static_cast<unsigned long long>(s.delta.window_deliveries),
-                          100.0 * s.delivered_ratio(), s.deliveries_per_second(),
-                          us_to_ms(s.latency.quantile_us(0.5)), us_to_ms(s.latency.quantile_us(0.9)),
-                          us_to_ms(s.latency.quantile_us(0.99)), us_to_ms(s.latency.quantile_us(0.999)),
-                          us_to_ms(s.latency.max_us()),
-                          u.has_servers() ? std::to_string(static_cast<int>(srv_ms / 10.0 / u.seconds + 0.5)).c_str() : "-",
-                          u.has_servers() && dlv > 0 ? std::to_string(srv_ms * 1000.0 / dlv).substr(0, 7).c_str() : "-",
-                          dlv > 0 ? static_cast<double>(u.self_cpu_ns) / 1000.0 / dlv : 0.0,
-                          dlv > 0 ? static_cast<double>(u.self_user_ns) / 1000.0 / dlv : 0.0,
-                          s.delta.reads ? static_cast<double>(s.delta.frames_received) / static_cast<double>(s.delta.reads) : 0.0,
-                          static_cast<unsigned long long>(s.delta.error_total()), s.pass ? "yes" : "NO");
+            std::snprintf(
+                line, sizeof line,
+                "%8.0f %8.0f %10llu %9.4f%% %11.0f %7.2f %7.2f %7.2f %7.2f %7.2f %8s %11s %10.3f "
+                "(%5.3f) %7.1f %7llu  %s\n",
+                s.target_rate, s.posts_per_second(),
+                static_cast<unsigned long long>(s.delta.window_deliveries),
+                100.0 * s.delivered_ratio(), s.deliveries_per_second(),
+                us_to_ms(s.latency.quantile_us(0.5)), us_to_ms(s.latency.quantile_us(0.9)),
+                us_to_ms(s.latency.quantile_us(0.99)), us_to_ms(s.latency.quantile_us(0.999)),
+                us_to_ms(s.latency.max_us()),
+                u.has_servers()
+                    ? std::to_string(static_cast<int>(srv_ms / 10.0 / u.seconds + 0.5)).c_str()
+                    : "-",
+                u.has_servers() && dlv > 0
+                    ? std::to_string(srv_ms * 1000.0 / dlv).substr(0, 7).c_str()
+                    : "-",
+                dlv > 0 ? static_cast<double>(u.self_cpu_ns) / 1000.0 / dlv : 0.0,
+                dlv > 0 ? static_cast<double>(u.self_user_ns) / 1000.0 / dlv : 0.0,
+                s.delta.reads ? static_cast<double>(s.delta.frames_received) /
+                                    static_cast<double>(s.delta.reads)
+                              : 0.0,
+                static_cast<unsigned long long>(s.delta.error_total()), s.pass ? "yes" : "NO");
             out << line;
         }
     }
     if (r.idle) {
         std::snprintf(line, sizeof line,
-                      "  idle: %u joined connections held %.1f s; server RSS %lld kB (%lld kB before), %lld bytes per connection; server CPU %.1f%% while idle\n",
+                      "  idle: %u joined connections held %.1f s; server RSS %lld kB (%lld kB "
+                      "before), %lld bytes per connection; server CPU %.1f%% while idle\n",
                       r.setup.ready, r.idle->hold_seconds,
                       static_cast<long long>(r.idle->usage.total_server_rss_kb()),
                       static_cast<long long>(r.setup.server_rss_before_kb),
                       static_cast<long long>(r.idle->rss_per_connection_bytes),
-                      r.idle->usage.seconds > 0 ? static_cast<double>(r.idle->usage.total_server_cpu_ns()) / 1e7 / r.idle->usage.seconds : 0.0);
+                      r.idle->usage.seconds > 0
+                          ? static_cast<double>(r.idle->usage.total_server_cpu_ns()) / 1e7 /
+                                r.idle->usage.seconds
+                          : 0.0);
         out << line;
     }
     if (o.mode == Mode::storm) {
@@ -364,27 +387,33 @@ void write_summary(std::ostream& out, const RunReport& r) {
                       "  storm: %.0f joins/s; server CPU %.0f ms (%.0f us per join), RSS %lld kB\n",
                       r.setup.seconds > 0 ? r.setup.ready / r.setup.seconds : 0.0,
                       static_cast<double>(u.total_server_cpu_ns()) / 1e6,
-                      r.setup.ready ? static_cast<double>(u.total_server_cpu_ns()) / 1e3 / r.setup.ready : 0.0,
+                      r.setup.ready
+                          ? static_cast<double>(u.total_server_cpu_ns()) / 1e3 / r.setup.ready
+                          : 0.0,
                       static_cast<long long>(u.total_server_rss_kb()));
         out << line;
     }
     if (r.machine.cpu_pressure_some_avg10 >= 10) {
-        std::snprintf(line, sizeof line,
-                      "  note: the machine was busy with other work (load average %.1f on %u cores, tasks waiting for a CPU %.0f%% of the time): latencies include that wait\n",
-                      r.machine.load_average_1m, r.machine.cores, r.machine.cpu_pressure_some_avg10);
+        std::snprintf(
+            line, sizeof line,
+            "  note: the machine was busy with other work (load average %.1f on %u cores, tasks "
+            "waiting for a CPU %.0f%% of the time): latencies include that wait\n",
+            r.machine.load_average_1m, r.machine.cores, r.machine.cpu_pressure_some_avg10);
         out << line;
     }
     const Counters& t = r.totals;
     if (t.error_total() > 0 || t.seq_gaps > 0) {
-        std::snprintf(line, sizeof line,
-                      "  problems: %llu error replies, %llu server closes (%llu slow consumer), %llu connect failures, %llu setup failures, %llu dropped, %llu malformed, %llu seq gaps\n",
-                      static_cast<unsigned long long>(t.errors), static_cast<unsigned long long>(t.closes),
-                      static_cast<unsigned long long>(t.close_slow_consumer),
-                      static_cast<unsigned long long>(t.connect_failures),
-                      static_cast<unsigned long long>(t.setup_failures),
-                      static_cast<unsigned long long>(t.dropped_ready),
-                      static_cast<unsigned long long>(t.malformed),
-                      static_cast<unsigned long long>(t.seq_gaps));
+        std::snprintf(
+            line, sizeof line,
+            "  problems: %llu error replies, %llu server closes (%llu slow consumer), %llu connect "
+            "failures, %llu setup failures, %llu dropped, %llu malformed, %llu seq gaps\n",
+            static_cast<unsigned long long>(t.errors), static_cast<unsigned long long>(t.closes),
+            static_cast<unsigned long long>(t.close_slow_consumer),
+            static_cast<unsigned long long>(t.connect_failures),
+            static_cast<unsigned long long>(t.setup_failures),
+            static_cast<unsigned long long>(t.dropped_ready),
+            static_cast<unsigned long long>(t.malformed),
+            static_cast<unsigned long long>(t.seq_gaps));
         out << line;
         for (const std::string& e : r.error_samples) out << "    " << e << "\n";
     }

@@ -50,7 +50,7 @@ private:
 struct StepReport {
     double target_rate = 0;
     double send_seconds = 0;
-    Counters delta;        // counters over the step (sends, deliveries, errors ...)
+    Counters delta;  // counters over the step (sends, deliveries, errors ...)
     LatencyHistogram latency;
     Usage usage;
     bool pass = false;
@@ -64,7 +64,7 @@ struct SetupReport {
     unsigned requested = 0;
     unsigned ready = 0;
     unsigned failed = 0;
-    double seconds = 0;  // first connect to last Joined
+    double seconds = 0;         // first connect to last Joined
     double settle_seconds = 0;  // then until the server was quiet
     LatencyHistogram join_latency;
     Usage usage;
@@ -73,7 +73,7 @@ struct SetupReport {
 
 struct IdleReport {
     double hold_seconds = 0;
-    Usage usage;                  // over the hold
+    Usage usage;  // over the hold
     std::int64_t rss_per_connection_bytes = 0;
 };
 

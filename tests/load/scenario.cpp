@@ -37,7 +37,9 @@ Counters difference(const Counters& later, const Counters& earlier) {
     return d;
 }
 
-std::int64_t seconds_to_ns(double s) { return static_cast<std::int64_t>(s * 1e9); }
+std::int64_t seconds_to_ns(double s) {
+    return static_cast<std::int64_t>(s * 1e9);
+}
 
 // Connects and joins every client, then waits until the presence events the joins caused have
 // stopped arriving (or settle time runs out), so that measurements start from a quiet server.
@@ -63,7 +65,8 @@ void set_up(const Options& o, ClientPool& pool, const std::vector<pid_t>& pids, 
     // silent for a moment while still behind on the joins' presence events.
     const std::int64_t settle_start = now_ns();
     const std::int64_t quiet = seconds_to_ns(o.settle_ms / 1000.0);
-    const std::int64_t settle_deadline = settle_start + std::max<std::int64_t>(quiet, seconds_to_ns(30));
+    const std::int64_t settle_deadline =
+        settle_start + std::max<std::int64_t>(quiet, seconds_to_ns(30));
     const auto server_cpu = [&] {
         std::int64_t total = 0;
         for (pid_t pid : pids) total += sample_process(pid).cpu_ns;
@@ -105,7 +108,8 @@ StepReport run_step(const Options& o, ClientPool& pool, const std::vector<std::u
     while (now < end) {
         // Open loop: the schedule says how many posts are due by now; late ones go out at once,
         // so a slow server does not slow the offered load down (that would hide queueing).
-        const auto due = static_cast<std::uint64_t>(static_cast<double>(now - start) / ns_per_post) + 1;
+        const auto due =
+            static_cast<std::uint64_t>(static_cast<double>(now - start) / ns_per_post) + 1;
         std::size_t attempts = 0;
         while (sent < due && attempts < posters.size()) {
             const std::uint32_t poster = posters[next];
@@ -118,7 +122,8 @@ StepReport run_step(const Options& o, ClientPool& pool, const std::vector<std::u
             }
         }
         if (attempts >= posters.size()) break;  // nobody left to post
-        const double next_due = static_cast<double>(start) + static_cast<double>(sent) * ns_per_post;
+        const double next_due =
+            static_cast<double>(start) + static_cast<double>(sent) * ns_per_post;
         const double wait_ms = (next_due - static_cast<double>(now_ns())) / 1e6;
         pool.poll(std::clamp(static_cast<int>(std::ceil(wait_ms)), 0, 5));
         now = now_ns();
@@ -150,9 +155,11 @@ void run_scenario(const Options& o, const std::vector<Endpoint>& servers,
     settings.servers = servers;
     settings.local_addresses = o.local_addresses;
     settings.max_in_flight = o.in_flight;
+    settings.room_list = o.room_list;
     settings.batch_ns = std::int64_t{o.batch_us} * 1000;
     settings.post_text.assign(o.payload_bytes, 'x');
-    for (unsigned i = 0; i < o.rooms; ++i) settings.room_ids.push_back(o.room_prefix + std::to_string(i));
+    for (unsigned i = 0; i < o.rooms; ++i)
+        settings.room_ids.push_back(o.room_prefix + std::to_string(i));
     ClientPool pool(std::move(settings));
 
     std::vector<std::uint32_t> posters;

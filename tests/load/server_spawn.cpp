@@ -63,8 +63,12 @@ std::string load_test_config(const SpawnSettings& s, std::uint16_t port) {
         "# Written by haven-load --spawn-server: a load-test configuration.\n"
         "[server]\n"
         "address = \"127.0.0.1\"\n"
-        "port = " + std::to_string(port) + "\n"
-        "shards = " + std::to_string(s.shards) + "\n"
+        "port = " +
+        std::to_string(port) +
+        "\n"
+        "shards = " +
+        std::to_string(s.shards) +
+        "\n"
         "static_dir = \"\"\n"
         "\n"
         "[limits]\n"
@@ -126,7 +130,8 @@ SpawnedServer::SpawnedServer(const SpawnSettings& settings) {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error("haven-server exited during start-up; log:\n" + read_file(log));
+            throw std::runtime_error("haven-server exited during start-up; log:\n" +
+                                     read_file(log));
         }
         if (accepts_connections(port_)) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -134,7 +139,8 @@ SpawnedServer::SpawnedServer(const SpawnSettings& settings) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
-    throw std::runtime_error("haven-server did not accept connections within 15 s; log:\n" + read_file(log));
+    throw std::runtime_error("haven-server did not accept connections within 15 s; log:\n" +
+                             read_file(log));
 }
 
 SpawnedServer::~SpawnedServer() {
@@ -152,7 +158,8 @@ SpawnedServer::~SpawnedServer() {
         }
     }
     std::error_code ignored;
-    if (!dir_.empty() && std::getenv("HAVEN_KEEP_TEST_DIRS") == nullptr) fs::remove_all(dir_, ignored);
+    if (!dir_.empty() && std::getenv("HAVEN_KEEP_TEST_DIRS") == nullptr)
+        fs::remove_all(dir_, ignored);
 }
 
 }  // namespace haven::load

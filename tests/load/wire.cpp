@@ -66,17 +66,20 @@ struct Reader {
         std::uint64_t ignored = 0;
         std::string_view ignored_bytes;
         switch (type) {
-            case varint: return varint_value(ignored);
+            case varint:
+                return varint_value(ignored);
             case fixed64:
                 if (end - p < 8) return false;
                 p += 8;
                 return true;
-            case length_delimited: return bytes(ignored_bytes);
+            case length_delimited:
+                return bytes(ignored_bytes);
             case fixed32:
                 if (end - p < 4) return false;
                 p += 4;
                 return true;
-            default: return false;  // groups are not proto3
+            default:
+                return false;  // groups are not proto3
         }
     }
 };
@@ -178,12 +181,13 @@ char* put_bytes(char* out, std::uint32_t field, std::string_view bytes) {
 
 }  // namespace
 
-std::string encode_hello(std::uint64_t request_id) {
+std::string encode_hello(std::uint64_t request_id, bool room_list) {
     v1::ClientMessage message;
     message.set_request_id(request_id);
     v1::Hello* hello = message.mutable_hello();
     hello->set_guest(true);
     hello->set_client("haven-load");
+    hello->set_omit_rooms(!room_list);
     return message.SerializeAsString();
 }
 
@@ -198,7 +202,8 @@ std::size_t encode_post(char* out, std::uint64_t request_id, std::string_view ro
                         std::string_view text, std::uint64_t stamp_ns) {
     char stamp[kStampDigits];
     for (std::size_t i = 0; i < kStampDigits; ++i) {
-        const unsigned digit = static_cast<unsigned>(stamp_ns >> (4 * (kStampDigits - 1 - i))) & 0xF;
+        const unsigned digit =
+            static_cast<unsigned>(stamp_ns >> (4 * (kStampDigits - 1 - i))) & 0xF;
         stamp[i] = static_cast<char>(digit < 10 ? '0' + digit : 'a' + digit - 10);
     }
     const std::string_view stamp_view(stamp, kStampDigits);
@@ -235,19 +240,29 @@ Summary summarize(const char* data, std::size_t size) {
         if (!r.bytes(body)) return malformed;
         out.body = body;
         switch (field) {
-            case kServerWelcome: out.kind = Kind::welcome; break;
+            case kServerWelcome:
+                out.kind = Kind::welcome;
+                break;
             case kServerJoined:
                 out.kind = Kind::joined;
                 out.seq = find_varint(body, kJoinedLastSeq);
                 break;
-            case kServerAck: out.kind = Kind::ack; break;
-            case kServerEvent: summarize_event(body, out); break;
+            case kServerAck:
+                out.kind = Kind::ack;
+                break;
+            case kServerEvent:
+                summarize_event(body, out);
+                break;
             case kServerError:
                 out.kind = Kind::error;
                 out.error_code = static_cast<std::uint32_t>(find_varint(body, kErrorCode));
                 break;
-            case kServerReconnect: out.kind = Kind::reconnect; break;
-            default: out.kind = Kind::other; break;
+            case kServerReconnect:
+                out.kind = Kind::reconnect;
+                break;
+            default:
+                out.kind = Kind::other;
+                break;
         }
     }
     if (!ok) out.kind = Kind::malformed;
@@ -256,7 +271,8 @@ Summary summarize(const char* data, std::size_t size) {
 
 std::string describe_error(std::string_view body) {
     v1::Error error;
-    if (!error.ParseFromArray(body.data(), static_cast<int>(body.size()))) return "undecodable Error";
+    if (!error.ParseFromArray(body.data(), static_cast<int>(body.size())))
+        return "undecodable Error";
     return v1::ErrorCode_Name(error.code()) + ": " + error.message();
 }
 

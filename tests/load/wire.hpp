@@ -18,7 +18,8 @@ inline constexpr std::uint64_t kHelloId = 1;
 inline constexpr std::uint64_t kJoinId = 2;
 inline constexpr std::uint64_t kFirstPostId = 16;
 
-std::string encode_hello(std::uint64_t request_id);
+// `room_list`: whether the Welcome should carry the room list (omit_rooms = !room_list).
+std::string encode_hello(std::uint64_t request_id, bool room_list);
 std::string encode_join(std::uint64_t request_id, std::string_view room_id);
 
 // client_msg_id is exactly this many lowercase hex digits: the publish time in CLOCK_MONOTONIC

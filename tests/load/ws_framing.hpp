@@ -37,7 +37,7 @@ UpgradeStatus parse_upgrade_response(std::string_view bytes, std::size_t& header
 struct FrameHeader {
     bool fin = false;
     std::uint8_t opcode = 0;
-    std::size_t header_bytes = 0;   // 2, 4 or 10 (servers never mask)
+    std::size_t header_bytes = 0;  // 2, 4 or 10 (servers never mask)
     std::uint64_t payload_bytes = 0;
 };
 

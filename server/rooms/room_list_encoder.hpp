@@ -1,0 +1,38 @@
+// Encodes the room list every Welcome carries.
+//
+// The list is the same for everyone except for its live member counts, and with hundreds of
+// declared rooms, building it as protobuf objects and serialising it for each connection was
+// most of the cost of a connect. So each room's fixed fields are serialised once, and a binary
+// Welcome is assembled on the wire: the message without rooms, then one `rooms` entry per room
+// made of its cached bytes and its current member count. Protobuf parsers accept fields in any
+// order, so the result decodes exactly like the message built field by field (the JSON
+// encoding, used by text clients only, still builds it that way).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "haven.pb.h"
+#include "protocol/codec.hpp"
+#include "rooms/room_directory.hpp"
+
+namespace haven::rooms {
+
+class RoomListEncoder {
+public:
+    explicit RoomListEncoder(const RoomDirectory& directory);
+
+    // `message` holds a Welcome (and its request id) without rooms; the frame adds every room
+    // of the directory with its member count at this moment.
+    protocol::Frame encode_welcome(v1::ServerMessage& message, protocol::Encoding encoding) const;
+
+private:
+    void add_rooms(v1::Welcome& welcome) const;
+    std::string binary_welcome(const v1::ServerMessage& message) const;
+
+    const RoomDirectory& directory_;
+    std::vector<std::string> fixed_fields_;  // per room: serialised RoomInfo without the count
+    std::size_t fixed_bytes_ = 0;            // sum of their sizes
+};
+
+}  // namespace haven::rooms
