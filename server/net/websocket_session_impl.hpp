@@ -77,12 +77,24 @@ public:
     // ---- session::Connection ----------------------------------------------------------
 
     void send(protocol::Frame frame) override {
-        if (closing_) return;
+        if (!admit(frame->size(), 1)) return;
+        queue_frame(data_opcode_, std::move(frame));
+    }
+
+    void send_batch(const protocol::FrameBatch& batch) override {
+        if (batch.frames.empty() || !admit(batch.wire->size(), batch.frames.size())) return;
+        queue_entry(ws::ServerHeader{}, batch.frames.size(), batch.wire);
+    }
+
+    // Whether `frames` more frames of `bytes` fit in the outbound queue. When they do not,
+    // the client is too slow to keep up and the connection is closed (4008).
+    bool admit(std::size_t bytes, std::size_t frames) {
+        if (closing_) return false;
         const config::LimitsConfig& limits = context_.config.limits;
         // An empty queue always takes one frame, however large (a Joined with long recent
         // posts); the limit is about a client falling behind, not about one big reply.
-        if (!queue_.empty() && (queue_.size() >= limits.outbound_queue_messages ||
-                                queued_bytes_ + frame->size() > limits.outbound_queue_bytes)) {
+        if (!queue_.empty() && (queued_frames_ + frames > limits.outbound_queue_messages ||
+                                queued_bytes_ + bytes > limits.outbound_queue_bytes)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();
@@ -92,9 +104,9 @@ public:
             });
             closing_ = true;
             forced_close_ = protocol::CloseCode::slow_consumer;
-            return;
+            return false;
         }
-        queue_frame(data_opcode_, std::move(frame));
+        return true;
     }
 
     void close(protocol::CloseCode code) override {
@@ -122,8 +134,10 @@ public:
     }
 
 private:
+    // A queued frame with its header, or a batch of frames already framed (empty header).
     struct Outgoing {
         ws::ServerHeader header;
+        std::uint32_t frames = 1;
         protocol::Frame payload;
     };
 
@@ -160,8 +174,16 @@ private:
 
     // ---- reading ----------------------------------------------------------------------
 
-    void do_read() {
-        if (buffered_ == buffer_.size()) grow_for(buffer_.size() + 1);
+    // `busy`: the last read filled the buffer. Such a peer sends faster than one buffer per
+    // turn of the loop (a busy publisher); a larger buffer lets one turn take more of its
+    // messages, so their events reach the members in fewer, larger writes. Quiet connections
+    // keep the small buffer.
+    void do_read(bool busy = false) {
+        if (buffered_ == buffer_.size()) {
+            grow_for(buffer_.size() + 1);
+        } else if (busy && buffer_.size() < kBusyBuffer) {
+            grow_for(std::min(buffer_.size() * 2, kBusyBuffer));
+        }
         stream_.async_read_some(
             asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
             beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
@@ -173,19 +195,20 @@ private:
             return finish();
         }
         last_heard_ = core::steady_now();
+        const bool filled = buffered_ + bytes == buffer_.size();
         buffered_ += bytes;
         if (close_received_ || protocol_failed_) {
             // After a close or a protocol failure the rest is read and dropped, so the peer
             // sees our close frame instead of a reset caused by unread data.
             buffered_ = 0;
         } else {
-            process();
+            process(filled);
         }
-        do_read();
+        do_read(filled);
     }
 
     // Handles every complete frame in the buffer, then keeps the partial rest at its front.
-    void process() {
+    void process(bool busy) {
         std::size_t offset = 0;
         while (!close_received_ && !protocol_failed_) {
             ws::FrameHeader header;
@@ -218,8 +241,9 @@ private:
         }
         std::memmove(buffer_.data(), buffer_.data() + offset, buffered_ - offset);
         buffered_ -= offset;
-        // A large message made the buffer grow; give the memory back once it is handled.
-        if (buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
+        // A large message or a burst made the buffer grow; give the memory back once the
+        // connection is quiet again.
+        if (!busy && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
             buffer_.resize(kInitialBuffer);
             buffer_.shrink_to_fit();
         }
@@ -288,8 +312,14 @@ private:
     // ---- writing ----------------------------------------------------------------------
 
     void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
+        const ws::ServerHeader header = ws::server_header(opcode, payload->size());
+        queue_entry(header, 1, std::move(payload));
+    }
+
+    void queue_entry(const ws::ServerHeader& header, std::size_t frames, protocol::Frame payload) {
         queued_bytes_ += payload->size();
-        queue_.push_back(Outgoing{ws::server_header(opcode, payload->size()), std::move(payload)});
+        queued_frames_ += frames;
+        queue_.push_back(Outgoing{header, static_cast<std::uint32_t>(frames), std::move(payload)});
         // Written at the end of this turn of the loop, with whatever else arrives meanwhile;
         // while a write is in flight, with the next one.
         if (writing_ || flush_scheduled_) return;
@@ -341,8 +371,7 @@ private:
             }
             bytes -= left;
             front_sent_ = 0;
-            queued_bytes_ -= front.payload->size();
-            queue_.pop_front();
+            pop_front();
         }
     }
 
@@ -371,10 +400,7 @@ private:
 
     void on_write(beast::error_code ec, std::size_t) {
         writing_ = false;
-        for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) {
-            queued_bytes_ -= queue_.front().payload->size();
-            queue_.pop_front();
-        }
+        for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) pop_front();
         front_sent_ = 0;
         in_flight_ = 0;
         if (ec) return on_write_failed(ec);
@@ -387,6 +413,7 @@ private:
         closing_ = true;
         queue_.clear();
         queued_bytes_ = 0;
+        queued_frames_ = 0;
         front_sent_ = 0;
         beast::error_code ignored;
         lowest().socket().close(ignored);  // the read side ends and finishes the session
@@ -420,8 +447,15 @@ private:
         const std::size_t keep = std::max(in_flight_, front_sent_ > 0 ? std::size_t{1} : 0);
         while (queue_.size() > keep) {
             queued_bytes_ -= queue_.back().payload->size();
+            queued_frames_ -= queue_.back().frames;
             queue_.pop_back();
         }
+    }
+
+    void pop_front() {
+        queued_bytes_ -= queue_.front().payload->size();
+        queued_frames_ -= queue_.front().frames;
+        queue_.pop_front();
     }
 
     void shut_down() {
@@ -476,6 +510,7 @@ private:
     }
 
     static constexpr std::size_t kInitialBuffer = 512;
+    static constexpr std::size_t kBusyBuffer = 16384;
     static constexpr std::size_t kMaxFramesPerWrite = 256;
 
     Stream stream_;
@@ -495,6 +530,7 @@ private:
     std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
     std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
+    std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
     bool writing_ = false;
     bool flush_scheduled_ = false;
 

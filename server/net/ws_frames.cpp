@@ -73,6 +73,20 @@ ServerHeader server_header(std::uint8_t opcode, std::uint64_t payload_size) {
     return header;
 }
 
+std::string server_frames(std::uint8_t opcode,
+                          const std::vector<std::shared_ptr<const std::string>>& payloads) {
+    std::size_t total = 0;
+    for (const auto& payload : payloads) total += payload->size() + sizeof(ServerHeader::bytes);
+    std::string out;
+    out.reserve(total);
+    for (const auto& payload : payloads) {
+        const ServerHeader header = server_header(opcode, payload->size());
+        out.append(reinterpret_cast<const char*>(header.bytes.data()), header.size);
+        out += *payload;
+    }
+    return out;
+}
+
 std::string accept_key(std::string_view client_key) {
     static constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     std::string input(client_key);

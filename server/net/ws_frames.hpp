@@ -6,8 +6,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace haven::net::ws {
 
@@ -50,6 +52,10 @@ struct ServerHeader {
     std::uint8_t size = 0;
 };
 ServerHeader server_header(std::uint8_t opcode, std::uint64_t payload_size);
+
+// Unfragmented server frames carrying `payloads`, back to back, ready for a single write.
+std::string server_frames(std::uint8_t opcode,
+                          const std::vector<std::shared_ptr<const std::string>>& payloads);
 
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);

@@ -79,8 +79,14 @@ bool trim_to_budget(std::vector<broker::EventPtr>& events, bool keep_newest) {
 }  // namespace
 
 Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
-    : shard_(shard), context_(context), router_(router), counters_(context.metrics.shard(shard)),
-      room_list_(context.directory) {
+    : shard_(shard),
+      context_(context),
+      router_(router),
+      counters_(context.metrics.shard(shard)),
+      room_list_(context.directory),
+      fanout_(local_members_, counters_, [this] {
+          if (routing_) router_.post(shard_, [this] { fanout_.flush(); });
+      }) {
     // People share crisis lines with each other on purpose; redaction leaves them alone.
     if (context_.crisis != nullptr) {
         for (const auto& list : context_.crisis->lists()) {
@@ -131,6 +137,7 @@ ClientSession* Hub::find_session(std::uint64_t session_id) {
 }
 
 void Hub::drop_local_member(const std::string& room_id, ClientSession& session) {
+    fanout_.flush_room(room_id);
     auto found = local_members_.find(room_id);
     if (found == local_members_.end()) return;
     auto& members = found->second;
@@ -207,11 +214,8 @@ void Hub::history(ClientSession& session, std::uint64_t request_id,
     });
 }
 
-void Hub::deliver_local(const EncodedEvent& event) {
-    auto found = local_members_.find(event.room_id);
-    if (found == local_members_.end()) return;
-    for (ClientSession* member : found->second) member->deliver(event);
-    counters_.add(counters_.deliveries, found->second.size());
+void Hub::deliver_local(std::shared_ptr<const EncodedEvent> event) {
+    if (local_members_.count(event->room_id) != 0) fanout_.add(std::move(event));
 }
 
 void Hub::sweep(core::SteadyTime now) {
@@ -391,6 +395,7 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
                        });
                        return;
                    }
+                   home.fanout_.flush_room(room_id);
                    home.local_members_[room_id].push_back(session);
                    session->on_join_settled(room_id, true);
                    session->send_frame(frame);
@@ -551,10 +556,10 @@ void Hub::on_room_event(const broker::EventPtr& event) {
     std::shared_ptr<const EncodedEvent> shared = std::move(encoded);
     for (unsigned shard : state->shards_with_members()) {
         if (shard == shard_) {
-            deliver_local(*shared);
+            deliver_local(shared);
         } else if (routing_) {
             Hub* target = hubs_[shard];
-            router_.post(shard, [target, shared] { target->deliver_local(*shared); });
+            router_.post(shard, [target, shared] { target->deliver_local(shared); });
         }
     }
 }

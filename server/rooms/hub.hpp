@@ -25,7 +25,9 @@
 #include "moderation/crisis_detector.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
+#include "rooms/encoded_event.hpp"
 #include "rooms/room.hpp"
+#include "rooms/room_fanout.hpp"
 #include "rooms/room_list_encoder.hpp"
 #include "session/server_context.hpp"
 
@@ -34,16 +36,6 @@ class ClientSession;
 }
 
 namespace haven::rooms {
-
-// One event, encoded once per encoding in use, shared by every shard that delivers it.
-struct EncodedEvent {
-    std::string room_id;
-    protocol::Frame binary;
-    protocol::Frame json;  // null when the room had no JSON members when it was encoded
-    const protocol::Frame& frame(protocol::Encoding encoding) const {
-        return encoding == protocol::Encoding::json ? json : binary;
-    }
-};
 
 class Hub final : public broker::BrokerSink {
 public:
@@ -202,7 +194,7 @@ private:
     session::ClientSession* find_session(std::uint64_t session_id);
     void apply_global(const v1::Event& event);
     void deliver_item(const v1::ModerationItem& item);
-    void deliver_local(const EncodedEvent& event);
+    void deliver_local(std::shared_ptr<const EncodedEvent> event);
     void drop_local_member(const std::string& room_id, session::ClientSession& session);
 
     unsigned shard_;
@@ -216,7 +208,8 @@ private:
     bool routing_ = true;
 
     std::unordered_map<std::uint64_t, session::ClientSession*> sessions_;
-    std::unordered_map<std::string, std::vector<session::ClientSession*>> local_members_;
+    RoomFanout::Members local_members_;
+    RoomFanout fanout_;  // events on their way to local_members_
     std::unordered_map<std::string, std::unique_ptr<Room>> owned_rooms_;
     std::vector<session::ClientSession*> moderators_;  // local sessions that moderate anything
     moderation::GlobalBans global_bans_;               // this shard's copy

@@ -59,6 +59,7 @@ public:
     void send_error(std::uint64_t request_id, v1::ErrorCode code, std::string_view message,
                     std::uint32_t retry_after_ms = 0);
     void deliver(const rooms::EncodedEvent& event);
+    void send_batch(const protocol::FrameBatch& batch) { connection_.send_batch(batch); }
     void close(protocol::CloseCode code) { connection_.close(code); }
     void tick(core::SteadyTime now) { connection_.tick(now); }
     // The owner shard answered a Join: `joined` says whether the session is now a member.

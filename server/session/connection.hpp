@@ -5,6 +5,7 @@
 #include "core/clock.hpp"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/frame_batch.hpp"
 
 namespace haven::session {
 
@@ -15,6 +16,11 @@ public:
     // overflows, the implementation schedules the close (4008) instead of closing inline,
     // because the caller may be walking a room's member list.
     virtual void send(protocol::Frame frame) = 0;
+    // Queues several frames at once. A WebSocket transport writes the batch's shared wire
+    // bytes; others (the tests' recorders) may take the frames one by one, as here.
+    virtual void send_batch(const protocol::FrameBatch& batch) {
+        for (const protocol::Frame& frame : batch.frames) send(frame);
+    }
     // Starts a close handshake with `code`; the chat logic learns of the end through
     // ClientSession::on_closed. Safe to call more than once.
     virtual void close(protocol::CloseCode code) = 0;

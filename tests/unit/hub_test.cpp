@@ -45,9 +45,40 @@ public:
         REQUIRE(protocol::decode_server(*frame, encoding_, message));
         received.push_back(message);
     }
+    // A batch is read from its wire bytes, as a client would read them off the socket.
+    void send_batch(const protocol::FrameBatch& batch) override {
+        const std::string& wire = *batch.wire;
+        const auto opcode = encoding_ == Encoding::json ? 0x81 : 0x82;
+        std::size_t at = 0;
+        std::size_t frames = 0;
+        while (at < wire.size()) {
+            REQUIRE(wire.size() - at >= 2);
+            CHECK(static_cast<unsigned char>(wire[at]) == opcode);
+            std::uint64_t length = static_cast<unsigned char>(wire[at + 1]);
+            at += 2;
+            const std::size_t extra = length == 126 ? 2 : length == 127 ? 8 : 0;
+            if (extra != 0) {
+                REQUIRE(wire.size() - at >= extra);
+                length = 0;
+                for (std::size_t i = 0; i < extra; ++i)
+                    length = length << 8 | static_cast<unsigned char>(wire[at + i]);
+                at += extra;
+            }
+            REQUIRE(wire.size() - at >= length);
+            v1::ServerMessage message;
+            REQUIRE(protocol::decode_server(std::string_view(wire).substr(at, length), encoding_,
+                                            message));
+            received.push_back(message);
+            at += length;
+            ++frames;
+        }
+        CHECK(frames == batch.frames.size());
+        batch_sizes.push_back(frames);
+    }
     void close(protocol::CloseCode code) override { closed_with = code; }
 
     std::vector<v1::ServerMessage> received;
+    std::vector<std::size_t> batch_sizes;  // frames in each batch received
     std::optional<protocol::CloseCode> closed_with;
 
 private:
@@ -130,6 +161,15 @@ struct Client {
     }
 
     const v1::ServerMessage& last() const { return connection.received.back(); }
+    // The answer to the latest request: room events reach their members at the end of the
+    // loop turn, so they may come after it. An empty message when there was none.
+    const v1::ServerMessage& reply() const {
+        static const v1::ServerMessage none;
+        for (auto it = connection.received.rbegin(); it != connection.received.rend(); ++it) {
+            if (it->request_id() == next_request) return *it;
+        }
+        return none;
+    }
     std::vector<v1::Event> events(v1::Event::KindCase kind) const {
         std::vector<v1::Event> out;
         for (const auto& m : connection.received) {
@@ -438,7 +478,12 @@ TEST_CASE("requests with bad content get their own error codes") {
     c.post("lobby", std::string(server.config.limits.max_post_chars + 1, 'x'));
     CHECK(c.last_error() == v1::POST_TOO_LONG);
     c.post("lobby", std::string(server.config.limits.max_post_chars, 'x'));
-    CHECK(c.last().has_ack());
+    // The author hears the Ack first, then the post as the room sees it.
+    const auto& received = c.connection.received;
+    REQUIRE(received.size() >= 2);
+    CHECK(received[received.size() - 2].has_ack());
+    CHECK(c.reply().has_ack());
+    CHECK(c.last().event().has_posted());
 }
 
 TEST_CASE("a full room refuses the next member") {
@@ -626,7 +671,7 @@ TEST_CASE("a muted member is refused with MUTED until unmuted; only they hear th
     unmute.mutable_moderate()->set_member_id(member.session.member().member_id());
     mod.send(unmute);
     member.post("lobby", "thank you");
-    CHECK(member.last().has_ack());
+    CHECK(member.reply().has_ack());
 }
 
 TEST_CASE("crisis language: resources reach the author before the Ack; moderators are alerted") {
@@ -654,4 +699,48 @@ TEST_CASE("crisis language: resources reach the author before the Ack; moderator
     REQUIRE(item);
     CHECK(item->moderation_item().kind() == v1::ModerationItem::CRISIS);
     CHECK(item->moderation_item().urgent());
+}
+
+TEST_CASE("events reaching a room in one loop turn go to each member as one batch, in order") {
+    Server server;
+    Client author(server, 0);
+    Client binary_reader(server, 1);
+    Client json_reader(server, 1, Encoding::json);
+    for (Client* client : {&author, &binary_reader, &json_reader}) {
+        client->hello_guest();
+        client->join("lobby");
+    }
+    // Three posts read from the socket at once: handled before the loop runs anything else.
+    for (int i = 0; i < 3; ++i) {
+        v1::ClientMessage m;
+        m.set_request_id(100 + i);
+        m.mutable_post()->set_room_id("lobby");
+        m.mutable_post()->set_text("post " + std::to_string(i));
+        author.session.on_frame(protocol::encode_client(m, Encoding::binary), false);
+    }
+    server.router.drain();
+
+    for (Client* reader : {&binary_reader, &json_reader}) {
+        CAPTURE(reader->connection_encoding() == Encoding::json);
+        REQUIRE(reader->connection.batch_sizes.size() == 1);
+        CHECK(reader->connection.batch_sizes[0] == 3);
+        const auto posts = reader->events(v1::Event::kPosted);
+        REQUIRE(posts.size() == 3);
+        for (std::size_t i = 0; i < posts.size(); ++i) {
+            CHECK(posts[i].posted().text() == "post " + std::to_string(i));
+            if (i > 0) CHECK(posts[i].seq() == posts[i - 1].seq() + 1);
+        }
+    }
+
+    // A single event in a turn is sent as a plain frame; a member who joins later gets the
+    // earlier posts in Joined only, and live events from then on.
+    author.post("lobby", "one more");
+    CHECK(binary_reader.connection.batch_sizes.size() == 1);
+    CHECK(binary_reader.events(v1::Event::kPosted).size() == 4);
+    Client late(server, 1);
+    late.hello_guest();
+    late.join("lobby");
+    CHECK(late.events(v1::Event::kPosted).empty());
+    author.post("lobby", "welcome");
+    CHECK(late.events(v1::Event::kPosted).size() == 1);
 }
