@@ -273,8 +273,8 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
                                            p.config.server.port);
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
-        p.net_contexts.push_back(std::make_unique<net::NetContext>(
-            net::NetContext{*p.hubs[i], p.routes, p.admin, p.config, p.tls.get(), *p.batchers[i]}));
+        p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
+            *p.hubs[i], p.routes, p.admin, p.config, p.tls.get(), *p.batchers[i], {}}));
         try {
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));

@@ -1,6 +1,10 @@
 // What a shard's network sessions need from the rest of the server.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
@@ -11,6 +15,15 @@
 
 namespace haven::net {
 
+// Buffers a shard's connections share, each used only within one handler.
+struct IoScratch {
+    // Where plain connections read to: one buffer for all of them, since a read is handled
+    // before the next one starts.
+    std::vector<std::uint8_t> read_buffer = std::vector<std::uint8_t>(64 * 1024);
+    // The buffer list of a write made and finished at once (plain connections' usual write).
+    std::vector<boost::asio::const_buffer> gather;
+};
+
 struct NetContext {
     rooms::Hub& hub;  // this shard's
     const http::HttpRoutes& routes;
@@ -18,6 +31,7 @@ struct NetContext {
     const config::Config& config;
     boost::asio::ssl::context* tls;  // null: plain ws:// and http://
     WriteBatcher& batcher;           // this shard's
+    IoScratch scratch;               // this shard's
 };
 
 }  // namespace haven::net

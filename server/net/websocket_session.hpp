@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -18,6 +19,12 @@ namespace haven::net {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using PlainStream = boost::beast::tcp_stream;
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+// What a plain WebSocket session keeps of its PlainStream once the upgrade is answered: the
+// bare socket, bound to its shard's io_context directly. (A type-erased executor, as in
+// tcp::socket, is stored in the socket and in every pending operation: memory per idle
+// connection.)
+using PlainSocket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 // `subprotocol` is echoed in the handshake response (empty: the client offered none).
 void start_websocket_session(PlainStream stream, Request request, NetContext& context,

@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "net/frame_queue.hpp"
 #include "net/websocket_session.hpp"
 #include "net/ws_frames.hpp"
 #include "protocol/utf8.hpp"
@@ -67,8 +67,12 @@ public:
         if (!subprotocol_.empty()) {
             response->set(beast::http::field::sec_websocket_protocol, subprotocol_);
         }
-        lowest().expires_after(
-            std::chrono::milliseconds(context_.config.limits.handshake_timeout_ms));
+        // A plain socket takes the short response into its empty send buffer at once; over
+        // TLS the handshake's writes can stall, so they get the handshake timeout.
+        if constexpr (!kPlain) {
+            beast::get_lowest_layer(stream_).expires_after(
+                std::chrono::milliseconds(context_.config.limits.handshake_timeout_ms));
+        }
         beast::http::async_write(stream_, *response,
                                  [self = this->shared_from_this(), response](
                                      beast::error_code ec, std::size_t) { self->on_accept(ec); });
@@ -126,7 +130,7 @@ public:
         if (idle >= timeout) {
             // Silent through a ping: the peer is gone or stuck; no handshake is possible.
             beast::error_code ignored;
-            lowest().socket().close(ignored);
+            socket().close(ignored);
         } else if (idle >= timeout / 2 && !ping_outstanding_) {
             ping_outstanding_ = true;
             queue_frame(ws::ping, empty_payload());
@@ -141,7 +145,17 @@ private:
         protocol::Frame payload;
     };
 
-    beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+    // Plain connections hold the bare socket (no Beast stream with its timers: memory per idle
+    // connection counts); TLS ones the SSL stream over a Beast TCP stream.
+    static constexpr bool kPlain = std::is_same_v<Stream, PlainSocket>;
+
+    decltype(auto) socket() {
+        if constexpr (kPlain) {
+            return (stream_);
+        } else {
+            return (beast::get_lowest_layer(stream_).socket());
+        }
+    }
 
     static protocol::Frame empty_payload() {
         static const protocol::Frame empty = std::make_shared<const std::string>();
@@ -154,39 +168,81 @@ private:
             stream_, *response,
             [self = this->shared_from_this(), response](beast::error_code, std::size_t) {
                 beast::error_code ignored;
-                self->lowest().socket().close(ignored);
+                self->socket().close(ignored);
             });
     }
 
     void on_accept(beast::error_code ec) {
         if (ec) return fail(ec, "accept");
-        lowest().expires_never();
-        if constexpr (std::is_same_v<Stream, PlainStream>) {
+        if constexpr (kPlain) {
             beast::error_code ignored;
-            lowest().socket().non_blocking(true, ignored);  // for write_now()
+            socket().non_blocking(true, ignored);  // for write_now() and read_now()
+        } else {
+            beast::get_lowest_layer(stream_).expires_never();
+            buffer_.resize(kInitialBuffer);
         }
         open_ = true;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
-        buffer_.resize(kInitialBuffer);
         do_read();
     }
 
     // ---- reading ----------------------------------------------------------------------
+    //
+    // Plain connections wait for readability and read into their shard's receive buffer, so
+    // an idle connection holds no buffer at all; only the unfinished end of a frame is kept,
+    // per connection, until the rest arrives. TLS connections read through their SSL stream
+    // into a small buffer of their own.
 
-    // `busy`: the last read filled the buffer. Such a peer sends faster than one buffer per
-    // turn of the loop (a busy publisher); a larger buffer lets one turn take more of its
-    // messages, so their events reach the members in fewer, larger writes. Quiet connections
-    // keep the small buffer.
     void do_read(bool busy = false) {
-        if (buffered_ == buffer_.size()) {
-            grow_for(buffer_.size() + 1);
-        } else if (busy && buffer_.size() < kBusyBuffer) {
-            grow_for(std::min(buffer_.size() * 2, kBusyBuffer));
+        if constexpr (kPlain) {
+            (void)busy;
+            socket().async_wait(asio::socket_base::wait_read,
+                                beast::bind_front_handler(&WebSocketSession::on_readable,
+                                                          this->shared_from_this()));
+        } else {
+            // `busy`: the last read filled the buffer. Such a peer sends faster than one
+            // buffer per turn of the loop (a busy publisher); a larger buffer lets one turn take
+            // more of its messages, so their events reach the members in fewer, larger writes.
+            if (buffered_ == buffer_.size()) {
+                grow_for(buffer_.size() + 1);
+            } else if (busy && buffer_.size() < kBusyBuffer) {
+                grow_for(std::min(buffer_.size() * 2, kBusyBuffer));
+            }
+            stream_.async_read_some(
+                asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
+                beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
         }
-        stream_.async_read_some(
-            asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
-            beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
+    }
+
+    void on_readable(beast::error_code ec) {
+        std::size_t bytes = 0;
+        if (!ec) bytes = socket().read_some(asio::buffer(context_.scratch.read_buffer), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return do_read();
+        if (ec) {
+            fail(ec, "read");
+            return finish();
+        }
+        last_heard_ = core::steady_now();
+        std::uint8_t* received = context_.scratch.read_buffer.data();
+        if (close_received_ || protocol_failed_) {
+            // After a close or a protocol failure the rest is read and dropped, so the peer
+            // sees our close frame instead of a reset caused by unread data.
+            release_buffer();
+        } else if (buffered_ == 0) {
+            // The usual case: whole frames, handled where they were read.
+            const std::size_t used = process(received, bytes);
+            if (!stopped_reading() && used < bytes) {
+                buffer_.assign(received + used, received + bytes);
+                buffered_ = buffer_.size();
+            }
+        } else {
+            buffer_.insert(buffer_.end(), received, received + bytes);
+            buffered_ = buffer_.size();
+            keep_rest(process(buffer_.data(), buffered_));
+        }
+        if (buffered_ == 0 || stopped_reading()) release_buffer();
+        do_read();
     }
 
     void on_read(beast::error_code ec, std::size_t bytes) {
@@ -198,22 +254,44 @@ private:
         const bool filled = buffered_ + bytes == buffer_.size();
         buffered_ += bytes;
         if (close_received_ || protocol_failed_) {
-            // After a close or a protocol failure the rest is read and dropped, so the peer
-            // sees our close frame instead of a reset caused by unread data.
-            buffered_ = 0;
+            buffered_ = 0;  // read and dropped, as above
         } else {
-            process(filled);
+            keep_rest(process(buffer_.data(), buffered_));
+            // A large message or a burst made the buffer grow; give the memory back once
+            // the connection is quiet again.
+            if (!filled && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
+                buffer_.resize(kInitialBuffer);
+                buffer_.shrink_to_fit();
+            }
         }
         do_read(filled);
     }
 
-    // Handles every complete frame in the buffer, then keeps the partial rest at its front.
-    void process(bool busy) {
+    bool stopped_reading() const { return close_received_ || protocol_failed_; }
+
+    // Moves the unhandled rest of buffer_ (after `used` bytes) to its front.
+    void keep_rest(std::size_t used) {
+        if (stopped_reading()) {
+            buffered_ = 0;  // whatever follows a failure or a close is not read
+            return;
+        }
+        std::memmove(buffer_.data(), buffer_.data() + used, buffered_ - used);
+        buffered_ -= used;
+        if constexpr (kPlain) buffer_.resize(buffered_);
+    }
+
+    void release_buffer() {
+        buffered_ = 0;
+        std::vector<std::uint8_t>().swap(buffer_);
+    }
+
+    // Handles every complete frame in [data, data + size). Returns how many bytes that used:
+    // the rest is the start of a frame still arriving.
+    std::size_t process(std::uint8_t* data, std::size_t size) {
         std::size_t offset = 0;
-        while (!close_received_ && !protocol_failed_) {
+        while (!stopped_reading()) {
             ws::FrameHeader header;
-            const auto result =
-                ws::parse_client_header(buffer_.data() + offset, buffered_ - offset, header);
+            const auto result = ws::parse_client_header(data + offset, size - offset, header);
             if (result == ws::ParseResult::need_more) break;
             if (result == ws::ParseResult::protocol_error) {
                 fail_protocol(protocol::CloseCode::protocol_error);
@@ -225,28 +303,18 @@ private:
                 break;
             }
             const std::size_t frame_size = header.header_size + header.payload_size;
-            if (buffered_ - offset < frame_size) {
-                grow_for(frame_size);
+            if (size - offset < frame_size) {
+                if constexpr (!kPlain)
+                    grow_for(frame_size);  // buffer_ may move: only offsets are kept
                 break;
             }
-            std::uint8_t* payload = buffer_.data() + offset + header.header_size;
+            std::uint8_t* payload = data + offset + header.header_size;
             ws::unmask(payload, header.payload_size, header.mask);
             on_frame(header,
                      std::string_view(reinterpret_cast<const char*>(payload), header.payload_size));
             offset += frame_size;
         }
-        if (protocol_failed_ || close_received_) {
-            buffered_ = 0;  // whatever follows a failure or a close is not read
-            return;
-        }
-        std::memmove(buffer_.data(), buffer_.data() + offset, buffered_ - offset);
-        buffered_ -= offset;
-        // A large message or a burst made the buffer grow; give the memory back once the
-        // connection is quiet again.
-        if (!busy && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
-            buffer_.resize(kInitialBuffer);
-            buffer_.shrink_to_fit();
-        }
+        return offset;
     }
 
     void on_frame(const ws::FrameHeader& header, std::string_view payload) {
@@ -267,15 +335,24 @@ private:
                 message_text_ = header.opcode == ws::text;
                 break;
         }
+        if (header.fin && message_.empty()) {
+            // An unfragmented message (nearly all of them): handled where it lies.
+            in_message_ = false;
+            return on_message(payload);
+        }
         message_.append(payload);
         if (!header.fin) return;
         in_message_ = false;
-        if (message_text_ && !protocol::utf8_length(message_)) {
+        on_message(message_);
+        message_.clear();
+        message_.shrink_to_fit();  // fragmented messages are rare: keep no memory for them
+    }
+
+    void on_message(std::string_view message) {
+        if (message_text_ && !protocol::utf8_length(message)) {
             return fail_protocol(protocol::CloseCode::invalid_payload);
         }
-        chat_.on_frame(message_, message_text_);
-        message_.clear();
-        if (message_.capacity() > kInitialBuffer) message_.shrink_to_fit();
+        chat_.on_frame(message, message_text_);
     }
 
     void on_close_frame(std::string_view payload) {
@@ -330,7 +407,7 @@ private:
     void flush() override {
         flush_scheduled_ = false;
         if (writing_ || queue_.empty()) return;
-        if constexpr (std::is_same_v<Stream, PlainStream>) {
+        if constexpr (kPlain) {
             // Most batches fit in the socket buffer at once: write them now, without the cost
             // of an asynchronous operation; only what does not fit waits for one.
             if (write_now()) return;
@@ -338,11 +415,11 @@ private:
         do_write();
     }
 
-    // Points gather_ at up to kMaxFramesPerWrite queued frames, minus what of the first one
+    // Points `gather` at up to kMaxFramesPerWrite queued frames, minus what of the first one
     // was already written. Returns the number of frames covered.
-    std::size_t gather_queued() {
+    std::size_t gather_queued(std::vector<asio::const_buffer>& gather) {
         const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
-        gather_.clear();
+        gather.clear();
         std::size_t skip = front_sent_;
         for (std::size_t i = 0; i < count; ++i) {
             const Outgoing& out = queue_[i];
@@ -353,7 +430,7 @@ private:
                     skip -= part.size();
                     continue;
                 }
-                gather_.push_back(part + skip);
+                gather.push_back(part + skip);
                 skip = 0;
             }
         }
@@ -377,9 +454,11 @@ private:
 
     // One non-blocking write of what is queued. True when nothing is left to write.
     bool write_now() {
-        gather_queued();
+        // The write completes (or not) before this returns: the shard's scratch list will do.
+        std::vector<asio::const_buffer>& gather = context_.scratch.gather;
+        gather_queued(gather);
         beast::error_code ec;
-        const std::size_t written = lowest().socket().write_some(gather_, ec);
+        const std::size_t written = socket().write_some(gather, ec);
         if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
             on_write_failed(ec);
             return true;
@@ -392,7 +471,7 @@ private:
 
     void do_write() {
         writing_ = true;
-        in_flight_ = gather_queued();
+        in_flight_ = gather_queued(gather_);
         asio::async_write(
             stream_, gather_,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
@@ -416,7 +495,7 @@ private:
         queued_frames_ = 0;
         front_sent_ = 0;
         beast::error_code ignored;
-        lowest().socket().close(ignored);  // the read side ends and finishes the session
+        socket().close(ignored);  // the read side ends and finishes the session
     }
 
     // Everything queued is written: finish a close handshake that was waiting for it.
@@ -427,7 +506,7 @@ private:
         // Nothing more to send: half-close now, read until the peer closes too, but not for
         // ever.
         beast::error_code ignored;
-        lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
         arm_close_deadline();
     }
 
@@ -462,16 +541,16 @@ private:
         if (shut_down_) return;
         shut_down_ = true;
         if (close_timer_) close_timer_->cancel();
-        if constexpr (std::is_same_v<Stream, TlsStream>) {
-            lowest().expires_after(std::chrono::seconds(2));
+        if constexpr (!kPlain) {
+            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
             stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
                 beast::error_code ignored;
-                self->lowest().socket().close(ignored);
+                self->socket().close(ignored);
             });
         } else {
             beast::error_code ignored;
-            lowest().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-            lowest().socket().close(ignored);
+            socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            socket().close(ignored);
         }
     }
 
@@ -479,12 +558,12 @@ private:
     // grace period so its resources come back.
     void arm_close_deadline() {
         if (close_timer_) return;
-        close_timer_.emplace(stream_.get_executor());
+        close_timer_ = std::make_unique<asio::steady_timer>(stream_.get_executor());
         close_timer_->expires_after(std::chrono::seconds(5));
         close_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
             if (ec) return;
             beast::error_code ignored;
-            self->lowest().socket().close(ignored);
+            self->socket().close(ignored);
         });
     }
 
@@ -525,10 +604,10 @@ private:
     bool in_message_ = false;
     bool message_text_ = false;
 
-    std::deque<Outgoing> queue_;  // the first in_flight_ are being written
-    std::vector<asio::const_buffer> gather_;
-    std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
-    std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
+    FrameQueue<Outgoing> queue_;              // the first in_flight_ are being written
+    std::vector<asio::const_buffer> gather_;  // for the asynchronous write in progress
+    std::size_t in_flight_ = 0;               // frames handed to the asynchronous write in progress
+    std::size_t front_sent_ = 0;              // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
     std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
     bool writing_ = false;
@@ -545,7 +624,7 @@ private:
     bool ping_outstanding_ = false;
     core::SteadyTime last_heard_{};
     std::optional<protocol::CloseCode> forced_close_;
-    std::optional<asio::steady_timer> close_timer_;
+    std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
 };
 
 template <class Stream>

@@ -2,6 +2,7 @@
 // server survives it.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -366,6 +367,127 @@ TEST_CASE("after a barrage of abuse a normal client still joins and posts") {
         a.expect(posted_seq("evening-circle", ack.seq()), "own post");
     }
     CHECK(server.running());
+}
+
+}  // namespace
+}  // namespace haven::test
+
+namespace haven::test {
+namespace {
+
+// A masked client frame, built by hand so the test decides how it is cut into TCP segments.
+std::string masked_frame(std::uint8_t opcode, std::string_view payload) {
+    std::string frame;
+    frame.push_back(static_cast<char>(0x80 | opcode));
+    if (payload.size() < 126) {
+        frame.push_back(static_cast<char>(0x80 | payload.size()));
+    } else {
+        frame.push_back(static_cast<char>(0x80 | 126));
+        frame.push_back(static_cast<char>(payload.size() >> 8));
+        frame.push_back(static_cast<char>(payload.size() & 0xFF));
+    }
+    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    frame.append(mask, 4);
+    for (std::size_t i = 0; i < payload.size(); ++i) frame.push_back(payload[i] ^ mask[i % 4]);
+    return frame;
+}
+
+// Reads server frames off a raw connection until `count` have arrived (or time runs out).
+std::vector<v1::ServerMessage> read_messages(RawTcp& tcp, std::string& pending, std::size_t count) {
+    std::vector<v1::ServerMessage> out;
+    const auto deadline = Clock::now() + 3s;
+    while (out.size() < count && Clock::now() < deadline) {
+        if (pending.size() >= 2) {
+            std::size_t length = static_cast<unsigned char>(pending[1]) & 0x7F;
+            std::size_t header = 2;
+            if (length == 126 && pending.size() >= 4) {
+                length = static_cast<std::size_t>(static_cast<unsigned char>(pending[2])) << 8 |
+                         static_cast<unsigned char>(pending[3]);
+                header = 4;
+            }
+            if (length != 126 && pending.size() >= header + length) {
+                v1::ServerMessage message;
+                REQUIRE(message.ParseFromArray(pending.data() + header, static_cast<int>(length)));
+                out.push_back(message);
+                pending.erase(0, header + length);
+                continue;
+            }
+        }
+        pending += tcp.read_some(4096, 200ms);
+    }
+    return out;
+}
+
+TEST_CASE("frames cut into pieces, or several in one segment, are read whole and in order") {
+    ServerProcess server;
+    require_started(server);
+    RawTcp tcp;
+    REQUIRE(tcp.connect(server.port()));
+    REQUIRE(
+        tcp.send("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                 "Sec-WebSocket-Protocol: haven.v1.proto\r\n\r\n"));
+    std::string pending;
+    while (pending.find("\r\n\r\n") == std::string::npos) {
+        const std::string more = tcp.read_some(4096, 2s);
+        REQUIRE_FALSE(more.empty());
+        pending += more;
+    }
+    REQUIRE(pending.rfind("HTTP/1.1 101", 0) == 0);
+    pending.erase(0, pending.find("\r\n\r\n") + 4);
+
+    // A Hello that arrives a few bytes at a time.
+    v1::ClientMessage hello = msg_hello_guest();
+    hello.set_request_id(1);
+    hello.mutable_hello()->set_omit_rooms(true);
+    const std::string hello_frame = masked_frame(0x2, hello.SerializeAsString());
+    for (std::size_t at = 0; at < hello_frame.size(); at += 5) {
+        REQUIRE(tcp.send(std::string_view(hello_frame).substr(at, 5)));
+        std::this_thread::sleep_for(5ms);
+    }
+    auto replies = read_messages(tcp, pending, 1);
+    REQUIRE(replies.size() == 1);
+    REQUIRE(replies[0].has_welcome());
+
+    // A join and three pings in one segment, then a post whose frame straddles two segments.
+    std::string burst;
+    v1::ClientMessage join = msg_join("lobby");
+    join.set_request_id(2);
+    burst += masked_frame(0x2, join.SerializeAsString());
+    for (std::uint64_t id = 3; id <= 5; ++id) {
+        v1::ClientMessage ping = msg_ping();
+        ping.set_request_id(id);
+        burst += masked_frame(0x2, ping.SerializeAsString());
+    }
+    v1::ClientMessage post = msg_post("lobby", std::string(300, 'p'));
+    post.set_request_id(6);
+    const std::string post_frame = masked_frame(0x2, post.SerializeAsString());
+    burst += post_frame.substr(0, 100);
+    REQUIRE(tcp.send(burst));
+    std::this_thread::sleep_for(20ms);
+    REQUIRE(tcp.send(std::string_view(post_frame).substr(100)));
+
+    std::vector<std::uint64_t> answered;
+    bool saw_post = false;
+    for (const auto& message : read_messages(tcp, pending, 7)) {
+        if (message.request_id() != 0) answered.push_back(message.request_id());
+        if (message.has_event() && message.event().has_posted()) {
+            saw_post = message.event().posted().text() == std::string(300, 'p');
+        }
+    }
+    // Every request is answered once. Pings are answered at once, the join and the post once
+    // the room's owner has handled them, in the order they were sent.
+    std::string seen;
+    for (std::uint64_t id : answered) seen += std::to_string(id) + " ";
+    CAPTURE(seen);
+    CHECK(std::set<std::uint64_t>(answered.begin(), answered.end()) ==
+          std::set<std::uint64_t>{2, 3, 4, 5, 6});
+    CHECK(answered.size() == 5);
+    const auto join_at = std::find(answered.begin(), answered.end(), 2u);
+    const auto post_at = std::find(answered.begin(), answered.end(), 6u);
+    CHECK(join_at < post_at);
+    CHECK(saw_post);
 }
 
 }  // namespace
