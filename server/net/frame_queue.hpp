@@ -1,5 +1,5 @@
 // The outbound queue of one connection: a FIFO kept in one vector. An empty queue owns no
-// memory beyond a few entries (std::deque allocates a map and a 512-byte block up front, for
+// memory (std::deque allocates a map and a 512-byte block up front, for
 // every connection, busy or idle); taken entries are compacted away in bulk, so each push and
 // pop stays O(1) amortised however long the queue runs without emptying.
 #pragma once
@@ -42,15 +42,15 @@ public:
     std::size_t capacity() const { return items_.capacity(); }
 
 private:
-    // Emptied: a queue that grew for a burst gives its memory back.
+    // Emptied: the memory goes back. Most connections are idle most of the time, and one
+    // allocation per burst costs little next to the write that empties the queue.
     void reset() {
         items_.clear();
         head_ = 0;
-        if (items_.capacity() > kKeptCapacity) items_.shrink_to_fit();
+        items_.shrink_to_fit();
     }
 
     static constexpr std::size_t kCompactAfter = 64;
-    static constexpr std::size_t kKeptCapacity = 16;
 
     std::vector<T> items_;
     std::size_t head_ = 0;  // items_[0, head_) were taken

@@ -281,6 +281,7 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
 
 void ClientSession::on_join_settled(const std::string& room_id, bool joined) {
     pending_.erase(std::remove(pending_.begin(), pending_.end(), room_id), pending_.end());
+    if (pending_.empty()) pending_.shrink_to_fit();  // most sessions stay joined, idle, for long
     if (joined) joined_.push_back(room_id);
 }
 
