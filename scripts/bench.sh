@@ -18,6 +18,10 @@
 #   W4     connect + Hello + Join 10,000 clients, 256 in flight: total time
 #   W5     2 instances on Redis (broker.kind = "redis"), 1,000 subscribers split over both,
 #          100 posts/s: p99 and the CPU of both instances and Redis together
+# Next to W1 and W2, haven-send-floor measures this machine's floor for their shapes: the CPU
+# that one write per delivery costs with nothing else done (floor-W1, floor-W2). A write on
+# loopback costs several microseconds of kernel time here, so W1 and W2 are reported against
+# that floor as well as in absolute figures.
 # Output: results.jsonl (one haven-load JSON object per run), summary.json (the headline
 # figure of each workload), a table on stdout, and chart.png (gnuplot; chart.svg without it):
 # p99 latency against delivered rate, from every posting step.
@@ -29,7 +33,7 @@
 #
 # Environment: HAVEN_BENCH_BUILD_DIR (default build-bench), HAVEN_JOBS (build jobs, 2),
 # HAVEN_BENCH_SERVER_CPU / HAVEN_BENCH_LOAD_CPU (0 / 1), HAVEN_BENCH_RAMP (W1max steps,
-# FROM:TO:FACTOR, default 50:3000:1.25), HAVEN_BENCH_BATCH_US (1000, see below).
+# FROM:TO:FACTOR, default 1000:16000:1.2), HAVEN_BENCH_BATCH_US (2000, see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -78,12 +82,13 @@ else
   w2_seconds=10; w3_connections=18000; w3_seconds=10; w4_clients=10000; w5_seconds=10
 fi
 # The rate search: geometric steps until a step fails (or the ceiling is reached).
-w1max_ramp=${HAVEN_BENCH_RAMP:-50:3000:1.25}
-# W1 and W5 run at modest rates and want exact latencies: the generator reacts to every frame.
-# The rate search and W2 push hundreds of thousands of deliveries a second: the generator
-# waits 1 ms between polls so each read() takes several frames (its CPU per delivery drops
-# several-fold), which adds at most 1 ms to latencies judged against a 50 ms limit.
-fast_batch=(--batch-us "${HAVEN_BENCH_BATCH_US:-1000}")
+w1max_ramp=${HAVEN_BENCH_RAMP:-1000:16000:1.2}
+# W1, W2 and W5 run at modest rates and want exact latencies: the generator reacts to every
+# frame. The rate search pushes up to millions of deliveries a second: the generator waits 2 ms
+# between polls so each read() takes many frames (its CPU per delivery drops several-fold,
+# which it must at 8 million deliveries a second), adding at most 2 ms to latencies judged
+# against a 50 ms limit.
+fast_batch=(--batch-us "${HAVEN_BENCH_BATCH_US:-2000}")
 
 server_cpu=${HAVEN_BENCH_SERVER_CPU:-0}
 load_cpu=${HAVEN_BENCH_LOAD_CPU:-1}
@@ -113,10 +118,11 @@ if [ "$report_only" = 1 ]; then
   :
 elif [ "$build" = 1 ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$build_dir" -j "${HAVEN_JOBS:-2}" haven-server haven-load
+  ninja -C "$build_dir" -j "${HAVEN_JOBS:-2}" haven-server haven-load haven-send-floor
 fi
 server_bin=$build_dir/haven-server
 load_bin=$build_dir/tests/haven-load
+floor_bin=$build_dir/tests/haven-send-floor
 if [ "$report_only" = 0 ] && ! { [ -x "$server_bin" ] && [ -x "$load_bin" ]; }; then
   echo "bench: build $server_bin and $load_bin first" >&2; exit 2
 fi
@@ -220,8 +226,16 @@ load() {  # load LABEL ARGS...: runs haven-load on the generator CPU, appending 
     echo "bench: $label: haven-load failed (status $?)" >&2; return 0; }
 }
 
+floor() {  # floor LABEL ARGS...: the one-write-per-delivery floor, sender on the server's CPU
+  local label=$1; shift
+  echo "== $label: haven-send-floor $*"
+  "$floor_bin" --label "$label" --json "$results" --sender-cpu "$server_cpu" \
+    --reader-cpu "$load_cpu" "$@" || echo "bench: $label: haven-send-floor failed" >&2
+}
+
 # ---- the suite ----------------------------------------------------------------------------
 if want W1; then
+  floor floor-W1 --connections 1000 --rate 100 --seconds "$w1_seconds"
   start_server w1; port=$srv_port; pid=$srv_pid
   load W1 -m broadcast -s "127.0.0.1:$port" --server-pid "$pid" -n 1000 -p 2 \
     --rate 100 --duration "$w1_seconds"
@@ -231,15 +245,17 @@ fi
 if want W1max; then
   start_server w1max; port=$srv_port; pid=$srv_pid
   if [ -n "$w1max_rates" ]; then steps=(--rates "$w1max_rates"); else steps=(--ramp "$w1max_ramp"); fi
-  load W1max -m broadcast -s "127.0.0.1:$port" --server-pid "$pid" -n 1000 -p 4 \
+  # -p 0: one publisher per 800 posts/s of the highest step (each stays under its own budget).
+  load W1max -m broadcast -s "127.0.0.1:$port" --server-pid "$pid" -n 1000 -p 0 \
     "${fast_batch[@]}" "${steps[@]}" --duration "$w1max_seconds" --stop-on-fail --min-delivered 0.999 --max-p99-ms 50
   stop_servers
 fi
 
 if want W2; then
+  floor floor-W2 --connections 10000 --rate 2000 --per-round 20 --seconds "$w2_seconds"
   start_server w2; port=$srv_port; pid=$srv_pid
   load W2 -m rooms -s "127.0.0.1:$port" --server-pid "$pid" -n 10000 -r 500 \
-    --rate 2000 --duration "$w2_seconds" "${fast_batch[@]}"
+    --rate 2000 --duration "$w2_seconds"
   stop_servers
 fi
 
@@ -283,10 +299,12 @@ fi
 machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(uname -sr)"
 jq -s --arg machine "$machine" --argjson reduced "$reduced" '
   def last_pass: ([.steps[] | select(.pass)] | last);
+  ([.[] | select(.mode == "floor") | {(.label): .floor.us_per_write}] | add // {}) as $floors |
   {
     machine: $machine,
     reduced: ($reduced == 1),
-    workloads: [ .[] | . as $run | {
+    floors_us_per_write: $floors,
+    workloads: [ .[] | select(.mode != "floor") | . as $run | {
       label: .label, mode,
       clients: .params.clients,
       rooms: .params.rooms,
@@ -305,6 +323,9 @@ jq -s --arg machine "$machine" --argjson reduced "$reduced" '
             server_cpu_pct: .usage.server_cpu_pct,
             server_cpu_us_per_delivery: .usage.server_cpu_us_per_delivery,
             generator_cpu_us_per_delivery: .usage.generator_cpu_us_per_delivery,
+            floor_us_per_write: $floors["floor-" + $run.label],
+            times_floor: (if $floors["floor-" + $run.label] then
+              .usage.server_cpu_us_per_delivery / $floors["floor-" + $run.label] else null end),
             errors: .errors.total }
         elif .mode == "idle" then
           { connections: .idle.connections,
@@ -330,14 +351,15 @@ jq -r '
   def f(x; n): if x == null then "-" else ((x * pow(10; n) | round) / pow(10; n) | tostring) end;
   (["workload", "figure", "value", "p99 ms", "delivered", "errors", "CPU pressure"] | @tsv),
   (.workloads[] | .headline as $h |
-    if .label == "W1" then [.label, "server CPU us/delivery", f($h.server_cpu_us_per_delivery; 2), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
+    def vs_floor: if $h.times_floor then " (" + f($h.times_floor; 2) + "x the floor of " + f($h.floor_us_per_write; 2) + " us/write)" else "" end;
+    if .label == "W1" then [.label, "server CPU us/delivery", f($h.server_cpu_us_per_delivery; 2) + vs_floor, f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
     elif .label == "W1max" then
       if $h.max_posts_per_second > 0 then
         [.label, "max posts/s passing (deliveries/s); next step failed: " + f($h.first_failing_rate; 0), f($h.max_posts_per_second; 0) + " (" + f($h.max_deliveries_per_second; 0) + ")", f($h.p99_ms_at_max; 2), "-", .errors]
       else
         [.label, "no step passed; first step failed: " + f($h.first_failing_rate; 0) + " posts/s", "-", f($h.steps[0].p99_ms; 2), f($h.steps[0].delivered_ratio * 100; 3) + "%", .errors]
       end
-    elif .label == "W2" then [.label, "server CPU %", f($h.server_cpu_pct; 1), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
+    elif .label == "W2" then [.label, "server CPU % (us/delivery)", f($h.server_cpu_pct; 1) + " (" + f($h.server_cpu_us_per_delivery; 2) + ")" + vs_floor, f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
     elif .label == "W3" then [.label, "server RSS bytes/idle connection (n=" + ($h.connections | tostring) + ")", f($h.server_rss_per_connection_bytes; 0), "-", "-", .errors]
     elif .label == "W4" then [.label, "connect+join " + ($h.clients | tostring) + " clients, s", f($h.seconds; 2), f($h.join_p99_ms; 1), "-", .errors]
     elif .label == "W5" then [.label, "total CPU % (2 instances + Redis)", f($h.server_cpu_pct; 1), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
@@ -349,10 +371,10 @@ echo " /proc/pressure/cpu avg10; above ~10 % other work on the machine distorts 
 echo
 echo "generator CPU per received delivery, per posting step:"
 jq -r 'def r3: . * 1000 | round / 1000;
-  . as $r | .steps[] | "  \($r.label) \(.target_rate) posts/s: \(.usage.generator_cpu_us_per_delivery // 0 | r3) us (own code \(.usage.generator_user_us_per_delivery // 0 | r3) us, kernel \(.usage.generator_sys_us_per_delivery // 0 | r3) us), \(.frames_per_read | . * 10 | round / 10) frames per read"' "$results"
+  . as $r | .steps[]? | "  \($r.label) \(.target_rate) posts/s: \(.usage.generator_cpu_us_per_delivery // 0 | r3) us (own code \(.usage.generator_user_us_per_delivery // 0 | r3) us, kernel \(.usage.generator_sys_us_per_delivery // 0 | r3) us), \(.frames_per_read | . * 10 | round / 10) frames per read"' "$results"
 
 # The chart: p99 latency against delivered rate, one series per workload.
-jq -r '. as $r | .steps[] | [$r.label, .deliveries_per_second, .latency_ms.p99, (if .pass then 1 else 0 end)] | @tsv' \
+jq -r '. as $r | .steps[]? | [$r.label, .deliveries_per_second, .latency_ms.p99, (if .pass then 1 else 0 end)] | @tsv' \
   "$results" > "$out/chart.tsv"
 if [ "${HAVEN_BENCH_CHART:-png}" != svg ] && command -v gnuplot >/dev/null && [ -s "$out/chart.tsv" ]; then
   labels=$(cut -f1 "$out/chart.tsv" | awk '!seen[$0]++' | tr '\n' ' ')
