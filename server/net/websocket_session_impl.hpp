@@ -37,16 +37,15 @@ class WebSocketSession final : public session::Connection,
                                public Flushable,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
-    WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding,
-                     std::string subprotocol)
+    WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding)
         : stream_(std::move(stream)),
           context_(context),
           chat_(context.hub, *this, encoding),
-          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
-          subprotocol_(std::move(subprotocol)) {}
+          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
-    void run(Request request) {
+    // `subprotocol` is echoed (empty: the client offered none).
+    void run(Request request, const std::string& subprotocol) {
         auto response = std::make_shared<beast::http::response<beast::http::empty_body>>();
         response->version(request.version());
         response->set(beast::http::field::server, "haven");
@@ -64,8 +63,8 @@ public:
         response->set(beast::http::field::upgrade, "websocket");
         response->set(beast::http::field::connection, "upgrade");
         response->set(beast::http::field::sec_websocket_accept, ws::accept_key(key));
-        if (!subprotocol_.empty()) {
-            response->set(beast::http::field::sec_websocket_protocol, subprotocol_);
+        if (!subprotocol.empty()) {
+            response->set(beast::http::field::sec_websocket_protocol, subprotocol);
         }
         // A plain socket takes the short response into its empty send buffer at once; over
         // TLS the handshake's writes can stall, so they get the handshake timeout.
@@ -156,6 +155,8 @@ private:
             return (beast::get_lowest_layer(stream_).socket());
         }
     }
+
+    std::size_t assembled() const { return fragments_ ? fragments_->size() : 0; }
 
     static protocol::Frame empty_payload() {
         static const protocol::Frame empty = std::make_shared<const std::string>();
@@ -298,7 +299,7 @@ private:
                 break;
             }
             const std::uint32_t max = context_.config.limits.max_frame_bytes;
-            if (!ws::is_control(header.opcode) && message_.size() + header.payload_size > max) {
+            if (!ws::is_control(header.opcode) && assembled() + header.payload_size > max) {
                 fail_protocol(protocol::CloseCode::too_big);
                 break;
             }
@@ -335,17 +336,18 @@ private:
                 message_text_ = header.opcode == ws::text;
                 break;
         }
-        if (header.fin && message_.empty()) {
+        if (header.fin && assembled() == 0) {
             // An unfragmented message (nearly all of them): handled where it lies.
             in_message_ = false;
             return on_message(payload);
         }
-        message_.append(payload);
+        if (!fragments_) fragments_ = std::make_unique<std::string>();
+        fragments_->append(payload);
         if (!header.fin) return;
         in_message_ = false;
-        on_message(message_);
-        message_.clear();
-        message_.shrink_to_fit();  // fragmented messages are rare: keep no memory for them
+        // Fragmented messages are rare: no memory is kept for them between messages.
+        const std::unique_ptr<std::string> message = std::move(fragments_);
+        on_message(*message);
     }
 
     void on_message(std::string_view message) {
@@ -596,11 +598,10 @@ private:
     NetContext& context_;
     session::ClientSession chat_;
     const std::uint8_t data_opcode_;
-    std::string subprotocol_;
 
     std::vector<std::uint8_t> buffer_;  // received bytes, [0, buffered_) valid
     std::size_t buffered_ = 0;
-    std::string message_;  // the message being assembled from its fragments
+    std::unique_ptr<std::string> fragments_;  // a fragmented message being assembled
     bool in_message_ = false;
     bool message_text_ = false;
 
@@ -630,9 +631,8 @@ private:
 template <class Stream>
 void launch_websocket_session(Stream stream, Request request, NetContext& context,
                               protocol::Encoding encoding, std::string subprotocol) {
-    std::make_shared<WebSocketSession<Stream>>(std::move(stream), context, encoding,
-                                               std::move(subprotocol))
-        ->run(std::move(request));
+    std::make_shared<WebSocketSession<Stream>>(std::move(stream), context, encoding)
+        ->run(std::move(request), subprotocol);
 }
 
 }  // namespace haven::net

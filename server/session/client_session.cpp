@@ -202,7 +202,7 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
     }
     authenticated_ = true;
     subject_ = std::move(subject);
-    room_roles_ = std::move(room_roles);
+    room_roles_.assign(room_roles.begin(), room_roles.end());
     member_.set_handle(handle);
     member_.set_role(role);
     member_.set_member_id(hub_.session_name(id_));
@@ -232,7 +232,8 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
 }
 
 v1::Role ClientSession::role_in(const std::string& room_id) const {
-    auto grant = room_roles_.find(room_id);
+    auto grant = std::find_if(room_roles_.begin(), room_roles_.end(),
+                              [&](const auto& entry) { return entry.first == room_id; });
     if (grant == room_roles_.end()) return member_.role();
     return std::max(grant->second, member_.role());
 }

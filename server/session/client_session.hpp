@@ -100,7 +100,8 @@ private:
     core::SteadyTime hello_deadline_{};
     std::string subject_;
     v1::Member member_;  // role: the global role
-    std::map<std::string, v1::Role> room_roles_;
+    // Per-room grants from the token: few, often none; a vector is the smallest to hold.
+    std::vector<std::pair<std::string, v1::Role>> room_roles_;
     std::vector<std::string> joined_;   // rooms this session is a member of
     std::vector<std::string> pending_;  // joins sent to the owner shard, not yet answered
     TokenBucket post_budget_;
