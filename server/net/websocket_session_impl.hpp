@@ -418,15 +418,27 @@ private:
     }
 
     // Points `gather` at up to kMaxFramesPerWrite queued frames, minus what of the first one
-    // was already written. Returns the number of frames covered.
-    std::size_t gather_queued(std::vector<asio::const_buffer>& gather) {
+    // was already written. Returns the number of frames covered. With `header_copies`, the
+    // frame headers are copied there and gathered from the copies: an asynchronous write needs
+    // that, since frames queued while it is in flight may move the queue's entries.
+    std::size_t gather_queued(std::vector<asio::const_buffer>& gather,
+                              std::vector<ws::ServerHeader>* header_copies = nullptr) {
         const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
         gather.clear();
+        if (header_copies != nullptr) {
+            header_copies->clear();
+            header_copies->reserve(count);  // no reallocation below: the pointers stay valid
+        }
         std::size_t skip = front_sent_;
         for (std::size_t i = 0; i < count; ++i) {
             const Outgoing& out = queue_[i];
+            const ws::ServerHeader* header = &out.header;
+            if (header_copies != nullptr) {
+                header_copies->push_back(out.header);
+                header = &header_copies->back();
+            }
             for (asio::const_buffer part :
-                 {asio::const_buffer(out.header.bytes.data(), out.header.size),
+                 {asio::const_buffer(header->bytes.data(), header->size),
                   asio::const_buffer(out.payload->data(), out.payload->size())}) {
                 if (skip >= part.size()) {
                     skip -= part.size();
@@ -473,9 +485,10 @@ private:
 
     void do_write() {
         writing_ = true;
-        in_flight_ = gather_queued(gather_);
+        if (!async_write_) async_write_ = std::make_unique<AsyncWrite>();
+        in_flight_ = gather_queued(async_write_->buffers, &async_write_->headers);
         asio::async_write(
-            stream_, gather_,
+            stream_, async_write_->buffers,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
     }
 
@@ -486,6 +499,7 @@ private:
         in_flight_ = 0;
         if (ec) return on_write_failed(ec);
         if (!queue_.empty()) return do_write();
+        async_write_.reset();  // idle again: no memory kept for the next one
         after_drained();
     }
 
@@ -605,10 +619,15 @@ private:
     bool in_message_ = false;
     bool message_text_ = false;
 
-    FrameQueue<Outgoing> queue_;              // the first in_flight_ are being written
-    std::vector<asio::const_buffer> gather_;  // for the asynchronous write in progress
-    std::size_t in_flight_ = 0;               // frames handed to the asynchronous write in progress
-    std::size_t front_sent_ = 0;              // bytes of the first frame already written directly
+    FrameQueue<Outgoing> queue_;  // the first in_flight_ are being written
+    // What an asynchronous write in progress points at (only while one is).
+    struct AsyncWrite {
+        std::vector<asio::const_buffer> buffers;
+        std::vector<ws::ServerHeader> headers;
+    };
+    std::unique_ptr<AsyncWrite> async_write_;
+    std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
+    std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
     std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
     bool writing_ = false;
