@@ -21,7 +21,8 @@
 # Next to W1 and W2, haven-send-floor measures this machine's floor for their shapes: the CPU
 # that one write per delivery costs with nothing else done (floor-W1, floor-W2). A write on
 # loopback costs several microseconds of kernel time here, so W1 and W2 are reported against
-# that floor as well as in absolute figures.
+# that floor as well as in absolute figures (W5, which makes W1's deliveries on two instances,
+# against floor-W5, the same shape).
 # Output: results.jsonl (one haven-load JSON object per run), summary.json (the headline
 # figure of each workload), a table on stdout, and chart.png (gnuplot; chart.svg without it):
 # p99 latency against delivered rate, from every posting step.
@@ -275,6 +276,7 @@ fi
 
 if want W5; then
   if command -v redis-server >/dev/null; then
+    floor floor-W5 --connections 1000 --rate 100 --seconds "$w5_seconds"
     redis_port=$(free_port)
     taskset -c "$server_cpu" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" \
       --appendonly no --daemonize no --dir "$out" >"$out/redis.log" 2>&1 &
@@ -362,7 +364,7 @@ jq -r '
     elif .label == "W2" then [.label, "server CPU % (us/delivery)", f($h.server_cpu_pct; 1) + " (" + f($h.server_cpu_us_per_delivery; 2) + ")" + vs_floor, f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
     elif .label == "W3" then [.label, "server RSS bytes/idle connection (n=" + ($h.connections | tostring) + ")", f($h.server_rss_per_connection_bytes; 0), "-", "-", .errors]
     elif .label == "W4" then [.label, "connect+join " + ($h.clients | tostring) + " clients, s", f($h.seconds; 2), f($h.join_p99_ms; 1), "-", .errors]
-    elif .label == "W5" then [.label, "total CPU % (2 instances + Redis)", f($h.server_cpu_pct; 1), f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
+    elif .label == "W5" then [.label, "total CPU % (2 instances + Redis; us/delivery)", f($h.server_cpu_pct; 1) + " (" + f($h.server_cpu_us_per_delivery; 2) + ")" + vs_floor, f($h.p99_ms; 2), f($h.delivered_ratio * 100; 3) + "%", .errors]
     else [.label, .mode, "-", "-", "-", .errors] end
     + [if .cpu_pressure_pct < 0 then "-" else f(.cpu_pressure_pct; 0) + "%" end] | @tsv)
 ' "$out/summary.json" | column -t -s $'\t'
