@@ -392,11 +392,11 @@ set xlabel 'deliveries per second'
 set ylabel 'p99 latency (ms)'
 set logscale y
 set xrange [0:*]
-set yrange [1:*]
+set yrange [0.1:*]
 set grid
-set key top left
+set key bottom right box opaque
 set arrow from graph 0, first 50 to graph 1, first 50 nohead dashtype 2 lc rgb '#aa0000'
-set label 'p99 limit 50 ms' at graph 0.02, first 60 tc rgb '#aa0000'
+set label 'p99 limit 50 ms' at graph 0.75, first 65 tc rgb '#aa0000'
 plot $plot
 EOF
   echo "chart: $out/chart.png"
