@@ -744,3 +744,43 @@ TEST_CASE("events reaching a room in one loop turn go to each member as one batc
     author.post("lobby", "welcome");
     CHECK(late.events(v1::Event::kPosted).size() == 1);
 }
+
+TEST_CASE("a member who joins while events wait for the end of the turn gets each event once") {
+    Server server;
+    // The clients live on the shard that does not own the room, so the post's delivery and
+    // the join's answer reach that shard as separate tasks, in that order.
+    const unsigned home = 1 - server.directory.owner_shard("lobby");
+    Client author(server, home);
+    Client joiner(server, home);
+    author.hello_guest();
+    author.join("lobby");
+    joiner.hello_guest();
+
+    // The post and the join are read in one turn: the owner stores the post, then admits the
+    // joiner with the post among Joined's recent events.
+    v1::ClientMessage post;
+    post.set_request_id(50);
+    post.mutable_post()->set_room_id("lobby");
+    post.mutable_post()->set_text("racing the join");
+    author.session.on_frame(protocol::encode_client(post, Encoding::binary), false);
+    v1::ClientMessage join;
+    join.set_request_id(51);
+    join.mutable_join()->set_room_id("lobby");
+    joiner.session.on_frame(protocol::encode_client(join, Encoding::binary), false);
+    server.router.drain();
+
+    const v1::ServerMessage* joined = joiner.find(v1::ServerMessage::kJoined);
+    REQUIRE(joined != nullptr);
+    int in_joined = 0;
+    for (const v1::Event& event : joined->joined().events()) {
+        if (event.has_posted() && event.posted().text() == "racing the join") ++in_joined;
+    }
+    CHECK(in_joined == 1);
+    CHECK(joiner.events(v1::Event::kPosted).empty());  // not a second time, live
+    CHECK(author.events(v1::Event::kPosted).size() == 1);
+
+    // From then on the joiner hears the room live.
+    author.post("lobby", "after the join");
+    REQUIRE(joiner.events(v1::Event::kPosted).size() == 1);
+    CHECK(joiner.events(v1::Event::kPosted)[0].posted().text() == "after the join");
+}
