@@ -319,9 +319,12 @@ export class HavenClient {
   private sayHello(): void {
     const identity = this.identity;
     if (!identity) return;
+    // Reconnecting with the room list already here: the Welcome can leave it out (member
+    // counts are refreshed from api/rooms anyway), which keeps a reconnect storm cheap.
+    const omitRooms = this.directory.length > 0;
     const hello = identity.token
-      ? { token: identity.token, client: "haven-web/0.1" }
-      : { guest: true, guestHandle: identity.guestHandle ?? "", guestToken: identity.guestToken ?? "", client: "haven-web/0.1" };
+      ? { token: identity.token, client: "haven-web/0.1", omitRooms }
+      : { guest: true, guestHandle: identity.guestHandle ?? "", guestToken: identity.guestToken ?? "", client: "haven-web/0.1", omitRooms };
     this.request({ kind: "hello" }, { hello });
   }
 
