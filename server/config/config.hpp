@@ -55,6 +55,8 @@ struct LimitsConfig {
     std::uint32_t post_burst = 10;                     // per session, token bucket size
     std::uint32_t max_post_chars = 4000;               // UTF-8 code points in one post
     std::uint32_t max_rooms_per_session = 32;
+    // Joins and leaves reach a room's members up to this late, several in one write (0: at once)
+    std::uint32_t presence_delay_ms = 200;
 };
 
 struct HistoryConfig {

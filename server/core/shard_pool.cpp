@@ -1,6 +1,7 @@
 #include "core/shard_pool.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace haven::core {
 
@@ -11,6 +12,14 @@ ShardPool::ShardPool(unsigned shards) {
     for (unsigned i = 0; i < shards; ++i) {
         contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
     }
+}
+
+void ShardPool::post_after(unsigned shard, std::chrono::milliseconds delay,
+                           std::function<void()> task) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(*contexts_[shard], delay);
+    timer->async_wait([timer, task = std::move(task)](const boost::system::error_code& ec) {
+        if (!ec) task();
+    });
 }
 
 void ShardPool::post(unsigned shard, std::function<void()> task) {

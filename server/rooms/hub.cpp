@@ -84,9 +84,17 @@ Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& rou
       router_(router),
       counters_(context.metrics.shard(shard)),
       room_list_(context.directory),
-      fanout_(local_members_, counters_, [this] {
-          if (routing_) router_.post(shard_, [this] { fanout_.flush(); });
-      }) {
+      fanout_(
+          local_members_, counters_,
+          [this](std::chrono::milliseconds delay, std::function<void()> task) {
+              if (!routing_) return;
+              if (delay.count() == 0) {
+                  router_.post(shard_, std::move(task));
+              } else {
+                  router_.post_after(shard_, delay, std::move(task));
+              }
+          },
+          std::chrono::milliseconds(context.config.limits.presence_delay_ms)) {
     // People share crisis lines with each other on purpose; redaction leaves them alone.
     if (context_.crisis != nullptr) {
         for (const auto& list : context_.crisis->lists()) {
@@ -395,7 +403,7 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
                        });
                        return;
                    }
-                   home.fanout_.flush_room(room_id);
+                   home.fanout_.before_member_added(room_id);
                    home.local_members_[room_id].push_back(session);
                    session->on_join_settled(room_id, true);
                    session->send_frame(frame);
@@ -549,6 +557,7 @@ void Hub::on_room_event(const broker::EventPtr& event) {
     protocol::strip_internal_fields(*message.mutable_event());
     auto encoded = std::make_shared<EncodedEvent>();
     encoded->room_id = event->room_id();
+    encoded->presence = event->has_member_joined() || event->has_member_left();
     encoded->binary = protocol::encode_server_frame(message, protocol::Encoding::binary);
     if (state->has_json_members()) {
         encoded->json = protocol::encode_server_frame(message, protocol::Encoding::json);

@@ -1,17 +1,22 @@
 #include "rooms/room_fanout.hpp"
 
+#include <optional>
+
 #include "net/ws_frames.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::rooms {
 namespace {
 
-protocol::FrameBatch make_batch(const std::vector<RoomFanout::EventRef>& events,
+// The frames of every event in `events`, in order, for one encoding.
+protocol::FrameBatch make_batch(const std::vector<const RoomFanout::EventRef*>& events,
                                 protocol::Encoding encoding) {
     protocol::FrameBatch batch;
     batch.frames.reserve(events.size());
-    for (const auto& event : events) {
-        if (const protocol::Frame& frame = event->frame(encoding)) batch.frames.push_back(frame);
+    for (const RoomFanout::EventRef* event : events) {
+        if (const protocol::Frame& frame = (*event)->frame(encoding)) {
+            batch.frames.push_back(frame);
+        }
     }
     const auto opcode = encoding == protocol::Encoding::json ? net::ws::text : net::ws::binary;
     batch.wire = std::make_shared<const std::string>(net::ws::server_frames(opcode, batch.frames));
@@ -20,55 +25,112 @@ protocol::FrameBatch make_batch(const std::vector<RoomFanout::EventRef>& events,
 
 }  // namespace
 
-RoomFanout::RoomFanout(const Members& members, core::ShardCounters& counters,
-                       std::function<void()> schedule)
-    : members_(members), counters_(counters), schedule_(std::move(schedule)) {}
+RoomFanout::RoomFanout(const Members& members, core::ShardCounters& counters, Schedule schedule,
+                       std::chrono::milliseconds presence_delay)
+    : members_(members),
+      counters_(counters),
+      schedule_(std::move(schedule)),
+      presence_delay_(presence_delay) {}
 
 void RoomFanout::add(EventRef event) {
-    std::vector<EventRef>& queued = pending_[event->room_id];
-    if (queued.empty()) order_.push_back(event->room_id);
-    queued.push_back(std::move(event));
-    if (!scheduled_) {
-        scheduled_ = true;
-        schedule_();
+    const bool may_wait = event->presence && presence_delay_.count() > 0;
+    Queued& queued = pending_[event->room_id];
+    const bool was_empty = queued.segments.empty();
+    if (was_empty || queued.segments.back().audience != kEveryone) queued.segments.emplace_back();
+    queued.segments.back().events.push_back(event);
+    if (!may_wait) {
+        if (!queued.this_turn) {
+            queued.this_turn = true;
+            this_turn_.push_back(event->room_id);
+        }
+        if (!turn_scheduled_) {
+            turn_scheduled_ = true;
+            schedule_(std::chrono::milliseconds(0), [this] { flush(); });
+        }
+    } else if (was_empty) {
+        waiting_.push_back(event->room_id);
+        if (!presence_scheduled_) {
+            presence_scheduled_ = true;
+            schedule_(presence_delay_, [this] { flush_presence(); });
+        }
     }
 }
 
 void RoomFanout::flush() {
-    scheduled_ = false;
+    turn_scheduled_ = false;
     // Writing to a connection never calls back into the chat logic, so nothing is queued
     // while this runs.
-    for (const std::string& room_id : order_) flush_room(room_id);
-    order_.clear();
+    for (const std::string& room_id : this_turn_) flush_room(room_id);
+    this_turn_.clear();
+}
+
+void RoomFanout::flush_presence() {
+    presence_scheduled_ = false;
+    for (const std::string& room_id : waiting_) flush_room(room_id);
+    waiting_.clear();
 }
 
 void RoomFanout::flush_room(const std::string& room_id) {
     auto found = pending_.find(room_id);
     if (found == pending_.end()) return;
-    std::vector<EventRef> events = std::move(found->second);
+    const std::vector<Segment> segments = std::move(found->second.segments);
     pending_.erase(found);
-    if (!events.empty()) deliver(room_id, std::move(events));
+    if (!segments.empty()) deliver(room_id, segments);
 }
 
-void RoomFanout::deliver(const std::string& room_id, std::vector<EventRef> events) {
+void RoomFanout::before_member_added(const std::string& room_id) {
+    auto found = pending_.find(room_id);
+    if (found == pending_.end()) return;
+    if (found->second.this_turn) return flush_room(room_id);
+    // Only presence waits: it stays addressed to the members already here.
+    auto members = members_.find(room_id);
+    Segment& open = found->second.segments.back();
+    if (open.audience == kEveryone)
+        open.audience = members == members_.end() ? 0 : members->second.size();
+}
+
+void RoomFanout::deliver(const std::string& room_id, const std::vector<Segment>& segments) {
     auto found = members_.find(room_id);
     if (found == members_.end()) return;
     const std::vector<session::ClientSession*>& members = found->second;
-    counters_.add(counters_.deliveries, members.size() * events.size());
-    if (events.size() == 1) {
-        for (session::ClientSession* member : members) member->deliver(*events.front());
-        return;
+
+    // Member i gets the segments whose audience includes it: audiences only grow along the
+    // queue, so that is every segment from some first one on. One batch per such suffix and
+    // encoding, built when a member first needs it.
+    const std::size_t count = segments.size();
+    std::vector<std::size_t> events_from(count + 1, 0);  // events in segments [k, count)
+    for (std::size_t k = count; k-- > 0;) {
+        events_from[k] = events_from[k + 1] + segments[k].events.size();
     }
-    // Batches only for the encodings this room's members use here.
-    std::optional<protocol::FrameBatch> binary;
-    std::optional<protocol::FrameBatch> json;
-    for (session::ClientSession* member : members) {
-        const protocol::Encoding encoding = member->encoding();
-        std::optional<protocol::FrameBatch>& batch =
-            encoding == protocol::Encoding::json ? json : binary;
-        if (!batch) batch = make_batch(events, encoding);
-        member->send_batch(*batch);
+    std::vector<std::optional<protocol::FrameBatch>> binary(count);
+    std::vector<std::optional<protocol::FrameBatch>> json(count);
+    auto batch_from = [&](std::size_t first, protocol::Encoding encoding) -> protocol::FrameBatch& {
+        auto& cache = encoding == protocol::Encoding::json ? json : binary;
+        if (!cache[first]) {
+            std::vector<const EventRef*> events;
+            events.reserve(events_from[first]);
+            for (std::size_t k = first; k < count; ++k) {
+                for (const EventRef& event : segments[k].events) events.push_back(&event);
+            }
+            cache[first] = make_batch(events, encoding);
+        }
+        return *cache[first];
+    };
+
+    std::size_t first = 0;
+    std::size_t delivered = 0;
+    for (std::size_t i = 0; i < members.size(); ++i) {
+        while (first < count && segments[first].audience <= i) ++first;
+        if (first == count) break;  // this member and those after it arrived later
+        session::ClientSession* member = members[i];
+        delivered += events_from[first];
+        if (events_from[first] == 1) {
+            member->deliver(*segments[first].events.front());
+        } else {
+            member->send_batch(batch_from(first, member->encoding()));
+        }
     }
+    counters_.add(counters_.deliveries, delivered);
 }
 
 }  // namespace haven::rooms

@@ -1,16 +1,26 @@
 // Delivery of room events to a shard's local members, batched per room and event-loop turn.
 //
 // Events are queued as they reach the shard and written when the turn ends: a room that got
-// one event gives each member that frame, as before; a room that got several gives each member
-// one batch holding them all, framed once for the whole room. At high rates this turns K
-// deliveries to a member into one queue entry and one write, so the cost per delivery falls
-// with the rate instead of staying at one write each.
+// one event gives each member that frame; a room that got several gives each member one batch
+// holding them all, framed once for the whole room. At high rates this turns K deliveries to a
+// member into one queue entry and one write, so the cost per delivery falls with the rate
+// instead of staying at one write each.
 //
-// A member list must not change while events wait for it: whoever adds or removes a member
-// flushes that room first, so everyone gets exactly the events of the time they were a member.
+// Presence (member_joined, member_left) may wait longer, up to `presence_delay`: when many
+// people arrive or leave at once, each member then gets several of them in one write instead of
+// one write each (in a join storm that fan-out was most of the server's work). Any other event
+// of the room takes the waiting presence along at the end of its turn, so a room's events
+// always arrive in order.
+//
+// Everyone gets exactly the events of the time they were a member: a member leaving flushes
+// the room first; a member arriving flushes it too, unless only presence waits, which then
+// stays addressed to the members already there (the newcomer's Joined lists those people).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,27 +39,48 @@ class RoomFanout {
 public:
     using Members = std::unordered_map<std::string, std::vector<session::ClientSession*>>;
     using EventRef = std::shared_ptr<const EncodedEvent>;
+    // Runs a task on this shard: after the work already queued (delay 0) or after a delay.
+    using Schedule = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
 
-    // `schedule` arranges one call of flush() after the work already queued on this shard.
-    RoomFanout(const Members& members, core::ShardCounters& counters,
-               std::function<void()> schedule);
+    RoomFanout(const Members& members, core::ShardCounters& counters, Schedule schedule,
+               std::chrono::milliseconds presence_delay);
 
     // Queues an event for the room's members here.
     void add(EventRef event);
-    // Delivers everything queued (the end of the turn).
+    // Delivers what waits for the end of the turn.
     void flush();
-    // Delivers what is queued for one room now, before its member list changes.
+    // Delivers the presence that waited for its delay.
+    void flush_presence();
+    // Call before a member leaves the room's list: delivers what is queued for the room now.
     void flush_room(const std::string& room_id);
+    // Call before a member joins the room's list.
+    void before_member_added(const std::string& room_id);
 
 private:
-    void deliver(const std::string& room_id, std::vector<EventRef> events);
+    static constexpr std::size_t kEveryone = std::numeric_limits<std::size_t>::max();
+
+    // Events queued for the first `audience` members of the room's list (members are only
+    // ever appended while events wait, so those are the members there when they were queued).
+    struct Segment {
+        std::vector<EventRef> events;
+        std::size_t audience = kEveryone;
+    };
+    struct Queued {
+        std::vector<Segment> segments;  // in the room's order
+        bool this_turn = false;         // holds an event that goes out at the end of this turn
+    };
+
+    void deliver(const std::string& room_id, const std::vector<Segment>& segments);
 
     const Members& members_;
     core::ShardCounters& counters_;
-    std::function<void()> schedule_;
-    bool scheduled_ = false;
-    std::unordered_map<std::string, std::vector<EventRef>> pending_;  // by room, in order
-    std::vector<std::string> order_;  // rooms in the order their first event came
+    Schedule schedule_;
+    std::chrono::milliseconds presence_delay_;
+    bool turn_scheduled_ = false;
+    bool presence_scheduled_ = false;
+    std::unordered_map<std::string, Queued> pending_;  // by room
+    std::vector<std::string> this_turn_;               // rooms to flush at the end of the turn
+    std::vector<std::string> waiting_;  // rooms with presence only, for flush_presence()
 };
 
 }  // namespace haven::rooms

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <map>
 #include <memory>
 
 #include "auth/guest_pass.hpp"
@@ -24,8 +25,19 @@ public:
     explicit QueueRouter(unsigned shards) : shards_(shards) {}
     unsigned shard_count() const override { return shards_; }
     void post(unsigned, std::function<void()> task) override { tasks_.push_back(std::move(task)); }
+    // Time passes only when nothing else is left to do: delayed tasks run after every task
+    // queued before them, and in the order of their delays.
+    void post_after(unsigned, std::chrono::milliseconds delay,
+                    std::function<void()> task) override {
+        delayed_.emplace(delay.count(), std::move(task));
+    }
     void drain() {
-        for (int guard = 0; !tasks_.empty() && guard < 100000; ++guard) {
+        for (int guard = 0; guard < 100000; ++guard) {
+            if (tasks_.empty()) {
+                if (delayed_.empty()) return;
+                tasks_.push_back(std::move(delayed_.begin()->second));
+                delayed_.erase(delayed_.begin());
+            }
             auto task = std::move(tasks_.front());
             tasks_.pop_front();
             task();
@@ -35,6 +47,7 @@ public:
 private:
     unsigned shards_;
     std::deque<std::function<void()>> tasks_;
+    std::multimap<std::int64_t, std::function<void()>> delayed_;  // by delay
 };
 
 class RecordingConnection final : public session::Connection {
@@ -783,4 +796,106 @@ TEST_CASE("a member who joins while events wait for the end of the turn gets eac
     author.post("lobby", "after the join");
     REQUIRE(joiner.events(v1::Event::kPosted).size() == 1);
     CHECK(joiner.events(v1::Event::kPosted)[0].posted().text() == "after the join");
+}
+
+TEST_CASE("joins that come together reach members in one batch, and always before later posts") {
+    Server server;
+    REQUIRE(server.config.limits.presence_delay_ms > 0);
+    Client host(server, 1);
+    host.hello_guest();
+    host.join("group");
+    const std::size_t batches_before = host.connection.batch_sizes.size();
+
+    // Four people join in the same turn: the host hears of them together, in one write.
+    std::vector<std::unique_ptr<Client>> arrivals;
+    for (unsigned i = 0; i < 4; ++i) {
+        arrivals.push_back(std::make_unique<Client>(server, i % 2));
+        arrivals.back()->hello_guest();
+    }
+    for (auto& arrival : arrivals) {
+        v1::ClientMessage join;
+        join.set_request_id(70);
+        join.mutable_join()->set_room_id("group");
+        arrival->session.on_frame(protocol::encode_client(join, Encoding::binary), false);
+    }
+    server.router.drain();
+    CHECK(host.events(v1::Event::kMemberJoined).size() == 4);
+    REQUIRE(host.connection.batch_sizes.size() == batches_before + 1);
+    CHECK(host.connection.batch_sizes.back() == 4);
+
+    // A join and a post in one turn: the waiting join goes out with the post, before it.
+    Client late(server, 0);
+    late.hello_guest();
+    v1::ClientMessage join;
+    join.set_request_id(80);
+    join.mutable_join()->set_room_id("group");
+    late.session.on_frame(protocol::encode_client(join, Encoding::binary), false);
+    v1::ClientMessage post;
+    post.set_request_id(81);
+    post.mutable_post()->set_room_id("group");
+    post.mutable_post()->set_text("welcome, all");
+    host.session.on_frame(protocol::encode_client(post, Encoding::binary), false);
+    server.router.drain();
+
+    const auto& received = host.connection.received;
+    std::ptrdiff_t joined_at = -1;
+    std::ptrdiff_t posted_at = -1;
+    for (std::size_t i = 0; i < received.size(); ++i) {
+        if (!received[i].has_event()) continue;
+        const v1::Event& event = received[i].event();
+        if (event.has_member_joined() &&
+            event.member_joined().member().member_id() == late.session.member().member_id()) {
+            joined_at = static_cast<std::ptrdiff_t>(i);
+        }
+        if (event.has_posted() && event.posted().text() == "welcome, all") {
+            posted_at = static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    REQUIRE(joined_at >= 0);
+    REQUIRE(posted_at >= 0);
+    CHECK(joined_at < posted_at);
+}
+
+TEST_CASE("presence waiting when someone joins goes to those already there, not to the newcomer") {
+    Server server;
+    const unsigned owner = server.directory.owner_shard("group");
+    const unsigned home = 1 - owner;
+    Client host(server, home);
+    host.hello_guest();
+    host.join("group");
+    Client first(server, owner);
+    Client newcomer(server, home);
+    Client second(server, owner);
+    for (Client* client : {&first, &newcomer, &second}) client->hello_guest();
+
+    // Three joins handled in one turn; the presence of the first waits while the newcomer
+    // is admitted here, the presence of the second comes after.
+    for (Client* client : {&first, &newcomer, &second}) {
+        v1::ClientMessage join;
+        join.set_request_id(90);
+        join.mutable_join()->set_room_id("group");
+        client->session.on_frame(protocol::encode_client(join, Encoding::binary), false);
+    }
+    server.router.drain();
+
+    auto joined_ids = [](const Client& client) {
+        std::vector<std::string> ids;
+        for (const v1::Event& event : client.events(v1::Event::kMemberJoined)) {
+            ids.push_back(event.member_joined().member().member_id());
+        }
+        return ids;
+    };
+    const std::string first_id = first.session.member().member_id();
+    const std::string newcomer_id = newcomer.session.member().member_id();
+    const std::string second_id = second.session.member().member_id();
+    CHECK(joined_ids(host) == std::vector<std::string>{first_id, newcomer_id, second_id});
+    // The newcomer's Joined lists the first arrival; live, it hears only of the second.
+    const v1::ServerMessage* joined = newcomer.find(v1::ServerMessage::kJoined);
+    REQUIRE(joined != nullptr);
+    bool lists_first = false;
+    for (const v1::Member& member : joined->joined().members()) {
+        if (member.member_id() == first_id) lists_first = true;
+    }
+    CHECK(lists_first);
+    CHECK(joined_ids(newcomer) == std::vector<std::string>{second_id});
 }
