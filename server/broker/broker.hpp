@@ -63,7 +63,7 @@ using HistoryCallback = std::function<void(HistorySlice)>;
 struct JoinOutcome {
     enum class Status { joined, full, already_member, unavailable };
     Status status = Status::unavailable;
-    std::vector<v1::PresenceRecord> members;  // everyone in the room after the join
+    std::vector<v1::Member> members;  // everyone in the room after the join
 };
 using JoinCallback = std::function<void(JoinOutcome)>;
 // Members left in the room after a removal (nothing when the broker could not be reached).

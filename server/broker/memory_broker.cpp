@@ -153,7 +153,7 @@ void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceReco
         log.members.emplace(member_id, record);
         outcome.status = JoinOutcome::Status::joined;
         outcome.members.reserve(log.members.size());
-        for (const auto& [id, present] : log.members) outcome.members.push_back(present);
+        for (const auto& [id, present] : log.members) outcome.members.push_back(present.member());
         announce(room_id, record.member(), true);
     }
     done(std::move(outcome));

@@ -336,7 +336,7 @@ void Hub::refuse_join(const std::string& room_id, const ReplyTo& reply, v1::Erro
 }
 
 void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id,
-                            std::uint64_t since_seq, std::vector<v1::PresenceRecord> members,
+                            std::uint64_t since_seq, std::vector<v1::Member> members,
                             ReplyTo reply) {
     broker::HistoryQuery query;
     query.room_id = room_id;
@@ -347,7 +347,7 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
     } else {
         query.limit = context_.config.history.join_events;
     }
-    auto shared_members = std::make_shared<std::vector<v1::PresenceRecord>>(std::move(members));
+    auto shared_members = std::make_shared<std::vector<v1::Member>>(std::move(members));
     broker_->read_history(query, [this, room_id, session_id, since_seq, reply,
                                   shared_members](broker::HistorySlice slice) {
         if (since_seq == 0 || !slice.ok || slice.complete) {
@@ -365,8 +365,7 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
 }
 
 void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                      const std::vector<v1::PresenceRecord>& members, broker::HistorySlice slice,
-                      ReplyTo reply) {
+                      std::vector<v1::Member>& members, broker::HistorySlice slice, ReplyTo reply) {
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(session_id)) return;  // left while reading
     if (!slice.ok) {
@@ -379,7 +378,9 @@ void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool
     v1::Joined* joined = message.mutable_joined();
     state->fill_info(*joined->mutable_room(), static_cast<std::uint32_t>(members.size()));
     joined->mutable_members()->Reserve(static_cast<int>(members.size()));
-    for (const v1::PresenceRecord& record : members) *joined->add_members() = record.member();
+    // Moved, not copied: the list is made for this Joined (a join into a big room used to
+    // spend most of its time copying member records).
+    for (v1::Member& member : members) *joined->add_members() = std::move(member);
     add_visible_events(*joined->mutable_events(), slice.events, *state,
                        state->find(session_id)->member.role());
     joined->set_recovered(recovered);

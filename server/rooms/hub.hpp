@@ -139,11 +139,9 @@ private:
     void refuse_join(const std::string& room_id, const ReplyTo& reply, v1::ErrorCode code,
                      std::string_view message, std::uint32_t retry_after_ms = 0);
     void read_join_history(const std::string& room_id, std::uint64_t session_id,
-                           std::uint64_t since_seq, std::vector<v1::PresenceRecord> members,
-                           ReplyTo reply);
+                           std::uint64_t since_seq, std::vector<v1::Member> members, ReplyTo reply);
     void finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                     const std::vector<v1::PresenceRecord>& members, broker::HistorySlice slice,
-                     ReplyTo reply);
+                     std::vector<v1::Member>& members, broker::HistorySlice slice, ReplyTo reply);
 
     // Moderation, owner side (hub_moderation.cpp).
     struct Actor {

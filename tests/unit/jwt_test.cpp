@@ -2,6 +2,8 @@
 // explicitly, so nothing here depends on the clock.
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -14,6 +16,7 @@
 #include <openssl/err.h>
 
 #include "auth/base64url.hpp"
+#include "auth/hs256.hpp"
 #include "auth/jwt.hpp"
 #include "support/token_factory.hpp"
 
@@ -709,3 +712,33 @@ TEST_CASE("impossible lengths and non-zero leftover bits are rejected") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("HMAC-SHA256 matches RFC 4231, with the same key again and with many keys") {
+    auto hex = [](const std::optional<std::string>& bytes) {
+        static const char digits[] = "0123456789abcdef";
+        std::string out;
+        for (unsigned char c : bytes.value_or("")) {
+            out += digits[c >> 4];
+            out += digits[c & 15];
+        }
+        return out;
+    };
+    // RFC 4231 test cases 1 and 2.
+    const std::string key1(20, '\x0b');
+    const std::string expected1 =
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+    const std::string expected2 =
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+    for (int round = 0; round < 3; ++round) {  // the second and third use the kept context
+        CHECK(hex(haven::auth::hmac_sha256(key1, "Hi There")) == expected1);
+        CHECK(hex(haven::auth::hmac_sha256("Jefe", "what do ya want for nothing?")) == expected2);
+    }
+    // More keys than contexts are kept: every one still gives the right MAC.
+    std::set<std::string> macs;
+    for (int i = 0; i < 20; ++i)
+        macs.insert(hex(haven::auth::hmac_sha256("key " + std::to_string(i), "data")));
+    CHECK(macs.size() == 20);
+    CHECK(hex(haven::auth::hmac_sha256(key1, "Hi There")) == expected1);
+    CHECK(hex(haven::auth::hmac_sha256("key 3", "data")) ==
+          hex(haven::auth::hmac_sha256("key 3", "data")));
+}

@@ -431,7 +431,7 @@ void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecor
                  v1::PresenceRecord present;
                  if (bytes->type == REDIS_REPLY_STRING &&
                      present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
-                     outcome.members.push_back(std::move(present));
+                     outcome.members.push_back(std::move(*present.mutable_member()));
                  }
              }
              done(std::move(outcome));
