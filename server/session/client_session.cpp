@@ -38,15 +38,25 @@ v1::Role wire_role(auth::Role role) {
 }
 
 std::mt19937_64& thread_rng() {
-    thread_local std::mt19937_64 rng{std::random_device{}()};
+    // Seeded with 256 bits, so instances and threads do not share sequences.
+    thread_local std::mt19937_64 rng = [] {
+        std::random_device device;
+        std::seed_seq seed{device(), device(), device(), device(),
+                           device(), device(), device(), device()};
+        return std::mt19937_64(seed);
+    }();
     return rng;
 }
 
-std::string random_hex(std::size_t bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    std::uniform_int_distribution<int> nibble(0, 15);
-    for (std::size_t i = 0; i < bytes * 2; ++i) out.push_back(kDigits[nibble(thread_rng())]);
+// A new guest's identity: "g:" and 13 random URL-safe characters (78 bits, so guests never
+// collide), 15 characters in all. That fits in a std::string without a heap allocation, and
+// every member record holds one.
+std::string new_guest_subject() {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    std::uniform_int_distribution<int> pick(0, 63);
+    std::string out = "g:";
+    for (int i = 0; i < 13; ++i) out.push_back(kAlphabet[pick(thread_rng())]);
     return out;
 }
 
@@ -188,8 +198,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     } else {
         handle = auth::random_guest_handle(thread_rng());
     }
-    welcome(request_id, "guest:" + random_hex(12), std::move(handle), v1::ROLE_PARTICIPANT, {},
-            true);
+    welcome(request_id, new_guest_subject(), std::move(handle), v1::ROLE_PARTICIPANT, {}, true);
 }
 
 void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::string handle,
