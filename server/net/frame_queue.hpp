@@ -1,7 +1,8 @@
 // The outbound queue of one connection: a FIFO kept in one vector. An empty queue owns no
-// memory (std::deque allocates a map and a 512-byte block up front, for
-// every connection, busy or idle); taken entries are compacted away in bulk, so each push and
-// pop stays O(1) amortised however long the queue runs without emptying.
+// memory (std::deque allocates a map and a 512-byte block up front, for every connection, busy
+// or idle); taken entries are compacted away in bulk, so each push and pop stays O(1)
+// amortised however long the queue runs without emptying. Pushing may move the entries: a
+// write in flight must not point into them (the session copies what it needs).
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,6 @@
 // Hands an upgraded HTTP connection to a WebSocket session. Each stream type is compiled in
 // its own translation unit (websocket_session_plain.cpp, websocket_session_tls.cpp) because
-// Beast's WebSocket templates are the slowest part of the build.
+// the session's Asio and Beast templates are the slowest part of the build.
 #pragma once
 
 #include <string>

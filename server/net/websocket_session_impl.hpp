@@ -1,9 +1,11 @@
 // The WebSocket session: the socket on one side, the transport-free ClientSession on the
 // other. After the HTTP upgrade it speaks RFC 6455 itself (net/ws_frames): it parses client
-// frames straight out of one small receive buffer, and writes server frames pre-framed, many at
-// a time: every frame queued while a write is in flight goes out together in the next single
-// gather write. This is where fan-out spends its time, and one write per frame (what a
-// general-purpose WebSocket stream does) costs several times more per delivery.
+// frames where they were read (plain connections read into their shard's buffer and keep only
+// an unfinished frame's start; TLS ones use a small buffer of their own), and writes server
+// frames pre-framed, many at a time: everything queued in one turn of the loop, or while a
+// write is in flight, goes out in one gather write. This is where fan-out spends its time, and
+// one write per frame (what a general-purpose WebSocket stream does) costs several times more
+// per delivery.
 //
 // Lifetime: the session keeps itself alive through the shared_ptr bound into its pending
 // operations; when reading ends, the ClientSession is told and leaves its Hub, and the object
