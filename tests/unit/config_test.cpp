@@ -90,6 +90,7 @@ TEST_CASE("config: empty text gives every default") {
     CHECK(config.limits.post_burst == defaults.limits.post_burst);
     CHECK(config.limits.max_post_chars == defaults.limits.max_post_chars);
     CHECK(config.limits.max_rooms_per_session == defaults.limits.max_rooms_per_session);
+    CHECK(config.limits.presence_delay_ms == 200);
     CHECK(config.history.max_events == defaults.history.max_events);
     CHECK(config.history.max_age_seconds == defaults.history.max_age_seconds);
     CHECK(config.history.join_events == defaults.history.join_events);
@@ -139,6 +140,7 @@ posts_per_second = 2.5
 post_burst = 6
 max_post_chars = 2000
 max_rooms_per_session = 8
+presence_delay_ms = 0
 
 [history]
 max_events = 500
@@ -195,6 +197,7 @@ capacity = 2
     CHECK(config.limits.post_burst == 6);
     CHECK(config.limits.max_post_chars == 2000);
     CHECK(config.limits.max_rooms_per_session == 8);
+    CHECK(config.limits.presence_delay_ms == 0);
     CHECK(config.history.max_events == 500);
     CHECK(config.history.max_age_seconds == 3600);
     CHECK(config.history.join_events == 20);
@@ -388,6 +391,7 @@ TEST_CASE("config: out-of-range numbers are rejected") {
     check_error("[limits]\npost_burst = 0\n", "limits.post_burst", "(got 0)");
     check_error("[limits]\nmax_post_chars = 0\n", "limits.max_post_chars", "(got 0)");
     check_error("[limits]\nmax_rooms_per_session = 0\n", "limits.max_rooms_per_session", "(got 0)");
+    check_error("[limits]\npresence_delay_ms = 5001\n", "limits.presence_delay_ms", "(got 5001)");
     check_error("[history]\nmax_events = 0\n", "history.max_events", "(got 0)");
     check_error("[history]\nmax_events = 1000001\n", "history.max_events", "(got 1000001)");
     check_error("[history]\nmax_age_seconds = 0\n", "history.max_age_seconds", "(got 0)");
