@@ -145,13 +145,34 @@ struct Client {
         session.on_open(core::steady_now());
     }
 
-    void send(v1::ClientMessage message) {
+    // Hands the session a message as if read off its socket, without letting the shards run:
+    // several of these stand for messages read in the same turn of the event loop.
+    void read(v1::ClientMessage message) {
         message.set_request_id(++next_request);
         session.on_frame(protocol::encode_client(message, connection_encoding()),
                          connection_encoding() == Encoding::json);
+    }
+    // A message, then everything it sets off on every shard.
+    void send(v1::ClientMessage message) {
+        read(std::move(message));
         server.router.drain();
     }
     Encoding connection_encoding() const { return session.encoding(); }
+
+    static v1::ClientMessage join_message(const std::string& room, std::uint64_t since = 0) {
+        v1::ClientMessage m;
+        m.mutable_join()->set_room_id(room);
+        m.mutable_join()->set_since_seq(since);
+        return m;
+    }
+    static v1::ClientMessage post_message(const std::string& room, const std::string& text,
+                                          const std::string& id = "") {
+        v1::ClientMessage m;
+        m.mutable_post()->set_room_id(room);
+        m.mutable_post()->set_text(text);
+        m.mutable_post()->set_client_msg_id(id);
+        return m;
+    }
 
     void hello_guest(const std::string& handle = "") {
         v1::ClientMessage m;
@@ -159,18 +180,9 @@ struct Client {
         m.mutable_hello()->set_guest_handle(handle);
         send(m);
     }
-    void join(const std::string& room, std::uint64_t since = 0) {
-        v1::ClientMessage m;
-        m.mutable_join()->set_room_id(room);
-        m.mutable_join()->set_since_seq(since);
-        send(m);
-    }
+    void join(const std::string& room, std::uint64_t since = 0) { send(join_message(room, since)); }
     void post(const std::string& room, const std::string& text, const std::string& id = "") {
-        v1::ClientMessage m;
-        m.mutable_post()->set_room_id(room);
-        m.mutable_post()->set_text(text);
-        m.mutable_post()->set_client_msg_id(id);
-        send(m);
+        send(post_message(room, text, id));
     }
 
     const v1::ServerMessage& last() const { return connection.received.back(); }
@@ -724,13 +736,8 @@ TEST_CASE("events reaching a room in one loop turn go to each member as one batc
         client->join("lobby");
     }
     // Three posts read from the socket at once: handled before the loop runs anything else.
-    for (int i = 0; i < 3; ++i) {
-        v1::ClientMessage m;
-        m.set_request_id(100 + i);
-        m.mutable_post()->set_room_id("lobby");
-        m.mutable_post()->set_text("post " + std::to_string(i));
-        author.session.on_frame(protocol::encode_client(m, Encoding::binary), false);
-    }
+    for (int i = 0; i < 3; ++i)
+        author.read(Client::post_message("lobby", "post " + std::to_string(i)));
     server.router.drain();
 
     for (Client* reader : {&binary_reader, &json_reader}) {
@@ -771,15 +778,8 @@ TEST_CASE("a member who joins while events wait for the end of the turn gets eac
 
     // The post and the join are read in one turn: the owner stores the post, then admits the
     // joiner with the post among Joined's recent events.
-    v1::ClientMessage post;
-    post.set_request_id(50);
-    post.mutable_post()->set_room_id("lobby");
-    post.mutable_post()->set_text("racing the join");
-    author.session.on_frame(protocol::encode_client(post, Encoding::binary), false);
-    v1::ClientMessage join;
-    join.set_request_id(51);
-    join.mutable_join()->set_room_id("lobby");
-    joiner.session.on_frame(protocol::encode_client(join, Encoding::binary), false);
+    author.read(Client::post_message("lobby", "racing the join"));
+    joiner.read(Client::join_message("lobby"));
     server.router.drain();
 
     const v1::ServerMessage* joined = joiner.find(v1::ServerMessage::kJoined);
@@ -812,12 +812,7 @@ TEST_CASE("joins that come together reach members in one batch, and always befor
         arrivals.push_back(std::make_unique<Client>(server, i % 2));
         arrivals.back()->hello_guest();
     }
-    for (auto& arrival : arrivals) {
-        v1::ClientMessage join;
-        join.set_request_id(70);
-        join.mutable_join()->set_room_id("group");
-        arrival->session.on_frame(protocol::encode_client(join, Encoding::binary), false);
-    }
+    for (auto& arrival : arrivals) arrival->read(Client::join_message("group"));
     server.router.drain();
     CHECK(host.events(v1::Event::kMemberJoined).size() == 4);
     REQUIRE(host.connection.batch_sizes.size() == batches_before + 1);
@@ -826,15 +821,8 @@ TEST_CASE("joins that come together reach members in one batch, and always befor
     // A join and a post in one turn: the waiting join goes out with the post, before it.
     Client late(server, 0);
     late.hello_guest();
-    v1::ClientMessage join;
-    join.set_request_id(80);
-    join.mutable_join()->set_room_id("group");
-    late.session.on_frame(protocol::encode_client(join, Encoding::binary), false);
-    v1::ClientMessage post;
-    post.set_request_id(81);
-    post.mutable_post()->set_room_id("group");
-    post.mutable_post()->set_text("welcome, all");
-    host.session.on_frame(protocol::encode_client(post, Encoding::binary), false);
+    late.read(Client::join_message("group"));
+    host.read(Client::post_message("group", "welcome, all"));
     server.router.drain();
 
     const auto& received = host.connection.received;
@@ -870,12 +858,7 @@ TEST_CASE("presence waiting when someone joins goes to those already there, not 
 
     // Three joins handled in one turn; the presence of the first waits while the newcomer
     // is admitted here, the presence of the second comes after.
-    for (Client* client : {&first, &newcomer, &second}) {
-        v1::ClientMessage join;
-        join.set_request_id(90);
-        join.mutable_join()->set_room_id("group");
-        client->session.on_frame(protocol::encode_client(join, Encoding::binary), false);
-    }
+    for (Client* client : {&first, &newcomer, &second}) client->read(Client::join_message("group"));
     server.router.drain();
 
     auto joined_ids = [](const Client& client) {
