@@ -46,8 +46,11 @@ public:
         char digest[] = "SHA256";
         const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
                                      OSSL_PARAM_construct_end()};
-        const int ready = EVP_MAC_init(context, reinterpret_cast<const unsigned char*>(key.data()),
-                                       key.size(), params);
+        // A null key means "the key set before"; an empty key still needs a real pointer.
+        static const unsigned char kNoKey = 0;
+        const auto* key_bytes =
+            key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
+        const int ready = EVP_MAC_init(context, key_bytes, key.size(), params);
         if (keyed_.size() < kMaxKeys && ready == 1) {
             keyed_.emplace_back(std::string(key), context);
             return finish(context, ready, data);

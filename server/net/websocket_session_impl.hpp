@@ -96,8 +96,8 @@ public:
     bool admit(std::size_t bytes, std::size_t frames) {
         if (closing_) return false;
         const config::LimitsConfig& limits = context_.config.limits;
-        // An empty queue always takes one frame, however large (a Joined with long recent
-        // posts); the limit is about a client falling behind, not about one big reply.
+        // An empty queue always takes one frame or batch, however large (a Joined with long
+        // recent posts); the limit is about a client falling behind, not about one big reply.
         if (!queue_.empty() && (queued_frames_ + frames > limits.outbound_queue_messages ||
                                 queued_bytes_ + bytes > limits.outbound_queue_bytes)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and

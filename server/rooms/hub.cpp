@@ -145,7 +145,8 @@ ClientSession* Hub::find_session(std::uint64_t session_id) {
 }
 
 void Hub::drop_local_member(const std::string& room_id, ClientSession& session) {
-    fanout_.flush_room(room_id);
+    // During teardown the sessions are being destroyed: nothing may be written to them.
+    if (routing_) fanout_.flush_room(room_id);
     auto found = local_members_.find(room_id);
     if (found == local_members_.end()) return;
     auto& members = found->second;

@@ -47,7 +47,10 @@ public:
 
     // After the shards have stopped: sessions destroyed during teardown must not post to
     // event loops that may already be gone.
-    void stop_routing() { routing_ = false; }
+    void stop_routing() {
+        routing_ = false;
+        fanout_.discard();  // nobody is left to write to
+    }
     void release_broker() { broker_.reset(); }
 
     unsigned shard() const { return shard_; }

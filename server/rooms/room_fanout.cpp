@@ -78,6 +78,15 @@ void RoomFanout::flush_room(const std::string& room_id) {
     if (!segments.empty()) deliver(room_id, segments);
 }
 
+void RoomFanout::discard() {
+    pending_.clear();
+    this_turn_.clear();
+    waiting_.clear();
+    // Left set: nothing is scheduled again.
+    turn_scheduled_ = true;
+    presence_scheduled_ = true;
+}
+
 void RoomFanout::before_member_added(const std::string& room_id) {
     auto found = pending_.find(room_id);
     if (found == pending_.end()) return;

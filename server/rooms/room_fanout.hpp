@@ -12,9 +12,10 @@
 // of the room takes the waiting presence along at the end of its turn, so a room's events
 // always arrive in order.
 //
-// Everyone gets exactly the events of the time they were a member: a member leaving flushes
-// the room first; a member arriving flushes it too, unless only presence waits, which then
-// stays addressed to the members already there (the newcomer's Joined lists those people).
+// Everyone gets the events of the time they were a member here: a member leaving flushes the
+// room first; a member arriving flushes it too, unless only presence waits, which then stays
+// addressed to the members already there (the newcomer learns who is in the room from the
+// member list in its Joined).
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,8 @@ public:
     void flush_room(const std::string& room_id);
     // Call before a member joins the room's list.
     void before_member_added(const std::string& room_id);
+    // Drops everything queued, for good (the shards have stopped).
+    void discard();
 
 private:
     static constexpr std::size_t kEveryone = std::numeric_limits<std::size_t>::max();

@@ -733,6 +733,9 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231, with the same key again and with many k
         CHECK(hex(haven::auth::hmac_sha256(key1, "Hi There")) == expected1);
         CHECK(hex(haven::auth::hmac_sha256("Jefe", "what do ya want for nothing?")) == expected2);
     }
+    // An empty key (the well-known MAC of nothing under nothing).
+    CHECK(hex(haven::auth::hmac_sha256("", "")) ==
+          "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
     // More keys than contexts are kept: every one still gives the right MAC.
     std::set<std::string> macs;
     for (int i = 0; i < 20; ++i)
