@@ -10,7 +10,7 @@ namespace haven::rooms {
 struct EncodedEvent {
     std::string room_id;
     protocol::Frame binary;
-    protocol::Frame json;  // null when the room had no JSON members when it was encoded
+    protocol::Frame json;   // null when the room had no JSON members when it was encoded
     bool presence = false;  // member_joined or member_left: may reach members a little later
     const protocol::Frame& frame(protocol::Encoding encoding) const {
         return encoding == protocol::Encoding::json ? json : binary;
