@@ -157,7 +157,6 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     };
     const ServerContext& context = hub_.context();
     const std::int64_t now = core::wall_seconds();
-    omit_room_list_ = hello.omit_rooms();
 
     if (!hello.token().empty()) {
         if (!context.tokens.enabled()) {
@@ -171,8 +170,8 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
         auth::Claims& claims = *result.claims;
         std::map<std::string, v1::Role> room_roles;
         for (const auto& [room_id, role] : claims.room_roles) room_roles[room_id] = wire_role(role);
-        return welcome(request_id, std::move(claims.subject), std::move(claims.handle),
-                       wire_role(claims.role), std::move(room_roles), false);
+        return welcome(request_id, hello, std::move(claims.subject), std::move(claims.handle),
+                       wire_role(claims.role), std::move(room_roles));
     }
     if (!hello.guest()) {
         return fail(v1::BAD_REQUEST, "Hello needs a token or guest: true");
@@ -182,8 +181,8 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     }
     if (!hello.guest_token().empty()) {
         if (auto claims = context.guest_passes.verify(hello.guest_token(), now)) {
-            return welcome(request_id, std::move(claims->subject), std::move(claims->handle),
-                           v1::ROLE_PARTICIPANT, {}, true);
+            return welcome(request_id, hello, std::move(claims->subject), std::move(claims->handle),
+                           v1::ROLE_PARTICIPANT, {});
         }
         // An expired pass is not an error: the person simply becomes a new guest.
     }
@@ -198,11 +197,12 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
     } else {
         handle = auth::random_guest_handle(thread_rng());
     }
-    welcome(request_id, new_guest_subject(), std::move(handle), v1::ROLE_PARTICIPANT, {}, true);
+    welcome(request_id, hello, new_guest_subject(), std::move(handle), v1::ROLE_PARTICIPANT, {});
 }
 
-void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::string handle,
-                            v1::Role role, std::map<std::string, v1::Role> room_roles, bool guest) {
+void ClientSession::welcome(std::uint64_t request_id, const v1::Hello& hello, std::string subject,
+                            std::string handle, v1::Role role,
+                            std::map<std::string, v1::Role> room_roles) {
     const ServerContext& context = hub_.context();
     const config::LimitsConfig& limits = context.config.limits;
     if (hub_.globally_banned(subject)) {
@@ -229,10 +229,12 @@ void ClientSession::welcome(std::uint64_t request_id, std::string subject, std::
     wire_limits->set_posts_per_second(limits.posts_per_second);
     wire_limits->set_post_burst(limits.post_burst);
     wire_limits->set_max_rooms(limits.max_rooms_per_session);
-    if (guest)
+    // Without a token this is a guest, who gets a pass to come back as the same guest.
+    if (hello.token().empty()) {
         welcome->set_guest_token(
             context.guest_passes.issue(subject_, handle, core::wall_seconds()));
-    if (omit_room_list_) {
+    }
+    if (hello.omit_rooms()) {
         send(message);
     } else {
         connection_.send(hub_.room_list().encode_welcome(message, encoding_));

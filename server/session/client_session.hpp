@@ -84,8 +84,9 @@ private:
     std::optional<std::pair<v1::ErrorCode, std::string>> check_moderate(
         const v1::Moderate& moderate) const;
 
-    void welcome(std::uint64_t request_id, std::string subject, std::string handle, v1::Role role,
-                 std::map<std::string, v1::Role> room_roles, bool guest);
+    // Accepts the identity `hello` established and answers with Welcome.
+    void welcome(std::uint64_t request_id, const v1::Hello& hello, std::string subject,
+                 std::string handle, v1::Role role, std::map<std::string, v1::Role> room_roles);
     bool is_joined(const std::string& room_id) const;
     bool is_pending(const std::string& room_id) const;
 
@@ -95,7 +96,6 @@ private:
     const std::uint64_t id_;
     bool open_ = false;
     bool authenticated_ = false;
-    bool omit_room_list_ = false;  // the Hello asked for a Welcome without the room list
     unsigned failed_hellos_ = 0;
     core::SteadyTime hello_deadline_{};
     std::string subject_;
