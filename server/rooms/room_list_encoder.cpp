@@ -1,38 +1,26 @@
 #include "rooms/room_list_encoder.hpp"
 
 #include <cstdint>
+#include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 
 namespace haven::rooms {
 namespace {
 
-// Protobuf wire format: a field key is (number << 3 | wire type), varint-encoded.
-constexpr std::uint32_t kVarint = 0;
-constexpr std::uint32_t kLengthDelimited = 2;
-constexpr std::uint32_t key(int field_number, std::uint32_t wire_type) {
-    return static_cast<std::uint32_t>(field_number) << 3 | wire_type;
-}
+using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedOutputStream;
 
-void append_varint(std::string& out, std::uint64_t value) {
-    while (value >= 0x80) {
-        out.push_back(static_cast<char>(value | 0x80));
-        value >>= 7;
-    }
-    out.push_back(static_cast<char>(value));
-}
-
-std::size_t varint_size(std::uint64_t value) {
-    std::size_t size = 1;
-    while (value >= 0x80) {
-        value >>= 7;
-        ++size;
-    }
-    return size;
-}
-
-// The `rooms` field of Welcome and the `member_count` field of RoomInfo.
-constexpr std::uint32_t kRoomsKey = key(v1::Welcome::kRoomsFieldNumber, kLengthDelimited);
-constexpr std::uint32_t kCountKey = key(v1::RoomInfo::kMemberCountFieldNumber, kVarint);
-constexpr std::uint32_t kWelcomeKey = key(v1::ServerMessage::kWelcomeFieldNumber, kLengthDelimited);
+// The `welcome` field of ServerMessage, the `rooms` field of Welcome and the `member_count`
+// field of RoomInfo, as they appear on the wire.
+const std::uint32_t kWelcomeTag = WireFormatLite::MakeTag(
+    v1::ServerMessage::kWelcomeFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+const std::uint32_t kRoomsTag = WireFormatLite::MakeTag(v1::Welcome::kRoomsFieldNumber,
+                                                        WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+const std::uint32_t kCountTag =
+    WireFormatLite::MakeTag(v1::RoomInfo::kMemberCountFieldNumber, WireFormatLite::WIRETYPE_VARINT);
 
 v1::RoomInfo fixed_info(const config::RoomConfig& room) {
     v1::RoomInfo info;
@@ -50,7 +38,6 @@ RoomListEncoder::RoomListEncoder(const RoomDirectory& directory) : directory_(di
     fixed_fields_.reserve(directory.all().size());
     for (const config::RoomConfig& room : directory.all()) {
         fixed_fields_.push_back(fixed_info(room).SerializeAsString());
-        fixed_bytes_ += fixed_fields_.back().size();
     }
 }
 
@@ -74,35 +61,44 @@ void RoomListEncoder::add_rooms(v1::Welcome& welcome) const {
 }
 
 std::string RoomListEncoder::binary_welcome(const v1::ServerMessage& message) const {
-    // The request id (and anything else outside the body), then the Welcome field by hand.
-    v1::ServerMessage envelope;
-    envelope.set_request_id(message.request_id());
-    const std::string head = envelope.SerializeAsString();
-    const std::string welcome = message.welcome().SerializeAsString();
-
-    std::string rooms;
-    rooms.reserve(fixed_bytes_ + fixed_fields_.size() * 12);
+    // Other shards publish member counts meanwhile: each is read once, for sizing and writing.
+    std::vector<std::uint32_t> counts(fixed_fields_.size());
+    std::vector<std::size_t> room_sizes(fixed_fields_.size());
+    std::size_t rooms_bytes = 0;
     for (std::size_t i = 0; i < fixed_fields_.size(); ++i) {
-        const std::uint32_t count = directory_.member_count_at(i);
+        counts[i] = directory_.member_count_at(i);
         // proto3 leaves a zero count out, as the generated serialiser would.
-        const std::size_t count_bytes = count == 0 ? 0 : 1 + varint_size(count);
-        append_varint(rooms, kRoomsKey);
-        append_varint(rooms, fixed_fields_[i].size() + count_bytes);
-        rooms += fixed_fields_[i];
-        if (count != 0) {
-            append_varint(rooms, kCountKey);
-            append_varint(rooms, count);
-        }
+        room_sizes[i] = fixed_fields_[i].size() +
+                        (counts[i] == 0 ? 0
+                                        : CodedOutputStream::VarintSize32(kCountTag) +
+                                              CodedOutputStream::VarintSize32(counts[i]));
+        rooms_bytes += CodedOutputStream::VarintSize32(kRoomsTag) +
+                       CodedOutputStream::VarintSize64(room_sizes[i]) + room_sizes[i];
     }
+    v1::ServerMessage envelope;  // the request id: everything outside the body
+    envelope.set_request_id(message.request_id());
+    const v1::Welcome& welcome = message.welcome();
+    const std::size_t body = welcome.ByteSizeLong() + rooms_bytes;
 
     std::string out;
-    const std::size_t body = welcome.size() + rooms.size();
-    out.reserve(head.size() + 1 + varint_size(body) + body);
-    out += head;
-    append_varint(out, kWelcomeKey);
-    append_varint(out, body);
-    out += welcome;
-    out += rooms;
+    out.reserve(envelope.ByteSizeLong() + 16 + body);
+    {
+        google::protobuf::io::StringOutputStream stream(&out);
+        CodedOutputStream coded(&stream);
+        envelope.SerializeToCodedStream(&coded);
+        coded.WriteTag(kWelcomeTag);
+        coded.WriteVarint64(body);
+        welcome.SerializeWithCachedSizes(&coded);  // sized by ByteSizeLong above
+        for (std::size_t i = 0; i < fixed_fields_.size(); ++i) {
+            coded.WriteTag(kRoomsTag);
+            coded.WriteVarint64(room_sizes[i]);
+            coded.WriteString(fixed_fields_[i]);
+            if (counts[i] != 0) {
+                coded.WriteTag(kCountTag);
+                coded.WriteVarint32(counts[i]);
+            }
+        }
+    }
     return out;
 }
 

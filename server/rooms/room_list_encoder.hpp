@@ -32,7 +32,6 @@ private:
 
     const RoomDirectory& directory_;
     std::vector<std::string> fixed_fields_;  // per room: serialised RoomInfo without the count
-    std::size_t fixed_bytes_ = 0;            // sum of their sizes
 };
 
 }  // namespace haven::rooms
