@@ -30,6 +30,7 @@ public:
     void post_after(unsigned, std::chrono::milliseconds delay,
                     std::function<void()> task) override {
         delayed_.emplace(delay.count(), std::move(task));
+        ++delayed_posts;
     }
     void drain() {
         for (int guard = 0; guard < 100000; ++guard) {
@@ -48,6 +49,9 @@ private:
     unsigned shards_;
     std::deque<std::function<void()>> tasks_;
     std::multimap<std::int64_t, std::function<void()>> delayed_;  // by delay
+
+public:
+    std::size_t delayed_posts = 0;  // tasks ever posted with a delay
 };
 
 class RecordingConnection final : public session::Connection {
@@ -237,6 +241,17 @@ TEST_CASE("guest hello is welcomed with a handle, limits, rooms and a guest pass
     Client anonymous(server, 1);
     anonymous.hello_guest();
     CHECK_FALSE(anonymous.last().welcome().handle().empty());
+
+    // A guest's identity: "g:" and 13 random URL-safe characters, different for each guest.
+    for (const Client* guest : {&alice, &anonymous}) {
+        const std::string& subject = guest->session.subject();
+        CHECK(subject.size() == 15);
+        CHECK(subject.rfind("g:", 0) == 0);
+        CHECK(subject.find_first_not_of(
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", 2) ==
+              std::string::npos);
+    }
+    CHECK(alice.session.subject() != anonymous.session.subject());
 }
 
 TEST_CASE("requests before Hello and repeated Hellos are refused") {
@@ -881,4 +896,21 @@ TEST_CASE("presence waiting when someone joins goes to those already there, not 
     }
     CHECK(lists_first);
     CHECK(joined_ids(newcomer) == std::vector<std::string>{second_id});
+}
+
+TEST_CASE("with presence_delay_ms = 0 joins go out at the end of the turn, with no timer") {
+    for (const std::uint32_t delay : {0u, 200u}) {
+        CAPTURE(delay);
+        config::Config config = test_config();
+        config.limits.presence_delay_ms = delay;
+        Server server(config);
+        Client host(server, 1);
+        host.hello_guest();
+        host.join("group");
+        Client guest(server, 0);
+        guest.hello_guest();
+        guest.join("group");
+        CHECK(host.events(v1::Event::kMemberJoined).size() == 1);
+        CHECK((server.router.delayed_posts == 0) == (delay == 0));
+    }
 }
