@@ -120,8 +120,12 @@ private:
         }
         // The WebSocket stream keeps its own timeouts from here on.
         beast::get_lowest_layer(stream_).expires_never();
+        // A client may send its first frames in the same segment as the request: whatever
+        // the HTTP reader took past the request belongs to the WebSocket reader.
+        std::string early_bytes = beast::buffers_to_string(buffer_.data());
+        buffer_.consume(buffer_.size());
         start_websocket_session(std::move(stream_), std::move(request), context_, choice->encoding,
-                                choice->name);
+                                choice->name, std::move(early_bytes));
     }
 
     void refuse(http::status status, std::string body) {

@@ -27,9 +27,12 @@ using PlainSocket =
     boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
 
 // `subprotocol` is echoed in the handshake response (empty: the client offered none).
+// `early_bytes`: what was read past the upgrade request (frames the client sent at once).
 void start_websocket_session(PlainStream stream, Request request, NetContext& context,
-                             protocol::Encoding encoding, std::string subprotocol);
+                             protocol::Encoding encoding, std::string subprotocol,
+                             std::string early_bytes);
 void start_websocket_session(TlsStream stream, Request request, NetContext& context,
-                             protocol::Encoding encoding, std::string subprotocol);
+                             protocol::Encoding encoding, std::string subprotocol,
+                             std::string early_bytes);
 
 }  // namespace haven::net

@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -46,8 +48,11 @@ public:
           data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
-    // `subprotocol` is echoed (empty: the client offered none).
-    void run(Request request, const std::string& subprotocol) {
+    // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
+    // HTTP reader had already read past the request: the client's first frames, sent in the
+    // same segment as the upgrade.
+    void run(Request request, const std::string& subprotocol, std::string early_bytes) {
+        early_bytes_ = std::move(early_bytes);
         auto response = std::make_shared<beast::http::response<beast::http::empty_body>>();
         response->version(request.version());
         response->set(beast::http::field::server, "haven");
@@ -187,7 +192,22 @@ private:
         open_ = true;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
+        take_early_bytes();
         do_read();
+    }
+
+    // Frames that arrived with the upgrade request are handled before anything read later.
+    void take_early_bytes() {
+        if (early_bytes_.empty()) return;
+        const std::string early = std::move(early_bytes_);
+        early_bytes_ = std::string();
+        buffer_.resize(std::max(buffer_.size(), early.size()));
+        std::memcpy(buffer_.data(), early.data(), early.size());
+        buffered_ = early.size();
+        keep_rest(process(buffer_.data(), buffered_));
+        if constexpr (kPlain) {
+            if (buffered_ == 0 || stopped_reading()) release_buffer();
+        }
     }
 
     // ---- reading ----------------------------------------------------------------------
@@ -323,7 +343,7 @@ private:
     void on_frame(const ws::FrameHeader& header, std::string_view payload) {
         switch (header.opcode) {
             case ws::ping:
-                return queue_frame(ws::pong, std::make_shared<const std::string>(payload));
+                return answer_ping(payload);
             case ws::pong:
                 ping_outstanding_ = false;
                 return;
@@ -359,21 +379,34 @@ private:
         chat_.on_frame(message, message_text_);
     }
 
+    // A pong counts against the outbound bounds like any frame, and only the latest ping is
+    // answered (RFC 6455 5.5.3): while a pong waits unwritten, a newer ping replaces its
+    // payload. A peer that pings without reading therefore holds one pong, not one per ping.
+    void answer_ping(std::string_view payload) {
+        if (closing_) return;
+        auto pong = std::make_shared<const std::string>(payload);
+        if (waiting_pong_) {
+            Outgoing& waiting = queue_[*waiting_pong_ - popped_];
+            queued_bytes_ -= waiting.payload->size();
+            queued_bytes_ += pong->size();
+            waiting.header = ws::server_header(ws::pong, pong->size());
+            waiting.payload = std::move(pong);
+            return;
+        }
+        if (!admit(pong->size(), 1)) return;
+        queue_frame(ws::pong, std::move(pong));
+        waiting_pong_ = popped_ + queue_.size() - 1;
+    }
+
     void on_close_frame(std::string_view payload) {
         close_received_ = true;
         if (close_sent_) {
             // Our close was answered: the handshake is complete.
             return shut_down();
         }
-        // Echo the peer's code (1000 when it sent none, or one that may not be echoed).
-        std::uint16_t code = 1000;
-        if (payload.size() >= 2) {
-            code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
-                                              static_cast<unsigned char>(payload[1]));
-        }
         closing_ = true;
         drop_queued();
-        send_close(static_cast<protocol::CloseCode>(code));
+        send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)));
     }
 
     void fail_protocol(protocol::CloseCode code) {
@@ -426,6 +459,7 @@ private:
     std::size_t gather_queued(std::vector<asio::const_buffer>& gather,
                               std::vector<ws::ServerHeader>* header_copies = nullptr) {
         const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
+        waiting_pong_.reset();  // handed to a write: no longer replaceable
         gather.clear();
         if (header_copies != nullptr) {
             header_copies->clear();
@@ -508,6 +542,8 @@ private:
     void on_write_failed(beast::error_code ec) {
         fail(ec, "write");
         closing_ = true;
+        waiting_pong_.reset();
+        popped_ += queue_.size();
         queue_.clear();
         queued_bytes_ = 0;
         queued_frames_ = 0;
@@ -542,6 +578,7 @@ private:
     // frame partly written already.
     void drop_queued() {
         const std::size_t keep = std::max(in_flight_, front_sent_ > 0 ? std::size_t{1} : 0);
+        waiting_pong_.reset();
         while (queue_.size() > keep) {
             queued_bytes_ -= queue_.back().payload->size();
             queued_frames_ -= queue_.back().frames;
@@ -553,6 +590,7 @@ private:
         queued_bytes_ -= queue_.front().payload->size();
         queued_frames_ -= queue_.front().frames;
         queue_.pop_front();
+        ++popped_;
     }
 
     void shut_down() {
@@ -632,6 +670,9 @@ private:
     std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
     std::size_t queued_bytes_ = 0;
     std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
+    // Entries ever taken off queue_'s front: queue_[n - popped_] is the n-th entry ever queued.
+    std::uint64_t popped_ = 0;
+    std::optional<std::uint64_t> waiting_pong_;  // a queued pong no write has taken yet
     bool writing_ = false;
     bool flush_scheduled_ = false;
 
@@ -647,13 +688,15 @@ private:
     core::SteadyTime last_heard_{};
     std::optional<protocol::CloseCode> forced_close_;
     std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
+    std::string early_bytes_;  // read with the upgrade request, until the session opens
 };
 
 template <class Stream>
 void launch_websocket_session(Stream stream, Request request, NetContext& context,
-                              protocol::Encoding encoding, std::string subprotocol) {
+                              protocol::Encoding encoding, std::string subprotocol,
+                              std::string early_bytes) {
     std::make_shared<WebSocketSession<Stream>>(std::move(stream), context, encoding)
-        ->run(std::move(request), subprotocol);
+        ->run(std::move(request), subprotocol, std::move(early_bytes));
 }
 
 }  // namespace haven::net

@@ -3,9 +3,10 @@
 namespace haven::net {
 
 void start_websocket_session(TlsStream stream, Request request, NetContext& context,
-                             protocol::Encoding encoding, std::string subprotocol) {
+                             protocol::Encoding encoding, std::string subprotocol,
+                             std::string early_bytes) {
     launch_websocket_session(std::move(stream), std::move(request), context, encoding,
-                             std::move(subprotocol));
+                             std::move(subprotocol), std::move(early_bytes));
 }
 
 }  // namespace haven::net

@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "protocol/utf8.hpp"
+
 namespace haven::net::ws {
 
 ParseResult parse_client_header(const std::uint8_t* data, std::size_t size, FrameHeader& out) {
@@ -85,6 +87,19 @@ std::string server_frames(std::uint8_t opcode,
         out += *payload;
     }
     return out;
+}
+
+std::uint16_t close_reply(std::string_view payload) {
+    constexpr std::uint16_t kNormal = 1000, kProtocolError = 1002, kInvalidPayload = 1007;
+    if (payload.empty()) return kNormal;
+    if (payload.size() == 1) return kProtocolError;
+    const auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
+                                                 static_cast<unsigned char>(payload[1]));
+    const bool sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                          (code >= 3000 && code <= 4999);
+    if (!sendable) return kProtocolError;
+    if (!protocol::utf8_length(payload.substr(2))) return kInvalidPayload;
+    return code;
 }
 
 std::string accept_key(std::string_view client_key) {

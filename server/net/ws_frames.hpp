@@ -57,6 +57,12 @@ ServerHeader server_header(std::uint8_t opcode, std::uint64_t payload_size);
 std::string server_frames(std::uint8_t opcode,
                           const std::vector<std::shared_ptr<const std::string>>& payloads);
 
+// The code to answer a client's close frame with (RFC 6455 5.5.1, 7.4): its own code when that
+// is one a peer may send (1000-1003, 1007-1014, 3000-4999), 1000 for an empty body, 1002 for
+// a one-byte body or a code that may not be sent (0-999, 1004-1006, 1015, 5000 and up), and
+// 1007 for a reason that is not UTF-8.
+std::uint16_t close_reply(std::string_view payload);
+
 // Sec-WebSocket-Accept for a client's Sec-WebSocket-Key.
 std::string accept_key(std::string_view client_key);
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "integration/helpers.hpp"
+#include "integration/raw_websocket.hpp"
 
 namespace haven::test {
 namespace {
@@ -375,67 +376,14 @@ TEST_CASE("after a barrage of abuse a normal client still joins and posts") {
 namespace haven::test {
 namespace {
 
-// A masked client frame, built by hand so the test decides how it is cut into TCP segments.
-std::string masked_frame(std::uint8_t opcode, std::string_view payload) {
-    std::string frame;
-    frame.push_back(static_cast<char>(0x80 | opcode));
-    if (payload.size() < 126) {
-        frame.push_back(static_cast<char>(0x80 | payload.size()));
-    } else {
-        frame.push_back(static_cast<char>(0x80 | 126));
-        frame.push_back(static_cast<char>(payload.size() >> 8));
-        frame.push_back(static_cast<char>(payload.size() & 0xFF));
-    }
-    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
-    frame.append(mask, 4);
-    for (std::size_t i = 0; i < payload.size(); ++i) frame.push_back(payload[i] ^ mask[i % 4]);
-    return frame;
-}
-
-// Reads server frames off a raw connection until `count` have arrived (or time runs out).
-std::vector<v1::ServerMessage> read_messages(RawTcp& tcp, std::string& pending, std::size_t count) {
-    std::vector<v1::ServerMessage> out;
-    const auto deadline = Clock::now() + 3s;
-    while (out.size() < count && Clock::now() < deadline) {
-        if (pending.size() >= 2) {
-            std::size_t length = static_cast<unsigned char>(pending[1]) & 0x7F;
-            std::size_t header = 2;
-            if (length == 126 && pending.size() >= 4) {
-                length = static_cast<std::size_t>(static_cast<unsigned char>(pending[2])) << 8 |
-                         static_cast<unsigned char>(pending[3]);
-                header = 4;
-            }
-            if (length != 126 && pending.size() >= header + length) {
-                v1::ServerMessage message;
-                REQUIRE(message.ParseFromArray(pending.data() + header, static_cast<int>(length)));
-                out.push_back(message);
-                pending.erase(0, header + length);
-                continue;
-            }
-        }
-        pending += tcp.read_some(4096, 200ms);
-    }
-    return out;
-}
-
 TEST_CASE("frames cut into pieces, or several in one segment, are read whole and in order") {
     ServerProcess server;
     require_started(server);
     RawTcp tcp;
     REQUIRE(tcp.connect(server.port()));
-    REQUIRE(
-        tcp.send("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                 "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                 "Sec-WebSocket-Protocol: haven.v1.proto\r\n\r\n"));
-    std::string pending;
-    while (pending.find("\r\n\r\n") == std::string::npos) {
-        const std::string more = tcp.read_some(4096, 2s);
-        REQUIRE_FALSE(more.empty());
-        pending += more;
-    }
-    REQUIRE(pending.rfind("HTTP/1.1 101", 0) == 0);
-    pending.erase(0, pending.find("\r\n\r\n") + 4);
+    REQUIRE(tcp.send(upgrade_request()));
+    RawFrameReader reader(tcp);
+    REQUIRE(reader.read_upgrade());
 
     // A Hello that arrives a few bytes at a time.
     v1::ClientMessage hello = msg_hello_guest();
@@ -446,7 +394,7 @@ TEST_CASE("frames cut into pieces, or several in one segment, are read whole and
         REQUIRE(tcp.send(std::string_view(hello_frame).substr(at, 5)));
         std::this_thread::sleep_for(5ms);
     }
-    auto replies = read_messages(tcp, pending, 1);
+    auto replies = reader.messages(1, 3s);
     REQUIRE(replies.size() == 1);
     REQUIRE(replies[0].has_welcome());
 
@@ -470,7 +418,7 @@ TEST_CASE("frames cut into pieces, or several in one segment, are read whole and
 
     std::vector<std::uint64_t> answered;
     bool saw_post = false;
-    for (const auto& message : read_messages(tcp, pending, 7)) {
+    for (const auto& message : reader.messages(7, 3s)) {
         if (message.request_id() != 0) answered.push_back(message.request_id());
         if (message.has_event() && message.event().has_posted()) {
             saw_post = message.event().posted().text() == std::string(300, 'p');

@@ -106,3 +106,25 @@ TEST_CASE("random bytes never crash the header parser") {
         if (result == ws::ParseResult::complete) CHECK(header.header_size <= 14);
     }
 }
+
+TEST_CASE("close frames are answered with a code a peer may send, or 1002 / 1007") {
+    const auto body = [](std::uint16_t code, std::string_view reason = {}) {
+        std::string payload;
+        payload.push_back(static_cast<char>(code >> 8));
+        payload.push_back(static_cast<char>(code & 0xFF));
+        payload += reason;
+        return payload;
+    };
+    CHECK(ws::close_reply("") == 1000);
+    CHECK(ws::close_reply(std::string_view("\x03", 1)) == 1002);  // a one-byte body
+    for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1008, 1011, 1014, 3000, 4000, 4999}) {
+        CAPTURE(code);
+        CHECK(ws::close_reply(body(code, "bye")) == code);
+    }
+    // Reserved for the local side (1005, 1006, 1015), unassigned or out of range.
+    for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2000, 2999, 5000, 65535}) {
+        CAPTURE(code);
+        CHECK(ws::close_reply(body(code)) == 1002);
+    }
+    CHECK(ws::close_reply(body(1000, "\xff\xfe")) == 1007);  // a reason that is not UTF-8
+}
