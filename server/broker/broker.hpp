@@ -59,13 +59,22 @@ struct HistorySlice {
 };
 using HistoryCallback = std::function<void(HistorySlice)>;
 
-// Presence: who is in a room across every instance.
+// Presence: who is in a room across every instance. Every arrival and departure increments the
+// room's presence version, and its member_joined / member_left event carries the new version,
+// so a reader can put presence events in order and notice one it never received.
 struct JoinOutcome {
     enum class Status { joined, full, already_member, unavailable };
     Status status = Status::unavailable;
-    std::vector<v1::Member> members;  // everyone in the room after the join
+    std::vector<v1::Member> members;     // everyone in the room after the join
+    std::uint64_t presence_version = 0;  // the version this join made
 };
 using JoinCallback = std::function<void(JoinOutcome)>;
+struct PresenceSnapshot {
+    std::vector<v1::Member> members;
+    std::uint64_t version = 0;  // the presence version `members` shows
+};
+// Nothing: the broker could not be reached.
+using PresenceCallback = std::function<void(std::optional<PresenceSnapshot>)>;
 // Members left in the room after a removal (nothing when the broker could not be reached).
 using LeaveCallback = std::function<void(std::optional<std::uint32_t> remaining)>;
 
@@ -83,6 +92,9 @@ public:
     virtual ~BrokerSink() = default;
     // A room event to deliver to this instance's members, in the room's order.
     virtual void on_room_event(const EventPtr& event) = 0;
+    // Live events of the room may have been missed until now (a subscription was made or
+    // made again): whatever the sink keeps of the room's presence must be read afresh.
+    virtual void on_room_resubscribed(const std::string& room_id) = 0;
     // A server-wide event (global ban or unban). Delivered to shard 0's sink.
     virtual void on_global_event(const EventPtr& event) = 0;
     // An item for the moderators connected to this instance. Delivered to shard 0's sink.
@@ -127,6 +139,11 @@ public:
 
     virtual void read_history(HistoryQuery query, HistoryCallback done) = 0;
 
+    // The sequence number of the last event of the room handed to the sink, so a reader of
+    // history can tell where the live stream stands: events up to it were delivered already,
+    // events after it will be, each once and in order. Nothing while that is not known yet.
+    virtual std::optional<std::uint64_t> delivered_seq(const std::string& room_id) const = 0;
+
     // Adds a member to the room's presence unless it is at `capacity`, and announces it with a
     // member_joined event. Member ids are unique per connection across instances.
     virtual void add_member(const std::string& room_id, const v1::PresenceRecord& record,
@@ -135,6 +152,8 @@ public:
     // is removed twice, e.g. by its instance and by the cleanup of a dead instance).
     virtual void remove_member(const std::string& room_id, const v1::Member& member,
                                LeaveCallback done) = 0;
+    // Everyone present in the room, with the presence version that shows, read at once.
+    virtual void read_presence(const std::string& room_id, PresenceCallback done) = 0;
 
     // Whether the broker can take requests now (false while its backing service is down).
     // May be called from any thread.

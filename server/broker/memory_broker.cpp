@@ -152,9 +152,8 @@ void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceReco
     } else {
         log.members.emplace(member_id, record);
         outcome.status = JoinOutcome::Status::joined;
-        outcome.members.reserve(log.members.size());
-        for (const auto& [id, present] : log.members) outcome.members.push_back(present.member());
-        announce(room_id, record.member(), true);
+        outcome.members = members_of(log);
+        outcome.presence_version = announce(log, room_id, record.member(), true);
     }
     done(std::move(outcome));
 }
@@ -162,20 +161,41 @@ void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceReco
 void MemoryBroker::remove_member(const std::string& room_id, const v1::Member& member,
                                  LeaveCallback done) {
     RoomLog& log = rooms_[room_id];
-    if (log.members.erase(member.member_id()) != 0) announce(room_id, member, false);
+    if (log.members.erase(member.member_id()) != 0) announce(log, room_id, member, false);
     done(static_cast<std::uint32_t>(log.members.size()));
 }
 
-void MemoryBroker::announce(const std::string& room_id, const v1::Member& member, bool joined) {
+void MemoryBroker::read_presence(const std::string& room_id, PresenceCallback done) {
+    RoomLog& log = rooms_[room_id];
+    done(PresenceSnapshot{members_of(log), log.presence_version});
+}
+
+std::optional<std::uint64_t> MemoryBroker::delivered_seq(const std::string& room_id) const {
+    // Every event reaches the sink the moment it is stored.
+    auto found = rooms_.find(room_id);
+    return found == rooms_.end() ? 0 : found->second.last_seq;
+}
+
+std::vector<v1::Member> MemoryBroker::members_of(const RoomLog& log) {
+    std::vector<v1::Member> members;
+    members.reserve(log.members.size());
+    for (const auto& [id, present] : log.members) members.push_back(present.member());
+    return members;
+}
+
+std::uint64_t MemoryBroker::announce(RoomLog& log, const std::string& room_id,
+                                     const v1::Member& member, bool joined) {
     auto event = std::make_shared<v1::Event>();
     event->set_room_id(room_id);
     event->set_time_ms(clock_());
+    event->set_presence_version(++log.presence_version);
     if (joined) {
         *event->mutable_member_joined()->mutable_member() = member;
     } else {
         *event->mutable_member_left()->mutable_member() = member;
     }
     sink_.on_room_event(event);
+    return log.presence_version;
 }
 
 void MemoryBroker::trim(RoomLog& log, std::uint64_t now_ms) const {

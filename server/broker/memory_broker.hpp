@@ -48,6 +48,8 @@ public:
                     std::uint32_t capacity, JoinCallback done) override;
     void remove_member(const std::string& room_id, const v1::Member& member,
                        LeaveCallback done) override;
+    void read_presence(const std::string& room_id, PresenceCallback done) override;
+    std::optional<std::uint64_t> delivered_seq(const std::string& room_id) const override;
     bool healthy() const override { return true; }
     void shutdown(std::function<void()> done) override { done(); }
     void publish_global(EventPtr event, moderation::StateChange change, DoneCallback done) override;
@@ -67,13 +69,17 @@ private:
         std::unordered_map<std::string, std::uint64_t> seq_by_dedupe_key;
         std::deque<std::string> dedupe_order;  // oldest first, bounded by the dedupe window
         std::map<std::string, v1::PresenceRecord> members;  // by member id
+        std::uint64_t presence_version = 0;
         moderation::StateFields state;
         std::map<std::uint64_t, std::set<std::string>> flaggers;  // by post seq
     };
 
     void store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,
                const AuthorLimit& limit, PublishCallback& done);
-    void announce(const std::string& room_id, const v1::Member& member, bool joined);
+    static std::vector<v1::Member> members_of(const RoomLog& log);
+    // Tells the sink of an arrival or departure; returns the room's new presence version.
+    std::uint64_t announce(RoomLog& log, const std::string& room_id, const v1::Member& member,
+                           bool joined);
     void trim(RoomLog& log, std::uint64_t now_ms) const;
     void remember(RoomLog& log, std::string key, std::uint64_t seq) const;
     HistorySlice slice(RoomLog& log, const HistoryQuery& query) const;

@@ -397,7 +397,8 @@ void parse_tls(const Section& s, TlsConfig& tls, std::string_view source) {
 void parse_limits(const Section& s, LimitsConfig& limits) {
     s.allow_only({"max_frame_bytes", "outbound_queue_bytes", "outbound_queue_messages",
                   "handshake_timeout_ms", "idle_timeout_ms", "hello_timeout_ms", "posts_per_second",
-                  "post_burst", "max_post_chars", "max_rooms_per_session", "presence_delay_ms"});
+                  "post_burst", "max_post_chars", "max_rooms_per_session", "presence_delay_ms",
+                  "join_sync_timeout_ms"});
     s.read("max_frame_bytes", limits.max_frame_bytes, 256, 16 * kMiB);
     s.read("outbound_queue_bytes", limits.outbound_queue_bytes, 4 * kKiB, kGiB);
     s.read("outbound_queue_messages", limits.outbound_queue_messages, 1, 1'000'000);
@@ -409,6 +410,7 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
     s.read("max_post_chars", limits.max_post_chars, 1, 1'000'000);
     s.read("max_rooms_per_session", limits.max_rooms_per_session, 1, 1'000);
     s.read("presence_delay_ms", limits.presence_delay_ms, 0, 5'000);
+    s.read("join_sync_timeout_ms", limits.join_sync_timeout_ms, 100, 60'000);
 
     // A queue smaller than one full frame would disconnect a session on its first large
     // message, which looks like a random drop to the person on the other end.

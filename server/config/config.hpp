@@ -57,6 +57,9 @@ struct LimitsConfig {
     std::uint32_t max_rooms_per_session = 32;
     // Joins and leaves reach a room's members up to this late, several in one write (0: at once)
     std::uint32_t presence_delay_ms = 200;
+    // A join waits at most this long for the live stream to reach its snapshot, then fails
+    // with UNAVAILABLE (the broker's subscription is down)
+    std::uint32_t join_sync_timeout_ms = 5'000;
 };
 
 struct HistoryConfig {

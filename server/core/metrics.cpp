@@ -46,6 +46,12 @@ std::string Metrics::render() const {
          [](const ShardCounters& s) { return load(s.slow_consumer_disconnects); }},
         {"haven_redis_reconnects_total", "counter", "Redis connection attempts after a loss.",
          [](const ShardCounters& s) { return load(s.redis_reconnects); }},
+        {"haven_join_sync_timeouts_total", "counter",
+         "Joins refused because the room's live stream did not reach their snapshot in time.",
+         [](const ShardCounters& s) { return load(s.join_sync_timeouts); }},
+        {"haven_presence_refreshes_total", "counter",
+         "Member lists re-read because a presence change was missed or a subscription remade.",
+         [](const ShardCounters& s) { return load(s.presence_refreshes); }},
     };
     std::string out;
     for (const auto& spec : specs) {

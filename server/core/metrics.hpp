@@ -23,6 +23,8 @@ struct ShardCounters {
     Counter slow_consumer_disconnects{0};
     Counter rooms_owned_active{0};  // rooms owned by this shard with at least one member
     Counter redis_reconnects{0};
+    Counter join_sync_timeouts{0};  // joins whose snapshot the live stream never reached
+    Counter presence_refreshes{0};  // member lists re-read after a missed presence change
 
     // Broker publish latency (request to stored), cumulative buckets in milliseconds.
     static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1,   2.5, 5,

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "protocol/event_privacy.hpp"
+#include "rooms/visible_events.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::rooms {
@@ -12,21 +13,6 @@ namespace haven::rooms {
 using session::ClientSession;
 
 namespace {
-
-// Copies history for one viewer: internal fields cleared, and posts a moderator hid left out
-// unless the viewer moderates the room.
-void add_visible_events(google::protobuf::RepeatedPtrField<v1::Event>& out,
-                        const std::vector<broker::EventPtr>& events, const Room& room,
-                        v1::Role viewer_role) {
-    const bool moderator = viewer_role >= v1::ROLE_MODERATOR;
-    out.Reserve(static_cast<int>(events.size()));
-    for (const auto& event : events) {
-        if (!moderator && event->has_posted() && room.moderation.hidden(event->seq())) continue;
-        v1::Event* copy = out.Add();
-        *copy = *event;
-        protocol::strip_internal_fields(*copy);
-    }
-}
 
 // The separate numbers in a resource's phone field, e.g. "0800 111 0 111, 0800 111 0 222
 // oder 116 123": runs of digits and the spacing people write inside numbers.
@@ -235,6 +221,7 @@ void Hub::sweep(core::SteadyTime now) {
     // Idle checks may close sockets, which never calls back into the Hub inline.
     for (const auto& [id, session] : sessions_) session->tick(now);
     for (ClientSession* session : late) session->close(protocol::CloseCode::hello_timeout);
+    expire_waiting_joins(now);
 }
 
 void Hub::ask_to_reconnect(std::uint32_t spread_ms) {
@@ -316,13 +303,17 @@ void Hub::admit(const std::string& room_id, std::uint64_t session_id, std::uint6
             }
             Room& state = room(*config);
             state.add(session_id, std::move(record));
+            // The first member here: the room's member list starts from this join's.
+            if (!state.presence.known()) {
+                state.presence.reset(outcome.members, outcome.presence_version);
+            }
             if (state.size() == 1) {
                 counters_.add(counters_.rooms_owned_active);
                 broker_->subscribe(room_id);
             }
             context_.directory.publish_member_count(
                 room_id, static_cast<std::uint32_t>(outcome.members.size()));
-            read_join_history(room_id, session_id, since_seq, std::move(outcome.members), reply);
+            read_join_history(room_id, session_id, since_seq, outcome.presence_version, reply);
         });
 }
 
@@ -337,7 +328,7 @@ void Hub::refuse_join(const std::string& room_id, const ReplyTo& reply, v1::Erro
 }
 
 void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id,
-                            std::uint64_t since_seq, std::vector<v1::Member> members,
+                            std::uint64_t since_seq, std::uint64_t presence_version,
                             ReplyTo reply) {
     broker::HistoryQuery query;
     query.room_id = room_id;
@@ -348,68 +339,28 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
     } else {
         query.limit = context_.config.history.join_events;
     }
-    auto shared_members = std::make_shared<std::vector<v1::Member>>(std::move(members));
-    broker_->read_history(query, [this, room_id, session_id, since_seq, reply,
-                                  shared_members](broker::HistorySlice slice) {
+    PendingJoin join;
+    join.session_id = session_id;
+    join.reply = reply;
+    join.presence_version = presence_version;
+    join.since = core::steady_now();
+    broker_->read_history(query, [this, room_id, since_seq,
+                                  join = std::move(join)](broker::HistorySlice slice) mutable {
         if (since_seq == 0 || !slice.ok || slice.complete) {
-            return finish_join(room_id, session_id, true, *shared_members, std::move(slice), reply);
+            join.slice = std::move(slice);
+            return settle_join(std::move(join), room_id);
         }
         // Recovery cannot be complete: send the recent tail and say so.
         broker::HistoryQuery tail;
         tail.room_id = room_id;
         tail.limit = context_.config.history.join_events;
         broker_->read_history(
-            tail, [this, room_id, session_id, reply, shared_members](broker::HistorySlice recent) {
-                finish_join(room_id, session_id, false, *shared_members, std::move(recent), reply);
+            tail, [this, room_id, join = std::move(join)](broker::HistorySlice recent) mutable {
+                join.recovered = false;
+                join.slice = std::move(recent);
+                settle_join(std::move(join), room_id);
             });
     });
-}
-
-void Hub::finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                      std::vector<v1::Member>& members, broker::HistorySlice slice, ReplyTo reply) {
-    Room* state = existing_room(room_id);
-    if (state == nullptr || !state->contains(session_id)) return;  // left while reading
-    if (!slice.ok) {
-        owner_leave(room_id, session_id);
-        return refuse_join(room_id, reply, v1::UNAVAILABLE, "history is unavailable; try again",
-                           1000);
-    }
-    v1::ServerMessage message;
-    message.set_request_id(reply.request_id);
-    v1::Joined* joined = message.mutable_joined();
-    state->fill_info(*joined->mutable_room(), static_cast<std::uint32_t>(members.size()));
-    joined->mutable_members()->Reserve(static_cast<int>(members.size()));
-    // Moved, not copied: the list is made for this Joined (a join into a big room used to
-    // spend most of its time copying member records).
-    for (v1::Member& member : members) *joined->add_members() = std::move(member);
-    add_visible_events(*joined->mutable_events(), slice.events, *state,
-                       state->find(session_id)->member.role());
-    joined->set_recovered(recovered);
-    joined->set_last_seq(slice.last_seq);
-    const MemberRecord& joiner = *state->find(session_id);
-    joined->set_locked(state->moderation.locked());
-    joined->set_slow_mode_seconds(state->moderation.slow_mode_seconds());
-    if (auto until = state->moderation.muted_until(joiner.subject, core::wall_ms())) {
-        joined->set_muted(true);
-        joined->set_muted_until_ms(*until);
-    }
-    protocol::Frame frame =
-        protocol::encode_server_frame(message, state->find(session_id)->encoding);
-
-    on_session(reply,
-               [room_id, session_id, frame = std::move(frame)](Hub& home, ClientSession* session) {
-                   if (!session) {
-                       // The connection ended while the join was in flight: undo the membership.
-                       home.on_owner(room_id, [room_id, session_id](Hub& owner) {
-                           owner.owner_leave(room_id, session_id);
-                       });
-                       return;
-                   }
-                   home.fanout_.before_member_added(room_id);
-                   home.local_members_[room_id].push_back(session);
-                   session->on_join_settled(room_id, true);
-                   session->send_frame(frame);
-               });
 }
 
 void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
@@ -426,6 +377,8 @@ void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
         broker_->unsubscribe(room_id);
         // Events stop arriving once unsubscribed: reload the state when the room is next used.
         state->moderation_loaded = false;
+        state->presence.clear();
+        state->pending_joins.clear();
     }
     broker_->remove_member(
         room_id, record->member,
@@ -549,23 +502,39 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
 void Hub::on_room_event(const broker::EventPtr& event) {
     Room* state = existing_room(event->room_id());
     if (state == nullptr) return;
+    if (event->has_member_joined() || event->has_member_left()) {
+        switch (state->presence.apply(*event)) {
+            case RoomPresence::Verdict::stale:
+                return;  // told already (or nobody here to tell)
+            case RoomPresence::Verdict::gap:
+                refresh_presence(event->room_id());
+                break;
+            case RoomPresence::Verdict::applied:
+                break;
+        }
+    }
     if (moderation::is_moderation_event(*event)) {
         if (state->moderation_loaded) state->moderation.apply(*event);
         enforce(*state, *event);
     }
-    if (state->empty()) return;
+    if (!state->empty()) fan_out(*state, *event);
+    // Joins waiting for the stream to reach their snapshot may be ready now.
+    if (!state->pending_joins.empty()) settle_waiting_joins(*state);
+}
+
+void Hub::fan_out(Room& state, const v1::Event& event) {
     v1::ServerMessage message;
-    *message.mutable_event() = *event;
+    *message.mutable_event() = event;
     protocol::strip_internal_fields(*message.mutable_event());
     auto encoded = std::make_shared<EncodedEvent>();
-    encoded->room_id = event->room_id();
-    encoded->presence = event->has_member_joined() || event->has_member_left();
+    encoded->room_id = event.room_id();
+    encoded->presence = event.has_member_joined() || event.has_member_left();
     encoded->binary = protocol::encode_server_frame(message, protocol::Encoding::binary);
-    if (state->has_json_members()) {
+    if (state.has_json_members()) {
         encoded->json = protocol::encode_server_frame(message, protocol::Encoding::json);
     }
     std::shared_ptr<const EncodedEvent> shared = std::move(encoded);
-    for (unsigned shard : state->shards_with_members()) {
+    for (unsigned shard : state.shards_with_members()) {
         if (shard == shard_) {
             deliver_local(shared);
         } else if (routing_) {

@@ -26,6 +26,7 @@
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/encoded_event.hpp"
+#include "rooms/reply_to.hpp"
 #include "rooms/room.hpp"
 #include "rooms/room_fanout.hpp"
 #include "rooms/room_list_encoder.hpp"
@@ -97,16 +98,11 @@ public:
 
     // ---- owner side: the Broker's sink for rooms this shard owns ----------------------
     void on_room_event(const broker::EventPtr& event) override;
+    void on_room_resubscribed(const std::string& room_id) override;
     void on_global_event(const broker::EventPtr& event) override;
     void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override;
 
 private:
-    struct ReplyTo {
-        unsigned shard;
-        std::uint64_t session_id;
-        std::uint64_t request_id;
-    };
-
     // Runs `task` on the Hub of `room_id`'s owner shard.
     template <class Task>
     void on_owner(const std::string& room_id, Task task) {
@@ -142,9 +138,16 @@ private:
     void refuse_join(const std::string& room_id, const ReplyTo& reply, v1::ErrorCode code,
                      std::string_view message, std::uint32_t retry_after_ms = 0);
     void read_join_history(const std::string& room_id, std::uint64_t session_id,
-                           std::uint64_t since_seq, std::vector<v1::Member> members, ReplyTo reply);
-    void finish_join(const std::string& room_id, std::uint64_t session_id, bool recovered,
-                     std::vector<v1::Member>& members, broker::HistorySlice slice, ReplyTo reply);
+                           std::uint64_t since_seq, std::uint64_t presence_version, ReplyTo reply);
+    // Sends the Joined once the live stream has reached the join's snapshot (join_sync.cpp).
+    void settle_join(PendingJoin join, const std::string& room_id);
+    void settle_waiting_joins(Room& state);
+    void send_joined(Room& state, PendingJoin& join);
+    void expire_waiting_joins(core::SteadyTime now);
+    // Re-reads the room's presence and tells the members what their view missed.
+    void refresh_presence(const std::string& room_id);
+    // Encodes a room event once per encoding and hands it to every shard with members.
+    void fan_out(Room& state, const v1::Event& event);
 
     // Moderation, owner side (hub_moderation.cpp).
     struct Actor {

@@ -9,10 +9,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "broker/broker.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "haven.pb.h"
 #include "moderation/moderation_state.hpp"
 #include "protocol/codec.hpp"
+#include "rooms/reply_to.hpp"
+#include "rooms/room_presence.hpp"
 
 namespace haven::rooms {
 
@@ -21,6 +25,19 @@ struct MemberRecord {
     std::string subject;  // the author identity retried posts are recognised by
     unsigned shard = 0;
     protocol::Encoding encoding = protocol::Encoding::binary;
+};
+
+// A join whose snapshot is read and which waits for the room's live stream to reach it: its
+// Joined goes out when the last event handed to the sink is the snapshot's last_seq and the
+// presence view has the joiner's own arrival, so events before the snapshot are not sent to
+// the joiner again and every one after it is.
+struct PendingJoin {
+    std::uint64_t session_id = 0;
+    ReplyTo reply{};
+    bool recovered = true;
+    broker::HistorySlice slice;          // the events the Joined carries, up to slice.last_seq
+    std::uint64_t presence_version = 0;  // the version the joiner's arrival made
+    core::SteadyTime since{};
 };
 
 class Room {
@@ -51,6 +68,12 @@ public:
     // when this instance starts serving the room, then kept current by its events.
     moderation::ModerationState moderation;
     bool moderation_loaded = false;
+
+    // Who is in the room on every instance, as this instance's members have been told.
+    RoomPresence presence;
+    bool presence_read_in_flight = false;
+    // Joins waiting for the live stream to reach their snapshot.
+    std::vector<PendingJoin> pending_joins;
 
 private:
     void recount_shards();

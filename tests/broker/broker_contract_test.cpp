@@ -2,6 +2,7 @@
 // memory broker and the Redis broker on a real redis-server started for this test binary.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -120,6 +121,15 @@ struct Harness : Fixture {
         this->broker->add_member(room, member, capacity, [&](JoinOutcome o) { result = o; });
         REQUIRE(this->run_until([&] { return result.has_value(); }));
         return *result;
+    }
+    broker::PresenceSnapshot presence(const std::string& room) {
+        std::optional<std::optional<broker::PresenceSnapshot>> result;
+        this->broker->read_presence(room, [&](std::optional<broker::PresenceSnapshot> snapshot) {
+            result = std::move(snapshot);
+        });
+        REQUIRE(this->run_until([&] { return result.has_value(); }));
+        REQUIRE(result->has_value());
+        return **result;
     }
     std::optional<std::uint32_t> leave(const std::string& room, const std::string& id) {
         v1::Member member;
@@ -254,6 +264,45 @@ TEST_CASE_TEMPLATE("presence: join, capacity, duplicates and leave, announced", 
     }));
 }
 
+TEST_CASE_TEMPLATE("presence versions count every arrival and departure, once, in order", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    h.watch("room");
+    CHECK(h.presence("room").version == 0);
+    CHECK(h.join("room", "m1", 10).presence_version == 1);
+    CHECK(h.join("room", "m2", 10).presence_version == 2);
+    CHECK(h.join("room", "m2", 10).status == JoinOutcome::Status::already_member);
+    CHECK(h.leave("room", "m1") == 1u);
+    CHECK(h.leave("room", "m1") == 1u);  // not a change: no new version
+    const broker::PresenceSnapshot snapshot = h.presence("room");
+    CHECK(snapshot.version == 3);
+    REQUIRE(snapshot.members.size() == 1);
+    CHECK(snapshot.members[0].member_id() == "m2");
+    CHECK(snapshot.members[0].handle() == "h-m2");
+    REQUIRE(h.run_until([&] {
+        return h.sink.count(v1::Event::kMemberJoined) + h.sink.count(v1::Event::kMemberLeft) == 3;
+    }));
+    std::vector<std::uint64_t> versions;
+    for (const auto& event : h.sink.events) {
+        if (event->has_member_joined() || event->has_member_left()) {
+            versions.push_back(event->presence_version());
+        }
+    }
+    CHECK(versions == std::vector<std::uint64_t>{1, 2, 3});
+}
+
+TEST_CASE_TEMPLATE("delivered_seq is the last event handed to the sink", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    CHECK(h.broker->delivered_seq("a") == std::optional<std::uint64_t>(0));
+    h.post("a", "one");
+    h.post("a", "two");
+    REQUIRE(h.run_until([&] { return h.sink.posted_seqs().size() == 2; }));
+    CHECK(h.broker->delivered_seq("a") == std::optional<std::uint64_t>(2));
+}
+
 TEST_CASE_TEMPLATE("ephemeral events reach the sink without a sequence number", H, Memory, Redis) {
     H h;
     h.start();
@@ -302,6 +351,9 @@ TEST_CASE("redis: a lost subscription catches up from the stream, in order, once
                               std::chrono::seconds(10)));
     watcher.run_until([] { return false; }, std::chrono::milliseconds(100));
     CHECK(watcher.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 6});
+    // The sink hears that the room's subscription was made again (presence has no stream
+    // to catch up from: the sink reads it afresh).
+    CHECK(std::count(watcher.sink.resubscribed.begin(), watcher.sink.resubscribed.end(), "a") >= 2);
 }
 
 TEST_CASE("redis: members of an instance that stops heartbeating are removed and announced") {

@@ -10,24 +10,12 @@
 #include <set>
 #include <thread>
 
+#include "integration/cluster_support.hpp"
 #include "integration/helpers.hpp"
 #include "support/redis_process.hpp"
 
 namespace haven::test {
 namespace {
-
-const std::string kGuestSecret = "cluster-guest-secret-0123456789abcdefghij";
-
-// The TOML that puts an instance on `redis`, sharing guest identities with its siblings.
-const std::string kFastPosts = "posts_per_second = 1000.0\npost_burst = 1000\n";
-
-std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
-                         const std::string& limits) {
-    return "[broker]\nkind = \"redis\"\nredis_url = \"" + redis.url() + "\"\nkey_prefix = \"" +
-           prefix + "\"\npresence_timeout_seconds = 3\n[auth]\nguest_enabled = true\n" +
-           "guest_secret = \"" + kGuestSecret + "\"\njwt_hs256_secret = \"" + kJwtSecret +
-           "\"\n[server]\ndrain_grace_ms = 1500\n[limits]\n" + limits;
-}
 
 struct Cluster {
     RedisProcess redis;

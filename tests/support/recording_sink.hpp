@@ -13,9 +13,13 @@ struct RecordingSink : broker::BrokerSink {
     std::vector<broker::EventPtr> events;
     std::vector<broker::EventPtr> global;
     std::vector<std::shared_ptr<const v1::ModerationItem>> items;
+    std::vector<std::string> resubscribed;
 
     void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
     void on_global_event(const broker::EventPtr& event) override { global.push_back(event); }
+    void on_room_resubscribed(const std::string& room_id) override {
+        resubscribed.push_back(room_id);
+    }
     void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override {
         items.push_back(item);
     }

@@ -50,6 +50,21 @@ std::string state_op(const moderation::StateChange& change) {
     return "";
 }
 
+// The members in stored PresenceRecords, from element `first` of a script's reply on.
+std::vector<v1::Member> members_from(const redisReply* reply, std::size_t first) {
+    std::vector<v1::Member> members;
+    members.reserve(reply->elements > first ? reply->elements - first : 0);
+    for (std::size_t i = first; i < reply->elements; ++i) {
+        const redisReply* bytes = reply->element[i];
+        v1::PresenceRecord present;
+        if (bytes->type == REDIS_REPLY_STRING &&
+            present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
+            members.push_back(std::move(*present.mutable_member()));
+        }
+    }
+    return members;
+}
+
 v1::Event presence_event(const std::string& room_id, const v1::Member& member, bool joined) {
     v1::Event event;
     event.set_room_id(room_id);
@@ -408,7 +423,7 @@ void RedisBroker::read_range(HistoryQuery query, HistoryCallback done) {
 void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecord& record,
                              std::uint32_t capacity, JoinCallback done) {
     const v1::Member& member = record.member();
-    eval(join_script(), {key(room_id, ":members"), instance_members_key()},
+    eval(join_script(), {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver")},
          {member.member_id(), record.SerializeAsString(), std::to_string(capacity),
           room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, true))},
@@ -418,29 +433,24 @@ void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecor
              switch (integer_at(reply, 0)) {
                  case -1:
                      outcome.status = JoinOutcome::Status::already_member;
-                     break;
+                     return done(std::move(outcome));
                  case 0:
                      outcome.status = JoinOutcome::Status::full;
-                     break;
+                     return done(std::move(outcome));
                  default:
-                     outcome.status = JoinOutcome::Status::joined;
                      break;
              }
-             for (std::size_t i = 1; i < reply->elements; ++i) {
-                 const redisReply* bytes = reply->element[i];
-                 v1::PresenceRecord present;
-                 if (bytes->type == REDIS_REPLY_STRING &&
-                     present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
-                     outcome.members.push_back(std::move(*present.mutable_member()));
-                 }
-             }
+             if (!is_array(reply, 2)) return done(std::move(outcome));
+             outcome.status = JoinOutcome::Status::joined;
+             outcome.presence_version = static_cast<std::uint64_t>(integer_at(reply, 1));
+             outcome.members = members_from(reply, 2);
              done(std::move(outcome));
          });
 }
 
 void RedisBroker::remove_member(const std::string& room_id, const v1::Member& member,
                                 LeaveCallback done) {
-    eval(leave_script(), {key(room_id, ":members"), instance_members_key()},
+    eval(leave_script(), {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver")},
          {member.member_id(), room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, false))},
          [this, alive = alive_, room_id, member, done = std::move(done)](const redisReply* reply) {
@@ -450,6 +460,23 @@ void RedisBroker::remove_member(const std::string& room_id, const v1::Member& me
              }
              done(static_cast<std::uint32_t>(reply->integer));
          });
+}
+
+void RedisBroker::read_presence(const std::string& room_id, PresenceCallback done) {
+    eval(presence_script(), {key(room_id, ":members"), key(room_id, ":pver")}, {},
+         [done = std::move(done)](const redisReply* reply) {
+             if (!is_array(reply, 1)) return done(std::nullopt);
+             PresenceSnapshot snapshot;
+             snapshot.version = static_cast<std::uint64_t>(integer_at(reply, 0));
+             snapshot.members = members_from(reply, 1);
+             done(std::move(snapshot));
+         });
+}
+
+std::optional<std::uint64_t> RedisBroker::delivered_seq(const std::string& room_id) const {
+    auto found = streams_.find(room_id);
+    if (found == streams_.end()) return std::nullopt;
+    return found->second.last_seq;
 }
 
 void RedisBroker::subscribe(const std::string& room_id) {
@@ -498,8 +525,10 @@ void RedisBroker::on_push(const redisReply* reply) {
 
     if (kind == "subscribe") {
         found->second.subscribed = true;
-        // Events published before the subscription took effect are read from the stream.
+        // Events published before the subscription took effect are read from the stream;
+        // presence, which has no stream, is read afresh by the sink.
         if (found->second.last_seq) catch_up(room_id);
+        sink_.on_room_resubscribed(room_id);
         return;
     }
     if (kind != "message" || reply->element[2]->type != REDIS_REPLY_STRING) return;
@@ -558,7 +587,14 @@ void RedisBroker::catch_up(const std::string& room_id) {
         if (slice.has_more) return catch_up(room_id);
         std::vector<EventPtr> held = std::move(current.held);
         current.held.clear();
-        for (const EventPtr& event : held) deliver_in_order(current, event);
+        for (std::size_t i = 0; i < held.size(); ++i) {
+            if (current.last_seq && held[i]->seq() > *current.last_seq + 1) {
+                // Events between were not held (the list is bounded): read them first.
+                current.held.assign(held.begin() + static_cast<std::ptrdiff_t>(i), held.end());
+                return catch_up(room_id);
+            }
+            deliver_in_order(current, held[i]);
+        }
     });
 }
 

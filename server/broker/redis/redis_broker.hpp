@@ -73,6 +73,8 @@ public:
                     std::uint32_t capacity, JoinCallback done) override;
     void remove_member(const std::string& room_id, const v1::Member& member,
                        LeaveCallback done) override;
+    void read_presence(const std::string& room_id, PresenceCallback done) override;
+    std::optional<std::uint64_t> delivered_seq(const std::string& room_id) const override;
     bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
     void shutdown(std::function<void()> done) override;
     void subscribe(const std::string& room_id) override;

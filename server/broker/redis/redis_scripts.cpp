@@ -112,16 +112,27 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {-1} end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {0} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[5], ARGV[6])
-local out = {1}
+local version = redis.call('INCR', KEYS[3])
+-- Event.presence_version is field 4, a varint (tag 32).
+redis.call('PUBLISH', ARGV[5], ARGV[6] .. '\32' .. varint(version))
+local out = {1, version}
 for _, member in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = member end
 return out
 )lua";
 
 constexpr std::string_view kLeave = R"lua(
 redis.call('SREM', KEYS[2], ARGV[2])
-if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+  local version = redis.call('INCR', KEYS[3])
+  redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\32' .. varint(version))
+end
 return redis.call('HLEN', KEYS[1])
+)lua";
+
+constexpr std::string_view kPresence = R"lua(
+local out = {tonumber(redis.call('GET', KEYS[2]) or '0')}
+for _, member in ipairs(redis.call('HVALS', KEYS[1])) do out[#out + 1] = member end
+return out
 )lua";
 
 constexpr std::string_view kReap = R"lua(
@@ -138,9 +149,10 @@ for _, entry in ipairs(redis.call('SMEMBERS', set)) do
   if record then
     redis.call('HDEL', hash, member_id)
     removed = removed + 1
-    -- Event{room_id = 1, time_ms = 3, member_left = 12 {member = 1}}
+    local version = redis.call('INCR', prefix .. 'room:{' .. room .. '}:pver')
+    -- Event{room_id = 1, time_ms = 3, presence_version = 4, member_left = 12 {member = 1}}
     local event = field(10, room) .. '\24' .. varint(tonumber(ARGV[3])) ..
-                  field(98, field(10, first_field(record)))
+                  '\32' .. varint(version) .. field(98, field(10, first_field(record)))
     redis.call('PUBLISH', prefix .. 'room:{' .. room .. '}', event)
   end
 end
@@ -205,6 +217,10 @@ const Script& join_script() {
 }
 const Script& leave_script() {
     static const OwnedScript owned(kLeave);
+    return owned.script;
+}
+const Script& presence_script() {
+    static const OwnedScript owned(kPresence);
     return owned.script;
 }
 const Script& flag_script() {

@@ -26,14 +26,19 @@ const Script& publish_script();
 // min_time_ms. Returns {last_seq, oldest_seq, has_more, event bytes...} oldest first.
 const Script& history_script();
 
-// KEYS: members hash, instance member set. ARGV: member_id, member bytes, capacity,
-// instance set entry, channel, member_joined event bytes.
-// Returns {-1} already a member, {0} full, {1, member bytes...} joined.
+// KEYS: members hash, instance member set, presence version. ARGV: member_id, member bytes,
+// capacity, instance set entry, channel, member_joined event bytes (the script adds the new
+// presence version). Returns {-1} already a member, {0} full, {1, presence version, member
+// bytes...} joined.
 const Script& join_script();
 
-// KEYS: members hash, instance member set. ARGV: member_id, instance set entry, channel,
-// member_left event bytes. Returns the number of members left.
+// KEYS: members hash, instance member set, presence version. ARGV: member_id, instance set
+// entry, channel, member_left event bytes (the script adds the new presence version).
+// Returns the number of members left.
 const Script& leave_script();
+
+// KEYS: members hash, presence version. Returns {presence version, member bytes...}.
+const Script& presence_script();
 
 // One person's flag on a post. KEYS: the post's flag hash. ARGV: subject, ttl seconds.
 // Returns 0 when this person flagged it already, else the number of distinct flaggers.

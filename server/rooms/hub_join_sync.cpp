@@ -1,0 +1,164 @@
+// Where a join's snapshot meets the live stream, on the room's owner shard.
+//
+// A join reads the room's history (up to last_seq L) and its member list (at presence version
+// V) while events keep arriving through the broker's sink, which may stand before or after
+// that snapshot: with Redis the read and the live events travel on different connections.
+// Events the owner hands to the shards before the Joined are not delivered to the joiner (it
+// is not yet a local member there) and every event after it is, in the order the owner posted
+// them. So the Joined goes out at the moment the stream stands exactly at the snapshot:
+//
+//  * the stream is behind (delivered < L, or the presence view has not seen V yet): the join
+//    waits in the room's pending_joins until the sink has handed over event L and V;
+//  * the stream is ahead (delivered > L): the events between are read and added to the Joined.
+//
+// The member list is the owner's presence view at that moment, never the join's own read, so
+// member_joined / member_left events after the Joined continue exactly from it.
+#include "rooms/hub.hpp"
+#include "rooms/visible_events.hpp"
+#include "session/client_session.hpp"
+
+namespace haven::rooms {
+
+using session::ClientSession;
+
+void Hub::settle_join(PendingJoin join, const std::string& room_id) {
+    Room* state = existing_room(room_id);
+    if (state == nullptr || !state->contains(join.session_id)) return;  // left meanwhile
+    if (!join.slice.ok) {
+        owner_leave(room_id, join.session_id);
+        return refuse_join(room_id, join.reply, v1::UNAVAILABLE,
+                           "history is unavailable; try again", 1000);
+    }
+    const std::uint64_t snapshot = join.slice.last_seq;
+    const std::uint64_t delivered = broker_->delivered_seq(room_id).value_or(snapshot);
+    if (delivered > snapshot) {
+        // Events after the snapshot went out before this member was there: add them.
+        broker::HistoryQuery query;
+        query.room_id = room_id;
+        query.after_seq = snapshot;
+        query.limit = context_.config.history.max_events;
+        query.newest = false;
+        return broker_->read_history(
+            query, [this, room_id, join = std::move(join)](broker::HistorySlice more) mutable {
+                if (more.ok) {
+                    for (auto& event : more.events) join.slice.events.push_back(std::move(event));
+                    join.slice.last_seq = std::max(join.slice.last_seq, more.last_seq);
+                } else {
+                    join.slice.ok = false;
+                }
+                settle_join(std::move(join), room_id);
+            });
+    }
+    if (delivered < snapshot || state->presence.version() < join.presence_version) {
+        state->pending_joins.push_back(std::move(join));
+        return;
+    }
+    send_joined(*state, join);
+}
+
+void Hub::settle_waiting_joins(Room& state) {
+    std::vector<PendingJoin> waiting = std::move(state.pending_joins);
+    state.pending_joins.clear();
+    const std::string room_id = state.config().id;
+    for (PendingJoin& join : waiting) settle_join(std::move(join), room_id);
+}
+
+void Hub::expire_waiting_joins(core::SteadyTime now) {
+    const auto timeout = std::chrono::milliseconds(context_.config.limits.join_sync_timeout_ms);
+    for (auto& [room_id, state] : owned_rooms_) {
+        auto& waiting = state->pending_joins;
+        if (waiting.empty()) continue;
+        // A presence change that never arrived (its live event was lost) is read instead.
+        if (state->presence.version() < waiting.front().presence_version) {
+            refresh_presence(room_id);
+        }
+        std::vector<PendingJoin> expired;
+        for (auto it = waiting.begin(); it != waiting.end();) {
+            if (now - it->since < timeout) {
+                ++it;
+                continue;
+            }
+            expired.push_back(std::move(*it));
+            it = waiting.erase(it);
+        }
+        for (PendingJoin& join : expired) {
+            counters_.add(counters_.join_sync_timeouts);
+            owner_leave(room_id, join.session_id);
+            refuse_join(room_id, join.reply, v1::UNAVAILABLE,
+                        "the room cannot be reached right now; try again", 1000);
+        }
+    }
+}
+
+void Hub::send_joined(Room& state, PendingJoin& join) {
+    const std::string& room_id = state.config().id;
+    const MemberRecord& joiner = *state.find(join.session_id);
+    v1::ServerMessage message;
+    message.set_request_id(join.reply.request_id);
+    v1::Joined* joined = message.mutable_joined();
+    std::vector<v1::Member> members = state.presence.members();
+    state.fill_info(*joined->mutable_room(), static_cast<std::uint32_t>(members.size()));
+    joined->mutable_members()->Reserve(static_cast<int>(members.size()));
+    for (v1::Member& member : members) *joined->add_members() = std::move(member);
+    joined->set_presence_version(state.presence.version());
+    add_visible_events(*joined->mutable_events(), join.slice.events, state, joiner.member.role());
+    joined->set_recovered(join.recovered);
+    joined->set_last_seq(join.slice.last_seq);
+    joined->set_locked(state.moderation.locked());
+    joined->set_slow_mode_seconds(state.moderation.slow_mode_seconds());
+    if (auto until = state.moderation.muted_until(joiner.subject, core::wall_ms())) {
+        joined->set_muted(true);
+        joined->set_muted_until_ms(*until);
+    }
+    protocol::Frame frame = protocol::encode_server_frame(message, joiner.encoding);
+
+    auto hand_over = [room_id, session_id = join.session_id, frame = std::move(frame)](
+                         Hub& home, ClientSession* session) {
+        if (!session) {
+            // The connection ended while the join was in flight: undo the membership.
+            home.on_owner(room_id, [room_id, session_id](Hub& owner) {
+                owner.owner_leave(room_id, session_id);
+            });
+            return;
+        }
+        home.fanout_.before_member_added(room_id);
+        home.local_members_[room_id].push_back(session);
+        session->on_join_settled(room_id, true);
+        session->send_frame(frame);
+    };
+    // On this shard the member is added now: an event of the room handled before a posted
+    // task would run would otherwise be delivered here without it.
+    if (join.reply.shard == shard_) return hand_over(*this, find_session(join.session_id));
+    on_session(join.reply, std::move(hand_over));
+}
+
+void Hub::on_room_resubscribed(const std::string& room_id) {
+    Room* state = existing_room(room_id);
+    if (state != nullptr && state->presence.known()) refresh_presence(room_id);
+}
+
+void Hub::refresh_presence(const std::string& room_id) {
+    Room* state = existing_room(room_id);
+    if (state == nullptr || state->presence_read_in_flight) return;
+    state->presence_read_in_flight = true;
+    broker_->read_presence(
+        room_id, [this, room_id](std::optional<broker::PresenceSnapshot> snapshot) {
+            Room* current = existing_room(room_id);
+            if (current == nullptr) return;
+            current->presence_read_in_flight = false;
+            if (!snapshot || !current->presence.known())
+                return;  // the next gap or resubscribe retries
+            counters_.add(counters_.presence_refreshes);
+            const std::vector<v1::Event> corrections = current->presence.resync(
+                room_id, snapshot->members, snapshot->version, core::wall_ms());
+            for (const v1::Event& correction : corrections) fan_out(*current, correction);
+            if (current->presence.has_gap()) {
+                // Changes newer than the snapshot are still missing: read again shortly.
+                router_.post_after(shard_, std::chrono::milliseconds(50),
+                                   [this, room_id] { refresh_presence(room_id); });
+            }
+            if (!current->pending_joins.empty()) settle_waiting_joins(*current);
+        });
+}
+
+}  // namespace haven::rooms
