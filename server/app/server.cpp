@@ -103,17 +103,23 @@ struct Server::Parts {
           context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
           routes(config, directory, metrics, [this] { return unready_reason(); }),
-          admin(tokens,
-                [this](std::string room_id, std::string before_id, std::uint32_t limit,
-                       std::function<void(std::optional<v1::AuditPage>)> done) {
-                    // Server-wide state lives on shard 0.
-                    pool.post(
-                        0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
-                            limit, done = std::move(done)]() mutable {
-                            hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
-                                                         limit, std::move(done));
-                        });
-                }),
+          admin(
+              tokens,
+              [this](std::string room_id, std::string before_id, std::uint32_t limit,
+                     std::function<void(std::optional<v1::AuditPage>)> done) {
+                  // Server-wide state lives on shard 0.
+                  pool.post(
+                      0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
+                          limit, done = std::move(done)]() mutable {
+                          hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
+                                                       limit, std::move(done));
+                      });
+              },
+              [this](std::string subject, std::function<void(bool)> done) {
+                  pool.post(0, [this, subject = std::move(subject), done = std::move(done)] {
+                      done(hubs[0]->globally_banned(subject));
+                  });
+              }),
           tls(make_tls_context(config.tls)),
           pool(shards) {}
 
@@ -156,9 +162,12 @@ struct Server::Parts {
             auto audit = shard == 0
                              ? std::make_unique<moderation::AuditFile>(config.moderation.audit_file)
                              : nullptr;
+            const broker::RoleMemory roles{
+                std::uint64_t{config.moderation.role_memory_days} * 24 * 3600 * 1000,
+                config.moderation.max_known_roles};
             return std::make_unique<broker::MemoryBroker>(
                 config.history, *hubs[shard], [] { return core::wall_ms(); }, std::move(audit),
-                &user_limits);
+                &user_limits, roles);
         }
         auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
         if (!endpoint) throw std::runtime_error("broker.redis_url: cannot parse it");
@@ -170,6 +179,7 @@ struct Server::Parts {
         options.keeps_instance_alive = shard == 0;
         options.instance_timeout = std::chrono::seconds(config.broker.presence_timeout_seconds);
         options.heartbeat_interval = options.instance_timeout / 3;
+        options.role_memory = std::chrono::hours(24 * config.moderation.role_memory_days);
         auto broker = std::make_unique<broker::redis::RedisBroker>(
             pool.context(shard), std::move(options), *hubs[shard], metrics.shard(shard));
         redis_brokers.push_back(broker.get());

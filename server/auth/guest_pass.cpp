@@ -30,6 +30,10 @@ std::optional<Claims> GuestPasses::verify(std::string_view pass, std::int64_t no
     return result.claims;
 }
 
+std::string GuestPasses::derived_key(std::string_view purpose) const {
+    return hmac_sha256(secret_, purpose).value_or(std::string(purpose));
+}
+
 std::string random_secret() {
     std::string secret(32, '\0');
     if (RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()),

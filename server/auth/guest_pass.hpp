@@ -21,6 +21,10 @@ public:
     // The guest's claims (role participant), or nothing when the pass is not valid.
     std::optional<Claims> verify(std::string_view pass, std::int64_t now) const;
 
+    // A key for another purpose derived from the shared secret (HMAC of `purpose`), so
+    // values made with it agree on every instance without the secret itself being used twice.
+    std::string derived_key(std::string_view purpose) const;
+
 private:
     std::string secret_;
     std::int64_t lifetime_seconds_;

@@ -7,8 +7,10 @@
 // that room's owner shard, and callbacks and sink calls for it run on that shard too.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +88,23 @@ using FlagCallback = std::function<void(std::optional<std::uint32_t>)>;
 using QueueCallback = std::function<void(std::optional<std::vector<v1::ModerationItem>>)>;
 using AuditCallback = std::function<void(std::optional<v1::AuditPage>)>;
 using DoneCallback = std::function<void(bool ok)>;
+
+// The highest roles a person has been seen with, their own and per room (grants), remembered
+// for a while so an action naming someone who is offline still knows whom it names.
+struct KnownRole {
+    v1::Role role = v1::ROLE_UNSPECIFIED;
+    std::map<std::string, v1::Role> room_roles;
+    // The role in one room: the higher of their own and the room's grant.
+    v1::Role in_room(const std::string& room_id) const {
+        auto grant = room_roles.find(room_id);
+        return grant == room_roles.end() ? role : std::max(role, grant->second);
+    }
+};
+struct RoleLookup {
+    bool ok = false;                 // false: the broker could not be asked
+    std::optional<KnownRole> known;  // nothing: never seen (or forgotten)
+};
+using RoleCallback = std::function<void(RoleLookup)>;
 
 class BrokerSink {
 public:
@@ -172,6 +191,10 @@ public:
     // instance's on_moderation_item.
     virtual void publish_moderation_item(const v1::ModerationItem& item) = 0;
     virtual void read_moderation_queue(QueueCallback done) = 0;
+    // Remembers a signed-in person's roles (the higher of what was known and `seen`), for the
+    // configured time since they were last seen.
+    virtual void record_role(const std::string& subject, const KnownRole& seen) = 0;
+    virtual void find_role(const std::string& subject, RoleCallback done) = 0;
     // The audit log: kept on purpose, see the README's privacy section.
     virtual void append_audit(v1::AuditEntry entry) = 0;
     // Newest first, older than `before_id` (empty: from the newest), only `room_id` when set.

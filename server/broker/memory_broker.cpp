@@ -6,12 +6,13 @@ namespace haven::broker {
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink,
                            WallClock clock, std::unique_ptr<moderation::AuditFile> audit,
-                           UserRateLimiter* limiter)
+                           UserRateLimiter* limiter, RoleMemory role_memory)
     : retention_(retention),
       sink_(sink),
       clock_(std::move(clock)),
       audit_(std::move(audit)),
-      limiter_(limiter) {
+      limiter_(limiter),
+      known_roles_(role_memory) {
     if (!audit_) audit_ = std::make_unique<moderation::AuditFile>("");
 }
 
@@ -95,6 +96,14 @@ void MemoryBroker::read_moderation_queue(QueueCallback done) {
 
 void MemoryBroker::append_audit(v1::AuditEntry entry) {
     audit_->append(std::move(entry));
+}
+
+void MemoryBroker::record_role(const std::string& subject, const KnownRole& seen) {
+    known_roles_.record(subject, seen, clock_());
+}
+
+void MemoryBroker::find_role(const std::string& subject, RoleCallback done) {
+    done(RoleLookup{true, known_roles_.find(subject, clock_())});
 }
 
 void MemoryBroker::read_audit(std::string room_id, std::string before_id, std::uint32_t limit,

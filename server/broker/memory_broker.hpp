@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "broker/broker.hpp"
+#include "broker/known_roles.hpp"
 #include "broker/user_rate_limiter.hpp"
 #include "config/config.hpp"
 #include "moderation/audit_file.hpp"
@@ -27,7 +28,7 @@ public:
     // shard's broker so a person's budget covers all their sessions (null: no such limit).
     MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink, WallClock clock,
                  std::unique_ptr<moderation::AuditFile> audit = nullptr,
-                 UserRateLimiter* limiter = nullptr);
+                 UserRateLimiter* limiter = nullptr, RoleMemory role_memory = {});
 
     void publish(std::unique_ptr<v1::Event> event, std::string dedupe_key, AuthorLimit limit,
                  PublishCallback done) override;
@@ -56,6 +57,8 @@ public:
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
     void read_moderation_queue(QueueCallback done) override;
+    void record_role(const std::string& subject, const KnownRole& seen) override;
+    void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
     void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                     AuditCallback done) override;
@@ -94,6 +97,7 @@ private:
     UserRateLimiter* limiter_;
     moderation::StateFields global_state_;
     std::map<std::string, v1::ModerationItem> open_items_;
+    KnownRoles known_roles_;
 };
 
 }  // namespace haven::broker

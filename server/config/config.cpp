@@ -480,11 +480,14 @@ void parse_broker(const Section& s, BrokerConfig& broker) {
 }
 
 void parse_moderation(const Section& s, ModerationConfig& moderation) {
-    s.allow_only({"flag_threshold", "redact_contact_details", "audit_file", "crisis_dir"});
+    s.allow_only({"flag_threshold", "redact_contact_details", "audit_file", "crisis_dir",
+                  "role_memory_days", "max_known_roles"});
     s.read("flag_threshold", moderation.flag_threshold, 0, 1000);
     s.read("redact_contact_details", moderation.redact_contact_details);
     s.read_text("audit_file", moderation.audit_file);
     s.read_text("crisis_dir", moderation.crisis_dir);
+    s.read("role_memory_days", moderation.role_memory_days, 1, 3650);
+    s.read("max_known_roles", moderation.max_known_roles, 100, 10'000'000);
 }
 
 void parse_log(const Section& s, LogConfig& log) {

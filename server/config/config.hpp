@@ -97,6 +97,10 @@ struct ModerationConfig {
     bool redact_contact_details = false;  // remove emails and phone numbers from posts
     std::string audit_file;  // memory broker's audit log (JSON lines); empty = memory only
     std::string crisis_dir;  // phrase lists and resources; empty = detection off
+    // How long a signed-in person's role is remembered after they were last seen, so actions
+    // naming them by subject while they are offline still respect it
+    std::uint32_t role_memory_days = 90;
+    std::uint32_t max_known_roles = 100'000;  // people remembered by the embedded broker
 };
 
 struct LogConfig {

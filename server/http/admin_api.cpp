@@ -25,8 +25,8 @@ HttpReply json_error(unsigned status, std::string_view message) {
 
 }  // namespace
 
-AdminApi::AdminApi(const auth::JwtVerifier& tokens, AuditReader read_audit)
-    : tokens_(tokens), read_audit_(std::move(read_audit)) {}
+AdminApi::AdminApi(const auth::JwtVerifier& tokens, AuditReader read_audit, BanCheck banned)
+    : tokens_(tokens), read_audit_(std::move(read_audit)), banned_(std::move(banned)) {}
 
 void AdminApi::handle(std::string_view method, std::string_view target,
                       std::string_view authorization, std::function<void(HttpReply)> done) const {
@@ -41,7 +41,14 @@ void AdminApi::handle(std::string_view method, std::string_view target,
         return done(json_error(403, "only operators may use the admin API"));
     }
     if (method != "GET") return done(json_error(405, "use GET"));
+    banned_(token.claims->subject,
+            [this, target = std::string(target), done = std::move(done)](bool banned) mutable {
+                if (banned) return done(json_error(403, "this account is banned"));
+                serve(target, std::move(done));
+            });
+}
 
+void AdminApi::serve(std::string_view target, std::function<void(HttpReply)> done) const {
     const auto url = boost::urls::parse_origin_form(target);
     if (!url) return done(json_error(400, "bad request target"));
     if (url->path() != "/admin/audit") return done(json_error(404, "no such admin endpoint"));

@@ -80,7 +80,8 @@ Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& rou
                   router_.post_after(shard_, delay, std::move(task));
               }
           },
-          std::chrono::milliseconds(context.config.limits.presence_delay_ms)) {
+          std::chrono::milliseconds(context.config.limits.presence_delay_ms)),
+      actor_label_key_(context.guest_passes.derived_key("haven audit actor labels")) {
     // People share crisis lines with each other on purpose; redaction leaves them alone.
     if (context_.crisis != nullptr) {
         for (const auto& list : context_.crisis->lists()) {

@@ -83,6 +83,8 @@ public:
                const v1::AuditRequest& request);
     void moderation_queue(session::ClientSession& session, std::uint64_t request_id);
     void add_moderator(session::ClientSession& session);
+    // Remembers a signed-in person's roles server-wide, for actions that name them later.
+    void record_role(const session::ClientSession& session);
     bool globally_banned(const std::string& subject) const;
     // Shard 0, at start-up: loads the global bans and hands them to every shard.
     void load_global_state();
@@ -175,6 +177,14 @@ private:
     void moderate_post(const v1::Moderate& moderate, const Actor& actor, ReplyTo reply);
     void moderate_member(const v1::Moderate& moderate, const Actor& actor,
                          v1::PresenceRecord target, ReplyTo reply);
+    // Runs `then` on the room's owner once the target's role is known to be below the actor's
+    // (hub_target_role.cpp); otherwise refuses with FORBIDDEN.
+    void when_outranked(const v1::Moderate& moderate, const Actor& actor, v1::PresenceRecord target,
+                        ReplyTo reply, std::function<void(Hub&)> then);
+    void apply_member_action(const v1::Moderate& moderate, const Actor& actor,
+                             const v1::PresenceRecord& target, ReplyTo reply);
+    void apply_held_action(const v1::Moderate& moderate, const Actor& actor,
+                           const v1::HeldPost& held, ReplyTo reply);
     void moderate_held(const v1::Moderate& moderate, const Actor& actor, ReplyTo reply);
     void publish_moderation(std::unique_ptr<v1::Event> event, moderation::StateChange change,
                             ReplyTo reply);
@@ -218,6 +228,7 @@ private:
     std::vector<session::ClientSession*> moderators_;  // local sessions that moderate anything
     moderation::GlobalBans global_bans_;               // this shard's copy
     std::vector<std::string> crisis_line_numbers_;     // never redacted from posts
+    const std::string actor_label_key_;  // audit actor labels (moderation/actor_label)
 };
 
 }  // namespace haven::rooms

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "auth/hs256.hpp"
+#include "moderation/actor_label.hpp"
 #include "moderation/redactor.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
@@ -98,8 +99,16 @@ void Hub::audit(ClientSession& asker, std::uint64_t request_id, const v1::AuditR
                     return zero->reply_error(reply, v1::UNAVAILABLE,
                                              "the audit log cannot be read now", 1000);
                 zero->on_session(reply, [page = std::move(*page), request = reply.request_id](
-                                            Hub&, ClientSession* session) {
+                                            Hub& home, ClientSession* session) mutable {
                     if (!session) return;
+                    // Subjects are for operators: a moderator who learned one could name its
+                    // person in actions. Others see a stable label per actor and room.
+                    if (session->member().role() < v1::ROLE_OPERATOR) {
+                        for (v1::AuditEntry& entry : *page.mutable_entries()) {
+                            entry.set_actor_subject(moderation::actor_label(
+                                home.actor_label_key_, entry.room_id(), entry.actor_subject()));
+                        }
+                    }
                     v1::ServerMessage message;
                     message.set_request_id(request);
                     *message.mutable_audit() = page;
@@ -592,11 +601,14 @@ void Hub::moderate_post(const v1::Moderate& m, const Actor& actor, ReplyTo reply
 
 void Hub::moderate_member(const v1::Moderate& m, const Actor& actor, v1::PresenceRecord target,
                           ReplyTo reply) {
-    // Moderators act on people below them; operators on anyone.
-    if (actor.member.role() < v1::ROLE_OPERATOR && target.member().role() >= actor.member.role()) {
-        return reply_error(reply, v1::FORBIDDEN,
-                           "you can't act on someone whose role is the same as yours or higher");
-    }
+    const v1::PresenceRecord named = target;
+    when_outranked(m, actor, std::move(target), reply, [m, actor, named, reply](Hub& owner) {
+        owner.apply_member_action(m, actor, named, reply);
+    });
+}
+
+void Hub::apply_member_action(const v1::Moderate& m, const Actor& actor,
+                              const v1::PresenceRecord& target, ReplyTo reply) {
     const std::string& subject = target.subject();
     const std::uint64_t until = m.duration_seconds() == 0
                                     ? 0
@@ -698,42 +710,52 @@ void Hub::moderate_held(const v1::Moderate& m, const Actor& actor, ReplyTo reply
                 return reply_error(reply, v1::NOT_FOUND,
                                    "no such held post (it may have been handled)");
             }
-            const std::string target = "held " + m.hold_id();
-            v1::ModerationItem resolved;
-            resolved.set_id("held:" + m.hold_id());
-            resolved.set_kind(v1::ModerationItem::RESOLVED);
-            resolved.set_room_id(m.room_id());
-            if (m.action() == v1::REJECT_POST) {
-                broker_->update_state(m.room_id(), StateChange::erase(field),
-                                      [this, reply, room_id = m.room_id()](bool ok) {
-                                          if (!ok)
-                                              return reply_error(reply, v1::UNAVAILABLE,
-                                                                 "try again in a moment", 1000);
-                                          reply_ack(reply, room_id, 0);
-                                      });
-                send_item(resolved);
-                tell_author_rejected(held);
-                return record_audit(actor, "reject_post", m.room_id(), target, m.reason());
-            }
-            auto event = std::make_unique<v1::Event>();
-            event->set_room_id(m.room_id());
-            *event->mutable_posted() = held.post();
-            event->mutable_posted()->set_released(true);
-            // Published under the author's own client message id, so a later retry of the post is
-            // recognised, and releasing twice delivers once.
-            broker_->publish(
-                std::move(event), held.dedupe_key(), {},
-                [this, reply, room_id = m.room_id(), field](broker::PublishOutcome outcome) {
-                    if (outcome.status != broker::PublishOutcome::Status::published &&
-                        outcome.status != broker::PublishOutcome::Status::duplicate) {
-                        return reply_error(reply, v1::UNAVAILABLE, "not done; try again", 1000);
-                    }
-                    broker_->update_state(room_id, StateChange::erase(field), [](bool) {});
-                    reply_ack(reply, room_id, outcome.seq);
-                });
-            send_item(resolved);
-            record_audit(actor, "release_post", m.room_id(), target, m.reason());
+            // The author is the person this acts on.
+            v1::PresenceRecord author;
+            *author.mutable_member() = held.post().author();
+            author.set_subject(held.post().author_subject());
+            when_outranked(m, actor, std::move(author), reply, [m, actor, held, reply](Hub& owner) {
+                owner.apply_held_action(m, actor, held, reply);
+            });
         });
+}
+
+void Hub::apply_held_action(const v1::Moderate& m, const Actor& actor, const v1::HeldPost& held,
+                            ReplyTo reply) {
+    const std::string field = moderation::held_field(m.hold_id());
+    const std::string target = "held " + m.hold_id();
+    v1::ModerationItem resolved;
+    resolved.set_id("held:" + m.hold_id());
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    resolved.set_room_id(m.room_id());
+    if (m.action() == v1::REJECT_POST) {
+        broker_->update_state(
+            m.room_id(), StateChange::erase(field), [this, reply, room_id = m.room_id()](bool ok) {
+                if (!ok) return reply_error(reply, v1::UNAVAILABLE, "try again in a moment", 1000);
+                reply_ack(reply, room_id, 0);
+            });
+        send_item(resolved);
+        tell_author_rejected(held);
+        return record_audit(actor, "reject_post", m.room_id(), target, m.reason());
+    }
+    auto event = std::make_unique<v1::Event>();
+    event->set_room_id(m.room_id());
+    *event->mutable_posted() = held.post();
+    event->mutable_posted()->set_released(true);
+    // Published under the author's own client message id, so a later retry of the post is
+    // recognised, and releasing twice delivers once.
+    broker_->publish(std::move(event), held.dedupe_key(), {},
+                     [this, reply, room_id = m.room_id(), field](broker::PublishOutcome outcome) {
+                         if (outcome.status != broker::PublishOutcome::Status::published &&
+                             outcome.status != broker::PublishOutcome::Status::duplicate) {
+                             return reply_error(reply, v1::UNAVAILABLE, "not done; try again",
+                                                1000);
+                         }
+                         broker_->update_state(room_id, StateChange::erase(field), [](bool) {});
+                         reply_ack(reply, room_id, outcome.seq);
+                     });
+    send_item(resolved);
+    record_audit(actor, "release_post", m.room_id(), target, m.reason());
 }
 
 void Hub::publish_moderation(std::unique_ptr<v1::Event> event, StateChange change, ReplyTo reply) {

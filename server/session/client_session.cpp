@@ -240,6 +240,9 @@ void ClientSession::welcome(std::uint64_t request_id, const v1::Hello& hello, st
         connection_.send(hub_.room_list().encode_welcome(message, encoding_));
     }
     if (moderates_anything()) hub_.add_moderator(*this);
+    // Guests are participants by their identity's form; signed-in people are remembered, so
+    // an action naming them while they are offline still knows their rank.
+    if (!hello.token().empty()) hub_.record_role(*this);
 }
 
 v1::Role ClientSession::role_in(const std::string& room_id) const {

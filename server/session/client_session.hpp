@@ -44,6 +44,8 @@ public:
     core::SteadyTime hello_deadline() const { return hello_deadline_; }
     const v1::Member& member() const { return member_; }
     const std::string& subject() const { return subject_; }
+    // Per-room grants from the token (room id -> role there).
+    const std::vector<std::pair<std::string, v1::Role>>& room_roles() const { return room_roles_; }
     const std::vector<std::string>& joined_rooms() const { return joined_; }
 
     // Permissions (see the README's table). Moderators and operators moderate every room;

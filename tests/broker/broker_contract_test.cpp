@@ -292,6 +292,27 @@ TEST_CASE_TEMPLATE("presence versions count every arrival and departure, once, i
     CHECK(versions == std::vector<std::uint64_t>{1, 2, 3});
 }
 
+TEST_CASE_TEMPLATE("known roles are remembered, raised only, and read back", H, Memory, Redis) {
+    H h;
+    h.start();
+    const auto find = [&](const std::string& subject) {
+        std::optional<broker::RoleLookup> result;
+        h.broker->find_role(subject, [&](broker::RoleLookup lookup) { result = lookup; });
+        REQUIRE(h.run_until([&] { return result.has_value(); }));
+        REQUIRE(result->ok);
+        return result->known;
+    };
+    CHECK_FALSE(find("sub-nobody").has_value());
+    h.broker->record_role("sub-op", broker::KnownRole{v1::ROLE_OPERATOR, {}});
+    h.broker->record_role("sub-op",
+                          broker::KnownRole{v1::ROLE_PARTICIPANT, {{"lobby", v1::ROLE_MODERATOR}}});
+    const auto known = find("sub-op");
+    REQUIRE(known.has_value());
+    CHECK(known->role == v1::ROLE_OPERATOR);
+    CHECK(known->room_roles.at("lobby") == v1::ROLE_MODERATOR);
+    CHECK(known->in_room("elsewhere") == v1::ROLE_OPERATOR);
+}
+
 TEST_CASE_TEMPLATE("delivered_seq is the last event handed to the sink", H, Memory, Redis) {
     H h;
     h.start();

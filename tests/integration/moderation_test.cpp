@@ -382,7 +382,10 @@ TEST_CASE("moderation: a room grant moderates only its room; a global moderator 
     CHECK(audit_page(room_mod, "lobby").entries_size() >= 1);
     CHECK(refused(room_mod, msg_audit("anxiety-support")) == v1::FORBIDDEN);
     queue_of(room_mod);
-    // A room ban is within the grant; a global ban or unban is not.
+    // A room ban is within the grant; a global ban or unban is not. (The person has signed
+    // in before, so their role is known.)
+    signed_in(server, Encoding::binary, token("sub-someone", "Someone", "participant"));
+    signed_in(server, Encoding::binary, token("sub-x", "Ex", "participant"));
     CHECK(acked(room_mod, Mod("lobby", v1::BAN).subject("sub-someone").reason("spam")).seq() > 0);
     CHECK(acked(room_mod, Mod("lobby", v1::UNBAN).subject("sub-someone")).seq() > 0);
     CHECK(refused(room_mod, Mod("lobby", v1::BAN).subject("sub-someone").reason("spam").global()) ==
@@ -1236,7 +1239,20 @@ TEST_CASE("moderation: the audit log pages newest first and survives a restart")
         CHECK(e[0].action() == "lock_room");
         CHECK(e[0].room_id() == "anxiety-support");
         CHECK(e[0].actor() == "Alice Mod");
-        CHECK(e[0].actor_subject() == "sub-alice");
+        // A moderator sees a label per actor and room, never the actor's subject.
+        CHECK(e[0].actor_subject().rfind("actor-", 0) == 0);
+        CHECK(e[3].actor_subject() == e[4].actor_subject());  // Alice in the lobby, twice
+        CHECK(e[0].actor_subject() != e[4].actor_subject());  // Alice, another room
+        CHECK(e[1].actor_subject() != e[4].actor_subject());  // Rita, same room
+        for (const auto& entry : all.entries()) {
+            CHECK(entry.actor_subject().find("sub-") == std::string::npos);
+        }
+        // An operator sees subjects.
+        Client operator_ = signed_in(server, Encoding::binary, token("sub-op", "Opal", "operator"));
+        const v1::AuditPage as_operator = audit_with(operator_, "", 5);
+        REQUIRE(as_operator.entries_size() == 5);
+        CHECK(as_operator.entries(0).actor_subject() == "sub-alice");
+        CHECK(as_operator.entries(1).actor_subject() == "sub-rita");
         CHECK(e[0].target() == "room");
         CHECK(e[0].reason() == "maintenance");
         CHECK(e[1].action() == "unlock_room");

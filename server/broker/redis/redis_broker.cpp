@@ -91,6 +91,11 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
     commands_.on_state_change([this](bool up) {
         update_health();
         if (!up) return;
+        // First on the new connection, so every EVALSHA after it finds its script.
+        for (const Script* script : all_scripts()) {
+            commands_.command({"SCRIPT", "LOAD", std::string(script->source)},
+                              [](const redisReply*) {});
+        }
         if (options_.keeps_instance_alive) heartbeat();
         auto removals = std::move(pending_removals_);
         pending_removals_.clear();
@@ -460,6 +465,43 @@ void RedisBroker::remove_member(const std::string& room_id, const v1::Member& me
              }
              done(static_cast<std::uint32_t>(reply->integer));
          });
+}
+
+void RedisBroker::record_role(const std::string& subject, const KnownRole& seen) {
+    // One hash per person: field "" is their own role, "room:<id>" a grant; values are the
+    // role numbers, only ever raised, and the whole expires after the memory time.
+    std::vector<std::string> args{std::to_string(options_.role_memory.count()), "",
+                                  std::to_string(static_cast<int>(seen.role))};
+    for (const auto& [room, role] : seen.room_roles) {
+        args.push_back("room:" + room);
+        args.push_back(std::to_string(static_cast<int>(role)));
+    }
+    eval(record_role_script(), {global_key("role:{" + subject + "}")}, std::move(args),
+         [](const redisReply*) {});
+}
+
+void RedisBroker::find_role(const std::string& subject, RoleCallback done) {
+    commands_.command({"HGETALL", global_key("role:{" + subject + "}")},
+                      [done = std::move(done)](const redisReply* reply) {
+                          RoleLookup lookup;
+                          if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY)
+                              return done(lookup);
+                          lookup.ok = true;
+                          if (reply->elements == 0) return done(lookup);
+                          KnownRole known;
+                          for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                              const std::string_view field = as_view(reply->element[i]);
+                              const auto role = static_cast<v1::Role>(integer_at(reply, i + 1));
+                              if (!v1::Role_IsValid(role)) continue;
+                              if (field.empty()) {
+                                  known.role = role;
+                              } else if (field.substr(0, 5) == "room:") {
+                                  known.room_roles[std::string(field.substr(5))] = role;
+                              }
+                          }
+                          lookup.known = std::move(known);
+                          done(std::move(lookup));
+                      });
 }
 
 void RedisBroker::read_presence(const std::string& room_id, PresenceCallback done) {

@@ -35,6 +35,8 @@ struct RedisBrokerOptions {
     bool keeps_instance_alive = false;
     std::chrono::milliseconds heartbeat_interval{3000};
     std::chrono::milliseconds instance_timeout{15000};
+    std::chrono::milliseconds role_memory{
+        std::chrono::hours(24 * 90)};  // moderation.role_memory_days
 };
 
 class RedisBroker final : public Broker {
@@ -64,6 +66,8 @@ public:
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
     void read_moderation_queue(QueueCallback done) override;
+    void record_role(const std::string& subject, const KnownRole& seen) override;
+    void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
     void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                     AuditCallback done) override;

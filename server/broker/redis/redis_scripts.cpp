@@ -160,6 +160,15 @@ redis.call('DEL', set)
 return removed
 )lua";
 
+constexpr std::string_view kRecordRole = R"lua(
+for i = 2, #ARGV, 2 do
+  local kept = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if tonumber(ARGV[i + 1]) > kept then redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+)lua";
+
 constexpr std::string_view kFlag = R"lua(
 if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
@@ -223,6 +232,10 @@ const Script& presence_script() {
     static const OwnedScript owned(kPresence);
     return owned.script;
 }
+const Script& record_role_script() {
+    static const OwnedScript owned(kRecordRole);
+    return owned.script;
+}
 const Script& flag_script() {
     static const OwnedScript owned(kFlag);
     return owned.script;
@@ -238,6 +251,12 @@ const Script& moderation_item_script() {
 const Script& reap_script() {
     static const OwnedScript owned(kReap);
     return owned.script;
+}
+
+std::vector<const Script*> all_scripts() {
+    return {&publish_script(),         &history_script(),     &join_script(), &leave_script(),
+            &presence_script(),        &record_role_script(), &flag_script(), &global_script(),
+            &moderation_item_script(), &reap_script()};
 }
 
 }  // namespace haven::broker::redis

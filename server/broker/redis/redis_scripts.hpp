@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace haven::broker::redis {
 
@@ -40,6 +41,10 @@ const Script& leave_script();
 // KEYS: members hash, presence version. Returns {presence version, member bytes...}.
 const Script& presence_script();
 
+// Raises a person's remembered roles. KEYS: the person's role hash. ARGV: memory time in ms,
+// then field / role number pairs (field "" = their own role, "room:<id>" = a grant).
+const Script& record_role_script();
+
 // One person's flag on a post. KEYS: the post's flag hash. ARGV: subject, ttl seconds.
 // Returns 0 when this person flagged it already, else the number of distinct flaggers.
 const Script& flag_script();
@@ -56,5 +61,10 @@ const Script& moderation_item_script();
 // even when several instances reap at the same time.
 // KEYS: instances zset. ARGV: instance id, key prefix, time_ms. Returns members removed.
 const Script& reap_script();
+
+// Every script above, for loading them all when a connection comes up: an EVALSHA answered
+// NOSCRIPT is sent again as EVAL, after commands pipelined behind it, which would reorder a
+// step and a read that follows it.
+std::vector<const Script*> all_scripts();
 
 }  // namespace haven::broker::redis
