@@ -73,6 +73,12 @@ std::unique_ptr<moderation::CrisisDetector> load_crisis_detector(
     }
 }
 
+http::StaticFiles open_static_files(const config::ServerConfig& server) {
+    http::StaticFiles files(server);
+    if (files.warning()) spdlog::warn("{}", *files.warning());
+    return files;
+}
+
 std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& tls) {
     if (!tls.enabled()) return nullptr;
     auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
@@ -102,7 +108,9 @@ struct Server::Parts {
           crisis(load_crisis_detector(config.moderation)),
           context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
-          routes(config, directory, metrics, [this] { return unready_reason(); }),
+          routes(
+              config, directory, metrics, [this] { return unready_reason(); },
+              open_static_files(config.server)),
           admin(tokens,
                 [this](std::string room_id, std::string before_id, std::uint32_t limit,
                        std::function<void(std::optional<v1::AuditPage>)> done) {
