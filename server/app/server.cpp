@@ -208,6 +208,22 @@ struct Server::Parts {
         return open;
     }
 
+    // SIGHUP's default action would end the process at once, without draining: a terminal
+    // closing, or a reflexive `kill -HUP` meant to reload, must not drop everyone's
+    // conversation. The configuration is read only at start, so the signal is acknowledged and
+    // otherwise ignored. Once shutdown has begun nothing waits any more, but the set still
+    // holds the signals, so further ones are absorbed.
+    void wait_for_signal() {
+        signals->async_wait([this](boost::system::error_code ec, int signal_number) {
+            if (ec) return;
+            if (signal_number != SIGHUP) return begin_shutdown(signal_number);
+            spdlog::warn(
+                "SIGHUP ignored: the configuration is read only at start; restart the server "
+                "(SIGTERM drains) to apply changes");
+            wait_for_signal();
+        });
+    }
+
     // SIGTERM drains: readiness fails, nothing new is accepted, clients are asked to
     // reconnect elsewhere, and whoever is still here after the grace period is closed.
     // SIGINT (an operator at a terminal) skips the grace period.
@@ -318,10 +334,8 @@ void Server::run() {
         p.listeners[i]->start();
         p.sweep(i);
     }
-    p.signals = std::make_unique<asio::signal_set>(p.pool.context(0), SIGINT, SIGTERM);
-    p.signals->async_wait([&p](boost::system::error_code ec, int signal_number) {
-        if (!ec) p.begin_shutdown(signal_number);
-    });
+    p.signals = std::make_unique<asio::signal_set>(p.pool.context(0), SIGINT, SIGTERM, SIGHUP);
+    p.wait_for_signal();
     spdlog::info("haven listening on {}://{}:{} ({} shards, broker {}, guests {})",
                  p.tls ? "https" : "http", p.config.server.address, p.config.server.port, p.shards,
                  p.config.broker.kind, p.config.auth.guest_enabled ? "on" : "off");
