@@ -295,6 +295,15 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
     for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
                                            p.config.server.port);
+    const std::string where = p.config.server.address + ":" + std::to_string(p.config.server.port);
+    try {
+        net::check_port_unclaimed(endpoint);
+    } catch (const boost::system::system_error& error) {
+        const bool taken = error.code() == boost::asio::error::address_in_use;
+        throw std::runtime_error(
+            "server.address/server.port: cannot listen on " + where + ": " +
+            (taken ? std::string("already served by another process") : error.code().message()));
+    }
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
@@ -303,9 +312,8 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));
         } catch (const boost::system::system_error& error) {
-            throw std::runtime_error(
-                "server.address/server.port: cannot listen on " + p.config.server.address + ":" +
-                std::to_string(p.config.server.port) + ": " + error.code().message());
+            throw std::runtime_error("server.address/server.port: cannot listen on " + where +
+                                     ": " + error.code().message());
         }
         p.sweep_timers.push_back(std::make_unique<asio::steady_timer>(p.pool.context(i)));
     }
