@@ -1,9 +1,7 @@
 #include "app/server.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/startup_checks.hpp"
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
 #include "broker/memory_broker.hpp"
@@ -47,70 +46,25 @@ std::string random_instance_id() {
     return buffer;
 }
 
-std::string read_public_key(const std::string& path) {
-    if (path.empty()) return {};
-    std::ifstream file(path);
-    if (!file) throw std::runtime_error("auth.jwt_public_key_file: cannot read " + path);
-    std::ostringstream pem;
-    pem << file.rdbuf();
-    if (auto problem = auth::JwtVerifier::check_public_key(pem.str())) {
-        throw std::runtime_error("auth.jwt_public_key_file: " + path + ": " + *problem);
-    }
-    return pem.str();
-}
-
-std::unique_ptr<moderation::CrisisDetector> load_crisis_detector(
-    const config::ModerationConfig& moderation) {
-    if (moderation.crisis_dir.empty()) return nullptr;
-    try {
-        auto lists = moderation::load_crisis_lists(moderation.crisis_dir);
-        if (lists.empty()) {
-            throw std::runtime_error("no phrase lists (*.toml) in " + moderation.crisis_dir);
-        }
-        return std::make_unique<moderation::CrisisDetector>(std::move(lists));
-    } catch (const std::exception& error) {
-        throw std::runtime_error("moderation.crisis_dir: " + std::string(error.what()));
-    }
-}
-
-http::StaticFiles open_static_files(const config::ServerConfig& server) {
-    http::StaticFiles files(server);
-    if (files.warning()) spdlog::warn("{}", *files.warning());
-    return files;
-}
-
-std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& tls) {
-    if (!tls.enabled()) return nullptr;
-    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    context->use_certificate_chain_file(tls.cert_file, ec);
-    if (ec) throw std::runtime_error("tls.cert: cannot use " + tls.cert_file + ": " + ec.message());
-    context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("tls.key: cannot use " + tls.key_file + ": " + ec.message());
-    return context;
-}
-
 }  // namespace
 
 struct Server::Parts {
     explicit Parts(config::Config cfg)
         : config(std::move(cfg)),
+          resources(load_startup_resources(config)),
           shards(shard_count(config)),
           metrics(shards),
           directory(config.rooms, shards),
           tokens(auth::JwtVerifierOptions{config.auth.jwt_hs256_secret, config.auth.jwt_issuer, 30,
-                                          read_public_key(config.auth.jwt_public_key_file)}),
+                                          resources.jwt_public_key}),
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
-          crisis(load_crisis_detector(config.moderation)),
+          crisis(std::move(resources.crisis)),
           context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
           routes(
               config, directory, metrics, [this] { return unready_reason(); },
-              open_static_files(config.server)),
+              std::move(resources.static_files)),
           admin(tokens,
                 [this](std::string room_id, std::string before_id, std::uint32_t limit,
                        std::function<void(std::optional<v1::AuditPage>)> done) {
@@ -122,10 +76,14 @@ struct Server::Parts {
                                                          limit, std::move(done));
                         });
                 }),
-          tls(make_tls_context(config.tls)),
-          pool(shards) {}
+          tls(std::move(resources.tls)),
+          pool(shards) {
+        for (const std::string& warning : resources.warnings) spdlog::warn("{}", warning);
+    }
 
     config::Config config;
+    // What the configuration names outside itself; the parts below take what they own.
+    StartupResources resources;
     unsigned shards;
     core::Metrics metrics;
     rooms::RoomDirectory directory;
