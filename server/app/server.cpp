@@ -245,12 +245,8 @@ struct Server::Parts {
 
 Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move(config))) {
     Parts& p = *parts_;
-    std::vector<rooms::Hub*> hub_pointers;
-    for (unsigned i = 0; i < p.shards; ++i) {
-        p.hubs.push_back(std::make_unique<rooms::Hub>(i, p.context, p.pool));
-        hub_pointers.push_back(p.hubs.back().get());
-    }
-    for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
+    // Before anything else touches shared state (the audit file, Redis): a second instance on
+    // the same port must stop without a trace.
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
                                            p.config.server.port);
     const std::string where = p.config.server.address + ":" + std::to_string(p.config.server.port);
@@ -262,6 +258,12 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
             "server.address/server.port: cannot listen on " + where + ": " +
             (taken ? std::string("already served by another process") : error.code().message()));
     }
+    std::vector<rooms::Hub*> hub_pointers;
+    for (unsigned i = 0; i < p.shards; ++i) {
+        p.hubs.push_back(std::make_unique<rooms::Hub>(i, p.context, p.pool));
+        hub_pointers.push_back(p.hubs.back().get());
+    }
+    for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
