@@ -10,7 +10,8 @@ packages=(
   libtomlplusplus-dev libspdlog-dev redis-server openssl
 )
 if [ "${HAVEN_SETUP_TEST:-0}" = 1 ]; then
-  packages+=(chromium libclang-rt-14-dev clang)
+  # nginx-light: the integration test of config/nginx.conf's logging runs a real nginx.
+  packages+=(chromium libclang-rt-14-dev clang nginx-light)
 fi
 
 missing=()

@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 
 #include "app/server.hpp"
+#include "app/startup_checks.hpp"
 #include "config/config.hpp"
 #include "protocol/codec.hpp"
 
@@ -42,6 +43,17 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (args.count("check-config")) {
+        // The same loading a start does, so "ok" means the server would start with it.
+        try {
+            const haven::app::StartupResources resources =
+                haven::app::load_startup_resources(config);
+            for (const std::string& warning : resources.warnings) {
+                std::fprintf(stderr, "warning: %s\n", warning.c_str());
+            }
+        } catch (const std::exception& error) {
+            std::fprintf(stderr, "%s\n", error.what());
+            return 2;
+        }
         std::printf("configuration ok\n");
         return 0;
     }

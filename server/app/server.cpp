@@ -1,9 +1,7 @@
 #include "app/server.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -11,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/startup_checks.hpp"
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
 #include "broker/memory_broker.hpp"
@@ -47,62 +46,25 @@ std::string random_instance_id() {
     return buffer;
 }
 
-std::string read_public_key(const std::string& path) {
-    if (path.empty()) return {};
-    std::ifstream file(path);
-    if (!file) throw std::runtime_error("auth.jwt_public_key_file: cannot read " + path);
-    std::ostringstream pem;
-    pem << file.rdbuf();
-    if (auto problem = auth::JwtVerifier::check_public_key(pem.str())) {
-        throw std::runtime_error("auth.jwt_public_key_file: " + path + ": " + *problem);
-    }
-    return pem.str();
-}
-
-std::unique_ptr<moderation::CrisisDetector> load_crisis_detector(
-    const config::ModerationConfig& moderation) {
-    if (moderation.crisis_dir.empty()) return nullptr;
-    try {
-        auto lists = moderation::load_crisis_lists(moderation.crisis_dir);
-        if (lists.empty()) {
-            throw std::runtime_error("no phrase lists (*.toml) in " + moderation.crisis_dir);
-        }
-        return std::make_unique<moderation::CrisisDetector>(std::move(lists));
-    } catch (const std::exception& error) {
-        throw std::runtime_error("moderation.crisis_dir: " + std::string(error.what()));
-    }
-}
-
-std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& tls) {
-    if (!tls.enabled()) return nullptr;
-    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-    boost::system::error_code ec;
-    context->use_certificate_chain_file(tls.cert_file, ec);
-    if (ec) throw std::runtime_error("tls.cert: cannot use " + tls.cert_file + ": " + ec.message());
-    context->use_private_key_file(tls.key_file, asio::ssl::context::pem, ec);
-    if (ec) throw std::runtime_error("tls.key: cannot use " + tls.key_file + ": " + ec.message());
-    return context;
-}
-
 }  // namespace
 
 struct Server::Parts {
     explicit Parts(config::Config cfg)
         : config(std::move(cfg)),
+          resources(load_startup_resources(config)),
           shards(shard_count(config)),
           metrics(shards),
           directory(config.rooms, shards),
           tokens(auth::JwtVerifierOptions{config.auth.jwt_hs256_secret, config.auth.jwt_issuer, 30,
-                                          read_public_key(config.auth.jwt_public_key_file)}),
+                                          resources.jwt_public_key}),
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
-          crisis(load_crisis_detector(config.moderation)),
+          crisis(std::move(resources.crisis)),
           context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
                   crisis.get()},
-          routes(config, directory, metrics, [this] { return unready_reason(); }),
+          routes(
+              config, directory, metrics, [this] { return unready_reason(); },
+              std::move(resources.static_files)),
           admin(
               tokens,
               [this](std::string room_id, std::string before_id, std::uint32_t limit,
@@ -120,10 +82,14 @@ struct Server::Parts {
                       done(hubs[0]->globally_banned(subject));
                   });
               }),
-          tls(make_tls_context(config.tls)),
-          pool(shards) {}
+          tls(std::move(resources.tls)),
+          pool(shards) {
+        for (const std::string& warning : resources.warnings) spdlog::warn("{}", warning);
+    }
 
     config::Config config;
+    // What the configuration names outside itself; the parts below take what they own.
+    StartupResources resources;
     unsigned shards;
     core::Metrics metrics;
     rooms::RoomDirectory directory;
@@ -210,6 +176,22 @@ struct Server::Parts {
         return open;
     }
 
+    // SIGHUP's default action would end the process at once, without draining: a terminal
+    // closing, or a reflexive `kill -HUP` meant to reload, must not drop everyone's
+    // conversation. The configuration is read only at start, so the signal is acknowledged and
+    // otherwise ignored. Once shutdown has begun nothing waits any more, but the set still
+    // holds the signals, so further ones are absorbed.
+    void wait_for_signal() {
+        signals->async_wait([this](boost::system::error_code ec, int signal_number) {
+            if (ec) return;
+            if (signal_number != SIGHUP) return begin_shutdown(signal_number);
+            spdlog::warn(
+                "SIGHUP ignored: the configuration is read only at start; restart the server "
+                "(SIGTERM drains) to apply changes");
+            wait_for_signal();
+        });
+    }
+
     // SIGTERM drains: readiness fails, nothing new is accepted, clients are asked to
     // reconnect elsewhere, and whoever is still here after the grace period is closed.
     // SIGINT (an operator at a terminal) skips the grace period.
@@ -273,14 +255,25 @@ struct Server::Parts {
 
 Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move(config))) {
     Parts& p = *parts_;
+    // Before anything else touches shared state (the audit file, Redis): a second instance on
+    // the same port must stop without a trace.
+    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
+                                           p.config.server.port);
+    const std::string where = p.config.server.address + ":" + std::to_string(p.config.server.port);
+    try {
+        net::check_port_unclaimed(endpoint);
+    } catch (const boost::system::system_error& error) {
+        const bool taken = error.code() == boost::asio::error::address_in_use;
+        throw std::runtime_error(
+            "server.address/server.port: cannot listen on " + where + ": " +
+            (taken ? std::string("already served by another process") : error.code().message()));
+    }
     std::vector<rooms::Hub*> hub_pointers;
     for (unsigned i = 0; i < p.shards; ++i) {
         p.hubs.push_back(std::make_unique<rooms::Hub>(i, p.context, p.pool));
         hub_pointers.push_back(p.hubs.back().get());
     }
     for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(p.config.server.address),
-                                           p.config.server.port);
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
@@ -289,9 +282,8 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));
         } catch (const boost::system::system_error& error) {
-            throw std::runtime_error(
-                "server.address/server.port: cannot listen on " + p.config.server.address + ":" +
-                std::to_string(p.config.server.port) + ": " + error.code().message());
+            throw std::runtime_error("server.address/server.port: cannot listen on " + where +
+                                     ": " + error.code().message());
         }
         p.sweep_timers.push_back(std::make_unique<asio::steady_timer>(p.pool.context(i)));
     }
@@ -320,10 +312,8 @@ void Server::run() {
         p.listeners[i]->start();
         p.sweep(i);
     }
-    p.signals = std::make_unique<asio::signal_set>(p.pool.context(0), SIGINT, SIGTERM);
-    p.signals->async_wait([&p](boost::system::error_code ec, int signal_number) {
-        if (!ec) p.begin_shutdown(signal_number);
-    });
+    p.signals = std::make_unique<asio::signal_set>(p.pool.context(0), SIGINT, SIGTERM, SIGHUP);
+    p.wait_for_signal();
     spdlog::info("haven listening on {}://{}:{} ({} shards, broker {}, guests {})",
                  p.tls ? "https" : "http", p.config.server.address, p.config.server.port, p.shards,
                  p.config.broker.kind, p.config.auth.guest_enabled ? "on" : "off");

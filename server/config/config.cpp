@@ -368,7 +368,8 @@ private:
 };
 
 void parse_server(const Section& s, ServerConfig& server) {
-    s.allow_only({"address", "port", "shards", "static_dir", "allowed_origins", "drain_grace_ms"});
+    s.allow_only({"address", "port", "shards", "static_dir", "static_follow_symlinks",
+                  "static_max_file_bytes", "allowed_origins", "drain_grace_ms"});
     if (s.read_text("address", server.address)) {
         if (server.address.empty() || server.address.find(' ') != std::string::npos) {
             s.fail("address",
@@ -379,6 +380,8 @@ void parse_server(const Section& s, ServerConfig& server) {
     s.read("shards", server.shards, 0, 256);
     s.read("drain_grace_ms", server.drain_grace_ms, 0, 600'000);
     s.read_text("static_dir", server.static_dir);  // empty = serve no static files
+    s.read("static_follow_symlinks", server.static_follow_symlinks);
+    s.read("static_max_file_bytes", server.static_max_file_bytes, kKiB, kGiB);
     if (s.read("allowed_origins", server.allowed_origins)) {
         for (std::size_t i = 0; i < server.allowed_origins.size(); ++i) {
             s.fail_if("allowed_origins[" + std::to_string(i) + "]",

@@ -32,6 +32,10 @@ struct ServerConfig {
     std::uint16_t port = 8080;
     unsigned shards = 0;  // io_context threads; 0 = one per core
     std::string static_dir = "client-web/dist";
+    // Serve files reached through symbolic links that point outside static_dir.
+    bool static_follow_symlinks = false;
+    // Larger files under static_dir are never read; they answer 404.
+    std::uint32_t static_max_file_bytes = 16 * 1024 * 1024;
     std::vector<std::string> allowed_origins;  // empty = any Origin (development)
     // SIGTERM: clients are told to reconnect elsewhere (after a random delay of up to half
     // of this), and connections still open after it are closed before the process exits.

@@ -1,8 +1,6 @@
 #include "http/http_routes.hpp"
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include <boost/json.hpp>
 
@@ -89,8 +87,16 @@ std::optional<std::string> safe_static_path(std::string_view target) {
 }
 
 HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
+                       const core::Metrics& metrics, Readiness readiness, StaticFiles static_files)
+    : config_(config),
+      directory_(directory),
+      metrics_(metrics),
+      readiness_(std::move(readiness)),
+      static_files_(std::move(static_files)) {}
+
+HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
                        const core::Metrics& metrics, Readiness readiness)
-    : config_(config), directory_(directory), metrics_(metrics), readiness_(std::move(readiness)) {}
+    : HttpRoutes(config, directory, metrics, std::move(readiness), StaticFiles(config.server)) {}
 
 HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) const {
     if (method != "GET" && method != "HEAD") {
@@ -133,21 +139,22 @@ HttpReply HttpRoutes::rooms_json() const {
 HttpReply HttpRoutes::static_file(std::string_view target) const {
     const auto path = safe_static_path(target);
     if (!path) return text_reply(400, "bad path\n");
-    std::ifstream file(config_.server.static_dir + *path, std::ios::binary);
-    if (!file) {
-        if (*path == "/index.html") {
+    // No folder configured: nothing is served from disk, not even the built-in page.
+    if (!static_files_.configured()) return text_reply(404, "not found\n");
+    StaticFiles::Result file = static_files_.read(*path);
+    if (file.outcome != StaticFiles::Outcome::found) {
+        if (*path == "/index.html" && file.outcome == StaticFiles::Outcome::not_found) {
             HttpReply reply;
             reply.content_type = "text/html; charset=utf-8";
             reply.body = std::string(kNoClientPage);
             return reply;
         }
+        // Too large is "not found" as well: a client learns nothing about what is on disk.
         return text_reply(404, "not found\n");
     }
-    std::ostringstream contents;
-    contents << file.rdbuf();
     HttpReply reply;
     reply.content_type = std::string(content_type_for(*path));
-    reply.body = std::move(contents).str();
+    reply.body = std::move(file.body);
     // Built assets carry content hashes in their names; index.html must always be fresh.
     reply.headers.emplace_back("Cache-Control",
                                *path == "/index.html" ? "no-cache" : "public, max-age=3600");

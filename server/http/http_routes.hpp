@@ -11,6 +11,7 @@
 
 #include "config/config.hpp"
 #include "core/metrics.hpp"
+#include "http/static_files.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::http {
@@ -28,6 +29,10 @@ public:
     // or nothing when it is ready. Called from any shard.
     using Readiness = std::function<std::optional<std::string>()>;
 
+    // Static files from a folder already resolved (see StaticFiles).
+    HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
+               const core::Metrics& metrics, Readiness readiness, StaticFiles static_files);
+    // Resolves config.server.static_dir itself; throws like StaticFiles does.
     HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
                const core::Metrics& metrics, Readiness readiness);
 
@@ -42,6 +47,7 @@ private:
     const rooms::RoomDirectory& directory_;
     const core::Metrics& metrics_;
     Readiness readiness_;
+    StaticFiles static_files_;
 };
 
 // The path part of a request target, percent-decoded; nothing when it is unsafe to map onto

@@ -10,6 +10,16 @@ namespace haven::net {
 namespace asio = boost::asio;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
+void check_port_unclaimed(const asio::ip::tcp::endpoint& endpoint) {
+    asio::io_context io;
+    asio::ip::tcp::acceptor probe(io);
+    probe.open(endpoint.protocol());
+    // SO_REUSEADDR only: connections of an earlier run still in TIME_WAIT must not count as a
+    // listener, or a restart would fail for a minute.
+    probe.set_option(asio::socket_base::reuse_address(true));
+    probe.bind(endpoint);
+}
+
 Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& endpoint,
                    NetContext& context)
     : acceptor_(io), retry_timer_(io), context_(context) {

@@ -12,6 +12,14 @@
 
 namespace haven::net {
 
+// Throws boost::system::system_error (address in use) when a socket of another process
+// already listens on `endpoint`. The shards' own acceptors use SO_REUSEPORT to share the port,
+// which would just as quietly share it with a second haven-server (of the same user) and hand
+// it half the new connections. A bind without SO_REUSEPORT conflicts with any listener there,
+// so this probe, bound and closed again before the shards bind, tells the two cases apart; a
+// later process's probe then fails against this one's acceptors.
+void check_port_unclaimed(const boost::asio::ip::tcp::endpoint& endpoint);
+
 class Listener : public std::enable_shared_from_this<Listener> {
 public:
     // Binds and listens; throws boost::system::system_error when the address is unusable.

@@ -610,3 +610,16 @@ TEST_CASE("config: room kinds round-trip through their names") {
     CHECK_FALSE(haven::config::room_kind_from_string("Group").has_value());
     CHECK_FALSE(haven::config::room_kind_from_string("").has_value());
 }
+
+TEST_CASE("config: static file options have safe defaults and bounds") {
+    const Config defaults = parse_config("", "t");
+    CHECK_FALSE(defaults.server.static_follow_symlinks);
+    CHECK(defaults.server.static_max_file_bytes == 16 * 1024 * 1024);
+    const Config set = parse_config(
+        "[server]\nstatic_follow_symlinks = true\nstatic_max_file_bytes = 4096\n", "t");
+    CHECK(set.server.static_follow_symlinks);
+    CHECK(set.server.static_max_file_bytes == 4096);
+    check_error("[server]\nstatic_max_file_bytes = 10\n", "server.static_max_file_bytes",
+                "between 1024 and 1073741824");
+    check_error("[server]\nstatic_follow_symlinks = 1\n", "server.static_follow_symlinks");
+}
