@@ -64,6 +64,14 @@ std::string room_moderator_token(const std::string& subject) {
                             kJwtSecret);
 }
 
+// Signed in with a moderator grant for the lobby, and joined to it.
+Client room_moderator(const ServerProcess& server, const std::string& subject) {
+    Client client(server, Encoding::binary);
+    client.hello_token(room_moderator_token(subject));
+    client.join("lobby");
+    return client;
+}
+
 const v1::ModerationAction kMemberActions[] = {v1::MUTE, v1::KICK, v1::BAN};
 
 TEST_CASE(
@@ -74,9 +82,7 @@ TEST_CASE(
     ServerProcess server(options);
     require_started(server);
 
-    Client room_mod(server, Encoding::binary);
-    room_mod.hello_token(room_moderator_token("sub-rita"));
-    room_mod.join("lobby");
+    Client room_mod = room_moderator(server, "sub-rita");
     Client global_mod = signed_in(server, "sub-gil", "moderator");
     auto operator_ = std::make_unique<Client>(signed_in(server, "sub-op", "operator"));
 
@@ -164,9 +170,7 @@ TEST_CASE("rank: room moderators see actor labels in the audit log, operators se
     options.toml = jwt_auth_toml();
     ServerProcess server(options);
     require_started(server);
-    Client room_mod(server, Encoding::binary);
-    room_mod.hello_token(room_moderator_token("sub-rita"));
-    room_mod.join("lobby");
+    Client room_mod = room_moderator(server, "sub-rita");
     Client global_mod = signed_in(server, "sub-gil", "moderator");
     for (Client* actor : {&room_mod, &global_mod}) {
         v1::ClientMessage lock;
@@ -245,9 +249,7 @@ TEST_CASE("cluster: an operator on one instance cannot be banned by a moderator 
               v1::FORBIDDEN);
     }
     // Offline, and asked on the other instance: still remembered.
-    Client room_mod(a, Encoding::binary);
-    room_mod.hello_token(room_moderator_token("sub-rita"));
-    room_mod.join("lobby");
+    Client room_mod = room_moderator(a, "sub-rita");
     CHECK(outcome(room_mod, moderate(v1::MUTE, "sub-op")) == v1::FORBIDDEN);
     CHECK(outcome(room_mod, moderate(v1::BAN, "sub-gil")) == v1::FORBIDDEN);
 }
