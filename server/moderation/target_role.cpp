@@ -23,6 +23,16 @@ std::optional<v1::Role> target_role(std::string_view subject, const std::string&
     return role;
 }
 
+std::optional<v1::Role> highest_role(std::string_view subject, v1::Role present_role,
+                                     const broker::RoleLookup& lookup) {
+    std::optional<v1::Role> role = target_role(subject, "", present_role, lookup);
+    if (role && lookup.ok && lookup.known) {
+        for (const auto& [room, granted] : lookup.known->room_roles)
+            role = std::max(*role, granted);
+    }
+    return role;
+}
+
 bool may_act_on(v1::Role actor, std::optional<v1::Role> target) {
     if (actor >= v1::ROLE_OPERATOR) return true;
     return target.has_value() && *target < actor;

@@ -25,6 +25,10 @@ bool is_guest_subject(std::string_view subject);
 std::optional<v1::Role> target_role(std::string_view subject, const std::string& room_id,
                                     v1::Role present_role, const broker::RoleLookup& lookup);
 
+// The same for an action everywhere (a global ban): their highest role in any room.
+std::optional<v1::Role> highest_role(std::string_view subject, v1::Role present_role,
+                                     const broker::RoleLookup& lookup);
+
 // Whether `actor` may act on someone whose role is `target` (nothing: unknown).
 bool may_act_on(v1::Role actor, std::optional<v1::Role> target);
 

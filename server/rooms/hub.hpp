@@ -143,6 +143,7 @@ private:
                            std::uint64_t since_seq, std::uint64_t presence_version, ReplyTo reply);
     // Sends the Joined once the live stream has reached the join's snapshot (join_sync.cpp).
     void settle_join(PendingJoin join, const std::string& room_id);
+    void read_past_snapshot(PendingJoin join, const std::string& room_id, std::uint64_t delivered);
     void settle_waiting_joins(Room& state);
     void send_joined(Room& state, PendingJoin& join);
     void expire_waiting_joins(core::SteadyTime now);
@@ -153,9 +154,10 @@ private:
 
     // Moderation, owner side (hub_moderation.cpp).
     struct Actor {
-        v1::Member member;
+        v1::Member member;  // role: their role in this room
         std::string subject;
-        bool moderator = false;  // of this room
+        bool moderator = false;                    // of this room
+        v1::Role own_role = v1::ROLE_UNSPECIFIED;  // without room grants: for global actions
     };
     // Runs `then` once the room's moderation state is loaded (at once when it is).
     void with_moderation(Room& room, std::function<void(bool loaded)> then);

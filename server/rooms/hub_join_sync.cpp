@@ -13,6 +13,8 @@
 //
 // The member list is the owner's presence view at that moment, never the join's own read, so
 // member_joined / member_left events after the Joined continue exactly from it.
+#include <utility>
+
 #include "rooms/hub.hpp"
 #include "rooms/visible_events.hpp"
 #include "session/client_session.hpp"
@@ -22,38 +24,60 @@ namespace haven::rooms {
 using session::ClientSession;
 
 void Hub::settle_join(PendingJoin join, const std::string& room_id) {
+    if (!routing_) return;  // shutting down: the broker may be going away
     Room* state = existing_room(room_id);
-    if (state == nullptr || !state->contains(join.session_id)) return;  // left meanwhile
+    if (state == nullptr || !state->contains(join.session_id)) {
+        // Removed while the join was in flight (a kick or ban, or the member left).
+        return refuse_join(room_id, join.reply, v1::NOT_JOINED,
+                           "the join did not complete; you are not in this room");
+    }
     if (!join.slice.ok) {
         owner_leave(room_id, join.session_id);
         return refuse_join(room_id, join.reply, v1::UNAVAILABLE,
                            "history is unavailable; try again", 1000);
     }
+    // The member list must hold the joiner's own arrival, with nothing missing before it.
+    if (state->presence.complete_through() < join.presence_version) {
+        state->pending_joins.push_back(std::move(join));
+        return;
+    }
     const std::uint64_t snapshot = join.slice.last_seq;
     const std::uint64_t delivered = broker_->delivered_seq(room_id).value_or(snapshot);
-    if (delivered > snapshot) {
-        // Events after the snapshot went out before this member was there: add them.
-        broker::HistoryQuery query;
-        query.room_id = room_id;
-        query.after_seq = snapshot;
-        query.limit = context_.config.history.max_events;
-        query.newest = false;
-        return broker_->read_history(
-            query, [this, room_id, join = std::move(join)](broker::HistorySlice more) mutable {
-                if (more.ok) {
-                    for (auto& event : more.events) join.slice.events.push_back(std::move(event));
-                    join.slice.last_seq = std::max(join.slice.last_seq, more.last_seq);
-                } else {
-                    join.slice.ok = false;
-                }
-                settle_join(std::move(join), room_id);
-            });
-    }
-    if (delivered < snapshot || state->presence.version() < join.presence_version) {
+    if (delivered > snapshot) return read_past_snapshot(std::move(join), room_id, delivered);
+    if (delivered < snapshot) {
         state->pending_joins.push_back(std::move(join));
         return;
     }
     send_joined(*state, join);
+}
+
+void Hub::read_past_snapshot(PendingJoin join, const std::string& room_id,
+                             std::uint64_t delivered) {
+    // Events after the snapshot went out before this member was there: add them.
+    broker::HistoryQuery query;
+    query.room_id = room_id;
+    query.after_seq = join.slice.last_seq;
+    query.limit = context_.config.history.max_events;
+    query.newest = false;
+    broker_->read_history(query, [this, room_id, delivered,
+                                  join = std::move(join)](broker::HistorySlice more) mutable {
+        if (!more.ok) {
+            join.slice.ok = false;
+            return settle_join(std::move(join), room_id);
+        }
+        const std::uint64_t after = join.slice.last_seq;
+        if (more.events.empty() || more.events.front()->seq() != after + 1) {
+            // Trimmed from history meanwhile: those events are gone for this member.
+            join.recovered = false;
+        }
+        if (more.events.empty()) {
+            join.slice.last_seq = std::max(after, delivered);
+        } else {
+            join.slice.last_seq = more.events.back()->seq();
+            for (auto& event : more.events) join.slice.events.push_back(std::move(event));
+        }
+        settle_join(std::move(join), room_id);
+    });
 }
 
 void Hub::settle_waiting_joins(Room& state) {
@@ -69,7 +93,7 @@ void Hub::expire_waiting_joins(core::SteadyTime now) {
         auto& waiting = state->pending_joins;
         if (waiting.empty()) continue;
         // A presence change that never arrived (its live event was lost) is read instead.
-        if (state->presence.version() < waiting.front().presence_version) {
+        if (state->presence.complete_through() < waiting.front().presence_version) {
             refresh_presence(room_id);
         }
         std::vector<PendingJoin> expired;
@@ -139,22 +163,30 @@ void Hub::on_room_resubscribed(const std::string& room_id) {
 
 void Hub::refresh_presence(const std::string& room_id) {
     Room* state = existing_room(room_id);
-    if (state == nullptr || state->presence_read_in_flight) return;
+    if (state == nullptr || !routing_) return;
+    if (state->presence_read_in_flight) {
+        // The read under way may predate what made this one necessary: read once more after.
+        state->presence_read_again = true;
+        return;
+    }
     state->presence_read_in_flight = true;
     broker_->read_presence(
         room_id, [this, room_id](std::optional<broker::PresenceSnapshot> snapshot) {
             Room* current = existing_room(room_id);
-            if (current == nullptr) return;
+            if (current == nullptr || !routing_) return;
             current->presence_read_in_flight = false;
-            if (!snapshot || !current->presence.known())
-                return;  // the next gap or resubscribe retries
-            counters_.add(counters_.presence_refreshes);
-            const std::vector<v1::Event> corrections = current->presence.resync(
-                room_id, snapshot->members, snapshot->version, core::wall_ms());
-            for (const v1::Event& correction : corrections) fan_out(*current, correction);
-            if (current->presence.has_gap()) {
-                // Changes newer than the snapshot are still missing: read again shortly.
-                router_.post_after(shard_, std::chrono::milliseconds(50),
+            const bool again = std::exchange(current->presence_read_again, false);
+            if (!current->presence.known()) return;  // nobody here any more
+            bool taken = false;
+            if (snapshot) {
+                counters_.add(counters_.presence_refreshes);
+                const std::vector<v1::Event> corrections = current->presence.resync(
+                    room_id, snapshot->members, snapshot->version, core::wall_ms(), &taken);
+                for (const v1::Event& correction : corrections) fan_out(*current, correction);
+            }
+            if (!taken || again || current->presence.has_gap()) {
+                // Unreadable, too old, or changes newer than it are still missing: read again.
+                router_.post_after(shard_, std::chrono::milliseconds(again && taken ? 0 : 50),
                                    [this, room_id] { refresh_presence(room_id); });
             }
             if (!current->pending_joins.empty()) settle_waiting_joins(*current);

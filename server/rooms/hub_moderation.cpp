@@ -81,7 +81,7 @@ void Hub::flag(ClientSession& session, std::uint64_t request_id, const v1::Flag&
 void Hub::moderate(ClientSession& session, std::uint64_t request_id, const v1::Moderate& moderate) {
     v1::Member by = session.member();
     by.set_role(session.role_in(moderate.room_id()));
-    Actor actor{by, session.subject(), true};
+    Actor actor{by, session.subject(), true, session.member().role()};
     ReplyTo reply{shard_, session.id(), request_id};
     on_owner(moderate.room_id(), [moderate, actor, reply](Hub& owner) {
         owner.owner_moderate(moderate, actor, reply);

@@ -72,6 +72,7 @@ public:
     // Who is in the room on every instance, as this instance's members have been told.
     RoomPresence presence;
     bool presence_read_in_flight = false;
+    bool presence_read_again = false;  // asked for while a read was in flight
     // Joins waiting for the live stream to reach their snapshot.
     std::vector<PendingJoin> pending_joins;
 

@@ -18,10 +18,21 @@ void RoomPresence::clear() {
 
 RoomPresence::Verdict RoomPresence::apply(const v1::Event& event) {
     const std::uint64_t version = event.presence_version();
-    if (!known_ || version <= version_) return Verdict::stale;
+    if (!known_) return Verdict::stale;
     const bool joined = event.has_member_joined();
     const v1::Member& member =
         joined ? event.member_joined().member() : event.member_left().member();
+    if (version == 0) {
+        if (joined == (members_.count(member.member_id()) != 0)) return Verdict::stale;
+        if (joined) {
+            members_[member.member_id()] = member;
+        } else {
+            members_.erase(member.member_id());
+        }
+        complete_through_ = std::min(complete_through_, version_ > 0 ? version_ - 1 : 0);
+        return Verdict::gap;
+    }
+    if (version <= version_) return Verdict::stale;
     if (joined) {
         members_[member.member_id()] = member;
     } else {
@@ -40,8 +51,15 @@ void RoomPresence::record(std::uint64_t version, bool joined, const v1::Member& 
 
 std::vector<v1::Event> RoomPresence::resync(const std::string& room_id,
                                             const std::vector<v1::Member>& members,
-                                            std::uint64_t version, std::uint64_t now_ms) {
+                                            std::uint64_t version, std::uint64_t now_ms,
+                                            bool* taken) {
+    if (taken != nullptr) *taken = false;
     if (!known_) return {};
+    // Too old to bring forward: the changes since it are no longer all kept.
+    if (version < version_ && (recent_.empty() || recent_.front().version > version + 1)) {
+        return {};
+    }
+    if (taken != nullptr) *taken = true;
     std::map<std::string, v1::Member> fresh;
     for (const v1::Member& member : members) fresh.emplace(member.member_id(), member);
     std::uint64_t complete = version;
@@ -65,7 +83,7 @@ std::vector<v1::Event> RoomPresence::resync(const std::string& room_id,
         v1::Event& event = corrections.emplace_back();
         event.set_room_id(room_id);
         event.set_time_ms(now_ms);
-        event.set_presence_version(std::max(version, version_));
+        event.set_presence_version(std::max(version, version_));  // the view's, once taken
         *(joined ? event.mutable_member_joined()->mutable_member()
                  : event.mutable_member_left()->mutable_member()) = member;
     };

@@ -30,6 +30,8 @@ public:
     std::uint64_t version() const { return version_; }
     // Some change at or below version() has not been seen: a snapshot is needed.
     bool has_gap() const { return complete_through_ < version_; }
+    // Every change up to this version is in the view.
+    std::uint64_t complete_through() const { return complete_through_; }
     std::size_t size() const { return members_.size(); }
 
     // Starts from the member list a join read, at that version.
@@ -37,15 +39,18 @@ public:
     // Forgets everything (the room has no members here any more).
     void clear();
 
-    // A member_joined or member_left event with its presence version.
+    // A member_joined or member_left event with its presence version. An event without one
+    // (from an instance that does not number presence) is applied and reported as a gap, so
+    // the view is checked against a snapshot.
     Verdict apply(const v1::Event& event);
 
     // Takes a snapshot read from the broker and returns the events that bring the members
-    // from the view they had to the new one (time and version set, room id `room_id`). A
-    // snapshot older than the view is brought forward with the changes seen since.
+    // from the view they had to the new one (time set, version the snapshot's, room id
+    // `room_id`). A snapshot older than the view is brought forward with the changes seen
+    // since; one too old for that is not taken (`taken` false: read again).
     std::vector<v1::Event> resync(const std::string& room_id,
                                   const std::vector<v1::Member>& members, std::uint64_t version,
-                                  std::uint64_t now_ms);
+                                  std::uint64_t now_ms, bool* taken = nullptr);
 
     // Everyone in the view, by member id.
     std::vector<v1::Member> members() const;
@@ -60,7 +65,7 @@ private:
 
     // Changes kept to bring an older snapshot forward: enough for the changes that arrive
     // while one snapshot is read, bounded so a busy room's view stays small.
-    static constexpr std::size_t kRecentChanges = 4096;
+    static constexpr std::size_t kRecentChanges = 1024;
 
     bool known_ = false;
     std::uint64_t version_ = 0;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/guest_names.hpp"
+#include "moderation/target_role.hpp"
 #include "protocol/utf8.hpp"
 #include "rooms/hub.hpp"
 
@@ -168,6 +169,10 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
                         "token rejected: " + std::string(auth::to_string(result.error)));
         }
         auth::Claims& claims = *result.claims;
+        // Guest identities are participants by their form alone: no token may take one.
+        if (moderation::is_guest_subject(claims.subject)) {
+            return fail(v1::AUTH_FAILED, "token rejected: its subject has the form of a guest's");
+        }
         std::map<std::string, v1::Role> room_roles;
         for (const auto& [room_id, role] : claims.room_roles) room_roles[room_id] = wire_role(role);
         return welcome(request_id, hello, std::move(claims.subject), std::move(claims.handle),

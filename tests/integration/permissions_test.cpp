@@ -117,6 +117,46 @@ TEST_CASE(
     CHECK(outcome(global_mod, moderate_member(v1::KICK, back.member_id())) == v1::FORBIDDEN);
 }
 
+TEST_CASE("rank: a global ban weighs the actor's own role and the target's highest anywhere") {
+    ServerOptions options;
+    options.toml = jwt_auth_toml();
+    ServerProcess server(options);
+    require_started(server);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    const auto granted = [&](const std::string& subject, const std::string& role,
+                             const std::string& rooms) {
+        Client client(server, Encoding::binary);
+        client.hello_token(make_hs256_token(
+            "{\"sub\":\"" + subject + "\",\"name\":\"N\",\"role\":\"" + role +
+                "\",\"rooms\":" + rooms + ",\"exp\":" + std::to_string(now + 600) + "}",
+            kJwtSecret));
+        client.join("lobby");
+        return client;
+    };
+    // A moderator of another room only: a room action in the lobby may touch them, a global
+    // ban may not.
+    { granted("sub-other-mod", "participant", R"({"grief-and-loss":"moderator"})"); }
+    Client global_mod = signed_in(server, "sub-gil", "moderator");
+    CHECK(outcome(global_mod, moderate(v1::BAN, "sub-other-mod", true)) == v1::FORBIDDEN);
+    CHECK(outcome(global_mod, moderate(v1::MUTE, "sub-other-mod")) == v1::ERROR_UNSPECIFIED);
+    // An operator grant in the lobby does not make a moderator an operator everywhere.
+    Client lobby_operator = granted("sub-lobby-op", "moderator", R"({"lobby":"operator"})");
+    signed_in(server, "sub-op", "operator", "");
+    CHECK(outcome(lobby_operator, moderate(v1::BAN, "sub-op", true)) == v1::FORBIDDEN);
+}
+
+TEST_CASE("rank: a token whose subject has a guest's form is refused") {
+    ServerOptions options;
+    options.toml = jwt_auth_toml();
+    ServerProcess server(options);
+    require_started(server);
+    Client client(server, Encoding::binary);
+    CHECK(client.error_reply(client.send(msg_hello_token(make_token(
+              "g:AbCdEfGhIjKlM", "Looks Like A Guest", "moderator", 600)))) == v1::AUTH_FAILED);
+}
+
 TEST_CASE("rank: a subject whose role is not known can be acted on by operators only") {
     ServerOptions options;
     options.toml = jwt_auth_toml();

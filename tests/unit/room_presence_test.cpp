@@ -89,13 +89,15 @@ TEST_CASE("presence view: a snapshot older than the view is brought forward with
     CHECK(view.version() == 4);
     CHECK_FALSE(view.has_gap());  // 3 and 4 were seen: nothing after 2 is missing
     CHECK(told({"c"}, corrections) == ids(view));
-    // A snapshot that leaves versions unaccounted for keeps the gap open.
+    // A snapshot that leaves versions unaccounted for is not taken and keeps the gap open.
     RoomPresence other;
     other.reset({}, 1);
     CHECK(other.apply(change("x", true, 5)) == RoomPresence::Verdict::gap);
-    other.resync("room", {member("y")}, 3, 0);  // 4 is still unknown
+    bool taken = true;
+    other.resync("room", {member("y")}, 3, 0, &taken);  // 4 is still unknown
+    CHECK_FALSE(taken);
     CHECK(other.has_gap());
-    CHECK(ids(other) == std::set<std::string>{"x", "y"});
+    CHECK(ids(other) == std::set<std::string>{"x"});
 }
 
 TEST_CASE("presence view: clear forgets everything until the next start") {
@@ -106,4 +108,33 @@ TEST_CASE("presence view: clear forgets everything until the next start") {
     CHECK(view.members().empty());
     CHECK(view.apply(change("b", true, 8)) == RoomPresence::Verdict::stale);
     CHECK(view.resync("room", {member("b")}, 8, 0).empty());
+}
+
+TEST_CASE("presence view: a snapshot too old to bring forward is not taken") {
+    RoomPresence view;
+    view.reset({member("a")}, 10);
+    CHECK(view.apply(change("b", true, 11)) == RoomPresence::Verdict::applied);
+    // Read at version 5: the changes between 5 and 10 are not kept, so it cannot be trusted.
+    bool taken = true;
+    const auto corrections = view.resync("room", {member("x")}, 5, 0, &taken);
+    CHECK_FALSE(taken);
+    CHECK(corrections.empty());
+    CHECK(ids(view) == std::set<std::string>{"a", "b"});
+    // A current one is.
+    view.resync("room", {member("b")}, 11, 0, &taken);
+    CHECK(taken);
+    CHECK(ids(view) == std::set<std::string>{"b"});
+}
+
+TEST_CASE("presence view: an event without a version is applied and asks for a snapshot") {
+    RoomPresence view;
+    view.reset({member("a")}, 4);
+    CHECK(view.apply(change("b", true, 0)) == RoomPresence::Verdict::gap);
+    CHECK(ids(view) == std::set<std::string>{"a", "b"});
+    CHECK(view.has_gap());
+    CHECK(view.apply(change("b", true, 0)) == RoomPresence::Verdict::stale);  // no change
+    bool taken = false;
+    view.resync("room", {member("a"), member("b")}, 4, 0, &taken);
+    CHECK(taken);
+    CHECK_FALSE(view.has_gap());
 }

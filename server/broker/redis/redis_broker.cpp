@@ -523,7 +523,10 @@ std::optional<std::uint64_t> RedisBroker::delivered_seq(const std::string& room_
 
 void RedisBroker::subscribe(const std::string& room_id) {
     auto [it, inserted] = streams_.try_emplace(room_id);
-    if (inserted) subscriber_.subscription_command({"SUBSCRIBE", channel(room_id)});
+    if (inserted) {
+        it->second.generation = ++stream_generations_;
+        subscriber_.subscription_command({"SUBSCRIBE", channel(room_id)});
+    }
 }
 
 void RedisBroker::unsubscribe(const std::string& room_id) {
@@ -585,7 +588,9 @@ void RedisBroker::on_push(const redisReply* reply) {
 }
 
 void RedisBroker::on_sequenced(const std::string& room_id, EventPtr event) {
-    RoomStream& stream = streams_[room_id];
+    auto found = streams_.find(room_id);
+    if (found == streams_.end()) return;
+    RoomStream& stream = found->second;
     if (stream.catching_up) {
         if (stream.held.size() < kMaxHeldEvents) stream.held.push_back(std::move(event));
         return;
@@ -609,35 +614,50 @@ void RedisBroker::deliver_in_order(RoomStream& stream, const EventPtr& event) {
     sink_.on_room_event(event);
 }
 
+RedisBroker::RoomStream* RedisBroker::stream_of(const std::string& room_id,
+                                                std::uint64_t generation) {
+    auto found = streams_.find(room_id);
+    if (found == streams_.end() || found->second.generation != generation) return nullptr;
+    return &found->second;
+}
+
 void RedisBroker::catch_up(const std::string& room_id) {
-    RoomStream& stream = streams_[room_id];
-    if (stream.catching_up) return;
+    auto found = streams_.find(room_id);
+    if (found == streams_.end() || found->second.catching_up) return;
+    RoomStream& stream = found->second;
     stream.catching_up = true;
     HistoryQuery query;
     query.room_id = room_id;
     query.after_seq = stream.last_seq.value_or(0);
     query.limit = kCatchUpPage;
     query.newest = false;
-    read_range(query, [this, alive = alive_, room_id](HistorySlice slice) {
-        if (!*alive) return;
-        auto found = streams_.find(room_id);
-        if (found == streams_.end()) return;
-        RoomStream& current = found->second;
-        current.catching_up = false;
-        if (!slice.ok) return;  // Redis is down; the next event or resubscription retries
-        for (const EventPtr& event : slice.events) deliver_in_order(current, event);
-        if (slice.has_more) return catch_up(room_id);
-        std::vector<EventPtr> held = std::move(current.held);
-        current.held.clear();
-        for (std::size_t i = 0; i < held.size(); ++i) {
-            if (current.last_seq && held[i]->seq() > *current.last_seq + 1) {
-                // Events between were not held (the list is bounded): read them first.
-                current.held.assign(held.begin() + static_cast<std::ptrdiff_t>(i), held.end());
-                return catch_up(room_id);
+    read_range(
+        query, [this, alive = alive_, room_id, generation = stream.generation](HistorySlice slice) {
+            if (!*alive) return;
+            // Every sink call may end the subscription (a kick of the last member here
+            // unsubscribes the room): the stream is looked up again after each one.
+            RoomStream* current = stream_of(room_id, generation);
+            if (current == nullptr) return;
+            current->catching_up = false;
+            if (!slice.ok) return;  // Redis is down; the next event or resubscription retries
+            for (const EventPtr& event : slice.events) {
+                if ((current = stream_of(room_id, generation)) == nullptr) return;
+                deliver_in_order(*current, event);
             }
-            deliver_in_order(current, held[i]);
-        }
-    });
+            if ((current = stream_of(room_id, generation)) == nullptr) return;
+            if (slice.has_more) return catch_up(room_id);
+            std::vector<EventPtr> held = std::move(current->held);
+            current->held.clear();
+            for (std::size_t i = 0; i < held.size(); ++i) {
+                if ((current = stream_of(room_id, generation)) == nullptr) return;
+                if (current->last_seq && held[i]->seq() > *current->last_seq + 1) {
+                    // Events between were not held (the list is bounded): read them first.
+                    current->held.assign(held.begin() + static_cast<std::ptrdiff_t>(i), held.end());
+                    return catch_up(room_id);
+                }
+                deliver_in_order(*current, held[i]);
+            }
+        });
 }
 
 void RedisBroker::update_health() {

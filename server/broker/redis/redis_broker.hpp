@@ -92,7 +92,8 @@ private:
         std::optional<std::uint64_t> last_seq;
         bool subscribed = false;  // Redis confirmed the subscription
         bool catching_up = false;
-        std::vector<EventPtr> held;  // arrived while catching up, delivered after
+        std::vector<EventPtr> held;    // arrived while catching up, delivered after
+        std::uint64_t generation = 0;  // tells a stream from a later one of the same room
     };
 
     std::string key(std::string_view room_id, std::string_view suffix) const;
@@ -114,6 +115,8 @@ private:
     void on_sequenced(const std::string& room_id, EventPtr event);
     void deliver_in_order(RoomStream& stream, const EventPtr& event);
     void catch_up(const std::string& room_id);
+    // The room's stream if it is still the one of `generation`.
+    RoomStream* stream_of(const std::string& room_id, std::uint64_t generation);
     void update_health();
     void heartbeat();
     void reap_dead_instances();
@@ -125,6 +128,7 @@ private:
     RedisConnection commands_;
     RedisConnection subscriber_;
     std::unordered_map<std::string, RoomStream> streams_;
+    std::uint64_t stream_generations_ = 0;
     // Departures Redis did not hear about while it was unreachable, replayed on reconnect so
     // nobody stays listed as present.
     std::vector<std::pair<std::string, v1::Member>> pending_removals_;
