@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -79,6 +80,9 @@ struct RedisFixture : LoopFixture {
         options.key_prefix = prefix;
         options.instance_id = "contract";
         options.retention = retention;
+        // Shard 0's part: the server-wide channels (global events, moderation items).
+        options.keeps_instance_alive = true;
+        options.instance_id = "contract-" + prefix;
         broker = std::make_unique<broker::redis::RedisBroker>(io, options, sink, metrics.shard(0));
         broker->start();
         REQUIRE(run_until([&] { return broker->healthy(); }));
@@ -153,6 +157,22 @@ std::vector<std::uint64_t> seqs(const broker::HistorySlice& slice) {
 
 using Memory = Harness<MemoryFixture>;
 using Redis = Harness<RedisFixture>;
+
+// Waits for a callback-style broker call and returns what it passed.
+template <class T, class H, class Call>
+T await_result(H& h, Call call) {
+    std::optional<T> result;
+    call([&](T value) { result = std::move(value); });
+    REQUIRE(h.run_until([&] { return result.has_value(); }));
+    return std::move(*result);
+}
+
+std::unique_ptr<v1::Event> mute_event(const std::string& room, const std::string& subject) {
+    auto event = std::make_unique<v1::Event>();
+    event->set_room_id(room);
+    event->mutable_member_muted()->set_subject(subject);
+    return event;
+}
 
 }  // namespace
 
@@ -408,4 +428,192 @@ TEST_CASE("redis: members of an instance that stops heartbeating are removed and
                                std::chrono::seconds(10)));
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
     CHECK(survivor.join("room", "alive-2", 10).members.size() == 2);
+}
+
+TEST_CASE_TEMPLATE("room state: changes with their event, alone, and read back", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    const auto published = await_result<PublishOutcome>(h, [&](auto done) {
+        h.broker->publish_with_state(mute_event("a", "sub-x"),
+                                     moderation::StateChange::set("mute:sub-x", "99"), done);
+    });
+    CHECK(published.status == PublishOutcome::Status::published);
+    CHECK(published.seq == 1);
+    REQUIRE(h.run_until([&] { return h.sink.count(v1::Event::kMemberMuted) == 1; }));
+    const auto read = [&] {
+        auto state = await_result<std::optional<moderation::StateFields>>(
+            h, [&](auto done) { h.broker->read_state("a", done); });
+        REQUIRE(state.has_value());
+        return *state;
+    };
+    CHECK(read().at("mute:sub-x") == "99");
+    CHECK(await_result<bool>(h, [&](auto done) {
+        h.broker->update_state("a", moderation::StateChange::set("locked", "1"), done);
+    }));
+    CHECK(await_result<bool>(h, [&](auto done) {
+        h.broker->update_state("a", moderation::StateChange::erase("mute:sub-x"), done);
+    }));
+    const auto state = read();
+    CHECK(state.count("mute:sub-x") == 0);
+    CHECK(state.at("locked") == "1");
+    // Nobody is told of a change made alone.
+    h.run_until([] { return false; }, std::chrono::milliseconds(50));
+    CHECK(h.sink.events.size() == 1);
+}
+
+TEST_CASE_TEMPLATE("find_duplicate: the seq a dedupe key was published under, 0 otherwise", H,
+                   Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    h.post("a", "one", "key-1");
+    h.post("a", "two", "key-2");
+    const auto find = [&](const std::string& key) {
+        return await_result<std::optional<std::uint64_t>>(
+            h, [&](auto done) { h.broker->find_duplicate("a", key, done); });
+    };
+    CHECK(find("key-2") == std::optional<std::uint64_t>(2));
+    CHECK(find("key-1") == std::optional<std::uint64_t>(1));
+    CHECK(find("never") == std::optional<std::uint64_t>(0));
+}
+
+TEST_CASE_TEMPLATE("add_flag: once per person per post, counting distinct flaggers", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    const auto flag = [&](std::uint64_t seq, const std::string& who) {
+        return await_result<std::optional<std::uint32_t>>(
+            h, [&](auto done) { h.broker->add_flag("a", seq, who, done); });
+    };
+    CHECK(flag(7, "sub-1") == std::optional<std::uint32_t>(1));
+    CHECK(flag(7, "sub-2") == std::optional<std::uint32_t>(2));
+    CHECK(flag(7, "sub-1") == std::optional<std::uint32_t>(0));  // flagged it already
+    CHECK(flag(8, "sub-1") == std::optional<std::uint32_t>(1));  // another post
+}
+
+TEST_CASE_TEMPLATE("find_member: a present member's record; empty once they left", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    h.join("room", "m1", 10);
+    const auto find = [&](const std::string& id) {
+        auto record = await_result<std::optional<v1::PresenceRecord>>(
+            h, [&](auto done) { h.broker->find_member("room", id, done); });
+        REQUIRE(record.has_value());
+        return *record;
+    };
+    const v1::PresenceRecord present = find("m1");
+    CHECK(present.subject() == "subject-m1");
+    CHECK(present.member().handle() == "h-m1");
+    CHECK(find("m2").subject().empty());
+    h.leave("room", "m1");
+    CHECK(find("m1").subject().empty());
+}
+
+TEST_CASE_TEMPLATE("server-wide: a global event reaches the sink with its state change", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    auto event = std::make_shared<v1::Event>();
+    event->mutable_member_removed()->set_subject("sub-x");
+    event->mutable_member_removed()->set_global(true);
+    CHECK(await_result<bool>(h, [&](auto done) {
+        h.broker->publish_global(event, moderation::StateChange::set("ban:sub-x", "0"), done);
+    }));
+    REQUIRE(h.run_until([&] { return h.sink.global.size() == 1; }));
+    CHECK(h.sink.global[0]->member_removed().subject() == "sub-x");
+    auto state = await_result<std::optional<moderation::StateFields>>(
+        h, [&](auto done) { h.broker->read_global_state(done); });
+    REQUIRE(state.has_value());
+    CHECK(state->at("ban:sub-x") == "0");
+}
+
+TEST_CASE_TEMPLATE("moderation items: delivered to the sink, listed until resolved", H, Memory,
+                   Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    v1::ModerationItem item;
+    item.set_id("flag:a:1");
+    item.set_kind(v1::ModerationItem::FLAG);
+    item.set_room_id("a");
+    h.broker->publish_moderation_item(item);
+    item.set_id("flag:a:2");
+    h.broker->publish_moderation_item(item);
+    REQUIRE(h.run_until([&] { return h.sink.items.size() == 2; }));
+    const auto open_ids = [&] {
+        auto items = await_result<std::optional<std::vector<v1::ModerationItem>>>(
+            h, [&](auto done) { h.broker->read_moderation_queue(done); });
+        REQUIRE(items.has_value());
+        std::set<std::string> ids;
+        for (const auto& open : *items) ids.insert(open.id());
+        return ids;
+    };
+    CHECK(open_ids() == std::set<std::string>{"flag:a:1", "flag:a:2"});
+    v1::ModerationItem resolved;
+    resolved.set_id("flag:a:1");
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    h.broker->publish_moderation_item(resolved);
+    REQUIRE(h.run_until([&] { return h.sink.items.size() == 3; }));
+    CHECK(open_ids() == std::set<std::string>{"flag:a:2"});
+}
+
+TEST_CASE_TEMPLATE("audit: newest first, by room, paged with before_id", H, Memory, Redis) {
+    H h;
+    h.start();
+    for (int i = 1; i <= 5; ++i) {
+        v1::AuditEntry entry;
+        entry.set_time_ms(static_cast<std::uint64_t>(i));
+        entry.set_action("action-" + std::to_string(i));
+        entry.set_room_id(i % 2 == 0 ? "even" : "odd");
+        h.broker->append_audit(entry);
+    }
+    const auto page = [&](const std::string& room, const std::string& before, std::uint32_t n) {
+        auto result = await_result<std::optional<v1::AuditPage>>(
+            h, [&](auto done) { h.broker->read_audit(room, before, n, done); });
+        REQUIRE(result.has_value());
+        return *result;
+    };
+    // Appends are asynchronous with Redis: wait until all five are there.
+    REQUIRE(h.run_until([&] { return page("", "", 10).entries_size() == 5; }));
+    const v1::AuditPage first = page("", "", 2);
+    REQUIRE(first.entries_size() == 2);
+    CHECK(first.has_more());
+    CHECK(first.entries(0).action() == "action-5");
+    CHECK(first.entries(1).action() == "action-4");
+    const v1::AuditPage rest = page("", first.entries(1).id(), 10);
+    REQUIRE(rest.entries_size() == 3);
+    CHECK(rest.entries(0).action() == "action-3");
+    CHECK_FALSE(rest.has_more());
+    const v1::AuditPage even = page("even", "", 10);
+    REQUIRE(even.entries_size() == 2);
+    CHECK(even.entries(0).action() == "action-4");
+    CHECK(even.entries(1).action() == "action-2");
+}
+
+TEST_CASE_TEMPLATE("shutdown: calls back once, after which the broker may go", H, Memory, Redis) {
+    H h;
+    h.start();
+    h.join("room", "m1", 10);
+    bool done = false;
+    h.broker->shutdown([&] { done = true; });
+    REQUIRE(h.run_until([&] { return done; }));
+}
+
+TEST_CASE("redis: after unsubscribe a room's events no longer reach the sink") {
+    Redis watcher;
+    watcher.start();
+    watcher.watch("a");
+    Redis publisher;
+    publisher.prefix = watcher.prefix;
+    publisher.start();
+    publisher.post("a", "1");
+    REQUIRE(watcher.run_until([&] { return watcher.sink.posted_seqs().size() == 1; }));
+    watcher.broker->unsubscribe("a");
+    watcher.run_until([] { return false; }, std::chrono::milliseconds(100));
+    publisher.post("a", "2");
+    watcher.run_until([] { return false; }, std::chrono::milliseconds(200));
+    CHECK(watcher.sink.posted_seqs() == std::vector<std::uint64_t>{1});
+    CHECK_FALSE(watcher.broker->delivered_seq("a").has_value());
 }
