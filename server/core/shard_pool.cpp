@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/shard_identity.hpp"
+
 namespace haven::core {
 
 ShardPool::ShardPool(unsigned shards) {
@@ -30,8 +32,12 @@ void ShardPool::run() {
     std::vector<std::thread> threads;
     threads.reserve(contexts_.size());
     for (std::size_t i = 1; i < contexts_.size(); ++i) {
-        threads.emplace_back([context = contexts_[i].get()] { context->run(); });
+        threads.emplace_back([context = contexts_[i].get(), shard = static_cast<unsigned>(i)] {
+            const ShardScope identity(shard);
+            context->run();
+        });
     }
+    const ShardScope identity(0);
     contexts_[0]->run();
     for (auto& thread : threads) thread.join();
 }

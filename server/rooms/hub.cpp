@@ -111,11 +111,13 @@ std::string Hub::session_name(std::uint64_t session_id) const {
 // ---- local side -----------------------------------------------------------------------
 
 void Hub::add_session(ClientSession& session) {
+    check_owner();
     sessions_.emplace(session.id(), &session);
     counters_.add(counters_.connections_opened);
 }
 
 void Hub::remove_session(ClientSession& session) {
+    check_owner();
     moderators_.erase(std::remove(moderators_.begin(), moderators_.end(), &session),
                       moderators_.end());
     for (const std::string& room_id : session.joined_rooms()) {
@@ -142,6 +144,7 @@ void Hub::drop_local_member(const std::string& room_id, ClientSession& session) 
 }
 
 void Hub::join(ClientSession& session, std::uint64_t request_id, const v1::Join& join) {
+    check_owner();
     MemberRecord record{session.member(), session.subject(), shard_, session.encoding()};
     // Others see the role this person has in this room (a room grant may raise it).
     record.member.set_role(session.role_in(join.room_id()));
@@ -153,6 +156,7 @@ void Hub::join(ClientSession& session, std::uint64_t request_id, const v1::Join&
 }
 
 void Hub::leave(ClientSession& leaver, std::uint64_t request_id, const std::string& room_id) {
+    check_owner();
     drop_local_member(room_id, leaver);
     // Left is sent once the owner has let the place go, so a Join that follows it (from
     // anyone) sees the room without this member.
@@ -172,6 +176,7 @@ void Hub::leave(ClientSession& leaver, std::uint64_t request_id, const std::stri
 }
 
 void Hub::post(ClientSession& session, std::uint64_t request_id, const v1::Post& post) {
+    check_owner();
     // Shared only because posted tasks must be copyable; the owner shard takes it over.
     auto event = std::make_shared<v1::Event>();
     event->set_room_id(post.room_id());
@@ -188,6 +193,7 @@ void Hub::post(ClientSession& session, std::uint64_t request_id, const v1::Post&
 }
 
 void Hub::typing(ClientSession& session, const v1::Typing& typing) {
+    check_owner();
     on_owner(typing.room_id(),
              [room_id = typing.room_id(), active = typing.active(), id = session.id()](Hub& owner) {
                  owner.owner_typing(room_id, id, active);
@@ -196,6 +202,7 @@ void Hub::typing(ClientSession& session, const v1::Typing& typing) {
 
 void Hub::history(ClientSession& session, std::uint64_t request_id,
                   const v1::HistoryRequest& request) {
+    check_owner();
     broker::HistoryQuery query;
     query.room_id = request.room_id();
     query.after_seq = request.after_seq();
@@ -211,10 +218,12 @@ void Hub::history(ClientSession& session, std::uint64_t request_id,
 }
 
 void Hub::deliver_local(std::shared_ptr<const EncodedEvent> event) {
+    check_owner();
     if (local_members_.count(event->room_id) != 0) fanout_.add(std::move(event));
 }
 
 void Hub::sweep(core::SteadyTime now) {
+    check_owner();
     std::vector<ClientSession*> late;
     for (const auto& [id, session] : sessions_) {
         if (!session->authenticated() && session->hello_deadline() < now) late.push_back(session);
@@ -257,6 +266,7 @@ Room* Hub::existing_room(const std::string& room_id) {
 
 void Hub::owner_join(const std::string& room_id, std::uint64_t session_id, MemberRecord record,
                      std::uint64_t since_seq, ReplyTo reply) {
+    check_owner();
     const config::RoomConfig* config = context_.directory.find(room_id);
     if (config == nullptr) return refuse_join(room_id, reply, v1::UNKNOWN_ROOM, "no such room");
     if (room(*config).contains(session_id)) {
@@ -366,6 +376,7 @@ void Hub::read_join_history(const std::string& room_id, std::uint64_t session_id
 
 void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
                       std::function<void()> done) {
+    check_owner();
     Room* state = existing_room(room_id);
     std::optional<MemberRecord> record =
         state == nullptr ? std::nullopt : state->remove(session_id);
@@ -393,6 +404,7 @@ void Hub::owner_leave(const std::string& room_id, std::uint64_t session_id,
 
 void Hub::owner_post(std::unique_ptr<v1::Event> event, std::string client_msg_id,
                      std::uint64_t session_id, ReplyTo reply) {
+    check_owner();
     Room* state = existing_room(event->room_id());
     const MemberRecord* author = state ? state->find(session_id) : nullptr;
     if (author == nullptr) return reply_error(reply, v1::NOT_JOINED, "join the room first");
@@ -452,6 +464,7 @@ void Hub::publish_post(std::unique_ptr<v1::Event> event, std::string dedupe_key,
 }
 
 void Hub::owner_typing(const std::string& room_id, std::uint64_t session_id, bool active) {
+    check_owner();
     Room* state = existing_room(room_id);
     const MemberRecord* member = state ? state->find(session_id) : nullptr;
     if (member == nullptr) return;  // typing is best effort: no error for a stale indicator
@@ -465,6 +478,7 @@ void Hub::owner_typing(const std::string& room_id, std::uint64_t session_id, boo
 }
 
 void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, ReplyTo reply) {
+    check_owner();
     Room* state = existing_room(query.room_id);
     if (state == nullptr || !state->contains(session_id)) {
         return reply_error(reply, v1::NOT_JOINED, "join the room first");
@@ -501,6 +515,7 @@ void Hub::owner_history(broker::HistoryQuery query, std::uint64_t session_id, Re
 }
 
 void Hub::on_room_event(const broker::EventPtr& event) {
+    check_owner();
     Room* state = existing_room(event->room_id());
     if (state == nullptr) return;
     if (event->has_member_joined() || event->has_member_left()) {
@@ -524,6 +539,7 @@ void Hub::on_room_event(const broker::EventPtr& event) {
 }
 
 void Hub::fan_out(Room& state, const v1::Event& event) {
+    check_owner();
     v1::ServerMessage message;
     *message.mutable_event() = event;
     protocol::strip_internal_fields(*message.mutable_event());

@@ -20,6 +20,7 @@
 #include "broker/broker.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "core/shard_identity.hpp"
 #include "core/shard_router.hpp"
 #include "haven.pb.h"
 #include "moderation/crisis_detector.hpp"
@@ -55,6 +56,8 @@ public:
     void release_broker() { broker_.reset(); }
 
     unsigned shard() const { return shard_; }
+    // Every entry point runs on this Hub's shard: checked (core/shard_identity).
+    void check_owner() const { core::check_owner(shard_, "rooms::Hub"); }
     session::ServerContext& context() { return context_; }
     const RoomListEncoder& room_list() const { return room_list_; }
     core::ShardCounters& counters() { return counters_; }

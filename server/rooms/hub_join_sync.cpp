@@ -24,6 +24,7 @@ namespace haven::rooms {
 using session::ClientSession;
 
 void Hub::settle_join(PendingJoin join, const std::string& room_id) {
+    check_owner();
     if (!routing_) return;  // shutting down: the broker may be going away
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(join.session_id)) {
@@ -157,11 +158,13 @@ void Hub::send_joined(Room& state, PendingJoin& join) {
 }
 
 void Hub::on_room_resubscribed(const std::string& room_id) {
+    check_owner();
     Room* state = existing_room(room_id);
     if (state != nullptr && state->presence.known()) refresh_presence(room_id);
 }
 
 void Hub::refresh_presence(const std::string& room_id) {
+    check_owner();
     Room* state = existing_room(room_id);
     if (state == nullptr || !routing_) return;
     if (state->presence_read_in_flight) {

@@ -72,6 +72,7 @@ bool Hub::globally_banned(const std::string& subject) const {
 }
 
 void Hub::flag(ClientSession& session, std::uint64_t request_id, const v1::Flag& flag) {
+    check_owner();
     Actor actor{session.member(), session.subject(), session.can_moderate(flag.room_id())};
     ReplyTo reply{shard_, session.id(), request_id};
     on_owner(flag.room_id(),
@@ -79,6 +80,7 @@ void Hub::flag(ClientSession& session, std::uint64_t request_id, const v1::Flag&
 }
 
 void Hub::moderate(ClientSession& session, std::uint64_t request_id, const v1::Moderate& moderate) {
+    check_owner();
     v1::Member by = session.member();
     by.set_role(session.role_in(moderate.room_id()));
     Actor actor{by, session.subject(), true, session.member().role()};
@@ -89,6 +91,7 @@ void Hub::moderate(ClientSession& session, std::uint64_t request_id, const v1::M
 }
 
 void Hub::audit(ClientSession& asker, std::uint64_t request_id, const v1::AuditRequest& request) {
+    check_owner();
     ReplyTo reply{shard_, asker.id(), request_id};
     Hub* zero = hubs_[0];
     router_.post(0, [zero, request, reply] {
@@ -119,6 +122,7 @@ void Hub::audit(ClientSession& asker, std::uint64_t request_id, const v1::AuditR
 }
 
 void Hub::moderation_queue(ClientSession& asker, std::uint64_t request_id) {
+    check_owner();
     ReplyTo reply{shard_, asker.id(), request_id};
     Hub* zero = hubs_[0];
     router_.post(0, [zero, reply] {
@@ -179,6 +183,7 @@ void Hub::load_global_state() {
 // ---- sink: server-wide, on shard 0 --------------------------------------------------------
 
 void Hub::on_global_event(const broker::EventPtr& event) {
+    check_owner();
     for (Hub* hub : hubs_) {
         if (!routing_) return;
         router_.post(hub->shard_, [hub, event] { hub->apply_global(*event); });
@@ -186,6 +191,7 @@ void Hub::on_global_event(const broker::EventPtr& event) {
 }
 
 void Hub::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
+    check_owner();
     for (Hub* hub : hubs_) {
         if (!routing_) return;
         router_.post(hub->shard_, [hub, item] { hub->deliver_item(*item); });
@@ -441,6 +447,7 @@ void Hub::read_post(const std::string& room_id, std::uint64_t seq,
 }
 
 void Hub::owner_flag(v1::Flag flag, Actor actor, ReplyTo reply) {
+    check_owner();
     read_post(
         flag.room_id(), flag.seq(),
         [this, flag, actor, reply](std::optional<v1::Event> post, bool ok) {
@@ -500,6 +507,7 @@ void Hub::owner_flag(v1::Flag flag, Actor actor, ReplyTo reply) {
 }
 
 void Hub::owner_moderate(v1::Moderate m, Actor actor, ReplyTo reply) {
+    check_owner();
     const config::RoomConfig* config = context_.directory.find(m.room_id());
     if (config == nullptr) return reply_error(reply, v1::UNKNOWN_ROOM, "no such room");
     with_moderation(room(*config), [this, m, actor, reply](bool loaded) {

@@ -12,6 +12,7 @@
 namespace haven::rooms {
 
 void Hub::record_role(const session::ClientSession& session) {
+    check_owner();
     broker::KnownRole seen;
     seen.role = session.member().role();
     for (const auto& [room, role] : session.room_roles()) seen.room_roles[room] = role;
@@ -24,6 +25,7 @@ void Hub::record_role(const session::ClientSession& session) {
 
 void Hub::when_outranked(const v1::Moderate& m, const Actor& actor, v1::PresenceRecord target,
                          ReplyTo reply, std::function<void(Hub&)> then) {
+    check_owner();
     // A global action is weighed by the actor's own role and the target's highest anywhere;
     // an action in a room by their roles there.
     const bool global = m.global();

@@ -11,6 +11,7 @@
 
 #include "auth/guest_pass.hpp"
 #include "broker/memory_broker.hpp"
+#include "core/shard_identity.hpp"
 #include "moderation/crisis_detector.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
@@ -48,6 +49,7 @@ public:
         for (int guard = 0; guard < 100000 && !queue.empty(); ++guard) {
             auto task = std::move(queue.front());
             queue.pop_front();
+            const core::ShardScope running(shard);
             task();
         }
     }
@@ -65,9 +67,12 @@ public:
                 continue;
             }
             std::uniform_int_distribution<std::size_t> pick(0, ready.size() - 1);
-            auto& queue = queues_[ready[pick(rng_)]];
+            const unsigned shard = ready[pick(rng_)];
+            auto& queue = queues_[shard];
             auto task = std::move(queue.front());
             queue.pop_front();
+            // Each task runs as its shard, so the Hubs' ownership checks apply here too.
+            const core::ShardScope running(shard);
             task();
         }
     }
