@@ -97,7 +97,7 @@ struct Server::Parts {
     auth::GuestPasses guest_passes;
     std::unique_ptr<moderation::CrisisDetector> crisis;
     broker::UserRateLimiter user_limits;  // shared by every shard's memory broker
-    session::ServerContext context;
+    core::ServerContext context;
     http::HttpRoutes routes;
     http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;

@@ -64,7 +64,7 @@ bool trim_to_budget(std::vector<broker::EventPtr>& events, bool keep_newest) {
 
 }  // namespace
 
-Hub::Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router)
+Hub::Hub(unsigned shard, core::ServerContext& context, core::ShardRouter& router)
     : shard_(shard),
       context_(context),
       router_(router),

@@ -31,7 +31,7 @@
 #include "rooms/room.hpp"
 #include "rooms/room_fanout.hpp"
 #include "rooms/room_list_encoder.hpp"
-#include "session/server_context.hpp"
+#include "core/server_context.hpp"
 
 namespace haven::session {
 class ClientSession;
@@ -41,7 +41,7 @@ namespace haven::rooms {
 
 class Hub final : public broker::BrokerSink {
 public:
-    Hub(unsigned shard, session::ServerContext& context, core::ShardRouter& router);
+    Hub(unsigned shard, core::ServerContext& context, core::ShardRouter& router);
     ~Hub() override;
 
     // Wiring, before the shards start.
@@ -58,7 +58,7 @@ public:
     unsigned shard() const { return shard_; }
     // Every entry point runs on this Hub's shard: checked (core/shard_identity).
     void check_owner() const { core::check_owner(shard_, "rooms::Hub"); }
-    session::ServerContext& context() { return context_; }
+    core::ServerContext& context() { return context_; }
     const RoomListEncoder& room_list() const { return room_list_; }
     core::ShardCounters& counters() { return counters_; }
     broker::Broker& broker() { return *broker_; }
@@ -217,7 +217,7 @@ private:
     void drop_local_member(const std::string& room_id, session::ClientSession& session);
 
     unsigned shard_;
-    session::ServerContext& context_;
+    core::ServerContext& context_;
     core::ShardRouter& router_;
     core::ShardCounters& counters_;
     RoomListEncoder room_list_;

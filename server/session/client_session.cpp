@@ -156,7 +156,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
         // Guessing tokens over one connection is cut short.
         if (++failed_hellos_ >= kMaxFailedHellos) close(protocol::CloseCode::policy_violation);
     };
-    const ServerContext& context = hub_.context();
+    const core::ServerContext& context = hub_.context();
     const std::int64_t now = core::wall_seconds();
 
     if (!hello.token().empty()) {
@@ -208,7 +208,7 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
 void ClientSession::welcome(std::uint64_t request_id, const v1::Hello& hello, std::string subject,
                             std::string handle, v1::Role role,
                             std::map<std::string, v1::Role> room_roles) {
-    const ServerContext& context = hub_.context();
+    const core::ServerContext& context = hub_.context();
     const config::LimitsConfig& limits = context.config.limits;
     if (hub_.globally_banned(subject)) {
         send_error(request_id, v1::BANNED, "this account may not use the service right now");

@@ -176,7 +176,7 @@ struct Server {
     rooms::RoomDirectory directory;
     auth::JwtVerifier tokens;
     auth::GuestPasses passes;
-    session::ServerContext context;
+    core::ServerContext context;
     QueueRouter router;
     std::vector<std::unique_ptr<rooms::Hub>> hubs;
     std::uint64_t now_ms = 1'700'000'000'000;

@@ -11,7 +11,7 @@
 #include "moderation/crisis_detector.hpp"
 #include "rooms/room_directory.hpp"
 
-namespace haven::session {
+namespace haven::core {
 
 struct ServerContext {
     const config::Config& config;
@@ -23,4 +23,4 @@ struct ServerContext {
     const moderation::CrisisDetector* crisis = nullptr;  // null: detection off
 };
 
-}  // namespace haven::session
+}  // namespace haven::core
