@@ -27,8 +27,8 @@
 
 #include "net/frame_queue.hpp"
 #include "net/websocket_session.hpp"
+#include "net/ws_frame_reader.hpp"
 #include "net/ws_frames.hpp"
-#include "protocol/utf8.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::net {
@@ -39,13 +39,15 @@ namespace asio = boost::asio;
 template <class Stream>
 class WebSocketSession final : public session::Connection,
                                public Flushable,
+                               private ws::FrameHandler,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
     WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding)
         : stream_(std::move(stream)),
           context_(context),
           chat_(context.hub, *this, encoding),
-          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary) {}
+          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
+          reader_(context.config.limits.max_frame_bytes) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
     // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
@@ -163,8 +165,6 @@ private:
         }
     }
 
-    std::size_t assembled() const { return fragments_ ? fragments_->size() : 0; }
-
     static protocol::Frame empty_payload() {
         static const protocol::Frame empty = std::make_shared<const std::string>();
         return empty;
@@ -204,7 +204,7 @@ private:
         buffer_.resize(std::max(buffer_.size(), early.size()));
         std::memcpy(buffer_.data(), early.data(), early.size());
         buffered_ = early.size();
-        keep_rest(process(buffer_.data(), buffered_));
+        keep_rest(read_frames(buffer_.data(), buffered_));
         if constexpr (kPlain) {
             if (buffered_ == 0 || stopped_reading()) release_buffer();
         }
@@ -254,7 +254,7 @@ private:
             release_buffer();
         } else if (buffered_ == 0) {
             // The usual case: whole frames, handled where they were read.
-            const std::size_t used = process(received, bytes);
+            const std::size_t used = read_frames(received, bytes);
             if (!stopped_reading() && used < bytes) {
                 buffer_.assign(received + used, received + bytes);
                 buffered_ = buffer_.size();
@@ -262,7 +262,7 @@ private:
         } else {
             buffer_.insert(buffer_.end(), received, received + bytes);
             buffered_ = buffer_.size();
-            keep_rest(process(buffer_.data(), buffered_));
+            keep_rest(read_frames(buffer_.data(), buffered_));
         }
         if (buffered_ == 0 || stopped_reading()) release_buffer();
         do_read();
@@ -279,7 +279,7 @@ private:
         if (close_received_ || protocol_failed_) {
             buffered_ = 0;  // read and dropped, as above
         } else {
-            keep_rest(process(buffer_.data(), buffered_));
+            keep_rest(read_frames(buffer_.data(), buffered_));
             // A large message or a burst made the buffer grow; give the memory back once
             // the connection is quiet again.
             if (!filled && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
@@ -310,74 +310,27 @@ private:
 
     // Handles every complete frame in [data, data + size). Returns how many bytes that used:
     // the rest is the start of a frame still arriving.
-    std::size_t process(std::uint8_t* data, std::size_t size) {
-        std::size_t offset = 0;
-        while (!stopped_reading()) {
-            ws::FrameHeader header;
-            const auto result = ws::parse_client_header(data + offset, size - offset, header);
-            if (result == ws::ParseResult::need_more) break;
-            if (result == ws::ParseResult::protocol_error) {
-                fail_protocol(protocol::CloseCode::protocol_error);
-                break;
-            }
-            const std::uint32_t max = context_.config.limits.max_frame_bytes;
-            if (!ws::is_control(header.opcode) && assembled() + header.payload_size > max) {
-                fail_protocol(protocol::CloseCode::too_big);
-                break;
-            }
-            const std::size_t frame_size = header.header_size + header.payload_size;
-            if (size - offset < frame_size) {
-                if constexpr (!kPlain)
-                    grow_for(frame_size);  // buffer_ may move: only offsets are kept
-                break;
-            }
-            std::uint8_t* payload = data + offset + header.header_size;
-            ws::unmask(payload, header.payload_size, header.mask);
-            on_frame(header,
-                     std::string_view(reinterpret_cast<const char*>(payload), header.payload_size));
-            offset += frame_size;
+    std::size_t read_frames(std::uint8_t* data, std::size_t size) {
+        const ws::FrameReader::Result result = reader_.process(data, size, *this);
+        // A TLS buffer holds a whole frame before it is handled (buffer_ may move: only
+        // offsets are kept).
+        if constexpr (!kPlain) {
+            if (result.needed > 0) grow_for(result.needed);
         }
-        return offset;
+        return result.used;
     }
 
-    void on_frame(const ws::FrameHeader& header, std::string_view payload) {
-        switch (header.opcode) {
-            case ws::ping:
-                return answer_ping(payload);
-            case ws::pong:
-                ping_outstanding_ = false;
-                return;
-            case ws::close:
-                return on_close_frame(payload);
-            case ws::continuation:
-                if (!in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
-                break;
-            default:  // text or binary
-                if (in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
-                in_message_ = true;
-                message_text_ = header.opcode == ws::text;
-                break;
-        }
-        if (header.fin && assembled() == 0) {
-            // An unfragmented message (nearly all of them): handled where it lies.
-            in_message_ = false;
-            return on_message(payload);
-        }
-        if (!fragments_) fragments_ = std::make_unique<std::string>();
-        fragments_->append(payload);
-        if (!header.fin) return;
-        in_message_ = false;
-        // Fragmented messages are rare: no memory is kept for them between messages.
-        const std::unique_ptr<std::string> message = std::move(fragments_);
-        on_message(*message);
-    }
+    // ---- ws::FrameHandler ---------------------------------------------------------------
 
-    void on_message(std::string_view message) {
-        if (message_text_ && !protocol::utf8_length(message)) {
-            return fail_protocol(protocol::CloseCode::invalid_payload);
-        }
-        chat_.on_frame(message, message_text_);
-    }
+    void on_message(std::string_view message, bool text) override { chat_.on_frame(message, text); }
+
+    void on_ping(std::string_view payload) override { answer_ping(payload); }
+
+    void on_pong(std::string_view) override { ping_outstanding_ = false; }
+
+    void on_close(std::string_view payload) override { on_close_frame(payload); }
+
+    void on_protocol_failure(protocol::CloseCode code) override { fail_protocol(code); }
 
     // A pong counts against the outbound bounds like any frame, and only the latest ping is
     // answered (RFC 6455 5.5.3): while a pong waits unwritten, a newer ping replaces its
@@ -655,9 +608,7 @@ private:
 
     std::vector<std::uint8_t> buffer_;  // received bytes, [0, buffered_) valid
     std::size_t buffered_ = 0;
-    std::unique_ptr<std::string> fragments_;  // a fragmented message being assembled
-    bool in_message_ = false;
-    bool message_text_ = false;
+    ws::FrameReader reader_;
 
     FrameQueue<Outgoing> queue_;  // the first in_flight_ are being written
     // What an asynchronous write in progress points at (only while one is).
