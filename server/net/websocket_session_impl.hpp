@@ -25,10 +25,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "net/frame_queue.hpp"
 #include "net/websocket_session.hpp"
 #include "net/ws_frame_reader.hpp"
 #include "net/ws_frames.hpp"
+#include "net/ws_outbound_queue.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::net {
@@ -47,7 +47,8 @@ public:
           context_(context),
           chat_(context.hub, *this, encoding),
           data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
-          reader_(context.config.limits.max_frame_bytes) {}
+          reader_(context.config.limits.max_frame_bytes),
+          queue_(context.config.limits) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
     // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
@@ -95,18 +96,15 @@ public:
 
     void send_batch(const protocol::FrameBatch& batch) override {
         if (batch.frames.empty() || !admit(batch.wire->size(), batch.frames.size())) return;
-        queue_entry(ws::ServerHeader{}, batch.frames.size(), batch.wire);
+        queue_.push_framed(batch.frames.size(), batch.wire);
+        schedule_flush();
     }
 
     // Whether `frames` more frames of `bytes` fit in the outbound queue. When they do not,
     // the client is too slow to keep up and the connection is closed (4008).
     bool admit(std::size_t bytes, std::size_t frames) {
         if (closing_) return false;
-        const config::LimitsConfig& limits = context_.config.limits;
-        // An empty queue always takes one frame or batch, however large (a Joined with long
-        // recent posts); the limit is about a client falling behind, not about one big reply.
-        if (!queue_.empty() && (queued_frames_ + frames > limits.outbound_queue_messages ||
-                                queued_bytes_ + bytes > limits.outbound_queue_bytes)) {
+        if (!queue_.fits(bytes, frames)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();
@@ -127,7 +125,7 @@ public:
         closing_ = true;
         // A client too slow to keep up loses what waits (it recovers from history); any
         // other close goes out after what was already said, e.g. the Error explaining it.
-        if (code == protocol::CloseCode::slow_consumer) drop_queued();
+        if (code == protocol::CloseCode::slow_consumer) queue_.drop_unsent();
         send_close(code);
     }
 
@@ -146,13 +144,6 @@ public:
     }
 
 private:
-    // A queued frame with its header, or a batch of frames already framed (empty header).
-    struct Outgoing {
-        ws::ServerHeader header;
-        std::uint32_t frames = 1;
-        protocol::Frame payload;
-    };
-
     // Plain connections hold the bare socket (no Beast stream with its timers: memory per idle
     // connection counts); TLS ones the SSL stream over a Beast TCP stream.
     static constexpr bool kPlain = std::is_same_v<Stream, PlainSocket>;
@@ -333,22 +324,14 @@ private:
     void on_protocol_failure(protocol::CloseCode code) override { fail_protocol(code); }
 
     // A pong counts against the outbound bounds like any frame, and only the latest ping is
-    // answered (RFC 6455 5.5.3): while a pong waits unwritten, a newer ping replaces its
-    // payload. A peer that pings without reading therefore holds one pong, not one per ping.
+    // answered: a peer that pings without reading holds one pong, not one per ping.
     void answer_ping(std::string_view payload) {
         if (closing_) return;
         auto pong = std::make_shared<const std::string>(payload);
-        if (waiting_pong_) {
-            Outgoing& waiting = queue_[*waiting_pong_ - popped_];
-            queued_bytes_ -= waiting.payload->size();
-            queued_bytes_ += pong->size();
-            waiting.header = ws::server_header(ws::pong, pong->size());
-            waiting.payload = std::move(pong);
-            return;
-        }
+        if (queue_.replace_waiting_pong(pong)) return;  // already due to be written
         if (!admit(pong->size(), 1)) return;
-        queue_frame(ws::pong, std::move(pong));
-        waiting_pong_ = popped_ + queue_.size() - 1;
+        queue_.push_pong(std::move(pong));
+        schedule_flush();
     }
 
     void on_close_frame(std::string_view payload) {
@@ -358,14 +341,14 @@ private:
             return shut_down();
         }
         closing_ = true;
-        drop_queued();
+        queue_.drop_unsent();
         send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)));
     }
 
     void fail_protocol(protocol::CloseCode code) {
         protocol_failed_ = true;
         closing_ = true;
-        drop_queued();
+        queue_.drop_unsent();
         send_close(code);
     }
 
@@ -379,14 +362,11 @@ private:
     // ---- writing ----------------------------------------------------------------------
 
     void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
-        const ws::ServerHeader header = ws::server_header(opcode, payload->size());
-        queue_entry(header, 1, std::move(payload));
+        queue_.push(opcode, std::move(payload));
+        schedule_flush();
     }
 
-    void queue_entry(const ws::ServerHeader& header, std::size_t frames, protocol::Frame payload) {
-        queued_bytes_ += payload->size();
-        queued_frames_ += frames;
-        queue_.push_back(Outgoing{header, static_cast<std::uint32_t>(frames), std::move(payload)});
+    void schedule_flush() {
         // Written at the end of this turn of the loop, with whatever else arrives meanwhile;
         // while a write is in flight, with the next one.
         if (writing_ || flush_scheduled_) return;
@@ -405,68 +385,18 @@ private:
         do_write();
     }
 
-    // Points `gather` at up to kMaxFramesPerWrite queued frames, minus what of the first one
-    // was already written. Returns the number of frames covered. With `header_copies`, the
-    // frame headers are copied there and gathered from the copies: an asynchronous write needs
-    // that, since frames queued while it is in flight may move the queue's entries.
-    std::size_t gather_queued(std::vector<asio::const_buffer>& gather,
-                              std::vector<ws::ServerHeader>* header_copies = nullptr) {
-        const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
-        waiting_pong_.reset();  // handed to a write: no longer replaceable
-        gather.clear();
-        if (header_copies != nullptr) {
-            header_copies->clear();
-            header_copies->reserve(count);  // no reallocation below: the pointers stay valid
-        }
-        std::size_t skip = front_sent_;
-        for (std::size_t i = 0; i < count; ++i) {
-            const Outgoing& out = queue_[i];
-            const ws::ServerHeader* header = &out.header;
-            if (header_copies != nullptr) {
-                header_copies->push_back(out.header);
-                header = &header_copies->back();
-            }
-            for (asio::const_buffer part :
-                 {asio::const_buffer(header->bytes.data(), header->size),
-                  asio::const_buffer(out.payload->data(), out.payload->size())}) {
-                if (skip >= part.size()) {
-                    skip -= part.size();
-                    continue;
-                }
-                gather.push_back(part + skip);
-                skip = 0;
-            }
-        }
-        return count;
-    }
-
-    // Removes what `bytes` written covers from the front of the queue.
-    void consume(std::size_t bytes) {
-        while (bytes > 0 && !queue_.empty()) {
-            const Outgoing& front = queue_.front();
-            const std::size_t left = front.header.size + front.payload->size() - front_sent_;
-            if (bytes < left) {
-                front_sent_ += bytes;
-                return;
-            }
-            bytes -= left;
-            front_sent_ = 0;
-            pop_front();
-        }
-    }
-
     // One non-blocking write of what is queued. True when nothing is left to write.
     bool write_now() {
         // The write completes (or not) before this returns: the shard's scratch list will do.
         std::vector<asio::const_buffer>& gather = context_.scratch.gather;
-        gather_queued(gather);
+        queue_.gather(gather);
         beast::error_code ec;
         const std::size_t written = socket().write_some(gather, ec);
         if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
             on_write_failed(ec);
             return true;
         }
-        consume(written);
+        queue_.consume(written);
         if (!queue_.empty()) return false;
         after_drained();
         return true;
@@ -475,7 +405,7 @@ private:
     void do_write() {
         writing_ = true;
         if (!async_write_) async_write_ = std::make_unique<AsyncWrite>();
-        in_flight_ = gather_queued(async_write_->buffers, &async_write_->headers);
+        queue_.gather_in_flight(async_write_->buffers, async_write_->headers);
         asio::async_write(
             stream_, async_write_->buffers,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
@@ -483,9 +413,7 @@ private:
 
     void on_write(beast::error_code ec, std::size_t) {
         writing_ = false;
-        for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) pop_front();
-        front_sent_ = 0;
-        in_flight_ = 0;
+        queue_.complete_in_flight();
         if (ec) return on_write_failed(ec);
         if (!queue_.empty()) return do_write();
         async_write_.reset();  // idle again: no memory kept for the next one
@@ -495,12 +423,7 @@ private:
     void on_write_failed(beast::error_code ec) {
         fail(ec, "write");
         closing_ = true;
-        waiting_pong_.reset();
-        popped_ += queue_.size();
         queue_.clear();
-        queued_bytes_ = 0;
-        queued_frames_ = 0;
-        front_sent_ = 0;
         beast::error_code ignored;
         socket().close(ignored);  // the read side ends and finishes the session
     }
@@ -525,25 +448,6 @@ private:
         payload->push_back(static_cast<char>(value >> 8));
         payload->push_back(static_cast<char>(value & 0xFF));
         queue_frame(ws::close, std::move(payload));
-    }
-
-    // Drops frames not yet handed to the socket; those being written finish, and so does a
-    // frame partly written already.
-    void drop_queued() {
-        const std::size_t keep = std::max(in_flight_, front_sent_ > 0 ? std::size_t{1} : 0);
-        waiting_pong_.reset();
-        while (queue_.size() > keep) {
-            queued_bytes_ -= queue_.back().payload->size();
-            queued_frames_ -= queue_.back().frames;
-            queue_.pop_back();
-        }
-    }
-
-    void pop_front() {
-        queued_bytes_ -= queue_.front().payload->size();
-        queued_frames_ -= queue_.front().frames;
-        queue_.pop_front();
-        ++popped_;
     }
 
     void shut_down() {
@@ -599,7 +503,6 @@ private:
 
     static constexpr std::size_t kInitialBuffer = 512;
     static constexpr std::size_t kBusyBuffer = 16384;
-    static constexpr std::size_t kMaxFramesPerWrite = 256;
 
     Stream stream_;
     NetContext& context_;
@@ -610,20 +513,13 @@ private:
     std::size_t buffered_ = 0;
     ws::FrameReader reader_;
 
-    FrameQueue<Outgoing> queue_;  // the first in_flight_ are being written
+    ws::OutboundQueue queue_;
     // What an asynchronous write in progress points at (only while one is).
     struct AsyncWrite {
         std::vector<asio::const_buffer> buffers;
         std::vector<ws::ServerHeader> headers;
     };
     std::unique_ptr<AsyncWrite> async_write_;
-    std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
-    std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
-    std::size_t queued_bytes_ = 0;
-    std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
-    // Entries ever taken off queue_'s front: queue_[n - popped_] is the n-th entry ever queued.
-    std::uint64_t popped_ = 0;
-    std::optional<std::uint64_t> waiting_pong_;  // a queued pong no write has taken yet
     bool writing_ = false;
     bool flush_scheduled_ = false;
 
