@@ -10,12 +10,39 @@
 // Lifetime: the session keeps itself alive through the shared_ptr bound into its pending
 // operations; when reading ends, the ClientSession is told and leaves its Hub, and the object
 // goes away with its last operation.
+//
+// States. Sending and reading move on separately, each only forward.
+//
+// Sending:
+//   open             data frames are queued (also before the upgrade is answered)
+//   slow_consumer    the queue overflowed: a 4008 close is posted; no more data frames
+//   write_failed     a write failed: the socket is closed; no more data frames
+//   close_queued     our close frame is queued; the peer's has not arrived
+//   answering_close  the peer's close came first, and our answer is queued
+//   close_written    our close frame is written: half-closed, reading until the peer's close
+//                    or the close deadline
+//   shut_down        both close frames are through: the socket is being shut down
+//
+//   open -> slow_consumer | write_failed                 (nothing more to queue but a close)
+//   open | slow_consumer | write_failed -> close_queued      (we close, or the protocol failed)
+//                                       -> answering_close   (the peer's close arrives)
+//   close_queued -> close_written (it is written) | shut_down (the peer's close arrives)
+//   close_written -> shut_down (the peer's close arrives)
+//   answering_close -> shut_down (our answer is written)
+//
+// Reading:
+//   handshake        the upgrade response is not yet written
+//   frames           frames are read and handled
+//   dropping         after the peer's close or a protocol failure: what arrives is read and
+//                    dropped, so the peer sees our close rather than a reset
+//   ended            the socket's read side ended; the ClientSession was told
+//
+//   handshake -> frames -> dropping;  frames | dropping -> ended
 #pragma once
 
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -103,7 +130,7 @@ public:
     // Whether `frames` more frames of `bytes` fit in the outbound queue. When they do not,
     // the client is too slow to keep up and the connection is closed (4008).
     bool admit(std::size_t bytes, std::size_t frames) {
-        if (closing_) return false;
+        if (sending_ != Sending::open) return false;
         if (!queue_.fits(bytes, frames)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
@@ -112,17 +139,15 @@ public:
             asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
                 self->close(protocol::CloseCode::slow_consumer);
             });
-            closing_ = true;
-            forced_close_ = protocol::CloseCode::slow_consumer;
+            sending_ = Sending::slow_consumer;
             return false;
         }
         return true;
     }
 
     void close(protocol::CloseCode code) override {
-        if (close_sent_) return;
-        if (forced_close_) code = *forced_close_;
-        closing_ = true;
+        if (sending_ >= Sending::close_queued) return;
+        if (sending_ == Sending::slow_consumer) code = protocol::CloseCode::slow_consumer;
         // A client too slow to keep up loses what waits (it recovers from history); any
         // other close goes out after what was already said, e.g. the Error explaining it.
         if (code == protocol::CloseCode::slow_consumer) queue_.drop_unsent();
@@ -130,7 +155,8 @@ public:
     }
 
     void tick(core::SteadyTime now) override {
-        if (!open_ || close_sent_) return;
+        const bool open = reading_ == Reading::frames || reading_ == Reading::dropping;
+        if (!open || sending_ >= Sending::close_queued) return;
         const auto idle = now - last_heard_;
         const auto timeout = std::chrono::milliseconds(context_.config.limits.idle_timeout_ms);
         if (idle >= timeout) {
@@ -144,6 +170,17 @@ public:
     }
 
 private:
+    enum class Sending : std::uint8_t {
+        open,
+        slow_consumer,
+        write_failed,
+        close_queued,
+        answering_close,
+        close_written,
+        shut_down,
+    };
+    enum class Reading : std::uint8_t { handshake, frames, dropping, ended };
+
     // Plain connections hold the bare socket (no Beast stream with its timers: memory per idle
     // connection counts); TLS ones the SSL stream over a Beast TCP stream.
     static constexpr bool kPlain = std::is_same_v<Stream, PlainSocket>;
@@ -180,7 +217,7 @@ private:
             beast::get_lowest_layer(stream_).expires_never();
             buffer_.resize(kInitialBuffer);
         }
-        open_ = true;
+        reading_ = Reading::frames;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
         take_early_bytes();
@@ -239,7 +276,7 @@ private:
         }
         last_heard_ = core::steady_now();
         std::uint8_t* received = context_.scratch.read_buffer.data();
-        if (close_received_ || protocol_failed_) {
+        if (stopped_reading()) {
             // After a close or a protocol failure the rest is read and dropped, so the peer
             // sees our close frame instead of a reset caused by unread data.
             release_buffer();
@@ -267,7 +304,7 @@ private:
         last_heard_ = core::steady_now();
         const bool filled = buffered_ + bytes == buffer_.size();
         buffered_ += bytes;
-        if (close_received_ || protocol_failed_) {
+        if (stopped_reading()) {
             buffered_ = 0;  // read and dropped, as above
         } else {
             keep_rest(read_frames(buffer_.data(), buffered_));
@@ -281,7 +318,7 @@ private:
         do_read(filled);
     }
 
-    bool stopped_reading() const { return close_received_ || protocol_failed_; }
+    bool stopped_reading() const { return reading_ == Reading::dropping; }
 
     // Moves the unhandled rest of buffer_ (after `used` bytes) to its front.
     void keep_rest(std::size_t used) {
@@ -326,7 +363,7 @@ private:
     // A pong counts against the outbound bounds like any frame, and only the latest ping is
     // answered: a peer that pings without reading holds one pong, not one per ping.
     void answer_ping(std::string_view payload) {
-        if (closing_) return;
+        if (sending_ != Sending::open) return;
         auto pong = std::make_shared<const std::string>(payload);
         if (queue_.replace_waiting_pong(pong)) return;  // already due to be written
         if (!admit(pong->size(), 1)) return;
@@ -335,19 +372,18 @@ private:
     }
 
     void on_close_frame(std::string_view payload) {
-        close_received_ = true;
-        if (close_sent_) {
+        reading_ = Reading::dropping;
+        if (sending_ >= Sending::close_queued) {
             // Our close was answered: the handshake is complete.
             return shut_down();
         }
-        closing_ = true;
         queue_.drop_unsent();
-        send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)));
+        send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)),
+                   Sending::answering_close);
     }
 
     void fail_protocol(protocol::CloseCode code) {
-        protocol_failed_ = true;
-        closing_ = true;
+        reading_ = Reading::dropping;
         queue_.drop_unsent();
         send_close(code);
     }
@@ -422,7 +458,7 @@ private:
 
     void on_write_failed(beast::error_code ec) {
         fail(ec, "write");
-        closing_ = true;
+        if (sending_ == Sending::open) sending_ = Sending::write_failed;
         queue_.clear();
         beast::error_code ignored;
         socket().close(ignored);  // the read side ends and finishes the session
@@ -430,9 +466,9 @@ private:
 
     // Everything queued is written: finish a close handshake that was waiting for it.
     void after_drained() {
-        if (!close_sent_ || close_written_) return;
-        close_written_ = true;
-        if (close_received_) return shut_down();
+        if (sending_ == Sending::answering_close) return shut_down();
+        if (sending_ != Sending::close_queued) return;
+        sending_ = Sending::close_written;
         // Nothing more to send: half-close now, read until the peer closes too, but not for
         // ever.
         beast::error_code ignored;
@@ -440,9 +476,10 @@ private:
         arm_close_deadline();
     }
 
-    void send_close(protocol::CloseCode code) {
-        if (close_sent_) return;
-        close_sent_ = true;
+    // Queues our close frame, unless one is already; `next` says whether it answers the peer's.
+    void send_close(protocol::CloseCode code, Sending next = Sending::close_queued) {
+        if (sending_ >= Sending::close_queued) return;
+        sending_ = next;
         const auto value = static_cast<std::uint16_t>(code);
         auto payload = std::make_shared<std::string>();
         payload->push_back(static_cast<char>(value >> 8));
@@ -451,8 +488,8 @@ private:
     }
 
     void shut_down() {
-        if (shut_down_) return;
-        shut_down_ = true;
+        if (sending_ == Sending::shut_down) return;
+        sending_ = Sending::shut_down;
         if (close_timer_) close_timer_->cancel();
         if constexpr (!kPlain) {
             beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -481,9 +518,8 @@ private:
     }
 
     void finish() {
-        if (finished_) return;
-        finished_ = true;
-        open_ = false;
+        if (reading_ == Reading::ended) return;
+        reading_ = Reading::ended;
         if (close_timer_) close_timer_->cancel();
         chat_.on_closed();
     }
@@ -523,17 +559,10 @@ private:
     bool writing_ = false;
     bool flush_scheduled_ = false;
 
-    bool open_ = false;
-    bool closing_ = false;     // no more data frames are queued
-    bool close_sent_ = false;  // our close frame is queued
-    bool close_written_ = false;
-    bool close_received_ = false;
-    bool protocol_failed_ = false;
-    bool shut_down_ = false;
-    bool finished_ = false;
+    Sending sending_ = Sending::open;  // see the top of the file
+    Reading reading_ = Reading::handshake;
     bool ping_outstanding_ = false;
     core::SteadyTime last_heard_{};
-    std::optional<protocol::CloseCode> forced_close_;
     std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
     std::string early_bytes_;  // read with the upgrade request, until the session opens
 };
