@@ -74,8 +74,7 @@ public:
           context_(context),
           chat_(context.hub, *this, encoding),
           data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
-          reader_(context.config.limits.max_frame_bytes),
-          queue_(context.config.limits) {}
+          reader_(context.config.limits.max_frame_bytes) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
     // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
@@ -131,7 +130,7 @@ public:
     // the client is too slow to keep up and the connection is closed (4008).
     bool admit(std::size_t bytes, std::size_t frames) {
         if (sending_ != Sending::open) return false;
-        if (!queue_.fits(bytes, frames)) {
+        if (!queue_.fits(bytes, frames, context_.config.limits)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();

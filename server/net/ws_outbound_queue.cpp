@@ -7,9 +7,10 @@ namespace haven::net::ws {
 
 namespace asio = boost::asio;
 
-bool OutboundQueue::fits(std::size_t bytes, std::size_t frames) const {
-    return queue_.empty() || (queued_frames_ + frames <= limits_.outbound_queue_messages &&
-                              queued_bytes_ + bytes <= limits_.outbound_queue_bytes);
+bool OutboundQueue::fits(std::size_t bytes, std::size_t frames,
+                         const config::LimitsConfig& limits) const {
+    return queue_.empty() || (queued_frames_ + frames <= limits.outbound_queue_messages &&
+                              queued_bytes_ + bytes <= limits.outbound_queue_bytes);
 }
 
 void OutboundQueue::push(std::uint8_t opcode, protocol::Frame payload) {

@@ -28,17 +28,16 @@ public:
     // At most this many entries go into one write.
     static constexpr std::size_t kMaxFramesPerWrite = 256;
 
-    explicit OutboundQueue(const config::LimitsConfig& limits) : limits_(limits) {}
-
     bool empty() const { return queue_.empty(); }
     std::size_t entries() const { return queue_.size(); }
     std::size_t bytes() const { return queued_bytes_; }    // payload bytes queued
     std::size_t frames() const { return queued_frames_; }  // a batch entry counts its frames
 
-    // Whether `frames` more frames of `bytes` fit. An empty queue always takes one frame or
-    // batch, however large (a Joined with long recent posts): the bounds are about a client
-    // falling behind, not about one big reply.
-    bool fits(std::size_t bytes, std::size_t frames) const;
+    // Whether `frames` more frames of `bytes` fit within `limits` (outbound_queue_bytes,
+    // outbound_queue_messages; passed in rather than kept, since every connection has a queue).
+    // An empty queue always takes one frame or batch, however large (a Joined with long recent
+    // posts): the bounds are about a client falling behind, not about one big reply.
+    bool fits(std::size_t bytes, std::size_t frames, const config::LimitsConfig& limits) const;
 
     // Queues one unfragmented frame.
     void push(std::uint8_t opcode, protocol::Frame payload);
@@ -83,7 +82,6 @@ private:
                             std::vector<ServerHeader>* header_copies);
     void pop_front();
 
-    const config::LimitsConfig& limits_;
     FrameQueue<Entry> queue_;     // the first in_flight_ are being written
     std::size_t in_flight_ = 0;   // entries handed to the asynchronous write in progress
     std::size_t front_sent_ = 0;  // bytes of the first entry already written directly

@@ -41,30 +41,30 @@ haven::config::LimitsConfig limits(std::uint32_t bytes, std::uint32_t messages) 
 
 TEST_CASE("the outbound queue admits within its bounds, and one entry when empty") {
     const auto bounds = limits(100, 3);
-    ws::OutboundQueue queue(bounds);
-    CHECK(queue.fits(1000, 50));  // empty: one reply of any size
+    ws::OutboundQueue queue;
+    CHECK(queue.fits(1000, 50, bounds));  // empty: one reply of any size
     queue.push(ws::binary, payload(std::string(1000, 'x')));
-    CHECK_FALSE(queue.fits(1, 1));  // the big one already fills it: a slow consumer
+    CHECK_FALSE(queue.fits(1, 1, bounds));  // the big one already fills it: a slow consumer
     queue.clear();
     CHECK(queue.empty());
 
     queue.push(ws::binary, payload(std::string(60, 'a')));
-    CHECK(queue.fits(40, 1));
-    CHECK_FALSE(queue.fits(41, 1));
+    CHECK(queue.fits(40, 1, bounds));
+    CHECK_FALSE(queue.fits(41, 1, bounds));
     queue.push(ws::binary, payload(std::string(40, 'b')));
     CHECK(queue.bytes() == 100);
     CHECK(queue.frames() == 2);
-    CHECK_FALSE(queue.fits(1, 1));
-    CHECK(queue.fits(0, 1));
-    CHECK_FALSE(queue.fits(0, 2));  // 3 messages at most
+    CHECK_FALSE(queue.fits(1, 1, bounds));
+    CHECK(queue.fits(0, 1, bounds));
+    CHECK_FALSE(queue.fits(0, 2, bounds));  // 3 messages at most
 
     // A batch counts all its frames.
-    ws::OutboundQueue batches(bounds);
+    ws::OutboundQueue batches;
     batches.push_framed(2, payload(framed(ws::binary, "1") + framed(ws::binary, "2")));
     CHECK(batches.frames() == 2);
     CHECK(batches.entries() == 1);
-    CHECK(batches.fits(1, 1));
-    CHECK_FALSE(batches.fits(1, 2));
+    CHECK(batches.fits(1, 1, bounds));
+    CHECK_FALSE(batches.fits(1, 2, bounds));
 }
 
 namespace {
@@ -101,11 +101,10 @@ bool gathers_suffix(const std::vector<const_buffer>& gather, const std::string& 
 }  // namespace
 
 TEST_CASE("every partial write leaves exactly the unwritten rest to gather") {
-    const auto bounds = limits(1 << 20, 1000);
     const std::vector<haven::protocol::Frame> payloads = {
         payload("one"), payload(std::string(200, 'm')), payload(""), payload("last")};
     std::vector<const_buffer> gather;
-    ws::OutboundQueue reference(bounds);
+    ws::OutboundQueue reference;
     std::string wire;
     fill(reference, payloads, &wire);
     reference.gather(gather);
@@ -115,7 +114,7 @@ TEST_CASE("every partial write leaves exactly the unwritten rest to gather") {
     // of everything left: each time what is gathered is exactly what was not written.
     for (std::size_t first = 0; first <= wire.size(); ++first) {
         for (std::size_t second = 0; first + second <= wire.size(); ++second) {
-            ws::OutboundQueue queue(bounds);
+            ws::OutboundQueue queue;
             fill(queue, payloads);
             queue.gather(gather);
             queue.consume(first);
@@ -134,17 +133,16 @@ TEST_CASE("every partial write leaves exactly the unwritten rest to gather") {
 }
 
 TEST_CASE("partial writes through a frame with a 64-bit length lose and repeat nothing") {
-    const auto bounds = limits(1 << 20, 1000);
     const std::vector<haven::protocol::Frame> payloads = {
         payload("a"), payload(std::string(70000, 'l')), payload("z")};
     std::string wire;
     {
-        ws::OutboundQueue reference(bounds);
+        ws::OutboundQueue reference;
         fill(reference, payloads, &wire);
     }
     std::vector<const_buffer> gather;
     for (std::size_t written = 0; written <= wire.size(); ++written) {
-        ws::OutboundQueue queue(bounds);
+        ws::OutboundQueue queue;
         fill(queue, payloads);
         queue.gather(gather);
         queue.consume(written);
@@ -154,8 +152,7 @@ TEST_CASE("partial writes through a frame with a 64-bit length lose and repeat n
 }
 
 TEST_CASE("a write covers at most kMaxFramesPerWrite entries") {
-    const auto bounds = limits(1 << 20, 10000);
-    ws::OutboundQueue queue(bounds);
+    ws::OutboundQueue queue;
     const std::size_t total = ws::OutboundQueue::kMaxFramesPerWrite + 10;
     std::string wire;
     for (std::size_t i = 0; i < total; ++i) {
@@ -174,8 +171,7 @@ TEST_CASE("a write covers at most kMaxFramesPerWrite entries") {
 }
 
 TEST_CASE("an asynchronous write keeps its entries until it completes") {
-    const auto bounds = limits(1 << 20, 1000);
-    ws::OutboundQueue queue(bounds);
+    ws::OutboundQueue queue;
     queue.push(ws::text, payload("a"));
     queue.push(ws::text, payload("b"));
     std::vector<const_buffer> gather;
@@ -194,8 +190,7 @@ TEST_CASE("an asynchronous write keeps its entries until it completes") {
 }
 
 TEST_CASE("dropping what waits keeps a frame partly written") {
-    const auto bounds = limits(1 << 20, 1000);
-    ws::OutboundQueue queue(bounds);
+    ws::OutboundQueue queue;
     queue.push(ws::text, payload("first"));
     queue.push(ws::text, payload("second"));
     queue.push(ws::text, payload("third"));
@@ -209,7 +204,7 @@ TEST_CASE("dropping what waits keeps a frame partly written") {
     CHECK(flatten(gather) == framed(ws::text, "first").substr(3));
 
     // Nothing written yet: everything goes.
-    ws::OutboundQueue untouched(bounds);
+    ws::OutboundQueue untouched;
     untouched.push(ws::text, payload("x"));
     untouched.gather(gather);
     untouched.consume(0);
@@ -218,8 +213,7 @@ TEST_CASE("dropping what waits keeps a frame partly written") {
 }
 
 TEST_CASE("a waiting pong takes the latest ping's payload, a gathered one keeps its own") {
-    const auto bounds = limits(1 << 20, 1000);
-    ws::OutboundQueue queue(bounds);
+    ws::OutboundQueue queue;
     CHECK_FALSE(queue.replace_waiting_pong(payload("none waits")));
     queue.push(ws::text, payload("data"));
     queue.push_pong(payload("p1"));
@@ -239,7 +233,7 @@ TEST_CASE("a waiting pong takes the latest ping's payload, a gathered one keeps 
                                  framed(ws::pong, "p4"));
 
     // After many entries were taken off the front, the waiting pong is still found.
-    ws::OutboundQueue busy(bounds);
+    ws::OutboundQueue busy;
     for (int i = 0; i < 300; ++i) {
         busy.push(ws::text, payload("x"));
         busy.gather(gather);
@@ -252,7 +246,7 @@ TEST_CASE("a waiting pong takes the latest ping's payload, a gathered one keeps 
     CHECK(flatten(gather) == framed(ws::text, "y") + framed(ws::pong, "bb"));
 
     // Dropping what waits drops the waiting pong and forgets it.
-    ws::OutboundQueue closing(bounds);
+    ws::OutboundQueue closing;
     closing.push_pong(payload("a"));
     closing.drop_unsent();
     CHECK(closing.empty());
