@@ -82,25 +82,9 @@ public:
     // same segment as the upgrade.
     void run(Request request, const std::string& subprotocol, std::string early_bytes) {
         early_bytes_ = std::move(early_bytes);
-        auto response = std::make_shared<beast::http::response<beast::http::empty_body>>();
-        response->version(request.version());
-        response->set(beast::http::field::server, "haven");
-        const std::string_view key = request[beast::http::field::sec_websocket_key];
-        if (request[beast::http::field::sec_websocket_version] != "13") {
-            response->result(beast::http::status::upgrade_required);
-            response->set(beast::http::field::sec_websocket_version, "13");
+        auto response = std::make_shared<UpgradeResponse>(upgrade_response(request, subprotocol));
+        if (response->result() != beast::http::status::switching_protocols) {
             return refuse(std::move(response));
-        }
-        if (!ws::valid_client_key(key)) {
-            response->result(beast::http::status::bad_request);
-            return refuse(std::move(response));
-        }
-        response->result(beast::http::status::switching_protocols);
-        response->set(beast::http::field::upgrade, "websocket");
-        response->set(beast::http::field::connection, "upgrade");
-        response->set(beast::http::field::sec_websocket_accept, ws::accept_key(key));
-        if (!subprotocol.empty()) {
-            response->set(beast::http::field::sec_websocket_protocol, subprotocol);
         }
         // A plain socket takes the short response into its empty send buffer at once; over
         // TLS the handshake's writes can stall, so they get the handshake timeout.
@@ -197,7 +181,7 @@ private:
         return empty;
     }
 
-    void refuse(std::shared_ptr<beast::http::response<beast::http::empty_body>> response) {
+    void refuse(std::shared_ptr<UpgradeResponse> response) {
         response->keep_alive(false);
         beast::http::async_write(
             stream_, *response,
