@@ -10,12 +10,39 @@
 // Lifetime: the session keeps itself alive through the shared_ptr bound into its pending
 // operations; when reading ends, the ClientSession is told and leaves its Hub, and the object
 // goes away with its last operation.
+//
+// States. Sending and reading move on separately, each only forward.
+//
+// Sending:
+//   open             data frames are queued (also before the upgrade is answered)
+//   slow_consumer    the queue overflowed: a 4008 close is posted; no more data frames
+//   write_failed     a write failed: the socket is closed; no more data frames
+//   close_queued     our close frame is queued; the peer's has not arrived
+//   answering_close  the peer's close came first, and our answer is queued
+//   close_written    our close frame is written: half-closed, reading until the peer's close
+//                    or the close deadline
+//   shut_down        both close frames are through: the socket is being shut down
+//
+//   open -> slow_consumer | write_failed                 (nothing more to queue but a close)
+//   open | slow_consumer | write_failed -> close_queued      (we close, or the protocol failed)
+//                                       -> answering_close   (the peer's close arrives)
+//   close_queued -> close_written (it is written) | shut_down (the peer's close arrives)
+//   close_written -> shut_down (the peer's close arrives)
+//   answering_close -> shut_down (our answer is written)
+//
+// Reading:
+//   handshake        the upgrade response is not yet written
+//   frames           frames are read and handled
+//   dropping         after the peer's close or a protocol failure: what arrives is read and
+//                    dropped, so the peer sees our close rather than a reset
+//   ended            the socket's read side ended; the ClientSession was told
+//
+//   handshake -> frames -> dropping;  frames | dropping -> ended
 #pragma once
 
 #include <chrono>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,10 +52,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "net/frame_queue.hpp"
 #include "net/websocket_session.hpp"
+#include "net/ws_frame_reader.hpp"
 #include "net/ws_frames.hpp"
-#include "protocol/utf8.hpp"
+#include "net/ws_outbound_queue.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::net {
@@ -39,13 +66,15 @@ namespace asio = boost::asio;
 template <class Stream>
 class WebSocketSession final : public session::Connection,
                                public Flushable,
+                               private ws::FrameHandler,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
     WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding)
         : stream_(std::move(stream)),
           context_(context),
           chat_(context.hub, *this, encoding),
-          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary) {}
+          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
+          reader_(context.config.limits.max_frame_bytes) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
     // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
@@ -53,25 +82,9 @@ public:
     // same segment as the upgrade.
     void run(Request request, const std::string& subprotocol, std::string early_bytes) {
         early_bytes_ = std::move(early_bytes);
-        auto response = std::make_shared<beast::http::response<beast::http::empty_body>>();
-        response->version(request.version());
-        response->set(beast::http::field::server, "haven");
-        const std::string_view key = request[beast::http::field::sec_websocket_key];
-        if (request[beast::http::field::sec_websocket_version] != "13") {
-            response->result(beast::http::status::upgrade_required);
-            response->set(beast::http::field::sec_websocket_version, "13");
+        auto response = std::make_shared<UpgradeResponse>(upgrade_response(request, subprotocol));
+        if (response->result() != beast::http::status::switching_protocols) {
             return refuse(std::move(response));
-        }
-        if (!ws::valid_client_key(key)) {
-            response->result(beast::http::status::bad_request);
-            return refuse(std::move(response));
-        }
-        response->result(beast::http::status::switching_protocols);
-        response->set(beast::http::field::upgrade, "websocket");
-        response->set(beast::http::field::connection, "upgrade");
-        response->set(beast::http::field::sec_websocket_accept, ws::accept_key(key));
-        if (!subprotocol.empty()) {
-            response->set(beast::http::field::sec_websocket_protocol, subprotocol);
         }
         // A plain socket takes the short response into its empty send buffer at once; over
         // TLS the handshake's writes can stall, so they get the handshake timeout.
@@ -93,18 +106,15 @@ public:
 
     void send_batch(const protocol::FrameBatch& batch) override {
         if (batch.frames.empty() || !admit(batch.wire->size(), batch.frames.size())) return;
-        queue_entry(ws::ServerHeader{}, batch.frames.size(), batch.wire);
+        queue_.push_framed(batch.frames.size(), batch.wire);
+        schedule_flush();
     }
 
     // Whether `frames` more frames of `bytes` fit in the outbound queue. When they do not,
     // the client is too slow to keep up and the connection is closed (4008).
     bool admit(std::size_t bytes, std::size_t frames) {
-        if (closing_) return false;
-        const config::LimitsConfig& limits = context_.config.limits;
-        // An empty queue always takes one frame or batch, however large (a Joined with long
-        // recent posts); the limit is about a client falling behind, not about one big reply.
-        if (!queue_.empty() && (queued_frames_ + frames > limits.outbound_queue_messages ||
-                                queued_bytes_ + bytes > limits.outbound_queue_bytes)) {
+        if (sending_ != Sending::open) return false;
+        if (!queue_.fits(bytes, frames, context_.config.limits)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
             auto& counters = context_.hub.counters();
@@ -112,25 +122,24 @@ public:
             asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
                 self->close(protocol::CloseCode::slow_consumer);
             });
-            closing_ = true;
-            forced_close_ = protocol::CloseCode::slow_consumer;
+            sending_ = Sending::slow_consumer;
             return false;
         }
         return true;
     }
 
     void close(protocol::CloseCode code) override {
-        if (close_sent_) return;
-        if (forced_close_) code = *forced_close_;
-        closing_ = true;
+        if (sending_ >= Sending::close_queued) return;
+        if (sending_ == Sending::slow_consumer) code = protocol::CloseCode::slow_consumer;
         // A client too slow to keep up loses what waits (it recovers from history); any
         // other close goes out after what was already said, e.g. the Error explaining it.
-        if (code == protocol::CloseCode::slow_consumer) drop_queued();
+        if (code == protocol::CloseCode::slow_consumer) queue_.drop_unsent();
         send_close(code);
     }
 
     void tick(core::SteadyTime now) override {
-        if (!open_ || close_sent_) return;
+        const bool open = reading_ == Reading::frames || reading_ == Reading::dropping;
+        if (!open || sending_ >= Sending::close_queued) return;
         const auto idle = now - last_heard_;
         const auto timeout = std::chrono::milliseconds(context_.config.limits.idle_timeout_ms);
         if (idle >= timeout) {
@@ -144,12 +153,16 @@ public:
     }
 
 private:
-    // A queued frame with its header, or a batch of frames already framed (empty header).
-    struct Outgoing {
-        ws::ServerHeader header;
-        std::uint32_t frames = 1;
-        protocol::Frame payload;
+    enum class Sending : std::uint8_t {
+        open,
+        slow_consumer,
+        write_failed,
+        close_queued,
+        answering_close,
+        close_written,
+        shut_down,
     };
+    enum class Reading : std::uint8_t { handshake, frames, dropping, ended };
 
     // Plain connections hold the bare socket (no Beast stream with its timers: memory per idle
     // connection counts); TLS ones the SSL stream over a Beast TCP stream.
@@ -163,14 +176,12 @@ private:
         }
     }
 
-    std::size_t assembled() const { return fragments_ ? fragments_->size() : 0; }
-
     static protocol::Frame empty_payload() {
         static const protocol::Frame empty = std::make_shared<const std::string>();
         return empty;
     }
 
-    void refuse(std::shared_ptr<beast::http::response<beast::http::empty_body>> response) {
+    void refuse(std::shared_ptr<UpgradeResponse> response) {
         response->keep_alive(false);
         beast::http::async_write(
             stream_, *response,
@@ -189,7 +200,7 @@ private:
             beast::get_lowest_layer(stream_).expires_never();
             buffer_.resize(kInitialBuffer);
         }
-        open_ = true;
+        reading_ = Reading::frames;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
         take_early_bytes();
@@ -204,7 +215,7 @@ private:
         buffer_.resize(std::max(buffer_.size(), early.size()));
         std::memcpy(buffer_.data(), early.data(), early.size());
         buffered_ = early.size();
-        keep_rest(process(buffer_.data(), buffered_));
+        keep_rest(read_frames(buffer_.data(), buffered_));
         if constexpr (kPlain) {
             if (buffered_ == 0 || stopped_reading()) release_buffer();
         }
@@ -248,13 +259,13 @@ private:
         }
         last_heard_ = core::steady_now();
         std::uint8_t* received = context_.scratch.read_buffer.data();
-        if (close_received_ || protocol_failed_) {
+        if (stopped_reading()) {
             // After a close or a protocol failure the rest is read and dropped, so the peer
             // sees our close frame instead of a reset caused by unread data.
             release_buffer();
         } else if (buffered_ == 0) {
             // The usual case: whole frames, handled where they were read.
-            const std::size_t used = process(received, bytes);
+            const std::size_t used = read_frames(received, bytes);
             if (!stopped_reading() && used < bytes) {
                 buffer_.assign(received + used, received + bytes);
                 buffered_ = buffer_.size();
@@ -262,7 +273,7 @@ private:
         } else {
             buffer_.insert(buffer_.end(), received, received + bytes);
             buffered_ = buffer_.size();
-            keep_rest(process(buffer_.data(), buffered_));
+            keep_rest(read_frames(buffer_.data(), buffered_));
         }
         if (buffered_ == 0 || stopped_reading()) release_buffer();
         do_read();
@@ -276,10 +287,10 @@ private:
         last_heard_ = core::steady_now();
         const bool filled = buffered_ + bytes == buffer_.size();
         buffered_ += bytes;
-        if (close_received_ || protocol_failed_) {
+        if (stopped_reading()) {
             buffered_ = 0;  // read and dropped, as above
         } else {
-            keep_rest(process(buffer_.data(), buffered_));
+            keep_rest(read_frames(buffer_.data(), buffered_));
             // A large message or a burst made the buffer grow; give the memory back once
             // the connection is quiet again.
             if (!filled && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
@@ -290,7 +301,7 @@ private:
         do_read(filled);
     }
 
-    bool stopped_reading() const { return close_received_ || protocol_failed_; }
+    bool stopped_reading() const { return reading_ == Reading::dropping; }
 
     // Moves the unhandled rest of buffer_ (after `used` bytes) to its front.
     void keep_rest(std::size_t used) {
@@ -310,109 +321,53 @@ private:
 
     // Handles every complete frame in [data, data + size). Returns how many bytes that used:
     // the rest is the start of a frame still arriving.
-    std::size_t process(std::uint8_t* data, std::size_t size) {
-        std::size_t offset = 0;
-        while (!stopped_reading()) {
-            ws::FrameHeader header;
-            const auto result = ws::parse_client_header(data + offset, size - offset, header);
-            if (result == ws::ParseResult::need_more) break;
-            if (result == ws::ParseResult::protocol_error) {
-                fail_protocol(protocol::CloseCode::protocol_error);
-                break;
-            }
-            const std::uint32_t max = context_.config.limits.max_frame_bytes;
-            if (!ws::is_control(header.opcode) && assembled() + header.payload_size > max) {
-                fail_protocol(protocol::CloseCode::too_big);
-                break;
-            }
-            const std::size_t frame_size = header.header_size + header.payload_size;
-            if (size - offset < frame_size) {
-                if constexpr (!kPlain)
-                    grow_for(frame_size);  // buffer_ may move: only offsets are kept
-                break;
-            }
-            std::uint8_t* payload = data + offset + header.header_size;
-            ws::unmask(payload, header.payload_size, header.mask);
-            on_frame(header,
-                     std::string_view(reinterpret_cast<const char*>(payload), header.payload_size));
-            offset += frame_size;
+    std::size_t read_frames(std::uint8_t* data, std::size_t size) {
+        const ws::FrameReader::Result result = reader_.process(data, size, *this);
+        // A TLS buffer holds a whole frame before it is handled (buffer_ may move: only
+        // offsets are kept).
+        if constexpr (!kPlain) {
+            if (result.needed > 0) grow_for(result.needed);
         }
-        return offset;
+        return result.used;
     }
 
-    void on_frame(const ws::FrameHeader& header, std::string_view payload) {
-        switch (header.opcode) {
-            case ws::ping:
-                return answer_ping(payload);
-            case ws::pong:
-                ping_outstanding_ = false;
-                return;
-            case ws::close:
-                return on_close_frame(payload);
-            case ws::continuation:
-                if (!in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
-                break;
-            default:  // text or binary
-                if (in_message_) return fail_protocol(protocol::CloseCode::protocol_error);
-                in_message_ = true;
-                message_text_ = header.opcode == ws::text;
-                break;
-        }
-        if (header.fin && assembled() == 0) {
-            // An unfragmented message (nearly all of them): handled where it lies.
-            in_message_ = false;
-            return on_message(payload);
-        }
-        if (!fragments_) fragments_ = std::make_unique<std::string>();
-        fragments_->append(payload);
-        if (!header.fin) return;
-        in_message_ = false;
-        // Fragmented messages are rare: no memory is kept for them between messages.
-        const std::unique_ptr<std::string> message = std::move(fragments_);
-        on_message(*message);
-    }
+    // ---- ws::FrameHandler ---------------------------------------------------------------
 
-    void on_message(std::string_view message) {
-        if (message_text_ && !protocol::utf8_length(message)) {
-            return fail_protocol(protocol::CloseCode::invalid_payload);
-        }
-        chat_.on_frame(message, message_text_);
-    }
+    void on_message(std::string_view message, bool text) override { chat_.on_frame(message, text); }
+
+    void on_ping(std::string_view payload) override { answer_ping(payload); }
+
+    void on_pong(std::string_view) override { ping_outstanding_ = false; }
+
+    void on_close(std::string_view payload) override { on_close_frame(payload); }
+
+    void on_protocol_failure(protocol::CloseCode code) override { fail_protocol(code); }
 
     // A pong counts against the outbound bounds like any frame, and only the latest ping is
-    // answered (RFC 6455 5.5.3): while a pong waits unwritten, a newer ping replaces its
-    // payload. A peer that pings without reading therefore holds one pong, not one per ping.
+    // answered: a peer that pings without reading holds one pong, not one per ping.
     void answer_ping(std::string_view payload) {
-        if (closing_) return;
+        if (sending_ != Sending::open) return;
         auto pong = std::make_shared<const std::string>(payload);
-        if (waiting_pong_) {
-            Outgoing& waiting = queue_[*waiting_pong_ - popped_];
-            queued_bytes_ -= waiting.payload->size();
-            queued_bytes_ += pong->size();
-            waiting.header = ws::server_header(ws::pong, pong->size());
-            waiting.payload = std::move(pong);
-            return;
-        }
+        if (queue_.replace_waiting_pong(pong)) return;  // already due to be written
         if (!admit(pong->size(), 1)) return;
-        queue_frame(ws::pong, std::move(pong));
-        waiting_pong_ = popped_ + queue_.size() - 1;
+        queue_.push_pong(std::move(pong));
+        schedule_flush();
     }
 
     void on_close_frame(std::string_view payload) {
-        close_received_ = true;
-        if (close_sent_) {
+        reading_ = Reading::dropping;
+        if (sending_ >= Sending::close_queued) {
             // Our close was answered: the handshake is complete.
             return shut_down();
         }
-        closing_ = true;
-        drop_queued();
-        send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)));
+        queue_.drop_unsent();
+        send_close(static_cast<protocol::CloseCode>(ws::close_reply(payload)),
+                   Sending::answering_close);
     }
 
     void fail_protocol(protocol::CloseCode code) {
-        protocol_failed_ = true;
-        closing_ = true;
-        drop_queued();
+        reading_ = Reading::dropping;
+        queue_.drop_unsent();
         send_close(code);
     }
 
@@ -426,14 +381,11 @@ private:
     // ---- writing ----------------------------------------------------------------------
 
     void queue_frame(std::uint8_t opcode, protocol::Frame payload) {
-        const ws::ServerHeader header = ws::server_header(opcode, payload->size());
-        queue_entry(header, 1, std::move(payload));
+        queue_.push(opcode, std::move(payload));
+        schedule_flush();
     }
 
-    void queue_entry(const ws::ServerHeader& header, std::size_t frames, protocol::Frame payload) {
-        queued_bytes_ += payload->size();
-        queued_frames_ += frames;
-        queue_.push_back(Outgoing{header, static_cast<std::uint32_t>(frames), std::move(payload)});
+    void schedule_flush() {
         // Written at the end of this turn of the loop, with whatever else arrives meanwhile;
         // while a write is in flight, with the next one.
         if (writing_ || flush_scheduled_) return;
@@ -452,68 +404,18 @@ private:
         do_write();
     }
 
-    // Points `gather` at up to kMaxFramesPerWrite queued frames, minus what of the first one
-    // was already written. Returns the number of frames covered. With `header_copies`, the
-    // frame headers are copied there and gathered from the copies: an asynchronous write needs
-    // that, since frames queued while it is in flight may move the queue's entries.
-    std::size_t gather_queued(std::vector<asio::const_buffer>& gather,
-                              std::vector<ws::ServerHeader>* header_copies = nullptr) {
-        const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
-        waiting_pong_.reset();  // handed to a write: no longer replaceable
-        gather.clear();
-        if (header_copies != nullptr) {
-            header_copies->clear();
-            header_copies->reserve(count);  // no reallocation below: the pointers stay valid
-        }
-        std::size_t skip = front_sent_;
-        for (std::size_t i = 0; i < count; ++i) {
-            const Outgoing& out = queue_[i];
-            const ws::ServerHeader* header = &out.header;
-            if (header_copies != nullptr) {
-                header_copies->push_back(out.header);
-                header = &header_copies->back();
-            }
-            for (asio::const_buffer part :
-                 {asio::const_buffer(header->bytes.data(), header->size),
-                  asio::const_buffer(out.payload->data(), out.payload->size())}) {
-                if (skip >= part.size()) {
-                    skip -= part.size();
-                    continue;
-                }
-                gather.push_back(part + skip);
-                skip = 0;
-            }
-        }
-        return count;
-    }
-
-    // Removes what `bytes` written covers from the front of the queue.
-    void consume(std::size_t bytes) {
-        while (bytes > 0 && !queue_.empty()) {
-            const Outgoing& front = queue_.front();
-            const std::size_t left = front.header.size + front.payload->size() - front_sent_;
-            if (bytes < left) {
-                front_sent_ += bytes;
-                return;
-            }
-            bytes -= left;
-            front_sent_ = 0;
-            pop_front();
-        }
-    }
-
     // One non-blocking write of what is queued. True when nothing is left to write.
     bool write_now() {
         // The write completes (or not) before this returns: the shard's scratch list will do.
         std::vector<asio::const_buffer>& gather = context_.scratch.gather;
-        gather_queued(gather);
+        queue_.gather(gather);
         beast::error_code ec;
         const std::size_t written = socket().write_some(gather, ec);
         if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
             on_write_failed(ec);
             return true;
         }
-        consume(written);
+        queue_.consume(written);
         if (!queue_.empty()) return false;
         after_drained();
         return true;
@@ -522,7 +424,7 @@ private:
     void do_write() {
         writing_ = true;
         if (!async_write_) async_write_ = std::make_unique<AsyncWrite>();
-        in_flight_ = gather_queued(async_write_->buffers, &async_write_->headers);
+        queue_.gather_in_flight(async_write_->buffers, async_write_->headers);
         asio::async_write(
             stream_, async_write_->buffers,
             beast::bind_front_handler(&WebSocketSession::on_write, this->shared_from_this()));
@@ -530,9 +432,7 @@ private:
 
     void on_write(beast::error_code ec, std::size_t) {
         writing_ = false;
-        for (std::size_t i = 0; i < in_flight_ && !queue_.empty(); ++i) pop_front();
-        front_sent_ = 0;
-        in_flight_ = 0;
+        queue_.complete_in_flight();
         if (ec) return on_write_failed(ec);
         if (!queue_.empty()) return do_write();
         async_write_.reset();  // idle again: no memory kept for the next one
@@ -541,22 +441,17 @@ private:
 
     void on_write_failed(beast::error_code ec) {
         fail(ec, "write");
-        closing_ = true;
-        waiting_pong_.reset();
-        popped_ += queue_.size();
+        if (sending_ == Sending::open) sending_ = Sending::write_failed;
         queue_.clear();
-        queued_bytes_ = 0;
-        queued_frames_ = 0;
-        front_sent_ = 0;
         beast::error_code ignored;
         socket().close(ignored);  // the read side ends and finishes the session
     }
 
     // Everything queued is written: finish a close handshake that was waiting for it.
     void after_drained() {
-        if (!close_sent_ || close_written_) return;
-        close_written_ = true;
-        if (close_received_) return shut_down();
+        if (sending_ == Sending::answering_close) return shut_down();
+        if (sending_ != Sending::close_queued) return;
+        sending_ = Sending::close_written;
         // Nothing more to send: half-close now, read until the peer closes too, but not for
         // ever.
         beast::error_code ignored;
@@ -564,9 +459,10 @@ private:
         arm_close_deadline();
     }
 
-    void send_close(protocol::CloseCode code) {
-        if (close_sent_) return;
-        close_sent_ = true;
+    // Queues our close frame, unless one is already; `next` says whether it answers the peer's.
+    void send_close(protocol::CloseCode code, Sending next = Sending::close_queued) {
+        if (sending_ >= Sending::close_queued) return;
+        sending_ = next;
         const auto value = static_cast<std::uint16_t>(code);
         auto payload = std::make_shared<std::string>();
         payload->push_back(static_cast<char>(value >> 8));
@@ -574,28 +470,9 @@ private:
         queue_frame(ws::close, std::move(payload));
     }
 
-    // Drops frames not yet handed to the socket; those being written finish, and so does a
-    // frame partly written already.
-    void drop_queued() {
-        const std::size_t keep = std::max(in_flight_, front_sent_ > 0 ? std::size_t{1} : 0);
-        waiting_pong_.reset();
-        while (queue_.size() > keep) {
-            queued_bytes_ -= queue_.back().payload->size();
-            queued_frames_ -= queue_.back().frames;
-            queue_.pop_back();
-        }
-    }
-
-    void pop_front() {
-        queued_bytes_ -= queue_.front().payload->size();
-        queued_frames_ -= queue_.front().frames;
-        queue_.pop_front();
-        ++popped_;
-    }
-
     void shut_down() {
-        if (shut_down_) return;
-        shut_down_ = true;
+        if (sending_ == Sending::shut_down) return;
+        sending_ = Sending::shut_down;
         if (close_timer_) close_timer_->cancel();
         if constexpr (!kPlain) {
             beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -624,9 +501,8 @@ private:
     }
 
     void finish() {
-        if (finished_) return;
-        finished_ = true;
-        open_ = false;
+        if (reading_ == Reading::ended) return;
+        reading_ = Reading::ended;
         if (close_timer_) close_timer_->cancel();
         chat_.on_closed();
     }
@@ -646,7 +522,6 @@ private:
 
     static constexpr std::size_t kInitialBuffer = 512;
     static constexpr std::size_t kBusyBuffer = 16384;
-    static constexpr std::size_t kMaxFramesPerWrite = 256;
 
     Stream stream_;
     NetContext& context_;
@@ -655,38 +530,22 @@ private:
 
     std::vector<std::uint8_t> buffer_;  // received bytes, [0, buffered_) valid
     std::size_t buffered_ = 0;
-    std::unique_ptr<std::string> fragments_;  // a fragmented message being assembled
-    bool in_message_ = false;
-    bool message_text_ = false;
+    ws::FrameReader reader_;
 
-    FrameQueue<Outgoing> queue_;  // the first in_flight_ are being written
+    ws::OutboundQueue queue_;
     // What an asynchronous write in progress points at (only while one is).
     struct AsyncWrite {
         std::vector<asio::const_buffer> buffers;
         std::vector<ws::ServerHeader> headers;
     };
     std::unique_ptr<AsyncWrite> async_write_;
-    std::size_t in_flight_ = 0;   // frames handed to the asynchronous write in progress
-    std::size_t front_sent_ = 0;  // bytes of the first frame already written directly
-    std::size_t queued_bytes_ = 0;
-    std::size_t queued_frames_ = 0;  // frames in queue_ (a batch entry holds several)
-    // Entries ever taken off queue_'s front: queue_[n - popped_] is the n-th entry ever queued.
-    std::uint64_t popped_ = 0;
-    std::optional<std::uint64_t> waiting_pong_;  // a queued pong no write has taken yet
     bool writing_ = false;
     bool flush_scheduled_ = false;
 
-    bool open_ = false;
-    bool closing_ = false;     // no more data frames are queued
-    bool close_sent_ = false;  // our close frame is queued
-    bool close_written_ = false;
-    bool close_received_ = false;
-    bool protocol_failed_ = false;
-    bool shut_down_ = false;
-    bool finished_ = false;
+    Sending sending_ = Sending::open;  // see the top of the file
+    Reading reading_ = Reading::handshake;
     bool ping_outstanding_ = false;
     core::SteadyTime last_heard_{};
-    std::optional<protocol::CloseCode> forced_close_;
     std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
     std::string early_bytes_;  // read with the upgrade request, until the session opens
 };
