@@ -20,6 +20,7 @@
 #include "broker/broker.hpp"
 #include "core/clock.hpp"
 #include "core/metrics.hpp"
+#include "core/server_context.hpp"
 #include "core/shard_identity.hpp"
 #include "core/shard_router.hpp"
 #include "haven.pb.h"
@@ -31,7 +32,6 @@
 #include "rooms/room.hpp"
 #include "rooms/room_fanout.hpp"
 #include "rooms/room_list_encoder.hpp"
-#include "core/server_context.hpp"
 
 namespace haven::session {
 class ClientSession;
@@ -164,9 +164,6 @@ private:
     };
     // Runs `then` once the room's moderation state is loaded (at once when it is).
     void with_moderation(Room& room, std::function<void(bool loaded)> then);
-    // Checks a post against bans, mutes, lock and slow mode; an error to send, or nothing.
-    std::optional<std::pair<v1::ErrorCode, std::uint32_t>> post_restriction(
-        Room& room, const MemberRecord& author);
     void screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                             std::uint64_t session_id, ReplyTo reply);
     void refuse_post(const std::string& room_id, const std::string& dedupe_key,

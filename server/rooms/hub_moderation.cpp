@@ -6,6 +6,7 @@
 
 #include "auth/hs256.hpp"
 #include "moderation/actor_label.hpp"
+#include "moderation/post_screening.hpp"
 #include "moderation/redactor.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
@@ -215,29 +216,6 @@ void Hub::with_moderation(Room& room, std::function<void(bool loaded)> then) {
     });
 }
 
-std::optional<std::pair<v1::ErrorCode, std::uint32_t>> Hub::post_restriction(
-    Room& room, const MemberRecord& author) {
-    const std::uint64_t now = core::wall_ms();
-    const auto remaining = [now](std::uint64_t until) {
-        return static_cast<std::uint32_t>(
-            until > now ? std::min<std::uint64_t>(until - now, UINT32_MAX) : 0);
-    };
-    const bool moderator = author.member.role() >= v1::ROLE_MODERATOR;
-    if (globally_banned(author.subject) || room.moderation.banned_until(author.subject, now)) {
-        return std::pair{v1::BANNED, 0u};
-    }
-    if (auto until = room.moderation.muted_until(author.subject, now)) {
-        return std::pair{v1::MUTED, *until == 0 ? 0u : remaining(*until)};
-    }
-    if (room.moderation.locked() && !moderator) return std::pair{v1::ROOM_LOCKED, 0u};
-    if (author.member.role() < v1::ROLE_PEER_SUPPORTER) {
-        if (const std::uint64_t wait = room.moderation.slow_mode_wait_ms(author.subject, now)) {
-            return std::pair{v1::SLOW_MODE_WAIT, static_cast<std::uint32_t>(wait)};
-        }
-    }
-    return std::nullopt;
-}
-
 void Hub::screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedupe_key,
                              std::uint64_t session_id, ReplyTo reply) {
     Room* room = existing_room(event->room_id());
@@ -252,32 +230,36 @@ void Hub::screen_and_publish(std::unique_ptr<v1::Event> event, std::string dedup
         Room* state = existing_room(shared_event->room_id());
         const MemberRecord* author = state ? state->find(session_id) : nullptr;
         if (author == nullptr) return reply_error(reply, v1::NOT_JOINED, "join the room first");
+        const moderation::PostAuthor who{author->subject, author->member.role(),
+                                         globally_banned(author->subject)};
+        const moderation::ScreeningRules rules{context_.config.moderation.redact_contact_details,
+                                               crisis_line_numbers_, context_.crisis,
+                                               state->config().crisis_policy};
+        const std::uint64_t now = core::wall_ms();
         v1::Posted* posted = shared_event->mutable_posted();
-        if (context_.config.moderation.redact_contact_details) {
-            moderation::RedactionResult redacted =
-                moderation::redact_contact_details(posted->text(), crisis_line_numbers_);
-            if (redacted.emails + redacted.phones > 0) {
-                posted->set_text(std::move(redacted.text));
-                posted->set_redacted(true);
-            }
+        moderation::ScreeningVerdict verdict =
+            moderation::screen_post(posted->text(), who, state->moderation, rules, now);
+        if (verdict.redacted_text) {
+            posted->set_text(std::move(*verdict.redacted_text));
+            posted->set_redacted(true);
         }
-        // Crisis language is looked for before anything can refuse the post: whoever wrote it
-        // gets the resources and the moderators hear of it, muted or not.
-        std::optional<moderation::CrisisMatch> crisis;
-        if (context_.crisis != nullptr) crisis = context_.crisis->scan(posted->text());
-        if (auto restriction = post_restriction(*state, *author)) {
-            if (crisis) {
-                send_alert(reply, crisis_alert(shared_event->room_id(), *crisis));
-                report_crisis(*shared_event, *crisis);
+        using Outcome = moderation::ScreeningVerdict::Outcome;
+        if (verdict.outcome == Outcome::refuse) {
+            if (verdict.crisis) {
+                send_alert(reply, crisis_alert(shared_event->room_id(), *verdict.crisis));
+                report_crisis(*shared_event, *verdict.crisis);
             }
-            return refuse_post(shared_event->room_id(), dedupe_key, *restriction, reply);
+            return refuse_post(shared_event->room_id(), dedupe_key,
+                               {verdict.restriction.code, verdict.restriction.retry_after_ms},
+                               reply);
         }
-        state->moderation.note_post(author->subject, core::wall_ms());
+        state->moderation.note_post(author->subject, now);
         auto owned = std::make_unique<v1::Event>(std::move(*shared_event));
-        if (crisis && state->config().crisis_policy == config::CrisisPolicy::hold) {
-            return hold_post(std::move(owned), std::move(dedupe_key), std::move(crisis), reply);
+        if (verdict.outcome == Outcome::hold) {
+            return hold_post(std::move(owned), std::move(dedupe_key), std::move(verdict.crisis),
+                             reply);
         }
-        publish_post(std::move(owned), std::move(dedupe_key), reply, std::move(crisis));
+        publish_post(std::move(owned), std::move(dedupe_key), reply, std::move(verdict.crisis));
     });
 }
 
