@@ -7,35 +7,15 @@
 #include <vector>
 
 #include "net/ws_frame_reader.hpp"
+#include "unit/client_frames.hpp"
 
 using namespace haven::net;
 using haven::protocol::CloseCode;
+using haven::test::client_frame;
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-// A masked client frame; `first_byte` is FIN | opcode.
-Bytes client_frame(std::uint8_t first_byte, std::string_view payload,
-                   std::array<std::uint8_t, 4> mask = {0x37, 0xfa, 0x21, 0x3d}) {
-    Bytes out{first_byte};
-    if (payload.size() < 126) {
-        out.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
-    } else if (payload.size() <= 0xFFFF) {
-        out.push_back(0x80 | 126);
-        out.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
-        out.push_back(static_cast<std::uint8_t>(payload.size()));
-    } else {
-        out.push_back(0x80 | 127);
-        for (int i = 7; i >= 0; --i)
-            out.push_back(static_cast<std::uint8_t>(payload.size() >> (8 * i)));
-    }
-    out.insert(out.end(), mask.begin(), mask.end());
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-        out.push_back(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
-    }
-    return out;
-}
 
 constexpr std::uint8_t kFin = 0x80;
 

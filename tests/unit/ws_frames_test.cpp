@@ -5,34 +5,12 @@
 #include <vector>
 
 #include "net/ws_frames.hpp"
+#include "unit/client_frames.hpp"
 
 using namespace haven::net;
+using haven::test::client_frame;
 
-namespace {
-
-// A masked client frame, as a browser would send it.
-std::vector<std::uint8_t> client_frame(std::uint8_t first_byte, const std::string& payload,
-                                       std::array<std::uint8_t, 4> mask = {1, 2, 3, 4}) {
-    std::vector<std::uint8_t> out{first_byte};
-    if (payload.size() < 126) {
-        out.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
-    } else if (payload.size() <= 0xFFFF) {
-        out.push_back(0x80 | 126);
-        out.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
-        out.push_back(static_cast<std::uint8_t>(payload.size()));
-    } else {
-        out.push_back(0x80 | 127);
-        for (int i = 7; i >= 0; --i)
-            out.push_back(static_cast<std::uint8_t>(payload.size() >> (8 * i)));
-    }
-    out.insert(out.end(), mask.begin(), mask.end());
-    for (std::size_t i = 0; i < payload.size(); ++i) {
-        out.push_back(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
-    }
-    return out;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("the accept key follows RFC 6455's example") {
     CHECK(ws::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");

@@ -1,0 +1,34 @@
+// Masked client frames built by hand, as a browser would send them, for the framing tests.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace haven::test {
+
+// One client frame; `first_byte` is FIN | RSV | opcode. Every length form is written in its
+// shortest encoding.
+inline std::vector<std::uint8_t> client_frame(std::uint8_t first_byte, std::string_view payload,
+                                              std::array<std::uint8_t, 4> mask = {1, 2, 3, 4}) {
+    std::vector<std::uint8_t> out{first_byte};
+    if (payload.size() < 126) {
+        out.push_back(static_cast<std::uint8_t>(0x80 | payload.size()));
+    } else if (payload.size() <= 0xFFFF) {
+        out.push_back(0x80 | 126);
+        out.push_back(static_cast<std::uint8_t>(payload.size() >> 8));
+        out.push_back(static_cast<std::uint8_t>(payload.size()));
+    } else {
+        out.push_back(0x80 | 127);
+        for (int i = 7; i >= 0; --i)
+            out.push_back(static_cast<std::uint8_t>(payload.size() >> (8 * i)));
+    }
+    out.insert(out.end(), mask.begin(), mask.end());
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+        out.push_back(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
+    }
+    return out;
+}
+
+}  // namespace haven::test
