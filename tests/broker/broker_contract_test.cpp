@@ -376,15 +376,25 @@ TEST_CASE("redis: while Redis is down requests fail fast, and service resumes by
     CHECK(h.sink.posted_seqs() == std::vector<std::uint64_t>{1, 2});
 }
 
-TEST_CASE("redis: a lost subscription catches up from the stream, in order, once") {
-    Redis watcher;
+namespace {
+
+// Two instances on one Redis: `watcher` subscribed to room "a", `publisher` posting there,
+// with the first post ("1") already delivered to the watcher.
+void watch_and_publish_first(Redis& watcher, Redis& publisher) {
     watcher.start();
     watcher.watch("a");
-    Redis publisher;
     publisher.prefix = watcher.prefix;
     publisher.start();
     publisher.post("a", "1");
     REQUIRE(watcher.run_until([&] { return watcher.sink.posted_seqs().size() == 1; }));
+}
+
+}  // namespace
+
+TEST_CASE("redis: a lost subscription catches up from the stream, in order, once") {
+    Redis watcher;
+    Redis publisher;
+    watch_and_publish_first(watcher, publisher);
     // Cut every pub/sub connection; publish while the watcher is resubscribing.
     shared_redis().command("CLIENT KILL TYPE pubsub");
     for (int i = 2; i <= 6; ++i) publisher.post("a", std::to_string(i));
@@ -603,13 +613,8 @@ TEST_CASE_TEMPLATE("shutdown: calls back once, after which the broker may go", H
 
 TEST_CASE("redis: after unsubscribe a room's events no longer reach the sink") {
     Redis watcher;
-    watcher.start();
-    watcher.watch("a");
     Redis publisher;
-    publisher.prefix = watcher.prefix;
-    publisher.start();
-    publisher.post("a", "1");
-    REQUIRE(watcher.run_until([&] { return watcher.sink.posted_seqs().size() == 1; }));
+    watch_and_publish_first(watcher, publisher);
     watcher.broker->unsubscribe("a");
     watcher.run_until([] { return false; }, std::chrono::milliseconds(100));
     publisher.post("a", "2");
