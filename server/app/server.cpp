@@ -21,7 +21,7 @@
 #include "moderation/audit_file.hpp"
 #include "moderation/crisis_detector.hpp"
 #include "net/listener.hpp"
-#include "rooms/hub.hpp"
+#include "app/chat_engine.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::app {
@@ -73,13 +73,13 @@ struct Server::Parts {
                   pool.post(
                       0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
                           limit, done = std::move(done)]() mutable {
-                          hubs[0]->broker().read_audit(std::move(room_id), std::move(before_id),
+                          engine->owner(0).broker().read_audit(std::move(room_id), std::move(before_id),
                                                        limit, std::move(done));
                       });
               },
               [this](std::string subject, std::function<void(bool)> done) {
                   pool.post(0, [this, subject = std::move(subject), done = std::move(done)] {
-                      done(hubs[0]->globally_banned(subject));
+                      done(engine->hub(0).globally_banned(subject));
                   });
               }),
           tls(std::move(resources.tls)),
@@ -101,10 +101,10 @@ struct Server::Parts {
     http::HttpRoutes routes;
     http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;
-    std::vector<std::unique_ptr<rooms::Hub>> hubs;
+    std::unique_ptr<app::ChatEngine> engine;
     std::vector<std::unique_ptr<net::WriteBatcher>> batchers;
     std::vector<std::unique_ptr<net::NetContext>> net_contexts;
-    // Declared after the Hubs so it is destroyed first: destroying an io_context destroys
+    // Declared after the engine so it is destroyed first: destroying an io_context destroys
     // the sessions it still holds, and they leave their Hub as they go.
     core::ShardPool pool;
     std::vector<std::shared_ptr<net::Listener>> listeners;
@@ -116,13 +116,13 @@ struct Server::Parts {
 
     std::optional<std::string> unready_reason() const {
         if (metrics.draining.load()) return "draining";
-        for (const auto& hub : hubs) {
-            if (!hub->broker().healthy()) return "broker unavailable";
+        for (unsigned shard = 0; shard < shards; ++shard) {
+            if (!engine->owner(shard).broker().healthy()) return "broker unavailable";
         }
         return std::nullopt;
     }
 
-    std::unique_ptr<broker::Broker> make_broker(unsigned shard) {
+    std::unique_ptr<broker::Broker> make_broker(unsigned shard, broker::BrokerSink& sink) {
         if (config.broker.kind == "memory") {
             // Shard 0 keeps the server-wide state, the audit log among it.
             auto audit = shard == 0
@@ -132,7 +132,7 @@ struct Server::Parts {
                 std::uint64_t{config.moderation.role_memory_days} * 24 * 3600 * 1000,
                 config.moderation.max_known_roles};
             return std::make_unique<broker::MemoryBroker>(
-                config.history, *hubs[shard], [] { return core::wall_ms(); }, std::move(audit),
+                config.history, sink, [] { return core::wall_ms(); }, std::move(audit),
                 &user_limits, roles);
         }
         auto endpoint = broker::redis::parse_redis_url(config.broker.redis_url);
@@ -147,7 +147,7 @@ struct Server::Parts {
         options.heartbeat_interval = options.instance_timeout / 3;
         options.role_memory = std::chrono::hours(24 * config.moderation.role_memory_days);
         auto broker = std::make_unique<broker::redis::RedisBroker>(
-            pool.context(shard), std::move(options), *hubs[shard], metrics.shard(shard));
+            pool.context(shard), std::move(options), sink, metrics.shard(shard));
         redis_brokers.push_back(broker.get());
         return broker;
     }
@@ -162,7 +162,7 @@ struct Server::Parts {
         timer.expires_after(interval);
         timer.async_wait([this, shard](boost::system::error_code ec) {
             if (ec) return;
-            hubs[shard]->sweep(core::steady_now());
+            engine->sweep(shard, core::steady_now());
             sweep(shard);
         });
     }
@@ -204,9 +204,9 @@ struct Server::Parts {
             pool.post(i, [this, i, drain, spread] {
                 listeners[i]->stop();
                 if (drain) {
-                    hubs[i]->ask_to_reconnect(spread);
+                    engine->hub(i).ask_to_reconnect(spread);
                 } else {
-                    hubs[i]->close_all(protocol::CloseCode::going_away);
+                    engine->hub(i).close_all(protocol::CloseCode::going_away);
                 }
             });
         }
@@ -216,7 +216,7 @@ struct Server::Parts {
         shutdown_timer->async_wait([this](boost::system::error_code ec) {
             if (ec) return;
             for (unsigned i = 0; i < shards; ++i) {
-                pool.post(i, [this, i] { hubs[i]->close_all(protocol::CloseCode::going_away); });
+                pool.post(i, [this, i] { engine->hub(i).close_all(protocol::CloseCode::going_away); });
             }
             wait_for_sessions(core::steady_now() + kCloseGrace);
         });
@@ -235,7 +235,7 @@ struct Server::Parts {
         for (unsigned i = 0; i < shards; ++i) {
             pool.post(i, [this, i] {
                 sweep_timers[i]->cancel();
-                hubs[i]->broker().shutdown([this] { ++brokers_shut_down; });
+                engine->owner(i).broker().shutdown([this] { ++brokers_shut_down; });
             });
         }
         wait_for_brokers(core::steady_now() + kBrokerShutdownGrace);
@@ -268,16 +268,14 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
             "server.address/server.port: cannot listen on " + where + ": " +
             (taken ? std::string("already served by another process") : error.code().message()));
     }
-    std::vector<rooms::Hub*> hub_pointers;
-    for (unsigned i = 0; i < p.shards; ++i) {
-        p.hubs.push_back(std::make_unique<rooms::Hub>(i, p.context, p.pool));
-        hub_pointers.push_back(p.hubs.back().get());
-    }
-    for (unsigned i = 0; i < p.shards; ++i) p.hubs[i]->connect(hub_pointers, p.make_broker(i));
+    p.engine = std::make_unique<app::ChatEngine>(
+        p.context, p.pool,
+        [&p](unsigned shard, broker::BrokerSink& sink) { return p.make_broker(shard, sink); });
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
-            *p.hubs[i], p.routes, p.admin, p.config, p.tls.get(), *p.batchers[i], {}}));
+            p.engine->services(i), p.metrics.shard(i), p.routes, p.admin, p.config, p.tls.get(),
+            *p.batchers[i], {}}));
         try {
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));
@@ -292,10 +290,10 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
 Server::~Server() {
     // Destroy the sessions (held by the io_contexts) while the Hubs they leave still exist.
     if (parts_) {
-        for (auto& hub : parts_->hubs) hub->stop_routing();
+        parts_->engine->stop_routing();
         // Brokers hold timers and sockets of the shards' event loops: they must go before
         // the loops do.
-        for (auto& hub : parts_->hubs) hub->release_broker();
+        parts_->engine->release_brokers();
         for (auto& batcher : parts_->batchers) batcher->drop_pending();
         parts_->listeners.clear();
         parts_->sweep_timers.clear();
@@ -307,7 +305,7 @@ Server::~Server() {
 void Server::run() {
     Parts& p = *parts_;
     for (auto* broker : p.redis_brokers) broker->start();
-    p.pool.post(0, [&p] { p.hubs[0]->load_global_state(); });
+    p.pool.post(0, [&p] { p.engine->server_wide().load_global_bans(); });
     for (unsigned i = 0; i < p.shards; ++i) {
         p.listeners[i]->start();
         p.sweep(i);

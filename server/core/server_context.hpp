@@ -4,12 +4,20 @@
 
 #include <string>
 
-#include "auth/guest_pass.hpp"
-#include "auth/jwt.hpp"
 #include "config/config.hpp"
 #include "core/metrics.hpp"
-#include "moderation/crisis_detector.hpp"
-#include "rooms/room_directory.hpp"
+
+// Named only: core sits below the layers these come from, which include what they use.
+namespace haven::auth {
+class JwtVerifier;
+class GuestPasses;
+}  // namespace haven::auth
+namespace haven::moderation {
+class CrisisDetector;
+}
+namespace haven::rooms {
+class RoomDirectory;
+}
 
 namespace haven::core {
 

@@ -16,15 +16,14 @@ ShardPool::ShardPool(unsigned shards) {
     }
 }
 
-void ShardPool::post_after(unsigned shard, std::chrono::milliseconds delay,
-                           std::function<void()> task) {
+void ShardPool::post_after(unsigned shard, std::chrono::milliseconds delay, Task task) {
     auto timer = std::make_shared<boost::asio::steady_timer>(*contexts_[shard], delay);
-    timer->async_wait([timer, task = std::move(task)](const boost::system::error_code& ec) {
+    timer->async_wait([timer, task = std::move(task)](const boost::system::error_code& ec) mutable {
         if (!ec) task();
     });
 }
 
-void ShardPool::post(unsigned shard, std::function<void()> task) {
+void ShardPool::post(unsigned shard, Task task) {
     boost::asio::post(*contexts_[shard], std::move(task));
 }
 

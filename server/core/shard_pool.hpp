@@ -17,10 +17,9 @@ public:
     explicit ShardPool(unsigned shards);
 
     unsigned shard_count() const override { return static_cast<unsigned>(contexts_.size()); }
-    void post(unsigned shard, std::function<void()> task) override;
-    void post_after(unsigned shard, std::chrono::milliseconds delay,
-                    std::function<void()> task) override;
-    boost::asio::io_context& context(unsigned shard) { return *contexts_[shard]; }
+    void post(unsigned shard, Task task) override;
+    void post_after(unsigned shard, std::chrono::milliseconds delay, Task task) override;
+    boost::asio::io_context& context(unsigned shard) override { return *contexts_[shard]; }
 
     // Runs every shard on its own thread (shard 0 on the calling thread) until stop().
     void run();

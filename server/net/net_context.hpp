@@ -8,10 +8,11 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
+#include "core/metrics.hpp"
 #include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
 #include "net/write_batcher.hpp"
-#include "rooms/hub.hpp"
+#include "session/client_session.hpp"
 
 namespace haven::net {
 
@@ -25,7 +26,8 @@ struct IoScratch {
 };
 
 struct NetContext {
-    rooms::Hub& hub;  // this shard's
+    session::ChatServices chat;     // this shard's
+    core::ShardCounters& counters;  // this shard's
     const http::HttpRoutes& routes;
     const http::AdminApi& admin;
     const config::Config& config;

@@ -72,7 +72,7 @@ public:
     WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding)
         : stream_(std::move(stream)),
           context_(context),
-          chat_(context.hub, *this, encoding),
+          chat_(context.chat, *this, encoding),
           data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
           reader_(context.config.limits.max_frame_bytes) {}
 
@@ -117,7 +117,7 @@ public:
         if (!queue_.fits(bytes, frames, context_.config.limits)) {
             // Too slow to keep up: close later (the caller may be walking a member list) and
             // let the client recover what it missed from history when it reconnects.
-            auto& counters = context_.hub.counters();
+            auto& counters = context_.counters;
             counters.add(counters.slow_consumer_disconnects);
             asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
                 self->close(protocol::CloseCode::slow_consumer);

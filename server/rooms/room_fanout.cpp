@@ -3,7 +3,6 @@
 #include <optional>
 
 #include "net/ws_frames.hpp"
-#include "session/client_session.hpp"
 
 namespace haven::rooms {
 namespace {
@@ -101,7 +100,7 @@ void RoomFanout::before_member_added(const std::string& room_id) {
 void RoomFanout::deliver(const std::string& room_id, const std::vector<Segment>& segments) {
     auto found = members_.find(room_id);
     if (found == members_.end()) return;
-    const std::vector<session::ClientSession*>& members = found->second;
+    const std::vector<LocalSession*>& members = found->second;
 
     // Member i gets the segments whose audience includes it: audiences only grow along the
     // queue, so that is every segment from some first one on. One batch per such suffix and
@@ -131,7 +130,7 @@ void RoomFanout::deliver(const std::string& room_id, const std::vector<Segment>&
     for (std::size_t i = 0; i < members.size(); ++i) {
         while (first < count && segments[first].audience <= i) ++first;
         if (first == count) break;  // this member and those after it arrived later
-        session::ClientSession* member = members[i];
+        LocalSession* member = members[i];
         delivered += events_from[first];
         if (events_from[first] == 1) {
             member->deliver(*segments[first].events.front());

@@ -28,20 +28,18 @@
 #include <vector>
 
 #include "core/metrics.hpp"
+#include "core/task.hpp"
 #include "rooms/encoded_event.hpp"
-
-namespace haven::session {
-class ClientSession;
-}
+#include "rooms/local_session.hpp"
 
 namespace haven::rooms {
 
 class RoomFanout {
 public:
-    using Members = std::unordered_map<std::string, std::vector<session::ClientSession*>>;
+    using Members = std::unordered_map<std::string, std::vector<LocalSession*>>;
     using EventRef = std::shared_ptr<const EncodedEvent>;
     // Runs a task on this shard: after the work already queued (delay 0) or after a delay.
-    using Schedule = std::function<void(std::chrono::milliseconds, std::function<void()>)>;
+    using Schedule = std::function<void(std::chrono::milliseconds, core::Task)>;
 
     RoomFanout(const Members& members, core::ShardCounters& counters, Schedule schedule,
                std::chrono::milliseconds presence_delay);

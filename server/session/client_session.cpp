@@ -6,6 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/guest_names.hpp"
+#include "auth/guest_pass.hpp"
+#include "auth/jwt.hpp"
+#include "moderation/moderation_desk.hpp"
 #include "moderation/target_role.hpp"
 #include "protocol/utf8.hpp"
 #include "rooms/hub.hpp"
@@ -63,13 +66,15 @@ std::string new_guest_subject() {
 
 }  // namespace
 
-ClientSession::ClientSession(rooms::Hub& hub, Connection& connection, protocol::Encoding encoding)
-    : hub_(hub),
+ClientSession::ClientSession(ChatServices services, Connection& connection,
+                             protocol::Encoding encoding)
+    : hub_(services.hub),
+      moderation_(services.moderation),
       connection_(connection),
       encoding_(encoding),
-      id_(hub.next_session_id()),
-      post_budget_(hub.context().config.limits.posts_per_second,
-                   hub.context().config.limits.post_burst),
+      id_(hub_.next_session_id()),
+      post_budget_(hub_.context().config.limits.posts_per_second,
+                   hub_.context().config.limits.post_burst),
       typing_budget_(kTypingPerSecond, kTypingBurst) {}
 
 ClientSession::~ClientSession() {
@@ -326,7 +331,7 @@ void ClientSession::handle_flag(std::uint64_t request_id, const v1::Flag& flag) 
     if (!note_length || *note_length > kMaxFlagNoteChars) {
         return send_error(request_id, v1::BAD_REQUEST, "the note is longer than 500 characters");
     }
-    hub_.flag(*this, request_id, flag);
+    moderation_.flag(*this, request_id, flag);
 }
 
 std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::check_moderate(
@@ -386,7 +391,7 @@ void ClientSession::handle_moderate(std::uint64_t request_id, const v1::Moderate
     if (auto problem = check_moderate(moderate)) {
         return send_error(request_id, problem->first, problem->second);
     }
-    hub_.moderate(*this, request_id, moderate);
+    moderation_.moderate(*this, request_id, moderate);
 }
 
 void ClientSession::handle_audit(std::uint64_t request_id, const v1::AuditRequest& request) {
@@ -396,14 +401,14 @@ void ClientSession::handle_audit(std::uint64_t request_id, const v1::AuditReques
         return send_error(request_id, v1::FORBIDDEN, "only moderators may read the audit log");
     v1::AuditRequest bounded = request;
     bounded.set_limit(request.limit() == 0 ? 50 : std::min(request.limit(), kMaxAuditPage));
-    hub_.audit(*this, request_id, bounded);
+    moderation_.audit(*this, request_id, bounded);
 }
 
 void ClientSession::handle_moderation_queue(std::uint64_t request_id) {
     if (!moderates_anything()) {
         return send_error(request_id, v1::FORBIDDEN, "only moderators have a moderation queue");
     }
-    hub_.moderation_queue(*this, request_id);
+    moderation_.moderation_queue(*this, request_id);
 }
 
 void ClientSession::handle_leave(std::uint64_t request_id, const v1::Leave& leave) {

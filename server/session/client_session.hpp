@@ -1,6 +1,7 @@
 // One client's conversation with the server, free of any transport: it decodes frames,
 // enforces the per-connection rules (Hello first, joined before posting, rate limits) and
-// hands valid requests to its shard's Hub. The WebSocket session in net/ owns one and feeds
+// hands valid requests to its shard's Hub (rooms) and moderation desk. The rooms see it as a
+// rooms::LocalSession. The WebSocket session in net/ owns one and feeds
 // it frames; tests feed it directly.
 #pragma once
 
@@ -15,20 +16,29 @@
 #include "haven.pb.h"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
+#include "rooms/local_session.hpp"
 #include "session/connection.hpp"
 #include "session/token_bucket.hpp"
 
 namespace haven::rooms {
 class Hub;
-struct EncodedEvent;
 }  // namespace haven::rooms
+namespace haven::moderation {
+class ModerationDesk;
+}  // namespace haven::moderation
 
 namespace haven::session {
 
-class ClientSession {
+// What a session hands its requests to: its shard's chat objects.
+struct ChatServices {
+    rooms::Hub& hub;
+    moderation::ModerationDesk& moderation;
+};
+
+class ClientSession final : public rooms::LocalSession {
 public:
-    ClientSession(rooms::Hub& hub, Connection& connection, protocol::Encoding encoding);
-    ~ClientSession();
+    ClientSession(ChatServices services, Connection& connection, protocol::Encoding encoding);
+    ~ClientSession() override;
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
 
@@ -38,36 +48,36 @@ public:
     // One complete WebSocket message: `text` frames carry JSON, binary frames protobuf.
     void on_frame(std::string_view bytes, bool text);
 
-    std::uint64_t id() const { return id_; }
-    protocol::Encoding encoding() const { return encoding_; }
-    bool authenticated() const { return authenticated_; }
-    core::SteadyTime hello_deadline() const { return hello_deadline_; }
-    const v1::Member& member() const { return member_; }
-    const std::string& subject() const { return subject_; }
+    std::uint64_t id() const override { return id_; }
+    protocol::Encoding encoding() const override { return encoding_; }
+    bool authenticated() const override { return authenticated_; }
+    core::SteadyTime hello_deadline() const override { return hello_deadline_; }
+    const v1::Member& member() const override { return member_; }
+    const std::string& subject() const override { return subject_; }
     // Per-room grants from the token (room id -> role there).
-    const std::vector<std::pair<std::string, v1::Role>>& room_roles() const { return room_roles_; }
-    const std::vector<std::string>& joined_rooms() const { return joined_; }
+    const std::vector<std::pair<std::string, v1::Role>>& room_roles() const override {
+        return room_roles_;
+    }
+    const std::vector<std::string>& joined_rooms() const override { return joined_; }
 
     // Permissions (see the README's table). Moderators and operators moderate every room;
     // a room grant in the token makes someone a moderator of that room only.
-    v1::Role role_in(const std::string& room_id) const;
-    bool can_moderate(const std::string& room_id) const;
+    v1::Role role_in(const std::string& room_id) const override;
+    bool can_moderate(const std::string& room_id) const override;
     bool moderates_globally() const;
     bool moderates_anything() const;
 
-    // ---- called by the Hub -------------------------------------------------------------
-    void send(const v1::ServerMessage& message);
-    void send_frame(protocol::Frame frame) { connection_.send(std::move(frame)); }
+    // ---- called by the rooms (rooms::LocalSession) ---------------------------------------
+    void send(const v1::ServerMessage& message) override;
+    void send_frame(protocol::Frame frame) override { connection_.send(std::move(frame)); }
     void send_error(std::uint64_t request_id, v1::ErrorCode code, std::string_view message,
-                    std::uint32_t retry_after_ms = 0);
-    void deliver(const rooms::EncodedEvent& event);
-    void send_batch(const protocol::FrameBatch& batch) { connection_.send_batch(batch); }
-    void close(protocol::CloseCode code) { connection_.close(code); }
-    void tick(core::SteadyTime now) { connection_.tick(now); }
-    // The owner shard answered a Join: `joined` says whether the session is now a member.
-    void on_join_settled(const std::string& room_id, bool joined);
-    // A moderator removed this session from a room (kicked): it is no longer a member.
-    void on_removed(const std::string& room_id, std::string_view reason);
+                    std::uint32_t retry_after_ms = 0) override;
+    void deliver(const rooms::EncodedEvent& event) override;
+    void send_batch(const protocol::FrameBatch& batch) override { connection_.send_batch(batch); }
+    void close(protocol::CloseCode code) override { connection_.close(code); }
+    void tick(core::SteadyTime now) override { connection_.tick(now); }
+    void on_join_settled(const std::string& room_id, bool joined) override;
+    void on_removed(const std::string& room_id, std::string_view reason) override;
 
 private:
     void dispatch(const v1::ClientMessage& message);
@@ -93,6 +103,7 @@ private:
     bool is_pending(const std::string& room_id) const;
 
     rooms::Hub& hub_;
+    moderation::ModerationDesk& moderation_;
     Connection& connection_;
     const protocol::Encoding encoding_;
     const std::uint64_t id_;

@@ -2,18 +2,22 @@
 // a router with one task queue per shard, and connections that record what they are sent.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <deque>
 #include <map>
 #include <memory>
 #include <random>
 #include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "app/chat_engine.hpp"
 #include "auth/guest_pass.hpp"
 #include "broker/memory_broker.hpp"
 #include "core/shard_identity.hpp"
 #include "moderation/crisis_detector.hpp"
-#include "rooms/hub.hpp"
 #include "session/client_session.hpp"
 #include "support/token_factory.hpp"
 
@@ -25,63 +29,69 @@ namespace {
 const std::string kSecret = "a-test-secret-that-is-long-enough-123";
 
 // What the real router promises and no more: each shard runs its own tasks in the order they
-// were posted, and the shards interleave. Which shard runs next is picked at random (seeded,
-// so a failure repeats), so a test cannot lean on an order between shards that threads would
-// not keep.
+// were posted, and the shards interleave. Each shard has a real event loop (the owner flows
+// are coroutines on it); this thread runs one ready handler of one shard at a time, and which
+// shard runs next is picked at random (seeded, so a failure repeats), so a test cannot lean on
+// an order between shards that threads would not keep.
 class QueueRouter final : public core::ShardRouter {
 public:
-    explicit QueueRouter(unsigned shards) : shards_(shards), queues_(shards) {}
-    unsigned shard_count() const override { return shards_; }
-    void post(unsigned shard, std::function<void()> task) override {
-        queues_.at(shard).push_back(std::move(task));
+    explicit QueueRouter(unsigned shards) {
+        for (unsigned i = 0; i < shards; ++i) {
+            loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+            // Kept from running out of work, so an idle loop can be polled again.
+            guards_.emplace_back(loops_.back()->get_executor());
+        }
+    }
+    unsigned shard_count() const override { return static_cast<unsigned>(loops_.size()); }
+    void post(unsigned shard, core::Task task) override {
+        boost::asio::post(*loops_.at(shard), std::move(task));
     }
     // Time passes only when nothing else is left to do: delayed tasks run after every task
     // queued before them, and in the order of their delays.
-    void post_after(unsigned shard, std::chrono::milliseconds delay,
-                    std::function<void()> task) override {
+    void post_after(unsigned shard, std::chrono::milliseconds delay, core::Task task) override {
         delayed_.emplace(delay.count(), std::make_pair(shard, std::move(task)));
         ++delayed_posts;
     }
-    // Runs `shard`'s queue alone until it is empty (what that shard does before the others
-    // get to run).
+    boost::asio::io_context& context(unsigned shard) override { return *loops_.at(shard); }
+
+    // Runs `shard`'s loop alone until it has nothing ready (what that shard does before the
+    // others get to run).
     void drain_only(unsigned shard) {
-        auto& queue = queues_.at(shard);
-        for (int guard = 0; guard < 100000 && !queue.empty(); ++guard) {
-            auto task = std::move(queue.front());
-            queue.pop_front();
-            const core::ShardScope running(shard);
-            task();
+        for (int guard = 0; guard < 100000 && run_one(shard); ++guard) {
         }
     }
     void drain() {
+        std::vector<unsigned> order(loops_.size());
         for (int guard = 0; guard < 100000; ++guard) {
-            std::vector<unsigned> ready;
-            for (unsigned shard = 0; shard < shards_; ++shard) {
-                if (!queues_[shard].empty()) ready.push_back(shard);
+            // Shards in a random order; the first with a ready handler runs one.
+            for (unsigned i = 0; i < order.size(); ++i) order[i] = i;
+            std::shuffle(order.begin(), order.end(), rng_);
+            bool ran = false;
+            for (unsigned shard : order) {
+                if (run_one(shard)) {
+                    ran = true;
+                    break;
+                }
             }
-            if (ready.empty()) {
-                if (delayed_.empty()) return;
-                auto& [shard, task] = delayed_.begin()->second;
-                queues_[shard].push_back(std::move(task));
-                delayed_.erase(delayed_.begin());
-                continue;
-            }
-            std::uniform_int_distribution<std::size_t> pick(0, ready.size() - 1);
-            const unsigned shard = ready[pick(rng_)];
-            auto& queue = queues_[shard];
-            auto task = std::move(queue.front());
-            queue.pop_front();
-            // Each task runs as its shard, so the Hubs' ownership checks apply here too.
-            const core::ShardScope running(shard);
-            task();
+            if (ran) continue;
+            if (delayed_.empty()) return;
+            auto& [shard, task] = delayed_.begin()->second;
+            post(shard, std::move(task));
+            delayed_.erase(delayed_.begin());
         }
     }
 
 private:
-    unsigned shards_;
-    std::vector<std::deque<std::function<void()>>> queues_;
+    bool run_one(unsigned shard) {
+        // Each handler runs as its shard, so the ownership checks apply here too.
+        const core::ShardScope running(shard);
+        return loops_[shard]->poll_one() != 0;
+    }
+
+    std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+    std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
     // by delay
-    std::multimap<std::int64_t, std::pair<unsigned, std::function<void()>>> delayed_;
+    std::multimap<std::int64_t, std::pair<unsigned, core::Task>> delayed_;
     std::mt19937 rng_{seed()};
 
     // HAVEN_HUB_TEST_SEED picks another interleaving.
@@ -161,14 +171,15 @@ struct Server {
           tokens({config.auth.jwt_hs256_secret, "", 30}),
           passes(kSecret),
           context{config, directory, tokens, passes, metrics, "test"},
-          router(2) {
-        for (unsigned i = 0; i < 2; ++i)
-            hubs.push_back(std::make_unique<rooms::Hub>(i, context, router));
-        std::vector<rooms::Hub*> pointers{hubs[0].get(), hubs[1].get()};
-        for (auto& hub : hubs) {
-            hub->connect(pointers, std::make_unique<broker::MemoryBroker>(
-                                       config.history, *hub, [this] { return now_ms; }));
-        }
+          router(2),
+          engine(context, router, [this](unsigned, broker::BrokerSink& sink) {
+              return std::make_unique<broker::MemoryBroker>(config.history, sink,
+                                                            [this] { return now_ms; });
+          }) {}
+    ~Server() {
+        // As the server does: nothing posted any more, then the brokers go before the loops.
+        engine.stop_routing();
+        engine.release_brokers();
     }
 
     config::Config config;
@@ -178,14 +189,16 @@ struct Server {
     auth::GuestPasses passes;
     core::ServerContext context;
     QueueRouter router;
-    std::vector<std::unique_ptr<rooms::Hub>> hubs;
     std::uint64_t now_ms = 1'700'000'000'000;
+    app::ChatEngine engine;
 };
 
 // A client as the chat logic sees it: a session on one shard plus what it was sent.
 struct Client {
     Client(Server& server, unsigned shard, Encoding encoding = Encoding::binary)
-        : server(server), connection(encoding), session(*server.hubs[shard], connection, encoding) {
+        : server(server),
+          connection(encoding),
+          session(server.engine.services(shard), connection, encoding) {
         session.on_open(core::steady_now());
     }
 
@@ -610,7 +623,7 @@ TEST_CASE("a session that never says Hello is closed by the sweep") {
     Client quiet(server, 0);
     Client talker(server, 0);
     talker.hello_guest();
-    server.hubs[0]->sweep(core::steady_now() + std::chrono::hours(1));
+    server.engine.sweep(0, core::steady_now() + std::chrono::hours(1));
     REQUIRE(quiet.connection.closed_with);
     CHECK(*quiet.connection.closed_with == protocol::CloseCode::hello_timeout);
     CHECK_FALSE(talker.connection.closed_with);

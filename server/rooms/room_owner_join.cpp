@@ -16,16 +16,43 @@
 #include <utility>
 
 #include "rooms/hub.hpp"
+#include "rooms/room_owner.hpp"
 #include "rooms/visible_events.hpp"
-#include "session/client_session.hpp"
 
 namespace haven::rooms {
 
-using session::ClientSession;
+core::Awaitable<void> RoomOwner::read_join_history(const std::string& room_id, PendingJoin&& join,
+                                                   std::uint64_t since_seq) {
+    broker::HistoryQuery query;
+    query.room_id = room_id;
+    if (since_seq > 0) {
+        query.after_seq = since_seq;
+        query.limit = context_.config.history.max_events;
+        query.newest = false;
+    } else {
+        query.limit = context_.config.history.join_events;
+    }
+    broker::Result<broker::HistorySlice> slice = co_await async_->read_history(query);
+    if (slice && since_seq > 0 && !slice->complete) {
+        // Recovery cannot be complete: send the recent tail and say so.
+        broker::HistoryQuery tail;
+        tail.room_id = room_id;
+        tail.limit = context_.config.history.join_events;
+        slice = co_await async_->read_history(std::move(tail));
+        join.recovered = false;
+    }
+    if (slice) {
+        join.slice = std::move(*slice);
+        join.slice.ok = true;
+    } else {
+        join.slice.ok = false;
+    }
+    settle_join(std::move(join), room_id);
+}
 
-void Hub::settle_join(PendingJoin join, const std::string& room_id) {
+void RoomOwner::settle_join(PendingJoin join, const std::string& room_id) {
     check_owner();
-    if (!routing_) return;  // shutting down: the broker may be going away
+    if (!hubs_[shard_]->routing()) return;  // shutting down: the broker may be going away
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(join.session_id)) {
         // Removed while the join was in flight (a kick or ban, or the member left).
@@ -33,7 +60,7 @@ void Hub::settle_join(PendingJoin join, const std::string& room_id) {
                            "the join did not complete; you are not in this room");
     }
     if (!join.slice.ok) {
-        owner_leave(room_id, join.session_id);
+        leave(room_id, join.session_id, ReplyTo{});
         return refuse_join(room_id, join.reply, v1::UNAVAILABLE,
                            "history is unavailable; try again", 1000);
     }
@@ -44,7 +71,9 @@ void Hub::settle_join(PendingJoin join, const std::string& room_id) {
     }
     const std::uint64_t snapshot = join.slice.last_seq;
     const std::uint64_t delivered = broker_->delivered_seq(room_id).value_or(snapshot);
-    if (delivered > snapshot) return read_past_snapshot(std::move(join), room_id, delivered);
+    if (delivered > snapshot) {
+        return core::spawn(loop(), read_past_snapshot(std::move(join), room_id, delivered));
+    }
     if (delivered < snapshot) {
         state->pending_joins.push_back(std::move(join));
         return;
@@ -52,43 +81,42 @@ void Hub::settle_join(PendingJoin join, const std::string& room_id) {
     send_joined(*state, join);
 }
 
-void Hub::read_past_snapshot(PendingJoin join, const std::string& room_id,
-                             std::uint64_t delivered) {
+core::Awaitable<void> RoomOwner::read_past_snapshot(PendingJoin join, std::string room_id,
+                                                    std::uint64_t delivered) {
     // Events after the snapshot went out before this member was there: add them.
     broker::HistoryQuery query;
     query.room_id = room_id;
     query.after_seq = join.slice.last_seq;
     query.limit = context_.config.history.max_events;
     query.newest = false;
-    broker_->read_history(query, [this, room_id, delivered,
-                                  join = std::move(join)](broker::HistorySlice more) mutable {
-        if (!more.ok) {
-            join.slice.ok = false;
-            return settle_join(std::move(join), room_id);
-        }
-        const std::uint64_t after = join.slice.last_seq;
-        if (more.events.empty() || more.events.front()->seq() != after + 1) {
-            // Trimmed from history meanwhile: those events are gone for this member.
-            join.recovered = false;
-        }
-        if (more.events.empty()) {
-            join.slice.last_seq = std::max(after, delivered);
-        } else {
-            join.slice.last_seq = more.events.back()->seq();
-            for (auto& event : more.events) join.slice.events.push_back(std::move(event));
-        }
-        settle_join(std::move(join), room_id);
-    });
+    broker::Result<broker::HistorySlice> more = co_await async_->read_history(std::move(query));
+    if (!more) {
+        join.slice.ok = false;
+        co_return settle_join(std::move(join), room_id);
+    }
+    const std::uint64_t after = join.slice.last_seq;
+    if (more->events.empty() || more->events.front()->seq() != after + 1) {
+        // Trimmed from history meanwhile: those events are gone for this member.
+        join.recovered = false;
+    }
+    if (more->events.empty()) {
+        join.slice.last_seq = std::max(after, delivered);
+    } else {
+        join.slice.last_seq = more->events.back()->seq();
+        for (auto& event : more->events) join.slice.events.push_back(std::move(event));
+    }
+    settle_join(std::move(join), room_id);
 }
 
-void Hub::settle_waiting_joins(Room& state) {
+void RoomOwner::settle_waiting_joins(Room& state) {
     std::vector<PendingJoin> waiting = std::move(state.pending_joins);
     state.pending_joins.clear();
     const std::string room_id = state.config().id;
     for (PendingJoin& join : waiting) settle_join(std::move(join), room_id);
 }
 
-void Hub::expire_waiting_joins(core::SteadyTime now) {
+void RoomOwner::expire_waiting_joins(core::SteadyTime now) {
+    check_owner();
     const auto timeout = std::chrono::milliseconds(context_.config.limits.join_sync_timeout_ms);
     for (auto& [room_id, state] : owned_rooms_) {
         auto& waiting = state->pending_joins;
@@ -108,14 +136,14 @@ void Hub::expire_waiting_joins(core::SteadyTime now) {
         }
         for (PendingJoin& join : expired) {
             counters_.add(counters_.join_sync_timeouts);
-            owner_leave(room_id, join.session_id);
+            leave(room_id, join.session_id, ReplyTo{});
             refuse_join(room_id, join.reply, v1::UNAVAILABLE,
                         "the room cannot be reached right now; try again", 1000);
         }
     }
 }
 
-void Hub::send_joined(Room& state, PendingJoin& join) {
+void RoomOwner::send_joined(Room& state, PendingJoin& join) {
     const std::string& room_id = state.config().id;
     const MemberRecord& joiner = *state.find(join.session_id);
     v1::ServerMessage message;
@@ -136,64 +164,56 @@ void Hub::send_joined(Room& state, PendingJoin& join) {
         joined->set_muted_until_ms(*until);
     }
     protocol::Frame frame = protocol::encode_server_frame(message, joiner.encoding);
-
-    auto hand_over = [room_id, session_id = join.session_id, frame = std::move(frame)](
-                         Hub& home, ClientSession* session) {
-        if (!session) {
-            // The connection ended while the join was in flight: undo the membership.
-            home.on_owner(room_id, [room_id, session_id](Hub& owner) {
-                owner.owner_leave(room_id, session_id);
-            });
-            return;
-        }
-        home.fanout_.before_member_added(room_id);
-        home.local_members_[room_id].push_back(session);
-        session->on_join_settled(room_id, true);
-        session->send_frame(frame);
-    };
     // On this shard the member is added now: an event of the room handled before a posted
     // task would run would otherwise be delivered here without it.
-    if (join.reply.shard == shard_) return hand_over(*this, find_session(join.session_id));
-    on_session(join.reply, std::move(hand_over));
+    if (join.reply.shard == shard_) {
+        return hubs_[shard_]->hand_over_join(room_id, join.session_id, frame);
+    }
+    replies_.to_shard(join.reply.shard,
+                      [room_id, session_id = join.session_id, frame = std::move(frame)](Hub& home) {
+                          home.hand_over_join(room_id, session_id, frame);
+                      });
 }
 
-void Hub::on_room_resubscribed(const std::string& room_id) {
+void RoomOwner::on_room_resubscribed(const std::string& room_id) {
     check_owner();
     Room* state = existing_room(room_id);
     if (state != nullptr && state->presence.known()) refresh_presence(room_id);
 }
 
-void Hub::refresh_presence(const std::string& room_id) {
+void RoomOwner::refresh_presence(const std::string& room_id) {
     check_owner();
     Room* state = existing_room(room_id);
-    if (state == nullptr || !routing_) return;
+    if (state == nullptr || !hubs_[shard_]->routing()) return;
     if (state->presence_read_in_flight) {
         // The read under way may predate what made this one necessary: read once more after.
         state->presence_read_again = true;
         return;
     }
     state->presence_read_in_flight = true;
-    broker_->read_presence(
-        room_id, [this, room_id](std::optional<broker::PresenceSnapshot> snapshot) {
-            Room* current = existing_room(room_id);
-            if (current == nullptr || !routing_) return;
-            current->presence_read_in_flight = false;
-            const bool again = std::exchange(current->presence_read_again, false);
-            if (!current->presence.known()) return;  // nobody here any more
-            bool taken = false;
-            if (snapshot) {
-                counters_.add(counters_.presence_refreshes);
-                const std::vector<v1::Event> corrections = current->presence.resync(
-                    room_id, snapshot->members, snapshot->version, core::wall_ms(), &taken);
-                for (const v1::Event& correction : corrections) fan_out(*current, correction);
-            }
-            if (!taken || again || current->presence.has_gap()) {
-                // Unreadable, too old, or changes newer than it are still missing: read again.
-                router_.post_after(shard_, std::chrono::milliseconds(again && taken ? 0 : 50),
-                                   [this, room_id] { refresh_presence(room_id); });
-            }
-            if (!current->pending_joins.empty()) settle_waiting_joins(*current);
-        });
+    core::spawn(loop(), refresh_presence_flow(room_id));
+}
+
+core::Awaitable<void> RoomOwner::refresh_presence_flow(std::string room_id) {
+    broker::Result<broker::PresenceSnapshot> snapshot = co_await async_->read_presence(room_id);
+    Room* current = existing_room(room_id);
+    if (current == nullptr || !hubs_[shard_]->routing()) co_return;
+    current->presence_read_in_flight = false;
+    const bool again = std::exchange(current->presence_read_again, false);
+    if (!current->presence.known()) co_return;  // nobody here any more
+    bool taken = false;
+    if (snapshot) {
+        counters_.add(counters_.presence_refreshes);
+        const std::vector<v1::Event> corrections = current->presence.resync(
+            room_id, snapshot->members, snapshot->version, core::wall_ms(), &taken);
+        for (const v1::Event& correction : corrections) fan_out(*current, correction);
+    }
+    if (!taken || again || current->presence.has_gap()) {
+        // Unreadable, too old, or changes newer than it are still missing: read again.
+        router_.post_after(shard_, std::chrono::milliseconds(again && taken ? 0 : 50),
+                           [this, room_id] { refresh_presence(room_id); });
+    }
+    if (!current->pending_joins.empty()) settle_waiting_joins(*current);
 }
 
 }  // namespace haven::rooms

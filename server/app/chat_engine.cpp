@@ -1,0 +1,43 @@
+#include "app/chat_engine.hpp"
+
+namespace haven::app {
+
+ChatEngine::ChatEngine(core::ServerContext& context, core::ShardRouter& router,
+                       const BrokerFactory& make_broker)
+    : server_wide_(router, hubs_) {
+    const unsigned count = router.shard_count();
+    for (unsigned shard = 0; shard < count; ++shard) {
+        hub_storage_.push_back(std::make_unique<rooms::Hub>(shard, context, router));
+        hubs_.push_back(hub_storage_.back().get());
+    }
+    std::vector<rooms::RoomOwner*> owners;
+    std::vector<moderation::ModerationDesk*> desks;
+    for (unsigned shard = 0; shard < count; ++shard) {
+        owners_.push_back(
+            std::make_unique<rooms::RoomOwner>(shard, context, router, hubs_, server_wide_));
+        owners_.back()->connect(make_broker(shard, *owners_.back()));
+        desks_.push_back(std::make_unique<moderation::ModerationDesk>(*owners_.back()));
+        owners.push_back(owners_.back().get());
+        desks.push_back(desks_.back().get());
+    }
+    for (rooms::Hub* hub : hubs_) hub->connect(owners, server_wide_);
+    for (auto& desk : desks_) desk->connect(desks);
+    server_wide_.connect(owners_[0]->broker());
+}
+
+ChatEngine::~ChatEngine() = default;
+
+void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
+    hubs_[shard]->sweep(now);
+    owners_[shard]->expire_waiting_joins(now);
+}
+
+void ChatEngine::stop_routing() {
+    for (rooms::Hub* hub : hubs_) hub->stop_routing();
+}
+
+void ChatEngine::release_brokers() {
+    for (auto& owner : owners_) owner->release_broker();
+}
+
+}  // namespace haven::app

@@ -1,0 +1,66 @@
+#include "moderation/crisis_alert.hpp"
+
+namespace haven::moderation {
+namespace {
+
+constexpr std::string_view kCrisisMessage =
+    "It sounds like you might be going through something really hard. You deserve support "
+    "right now, and you don't have to face this alone. These services are free and "
+    "confidential:";
+
+}  // namespace
+
+v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
+                       const CrisisMatch& match) {
+    v1::Alert alert;
+    alert.set_kind(v1::Alert::CRISIS_RESOURCES);
+    alert.set_room_id(room_id);
+    alert.set_locale(match.locale);
+    alert.set_message(std::string(kCrisisMessage));
+    for (const auto& resource : detector.resources(match.locale)) {
+        v1::CrisisResource* out = alert.add_resources();
+        out->set_name(resource.name);
+        out->set_phone(resource.phone);
+        out->set_text(resource.text);
+        out->set_url(resource.url);
+        out->set_hours(resource.hours);
+    }
+    return alert;
+}
+
+std::vector<std::string> phone_numbers_in(std::string_view field) {
+    std::vector<std::string> numbers;
+    std::string current;
+    std::size_t digits = 0;
+    const auto flush = [&] {
+        if (digits >= 3) numbers.push_back(current);
+        current.clear();
+        digits = 0;
+    };
+    for (char c : field) {
+        const bool digit = c >= '0' && c <= '9';
+        if (digit || c == ' ' || c == '+' || c == '-' || c == '.') {
+            current.push_back(c);
+            digits += digit ? 1 : 0;
+        } else {
+            flush();
+        }
+    }
+    flush();
+    return numbers;
+}
+
+std::vector<std::string> crisis_line_numbers(const CrisisDetector* detector) {
+    std::vector<std::string> numbers;
+    if (detector == nullptr) return numbers;
+    for (const auto& list : detector->lists()) {
+        for (const auto& resource : list.resources) {
+            for (std::string& number : phone_numbers_in(resource.phone)) {
+                numbers.push_back(std::move(number));
+            }
+        }
+    }
+    return numbers;
+}
+
+}  // namespace haven::moderation

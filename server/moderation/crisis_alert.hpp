@@ -1,0 +1,25 @@
+// What a person whose post shows crisis language is shown (the support resources for the
+// matched locale), and the crisis lines' numbers, which redaction leaves alone: people share
+// them with each other on purpose.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "haven.pb.h"
+#include "moderation/crisis_detector.hpp"
+
+namespace haven::moderation {
+
+v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
+                       const CrisisMatch& match);
+
+// The separate numbers in a resource's phone field, e.g. "0800 111 0 111, 0800 111 0 222
+// oder 116 123": runs of digits and the spacing people write inside numbers.
+std::vector<std::string> phone_numbers_in(std::string_view field);
+
+// Every number of every configured crisis line (none without a detector).
+std::vector<std::string> crisis_line_numbers(const CrisisDetector* detector);
+
+}  // namespace haven::moderation

@@ -1,0 +1,210 @@
+// Held posts, on the room's owner shard: a post the screening held waits in the room's state
+// for a moderator, who releases it (it is published under its author's own client message
+// id, so a retry or a second release delivers it once) or rejects it (its author is told).
+#include <random>
+
+#include "auth/hs256.hpp"
+#include "moderation/crisis_alert.hpp"
+#include "moderation/moderation_desk.hpp"
+#include "rooms/room_owner.hpp"
+#include "rooms/server_wide.hpp"
+
+namespace haven::moderation {
+
+using rooms::ReplyTo;
+
+namespace {
+
+constexpr std::string_view kNotStored = "the message was not stored; send it again";
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < size; ++i) {
+        out.push_back(kDigits[bytes[i] >> 4]);
+        out.push_back(kDigits[bytes[i] & 15]);
+    }
+    return out;
+}
+
+// The same id for the same input on every instance: a retried post is held once.
+std::string stable_id(std::string_view input) {
+    const auto mac = auth::hmac_sha256("haven-hold-id", input);
+    if (!mac) return {};
+    return hex(reinterpret_cast<const unsigned char*>(mac->data()), 8);
+}
+
+std::string random_id() {
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    const std::uint64_t value = rng();
+    unsigned char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(value >> (8 * i));
+    return hex(bytes, sizeof bytes);
+}
+
+}  // namespace
+
+void ModerationDesk::hold_post(std::unique_ptr<v1::Event> post, std::string dedupe_key,
+                               std::optional<CrisisMatch> crisis, ReplyTo reply) {
+    core::spawn(owner_.loop(),
+                hold_flow(std::move(post), std::move(dedupe_key), std::move(crisis), reply));
+}
+
+core::Awaitable<void> ModerationDesk::hold_flow(std::unique_ptr<v1::Event> post,
+                                                std::string dedupe_key,
+                                                std::optional<CrisisMatch> crisis, ReplyTo reply) {
+    check_owner();
+    const rooms::Replies& replies = owner_.replies();
+    if (!dedupe_key.empty()) {
+        const std::string room_id = post->room_id();
+        broker::Result<std::uint64_t> seq =
+            co_await owner_.async_broker().find_duplicate(room_id, dedupe_key);
+        if (!seq) co_return replies.unavailable(reply, std::string(kNotStored));
+        if (*seq != 0) {
+            // A retry of a post that was held and has since been released.
+            v1::Ack ack;
+            ack.set_room_id(room_id);
+            ack.set_seq(*seq);
+            ack.set_client_msg_id(post->posted().client_msg_id());
+            ack.set_duplicate(true);
+            co_return replies.ack(reply, std::move(ack));
+        }
+        const std::string hold_id = stable_id(dedupe_key);
+        broker::Result<StateFields> fields = co_await owner_.async_broker().read_state(room_id);
+        if (!fields) co_return replies.unavailable(reply, std::string(kNotStored));
+        if (fields->count(held_field(hold_id)) != 0) {
+            // Held already (a retry while it waits): acknowledge the same hold again.
+            v1::Ack ack;
+            ack.set_room_id(room_id);
+            ack.set_client_msg_id(post->posted().client_msg_id());
+            ack.set_hold_id(hold_id);
+            ack.set_duplicate(true);
+            co_return replies.ack(reply, std::move(ack));
+        }
+    }
+    co_await store_held(std::move(post), std::move(dedupe_key), std::move(crisis), reply);
+}
+
+core::Awaitable<void> ModerationDesk::store_held(std::unique_ptr<v1::Event>&& post,
+                                                 std::string&& dedupe_key,
+                                                 std::optional<CrisisMatch>&& crisis,
+                                                 ReplyTo reply) {
+    const rooms::Replies& replies = owner_.replies();
+    v1::HeldPost held;
+    held.set_hold_id(dedupe_key.empty() ? random_id() : stable_id(dedupe_key));
+    held.set_room_id(post->room_id());
+    *held.mutable_post() = post->posted();
+    held.set_dedupe_key(std::move(dedupe_key));
+    held.set_time_ms(core::wall_ms());
+    StateChange change = StateChange::set(held_field(held.hold_id()), held.SerializeAsString());
+    broker::Result<void> stored =
+        co_await owner_.async_broker().update_state(held.room_id(), std::move(change));
+    if (!stored) co_return replies.unavailable(reply, std::string(kNotStored));
+
+    // Tasks posted to one shard run in order: resources, then the notice, then the Ack.
+    if (crisis) {
+        replies.alert(reply, crisis_alert(*owner_.context().crisis, held.room_id(), *crisis));
+    }
+    v1::Alert notice;
+    notice.set_kind(v1::Alert::POST_HELD);
+    notice.set_room_id(held.room_id());
+    notice.set_message("Your post is waiting for a moderator, who will look at it soon.");
+    replies.alert(reply, std::move(notice));
+    v1::Ack ack;
+    ack.set_room_id(held.room_id());
+    ack.set_client_msg_id(held.post().client_msg_id());
+    ack.set_hold_id(held.hold_id());
+    replies.ack(reply, std::move(ack));
+
+    v1::ModerationItem item;
+    item.set_id("held:" + held.hold_id());
+    item.set_kind(v1::ModerationItem::HELD_POST);
+    item.set_urgent(crisis.has_value());
+    item.set_room_id(held.room_id());
+    item.set_hold_id(held.hold_id());
+    *item.mutable_post() = held.post();
+    if (crisis) item.set_matched(crisis->phrase);
+    item.set_time_ms(held.time_ms());
+    send_item(std::move(item));
+    record_audit(Actor{}, "hold_post", held.room_id(), "held " + held.hold_id(),
+                 crisis ? "crisis language" : "");
+}
+
+core::Awaitable<void> ModerationDesk::moderate_held(const v1::Moderate& m, const Actor& actor,
+                                                    ReplyTo reply) {
+    const rooms::Replies& replies = owner_.replies();
+    broker::Result<StateFields> fields = co_await owner_.async_broker().read_state(m.room_id());
+    if (!fields) co_return replies.unavailable(reply, "try again in a moment");
+    auto found = fields->find(held_field(m.hold_id()));
+    v1::HeldPost held;
+    if (found == fields->end() || !held.ParseFromString(found->second)) {
+        co_return replies.error(reply, v1::NOT_FOUND,
+                                "no such held post (it may have been handled)");
+    }
+    // The author is the person this acts on.
+    v1::PresenceRecord author;
+    *author.mutable_member() = held.post().author();
+    author.set_subject(held.post().author_subject());
+    if (!co_await outranks(m, actor, author, reply)) co_return;
+
+    v1::ModerationItem resolved;
+    resolved.set_id("held:" + m.hold_id());
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    resolved.set_room_id(m.room_id());
+    send_item(std::move(resolved));
+    const std::string target = "held " + m.hold_id();
+    if (m.action() == v1::REJECT_POST) {
+        tell_author_rejected(held);
+        record_audit(actor, "reject_post", m.room_id(), target, m.reason());
+        StateChange change = StateChange::erase(held_field(m.hold_id()));
+        broker::Result<void> erased =
+            co_await owner_.async_broker().update_state(m.room_id(), std::move(change));
+        if (!erased) co_return replies.unavailable(reply, "try again in a moment");
+        co_return replies.ack(reply, m.room_id(), 0);
+    }
+    record_audit(actor, "release_post", m.room_id(), target, m.reason());
+    co_await release_held(m, held, reply);
+}
+
+core::Awaitable<void> ModerationDesk::release_held(const v1::Moderate& m, const v1::HeldPost& held,
+                                                   ReplyTo reply) {
+    auto event = std::make_unique<v1::Event>();
+    event->set_room_id(m.room_id());
+    *event->mutable_posted() = held.post();
+    event->mutable_posted()->set_released(true);
+    // Published under the author's own client message id, so a later retry of the post is
+    // recognised, and releasing twice delivers once.
+    std::string dedupe_key = held.dedupe_key();
+    broker::AuthorLimit no_limit;
+    broker::Result<broker::Published> published = co_await owner_.async_broker().publish(
+        std::move(event), std::move(dedupe_key), std::move(no_limit));
+    if (!published) co_return owner_.replies().unavailable(reply, "not done; try again");
+    owner_.broker().update_state(m.room_id(), StateChange::erase(held_field(m.hold_id())),
+                                 [](bool) {});
+    owner_.replies().ack(reply, m.room_id(), published->seq);
+}
+
+void ModerationDesk::tell_author_rejected(const v1::HeldPost& held) {
+    // The author's member id names their session: "<instance>-<session id in hex>". A
+    // session on another instance is not reached (it sees the post stay held).
+    const std::string& member_id = held.post().author().member_id();
+    const std::string prefix = owner_.context().instance_id + "-";
+    if (member_id.rfind(prefix, 0) != 0) return;
+    std::uint64_t session_id = 0;
+    try {
+        session_id = std::stoull(member_id.substr(prefix.size()), nullptr, 16);
+    } catch (const std::exception&) {
+        return;
+    }
+    const auto shard = static_cast<unsigned>(session_id >> 48);
+    if (shard >= desks_.size()) return;
+    v1::Alert alert;
+    alert.set_kind(v1::Alert::POST_REJECTED);
+    alert.set_room_id(held.room_id());
+    alert.set_message(
+        "A moderator decided not to share your post. You can still reach out "
+        "to the people and lines listed in the support resources.");
+    owner_.replies().alert(ReplyTo{shard, session_id, 0}, alert);
+}
+
+}  // namespace haven::moderation

@@ -1,0 +1,110 @@
+// The moderation module: flags, moderators' actions (on posts, people and the room), held
+// posts, the enforcement of removals and mutes, the audit log and the queue as moderators ask
+// for them. One desk per shard, beside that shard's RoomOwner, whose rooms it moderates; it
+// registers itself as the owner's ModerationHooks.
+//
+// Executors: the request entry points (flag, moderate, audit, moderation_queue) are called by
+// a session on its own shard. Flags and actions are handed at once to the desk of the room's
+// owner shard, where everything else runs; the audit log and the queue are read from the
+// server-wide state and answered from the session's shard. Each flow is a coroutine that reads top
+// to bottom: a hop to shard 0 (the server-wide state) is one `co_await` on rooms::ServerWide.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/spawn.hpp"
+#include "haven.pb.h"
+#include "moderation/crisis_detector.hpp"
+#include "moderation/moderation_state.hpp"
+#include "rooms/local_session.hpp"
+#include "rooms/moderation_hooks.hpp"
+#include "rooms/reply_to.hpp"
+
+namespace haven::rooms {
+class Room;
+class RoomOwner;
+}  // namespace haven::rooms
+
+namespace haven::moderation {
+
+class ModerationDesk final : public rooms::ModerationHooks {
+public:
+    // Who acts: a session's identity, taken on its own shard.
+    struct Actor {
+        v1::Member member;  // role: their role in this room
+        std::string subject;
+        bool moderator = false;                    // of this room
+        v1::Role own_role = v1::ROLE_UNSPECIFIED;  // without room grants: for global actions
+    };
+
+    explicit ModerationDesk(rooms::RoomOwner& owner);
+    // Wiring: every shard's desk, by shard.
+    void connect(std::vector<ModerationDesk*> desks) { desks_ = std::move(desks); }
+
+    // ---- called by a session on its shard ------------------------------------------------
+    void flag(const rooms::LocalSession& session, std::uint64_t request_id, const v1::Flag& flag);
+    void moderate(const rooms::LocalSession& session, std::uint64_t request_id,
+                  const v1::Moderate& moderate);
+    void audit(const rooms::LocalSession& session, std::uint64_t request_id,
+               const v1::AuditRequest& request);
+    void moderation_queue(const rooms::LocalSession& session, std::uint64_t request_id);
+
+    // ---- the owner's hooks ---------------------------------------------------------------
+    void hold_post(std::unique_ptr<v1::Event> post, std::string dedupe_key,
+                   std::optional<CrisisMatch> crisis, rooms::ReplyTo reply) override;
+    void crisis_seen(const v1::Event& post, const CrisisMatch& match) override;
+    void enforce(rooms::Room& room, const v1::Event& event) override;
+
+private:
+    void check_owner() const;
+    template <class Task>
+    void on_owner_desk(const std::string& room_id, Task task);
+
+    // On the session's shard (moderation_desk.cpp).
+    core::Awaitable<void> audit_flow(v1::AuditRequest request, rooms::ReplyTo reply,
+                                     bool show_subjects);
+    core::Awaitable<void> queue_flow(rooms::ReplyTo reply);
+
+    // On the owner shard.
+    core::Awaitable<void> flag_flow(v1::Flag flag, Actor actor, rooms::ReplyTo reply);
+    // member_actions.cpp
+    core::Awaitable<void> moderate_flow(v1::Moderate m, Actor actor, rooms::ReplyTo reply);
+    core::Awaitable<void> moderate_post(const v1::Moderate& m, const Actor& actor,
+                                        rooms::ReplyTo reply);
+    // Awaited flows take what they are given by reference: see broker/async_broker.hpp.
+    core::Awaitable<void> moderate_member(const v1::Moderate& m, const Actor& actor,
+                                          const v1::PresenceRecord& target, rooms::ReplyTo reply);
+    // Whether the target's role is below the actor's; refuses with FORBIDDEN when not.
+    core::Awaitable<bool> outranks(const v1::Moderate& m, const Actor& actor,
+                                   const v1::PresenceRecord& target, rooms::ReplyTo reply);
+    core::Awaitable<void> publish_global(const v1::Event& event, StateChange&& change,
+                                         rooms::ReplyTo reply);
+    // held_posts.cpp
+    core::Awaitable<void> hold_flow(std::unique_ptr<v1::Event> post, std::string dedupe_key,
+                                    std::optional<CrisisMatch> crisis, rooms::ReplyTo reply);
+    core::Awaitable<void> store_held(std::unique_ptr<v1::Event>&& post, std::string&& dedupe_key,
+                                     std::optional<CrisisMatch>&& crisis, rooms::ReplyTo reply);
+    core::Awaitable<void> moderate_held(const v1::Moderate& m, const Actor& actor,
+                                        rooms::ReplyTo reply);
+    core::Awaitable<void> release_held(const v1::Moderate& m, const v1::HeldPost& held,
+                                       rooms::ReplyTo reply);
+    void tell_author_rejected(const v1::HeldPost& held);
+
+    // Announces a moderation event with its state change and acknowledges it.
+    core::Awaitable<void> publish_moderation(std::unique_ptr<v1::Event>&& event,
+                                             StateChange&& change, rooms::ReplyTo reply);
+    void send_item(v1::ModerationItem item);
+    void resolve_items(const std::string& room_id, std::uint64_t seq);
+    void record_audit(const Actor& actor, std::string action, const std::string& room_id,
+                      std::string target, std::string reason);
+
+    rooms::RoomOwner& owner_;
+    std::vector<ModerationDesk*> desks_;
+    const std::string actor_label_key_;  // audit actor labels (moderation/actor_label)
+};
+
+}  // namespace haven::moderation

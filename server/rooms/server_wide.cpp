@@ -1,0 +1,94 @@
+#include "rooms/server_wide.hpp"
+
+#include "core/shard_identity.hpp"
+#include "rooms/hub.hpp"
+
+namespace haven::rooms {
+
+ServerWide::ServerWide(core::ShardRouter& router, const std::vector<Hub*>& hubs)
+    : router_(router), hubs_(hubs) {}
+
+template <class Task>
+void ServerWide::on_zero(Task task) {
+    if (!hubs_[0]->routing()) return;
+    router_.post(0, [this, task = std::move(task)]() mutable {
+        core::check_owner(0, "rooms::ServerWide");
+        task(*broker_);
+    });
+}
+
+void ServerWide::append_audit(v1::AuditEntry entry) {
+    on_zero([entry = std::move(entry)](broker::Broker& zero) mutable {
+        zero.append_audit(std::move(entry));
+    });
+}
+
+void ServerWide::publish_item(v1::ModerationItem item) {
+    on_zero([item = std::move(item)](broker::Broker& zero) { zero.publish_moderation_item(item); });
+}
+
+void ServerWide::record_role(std::string subject, broker::KnownRole seen) {
+    on_zero([subject = std::move(subject), seen = std::move(seen)](broker::Broker& zero) {
+        zero.record_role(subject, seen);
+    });
+}
+
+core::Awaitable<broker::Result<v1::AuditPage>> ServerWide::read_audit(const std::string& room_id,
+                                                                      const std::string& before_id,
+                                                                      std::uint32_t limit) {
+    co_return co_await core::on_loop(
+        router_.context(0), [&]() { return zero_->read_audit(room_id, before_id, limit); });
+}
+
+core::Awaitable<broker::Result<std::vector<v1::ModerationItem>>> ServerWide::read_queue() {
+    co_return co_await core::on_loop(router_.context(0),
+                                     [&]() { return zero_->read_moderation_queue(); });
+}
+
+core::Awaitable<broker::Result<std::optional<broker::KnownRole>>> ServerWide::find_role(
+    const std::string& subject) {
+    co_return co_await core::on_loop(router_.context(0),
+                                     [&]() { return zero_->find_role(subject); });
+}
+
+core::Awaitable<broker::Result<void>> ServerWide::publish_global(broker::EventPtr&& event,
+                                                                 moderation::StateChange&& change) {
+    co_return co_await core::on_loop(router_.context(0), [&]() {
+        return zero_->publish_global(std::move(event), std::move(change));
+    });
+}
+
+void ServerWide::load_global_bans() {
+    core::spawn(router_.context(0), load_global_bans_flow());
+}
+
+core::Awaitable<void> ServerWide::load_global_bans_flow() {
+    core::check_owner(0, "rooms::ServerWide");
+    broker::Result<moderation::StateFields> fields = co_await zero_->read_global_state();
+    if (!fields) {
+        // The broker is not reachable yet: try again shortly.
+        router_.post(0, [this] { load_global_bans(); });
+        co_return;
+    }
+    for (Hub* hub : hubs_) {
+        router_.post(hub->shard(), [hub, bans = *fields] { hub->load_global_bans(bans); });
+    }
+}
+
+void ServerWide::on_global_event(const broker::EventPtr& event) {
+    core::check_owner(0, "rooms::ServerWide");
+    for (Hub* hub : hubs_) {
+        if (!hub->routing()) return;
+        router_.post(hub->shard(), [hub, event] { hub->apply_global(*event); });
+    }
+}
+
+void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
+    core::check_owner(0, "rooms::ServerWide");
+    for (Hub* hub : hubs_) {
+        if (!hub->routing()) return;
+        router_.post(hub->shard(), [hub, item] { hub->deliver_item(*item); });
+    }
+}
+
+}  // namespace haven::rooms

@@ -1,0 +1,65 @@
+// The server-wide state: the audit log, the moderation queue, global bans and the roles people
+// have been seen with. It lives in shard 0's broker; this is the one typed way to it from any
+// shard. Writes are handed to shard 0 and forgotten; reads are coroutines that hop to shard 0
+// and resume on the caller's shard with a Result.
+//
+// Executor: shard 0. Every member function may be called on any shard; the work runs on 0.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "broker/async_broker.hpp"
+#include "broker/broker.hpp"
+#include "core/shard_router.hpp"
+#include "core/spawn.hpp"
+#include "haven.pb.h"
+
+namespace haven::rooms {
+
+class Hub;
+
+class ServerWide {
+public:
+    ServerWide(core::ShardRouter& router, const std::vector<Hub*>& hubs);
+    // Wiring: shard 0's broker.
+    void connect(broker::Broker& shard_zero) {
+        broker_ = &shard_zero;
+        zero_.emplace(shard_zero);
+    }
+
+    void append_audit(v1::AuditEntry entry);
+    void publish_item(v1::ModerationItem item);
+    void record_role(std::string subject, broker::KnownRole seen);
+
+    // (Arguments by reference: see broker/async_broker.hpp.)
+    core::Awaitable<broker::Result<v1::AuditPage>> read_audit(const std::string& room_id,
+                                                              const std::string& before_id,
+                                                              std::uint32_t limit);
+    core::Awaitable<broker::Result<std::vector<v1::ModerationItem>>> read_queue();
+    core::Awaitable<broker::Result<std::optional<broker::KnownRole>>> find_role(
+        const std::string& subject);
+    core::Awaitable<broker::Result<void>> publish_global(broker::EventPtr&& event,
+                                                         moderation::StateChange&& change);
+
+    // Shard 0, at start-up: loads the global bans and hands them to every shard (trying again
+    // while the broker cannot be reached).
+    void load_global_bans();
+
+    // Shard 0's broker sink, for server-wide events: handed to every shard.
+    void on_global_event(const broker::EventPtr& event);
+    void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item);
+
+private:
+    template <class Task>
+    void on_zero(Task task);
+    core::Awaitable<void> load_global_bans_flow();
+
+    core::ShardRouter& router_;
+    const std::vector<Hub*>& hubs_;
+    broker::Broker* broker_ = nullptr;
+    std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
+};
+
+}  // namespace haven::rooms
