@@ -73,7 +73,7 @@ public:
         : stream_(std::move(stream)),
           context_(context),
           chat_(context.chat, *this, encoding),
-          data_opcode_(encoding == protocol::Encoding::json ? ws::text : ws::binary),
+          data_opcode_(protocol::ws::data_opcode(encoding)),
           reader_(context.config.limits.max_frame_bytes) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
@@ -536,7 +536,7 @@ private:
     // What an asynchronous write in progress points at (only while one is).
     struct AsyncWrite {
         std::vector<asio::const_buffer> buffers;
-        std::vector<ws::ServerHeader> headers;
+        std::vector<protocol::ws::ServerHeader> headers;
     };
     std::unique_ptr<AsyncWrite> async_write_;
     bool writing_ = false;

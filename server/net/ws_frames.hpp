@@ -1,26 +1,22 @@
-// RFC 6455 framing, as the server needs it: parsing client frame headers, writing server
-// frame headers, and the handshake's accept key. Plain bytes in, plain bytes out: the
-// WebSocket session drives the socket, and the unit tests drive this directly.
+// RFC 6455 framing, as the server needs it: parsing client frame headers, answering close
+// frames, and the handshake's accept key. Plain bytes in, plain bytes out: the WebSocket
+// session drives the socket, and the unit tests drive this directly. Server frames are
+// written by protocol/frame_batch, which the room fan-out shares.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
+
+#include "protocol/frame_batch.hpp"
 
 namespace haven::net::ws {
 
-enum Opcode : std::uint8_t {
-    continuation = 0x0,
-    text = 0x1,
-    binary = 0x2,
-    close = 0x8,
-    ping = 0x9,
-    pong = 0xA,
-};
+// The opcodes are protocol/frame_batch's, named here as well for the parsing side.
+using protocol::ws::Opcode;
+using enum protocol::ws::Opcode;
 
 struct FrameHeader {
     bool fin = false;
@@ -45,17 +41,6 @@ inline bool is_control(std::uint8_t opcode) {
 // Unmasks in place; `offset` is the position of `data` within the frame's payload.
 void unmask(std::uint8_t* data, std::size_t size, const std::array<std::uint8_t, 4>& mask,
             std::size_t offset = 0);
-
-// The header of an unmasked, unfragmented server frame: 2 to 10 bytes.
-struct ServerHeader {
-    std::array<std::uint8_t, 10> bytes{};
-    std::uint8_t size = 0;
-};
-ServerHeader server_header(std::uint8_t opcode, std::uint64_t payload_size);
-
-// Unfragmented server frames carrying `payloads`, back to back, ready for a single write.
-std::string server_frames(std::uint8_t opcode,
-                          const std::vector<std::shared_ptr<const std::string>>& payloads);
 
 // The code to answer a client's close frame with (RFC 6455 5.5.1, 7.4): its own code when that
 // is one a peer may send (1000-1003, 1007-1014, 3000-4999), 1000 for an empty body, 1002 for

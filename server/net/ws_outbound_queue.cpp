@@ -14,12 +14,12 @@ bool OutboundQueue::fits(std::size_t bytes, std::size_t frames,
 }
 
 void OutboundQueue::push(std::uint8_t opcode, protocol::Frame payload) {
-    const ServerHeader header = server_header(opcode, payload->size());
+    const protocol::ws::ServerHeader header = protocol::ws::server_header(opcode, payload->size());
     push_entry(header, 1, std::move(payload));
 }
 
 void OutboundQueue::push_framed(std::size_t frames, protocol::Frame wire) {
-    push_entry(ServerHeader{}, frames, std::move(wire));
+    push_entry(protocol::ws::ServerHeader{}, frames, std::move(wire));
 }
 
 void OutboundQueue::push_pong(protocol::Frame payload) {
@@ -32,7 +32,7 @@ bool OutboundQueue::replace_waiting_pong(const protocol::Frame& payload) {
     Entry& waiting = queue_[*waiting_pong_ - popped_];
     queued_bytes_ -= waiting.payload->size();
     queued_bytes_ += payload->size();
-    waiting.header = server_header(pong, payload->size());
+    waiting.header = protocol::ws::server_header(pong, payload->size());
     waiting.payload = payload;
     return true;
 }
@@ -42,12 +42,12 @@ std::size_t OutboundQueue::gather(std::vector<asio::const_buffer>& gather) {
 }
 
 void OutboundQueue::gather_in_flight(std::vector<asio::const_buffer>& gather,
-                                     std::vector<ServerHeader>& header_copies) {
+                                     std::vector<protocol::ws::ServerHeader>& header_copies) {
     in_flight_ = gather_into(gather, &header_copies);
 }
 
 std::size_t OutboundQueue::gather_into(std::vector<asio::const_buffer>& gather,
-                                       std::vector<ServerHeader>* header_copies) {
+                                       std::vector<protocol::ws::ServerHeader>* header_copies) {
     const std::size_t count = std::min(queue_.size(), kMaxFramesPerWrite);
     waiting_pong_.reset();  // handed to a write: no longer replaceable
     gather.clear();
@@ -58,7 +58,7 @@ std::size_t OutboundQueue::gather_into(std::vector<asio::const_buffer>& gather,
     std::size_t skip = front_sent_;
     for (std::size_t i = 0; i < count; ++i) {
         const Entry& out = queue_[i];
-        const ServerHeader* header = &out.header;
+        const protocol::ws::ServerHeader* header = &out.header;
         if (header_copies != nullptr) {
             header_copies->push_back(out.header);
             header = &header_copies->back();
@@ -116,7 +116,7 @@ void OutboundQueue::clear() {
     front_sent_ = 0;
 }
 
-void OutboundQueue::push_entry(const ServerHeader& header, std::size_t frames,
+void OutboundQueue::push_entry(const protocol::ws::ServerHeader& header, std::size_t frames,
                                protocol::Frame payload) {
     queued_bytes_ += payload->size();
     queued_frames_ += frames;

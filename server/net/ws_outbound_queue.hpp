@@ -20,6 +20,7 @@
 #include "net/frame_queue.hpp"
 #include "net/ws_frames.hpp"
 #include "protocol/codec.hpp"
+#include "protocol/frame_batch.hpp"
 
 namespace haven::net::ws {
 
@@ -59,7 +60,7 @@ public:
     // and gathered from there, since entries queued while the write is in flight may move
     // the queue's. The entries covered are in flight until complete_in_flight().
     void gather_in_flight(std::vector<boost::asio::const_buffer>& gather,
-                          std::vector<ServerHeader>& header_copies);
+                          std::vector<protocol::ws::ServerHeader>& header_copies);
     // The asynchronous write ended (written or failed): its entries are taken off.
     void complete_in_flight();
 
@@ -72,14 +73,15 @@ public:
 private:
     // A frame with its header, or frames already framed (empty header).
     struct Entry {
-        ServerHeader header;
+        protocol::ws::ServerHeader header;
         std::uint32_t frames = 1;
         protocol::Frame payload;
     };
 
-    void push_entry(const ServerHeader& header, std::size_t frames, protocol::Frame payload);
+    void push_entry(const protocol::ws::ServerHeader& header, std::size_t frames,
+                    protocol::Frame payload);
     std::size_t gather_into(std::vector<boost::asio::const_buffer>& gather,
-                            std::vector<ServerHeader>* header_copies);
+                            std::vector<protocol::ws::ServerHeader>* header_copies);
     void pop_front();
 
     FrameQueue<Entry> queue_;     // the first in_flight_ are being written

@@ -2,28 +2,9 @@
 
 #include <optional>
 
-#include "net/ws_frames.hpp"
+#include "protocol/frame_batch.hpp"
 
 namespace haven::rooms {
-namespace {
-
-// The frames of every event in `events`, in order, for one encoding.
-protocol::FrameBatch make_batch(const std::vector<const RoomFanout::EventRef*>& events,
-                                protocol::Encoding encoding) {
-    protocol::FrameBatch batch;
-    batch.frames.reserve(events.size());
-    for (const RoomFanout::EventRef* event : events) {
-        if (const protocol::Frame& frame = (*event)->frame(encoding)) {
-            batch.frames.push_back(frame);
-        }
-    }
-    const auto opcode = encoding == protocol::Encoding::json ? net::ws::text : net::ws::binary;
-    batch.wire = std::make_shared<const std::string>(net::ws::server_frames(opcode, batch.frames));
-    return batch;
-}
-
-}  // namespace
-
 RoomFanout::RoomFanout(const Members& members, core::ShardCounters& counters, Schedule schedule,
                        std::chrono::milliseconds presence_delay)
     : members_(members),
@@ -115,12 +96,15 @@ void RoomFanout::deliver(const std::string& room_id, const std::vector<Segment>&
     auto batch_from = [&](std::size_t first, protocol::Encoding encoding) -> protocol::FrameBatch& {
         auto& cache = encoding == protocol::Encoding::json ? json : binary;
         if (!cache[first]) {
-            std::vector<const EventRef*> events;
-            events.reserve(events_from[first]);
+            std::vector<protocol::Frame> frames;
+            frames.reserve(events_from[first]);
             for (std::size_t k = first; k < count; ++k) {
-                for (const EventRef& event : segments[k].events) events.push_back(&event);
+                for (const EventRef& event : segments[k].events) {
+                    if (const protocol::Frame& frame = event->frame(encoding))
+                        frames.push_back(frame);
+                }
             }
-            cache[first] = make_batch(events, encoding);
+            cache[first] = protocol::make_frame_batch(std::move(frames), encoding);
         }
         return *cache[first];
     };

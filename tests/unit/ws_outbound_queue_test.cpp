@@ -8,6 +8,8 @@
 
 using namespace haven::net;
 using boost::asio::const_buffer;
+using haven::protocol::ws::server_header;
+using haven::protocol::ws::ServerHeader;
 
 namespace {
 
@@ -26,7 +28,7 @@ std::string flatten(const std::vector<const_buffer>& gather) {
 
 // What the server frames for `entries` look like on the wire.
 std::string framed(std::uint8_t opcode, const std::string& text) {
-    const ws::ServerHeader header = ws::server_header(opcode, text.size());
+    const ServerHeader header = server_header(opcode, text.size());
     return std::string(reinterpret_cast<const char*>(header.bytes.data()), header.size) + text;
 }
 
@@ -175,7 +177,7 @@ TEST_CASE("an asynchronous write keeps its entries until it completes") {
     queue.push(ws::text, payload("a"));
     queue.push(ws::text, payload("b"));
     std::vector<const_buffer> gather;
-    std::vector<ws::ServerHeader> headers;
+    std::vector<ServerHeader> headers;
     queue.gather_in_flight(gather, headers);
     const std::string in_flight = flatten(gather);
     CHECK(in_flight == framed(ws::text, "a") + framed(ws::text, "b"));
