@@ -10,7 +10,7 @@
 #include "broker/broker.hpp"
 #include "core/server_context.hpp"
 #include "core/shard_router.hpp"
-#include "moderation/moderation_desk.hpp"
+#include "moderation/desk/moderation_desk.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/server_wide.hpp"

@@ -8,8 +8,8 @@
 #include "auth/guest_names.hpp"
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
-#include "moderation/moderation_desk.hpp"
-#include "moderation/target_role.hpp"
+#include "moderation/desk/moderation_desk.hpp"
+#include "moderation/desk/target_role.hpp"
 #include "protocol/utf8.hpp"
 #include "rooms/hub.hpp"
 

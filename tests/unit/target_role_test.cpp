@@ -3,8 +3,8 @@
 #include <doctest/doctest.h>
 
 #include "broker/known_roles.hpp"
-#include "moderation/actor_label.hpp"
-#include "moderation/target_role.hpp"
+#include "moderation/desk/actor_label.hpp"
+#include "moderation/desk/target_role.hpp"
 
 using namespace haven;
 using moderation::may_act_on;

@@ -1,4 +1,4 @@
-#include "moderation/actor_label.hpp"
+#include "moderation/desk/actor_label.hpp"
 
 #include "auth/hs256.hpp"
 

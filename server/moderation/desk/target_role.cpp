@@ -1,4 +1,4 @@
-#include "moderation/target_role.hpp"
+#include "moderation/desk/target_role.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,8 @@
-#include "moderation/moderation_desk.hpp"
+#include "moderation/desk/moderation_desk.hpp"
 
 #include "auth/guest_pass.hpp"
 #include "core/shard_identity.hpp"
-#include "moderation/actor_label.hpp"
+#include "moderation/desk/actor_label.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/server_wide.hpp"

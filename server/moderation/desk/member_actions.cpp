@@ -3,8 +3,8 @@
 // held posts (held_posts.cpp). An action on a person first checks rank: nobody acts on someone
 // of their own role or higher (moderation/target_role), which may take a hop to shard 0, where
 // the roles people were seen with are remembered.
-#include "moderation/moderation_desk.hpp"
-#include "moderation/target_role.hpp"
+#include "moderation/desk/moderation_desk.hpp"
+#include "moderation/desk/target_role.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/server_wide.hpp"
 

@@ -5,7 +5,7 @@
 
 #include "auth/hs256.hpp"
 #include "moderation/crisis_alert.hpp"
-#include "moderation/moderation_desk.hpp"
+#include "moderation/desk/moderation_desk.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/server_wide.hpp"
 
