@@ -104,6 +104,7 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
     subscriber_.on_push([this](const redisReply* reply) { on_push(reply); });
     subscriber_.on_state_change([this](bool up) {
         for (auto& [room_id, stream] : streams_) stream.subscribed = false;
+        server_wide_subscribed_ = false;
         if (up) {
             std::vector<std::string> args{"SUBSCRIBE"};
             // Shard 0 also hears the server-wide channels for the whole instance.
@@ -541,6 +542,12 @@ void RedisBroker::on_push(const redisReply* reply) {
     const redisReply* channel_reply = reply->element[1];
     if (channel_reply->type != REDIS_REPLY_STRING) return;
     std::string_view name = as_view(channel_reply);
+    if (kind == "subscribe" && name == global_key("moderation")) {
+        // The server-wide channels are confirmed in the order asked (control, then this):
+        // from now on nothing published to them is missed, and the broker is healthy.
+        server_wide_subscribed_ = true;
+        return update_health();
+    }
     if (kind == "message" && reply->element[2]->type == REDIS_REPLY_STRING) {
         const redisReply* payload = reply->element[2];
         if (name == global_key("control")) {
@@ -661,7 +668,11 @@ void RedisBroker::catch_up(const std::string& room_id) {
 }
 
 void RedisBroker::update_health() {
-    healthy_.store(commands_.connected() && subscriber_.connected(), std::memory_order_relaxed);
+    // Shard 0 is healthy once it hears the server-wide channels: a global ban or a moderation
+    // item published before that would not reach this instance.
+    const bool hears_server_wide = !options_.keeps_instance_alive || server_wide_subscribed_;
+    healthy_.store(commands_.connected() && subscriber_.connected() && hears_server_wide,
+                   std::memory_order_relaxed);
 }
 
 void RedisBroker::heartbeat() {

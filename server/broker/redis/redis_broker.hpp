@@ -133,6 +133,7 @@ private:
     // nobody stays listed as present.
     std::vector<std::pair<std::string, v1::Member>> pending_removals_;
     std::atomic<bool> healthy_{false};
+    bool server_wide_subscribed_ = false;  // shard 0: the control and moderation channels
     boost::asio::steady_timer heartbeat_timer_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
