@@ -1,11 +1,12 @@
+// Over 400 lines: what remains is socket calls and the sending and closing states they move.
 // The WebSocket session: the socket on one side, the transport-free ClientSession on the
-// other. After the HTTP upgrade it speaks RFC 6455 itself (net/ws_frames): it parses client
-// frames where they were read (plain connections read into their shard's buffer and keep only
-// an unfinished frame's start; TLS ones use a small buffer of their own), and writes server
-// frames pre-framed, many at a time: everything queued in one turn of the loop, or while a
-// write is in flight, goes out in one gather write. This is where fan-out spends its time, and
-// one write per frame (what a general-purpose WebSocket stream does) costs several times more
-// per delivery.
+// other. After the HTTP upgrade it speaks RFC 6455 itself: it parses client frames where they
+// were read (net/ws_receive_buffer: plain connections read into their shard's buffer and keep
+// only an unfinished frame's start; TLS ones use a small buffer of their own), and writes
+// server frames pre-framed, many at a time (net/ws_outbound_queue): everything queued in one
+// turn of the loop, or while a write is in flight, goes out in one gather write. This is
+// where fan-out spends its time, and one write per frame (what a general-purpose WebSocket
+// stream does) costs several times more per delivery.
 //
 // Lifetime: the session keeps itself alive through the shared_ptr bound into its pending
 // operations; when reading ends, the ClientSession is told and leaves its Hub, and the object
@@ -41,7 +42,6 @@
 #pragma once
 
 #include <chrono>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +56,7 @@
 #include "net/ws_frame_reader.hpp"
 #include "net/ws_frames.hpp"
 #include "net/ws_outbound_queue.hpp"
+#include "net/ws_receive_buffer.hpp"
 #include "session/client_session.hpp"
 
 namespace haven::net {
@@ -74,14 +75,15 @@ public:
           context_(context),
           chat_(context.chat, *this, encoding),
           data_opcode_(protocol::ws::data_opcode(encoding)),
-          reader_(context.config.limits.max_frame_bytes) {}
+          receive_(kPlain ? ws::ReceiveBuffer::Storage::shared : ws::ReceiveBuffer::Storage::own,
+                   context.config.limits) {}
 
     // Answers the upgrade request: 101 and the accept key, or a refusal.
     // `subprotocol` is echoed (empty: the client offered none). `early_bytes` are what the
     // HTTP reader had already read past the request: the client's first frames, sent in the
     // same segment as the upgrade.
     void run(Request request, const std::string& subprotocol, std::string early_bytes) {
-        early_bytes_ = std::move(early_bytes);
+        receive_.hold_early_bytes(early_bytes);
         auto response = std::make_shared<UpgradeResponse>(upgrade_response(request, subprotocol));
         if (response->result() != beast::http::status::switching_protocols) {
             return refuse(std::move(response));
@@ -198,53 +200,28 @@ private:
             socket().non_blocking(true, ignored);  // for write_now() and read_now()
         } else {
             beast::get_lowest_layer(stream_).expires_never();
-            buffer_.resize(kInitialBuffer);
         }
         reading_ = Reading::frames;
         last_heard_ = core::steady_now();
         chat_.on_open(last_heard_);
-        take_early_bytes();
+        receive_.open(*this);  // frames that arrived with the upgrade request come first
         do_read();
-    }
-
-    // Frames that arrived with the upgrade request are handled before anything read later.
-    void take_early_bytes() {
-        if (early_bytes_.empty()) return;
-        const std::string early = std::move(early_bytes_);
-        early_bytes_ = std::string();
-        buffer_.resize(std::max(buffer_.size(), early.size()));
-        std::memcpy(buffer_.data(), early.data(), early.size());
-        buffered_ = early.size();
-        keep_rest(read_frames(buffer_.data(), buffered_));
-        if constexpr (kPlain) {
-            if (buffered_ == 0 || stopped_reading()) release_buffer();
-        }
     }
 
     // ---- reading ----------------------------------------------------------------------
     //
-    // Plain connections wait for readability and read into their shard's receive buffer, so
-    // an idle connection holds no buffer at all; only the unfinished end of a frame is kept,
-    // per connection, until the rest arrives. TLS connections read through their SSL stream
-    // into a small buffer of their own.
+    // Plain connections wait for readability and read into their shard's read buffer; TLS
+    // connections read through their SSL stream into receive_'s own buffer. Either way
+    // receive_ keeps what is not yet a whole frame and hands the rest to the frame reader.
 
-    void do_read(bool busy = false) {
+    void do_read() {
         if constexpr (kPlain) {
-            (void)busy;
             socket().async_wait(asio::socket_base::wait_read,
                                 beast::bind_front_handler(&WebSocketSession::on_readable,
                                                           this->shared_from_this()));
         } else {
-            // `busy`: the last read filled the buffer. Such a peer sends faster than one
-            // buffer per turn of the loop (a busy publisher); a larger buffer lets one turn take
-            // more of its messages, so their events reach the members in fewer, larger writes.
-            if (buffered_ == buffer_.size()) {
-                grow_for(buffer_.size() + 1);
-            } else if (busy && buffer_.size() < kBusyBuffer) {
-                grow_for(std::min(buffer_.size() * 2, kBusyBuffer));
-            }
             stream_.async_read_some(
-                asio::buffer(buffer_.data() + buffered_, buffer_.size() - buffered_),
+                receive_.prepare(),
                 beast::bind_front_handler(&WebSocketSession::on_read, this->shared_from_this()));
         }
     }
@@ -258,24 +235,7 @@ private:
             return finish();
         }
         last_heard_ = core::steady_now();
-        std::uint8_t* received = context_.scratch.read_buffer.data();
-        if (stopped_reading()) {
-            // After a close or a protocol failure the rest is read and dropped, so the peer
-            // sees our close frame instead of a reset caused by unread data.
-            release_buffer();
-        } else if (buffered_ == 0) {
-            // The usual case: whole frames, handled where they were read.
-            const std::size_t used = read_frames(received, bytes);
-            if (!stopped_reading() && used < bytes) {
-                buffer_.assign(received + used, received + bytes);
-                buffered_ = buffer_.size();
-            }
-        } else {
-            buffer_.insert(buffer_.end(), received, received + bytes);
-            buffered_ = buffer_.size();
-            keep_rest(read_frames(buffer_.data(), buffered_));
-        }
-        if (buffered_ == 0 || stopped_reading()) release_buffer();
+        receive_.receive(context_.scratch.read_buffer.data(), bytes, *this);
         do_read();
     }
 
@@ -285,50 +245,8 @@ private:
             return finish();
         }
         last_heard_ = core::steady_now();
-        const bool filled = buffered_ + bytes == buffer_.size();
-        buffered_ += bytes;
-        if (stopped_reading()) {
-            buffered_ = 0;  // read and dropped, as above
-        } else {
-            keep_rest(read_frames(buffer_.data(), buffered_));
-            // A large message or a burst made the buffer grow; give the memory back once
-            // the connection is quiet again.
-            if (!filled && buffered_ <= kInitialBuffer && buffer_.size() > kInitialBuffer) {
-                buffer_.resize(kInitialBuffer);
-                buffer_.shrink_to_fit();
-            }
-        }
-        do_read(filled);
-    }
-
-    bool stopped_reading() const { return reading_ == Reading::dropping; }
-
-    // Moves the unhandled rest of buffer_ (after `used` bytes) to its front.
-    void keep_rest(std::size_t used) {
-        if (stopped_reading()) {
-            buffered_ = 0;  // whatever follows a failure or a close is not read
-            return;
-        }
-        std::memmove(buffer_.data(), buffer_.data() + used, buffered_ - used);
-        buffered_ -= used;
-        if constexpr (kPlain) buffer_.resize(buffered_);
-    }
-
-    void release_buffer() {
-        buffered_ = 0;
-        std::vector<std::uint8_t>().swap(buffer_);
-    }
-
-    // Handles every complete frame in [data, data + size). Returns how many bytes that used:
-    // the rest is the start of a frame still arriving.
-    std::size_t read_frames(std::uint8_t* data, std::size_t size) {
-        const ws::FrameReader::Result result = reader_.process(data, size, *this);
-        // A TLS buffer holds a whole frame before it is handled (buffer_ may move: only
-        // offsets are kept).
-        if constexpr (!kPlain) {
-            if (result.needed > 0) grow_for(result.needed);
-        }
-        return result.used;
+        receive_.commit(bytes, *this);
+        do_read();
     }
 
     // ---- ws::FrameHandler ---------------------------------------------------------------
@@ -369,13 +287,6 @@ private:
         reading_ = Reading::dropping;
         queue_.drop_unsent();
         send_close(code);
-    }
-
-    void grow_for(std::size_t needed) {
-        const std::size_t limit = context_.config.limits.max_frame_bytes + 14;
-        std::size_t size = std::max<std::size_t>(buffer_.size(), kInitialBuffer);
-        while (size < needed && size < limit) size *= 2;
-        buffer_.resize(std::min(std::max(size, needed), std::max(limit, needed)));
     }
 
     // ---- writing ----------------------------------------------------------------------
@@ -520,17 +431,12 @@ private:
         spdlog::info("websocket session {} {}: {}", chat_.id(), what, ec.message());
     }
 
-    static constexpr std::size_t kInitialBuffer = 512;
-    static constexpr std::size_t kBusyBuffer = 16384;
-
     Stream stream_;
     NetContext& context_;
     session::ClientSession chat_;
     const std::uint8_t data_opcode_;
 
-    std::vector<std::uint8_t> buffer_;  // received bytes, [0, buffered_) valid
-    std::size_t buffered_ = 0;
-    ws::FrameReader reader_;
+    ws::ReceiveBuffer receive_;
 
     ws::OutboundQueue queue_;
     // What an asynchronous write in progress points at (only while one is).
@@ -547,7 +453,6 @@ private:
     bool ping_outstanding_ = false;
     core::SteadyTime last_heard_{};
     std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
-    std::string early_bytes_;  // read with the upgrade request, until the session opens
 };
 
 template <class Stream>

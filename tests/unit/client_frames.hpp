@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,13 @@ inline std::vector<std::uint8_t> client_frame(std::uint8_t first_byte, std::stri
     for (std::size_t i = 0; i < payload.size(); ++i) {
         out.push_back(static_cast<std::uint8_t>(payload[i]) ^ mask[i & 3]);
     }
+    return out;
+}
+
+// Frames back to back, as one read might bring them.
+inline std::vector<std::uint8_t> concat(std::initializer_list<std::vector<std::uint8_t>> frames) {
+    std::vector<std::uint8_t> out;
+    for (const auto& frame : frames) out.insert(out.end(), frame.begin(), frame.end());
     return out;
 }
 

@@ -8,10 +8,11 @@
 
 #include "net/ws_frame_reader.hpp"
 #include "unit/client_frames.hpp"
+#include "unit/frame_recorder.hpp"
 
 using namespace haven::net;
-using haven::protocol::CloseCode;
 using haven::test::client_frame;
+using haven::test::concat;
 
 namespace {
 
@@ -19,34 +20,7 @@ using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::uint8_t kFin = 0x80;
 
-Bytes concat(std::initializer_list<Bytes> frames) {
-    Bytes out;
-    for (const Bytes& frame : frames) out.insert(out.end(), frame.begin(), frame.end());
-    return out;
-}
-
-// Writes down what the reader reports, one line per event.
-struct Recorder final : ws::FrameHandler {
-    std::vector<std::string> events;
-    std::vector<std::string_view> views;  // the message views as handed over
-
-    void on_message(std::string_view message, bool text) override {
-        events.push_back((text ? "text:" : "binary:") + std::string(message));
-        views.push_back(message);
-    }
-    void on_ping(std::string_view payload) override {
-        events.push_back("ping:" + std::string(payload));
-    }
-    void on_pong(std::string_view payload) override {
-        events.push_back("pong:" + std::string(payload));
-    }
-    void on_close(std::string_view payload) override {
-        events.push_back("close:" + std::string(payload));
-    }
-    void on_protocol_failure(CloseCode code) override {
-        events.push_back("fail:" + std::to_string(static_cast<int>(code)));
-    }
-};
+using Recorder = haven::test::FrameRecorder;
 
 constexpr std::uint32_t kMax = 1024;
 
