@@ -94,7 +94,10 @@ void ReceiveBuffer::grow_for(std::size_t needed) {
     const std::size_t limit = frame_limit_;
     std::size_t size = std::max<std::size_t>(buffer_.size(), kInitialBuffer);
     while (size < needed && size < limit) size *= 2;
-    buffer_.resize(std::min(std::max(size, needed), std::max(limit, needed)));
+    // Only ever grows: what the buffer holds may be more than one frame's limit (a busy peer's
+    // reads, or an idle buffer larger than a small max_frame_bytes).
+    const std::size_t target = std::min(std::max(size, needed), std::max(limit, needed));
+    if (target > buffer_.size()) buffer_.resize(target);
 }
 
 }  // namespace haven::net::ws

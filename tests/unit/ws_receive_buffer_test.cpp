@@ -254,3 +254,27 @@ TEST_CASE("after a close frame or a protocol failure the rest is read and droppe
         if (storage == Storage::shared) CHECK(failed.buffer().capacity() == 0);
     }
 }
+
+TEST_CASE("with the smallest frame limit a TLS buffer never shrinks under the bytes it holds") {
+    // limits.max_frame_bytes may be as low as 256, below the idle buffer: growing for one
+    // frame must never make the buffer smaller than what it already holds.
+    const auto limits = limits_with(256);
+    Bytes bytes;
+    for (int i = 0; i < 60; ++i) {
+        const Bytes frame = client_frame(kFin | ws::binary, std::string(20, 's'));
+        bytes.insert(bytes.end(), frame.begin(), frame.end());
+    }
+    const Bytes last = client_frame(kFin | ws::binary, std::string(250, 'e'));
+    bytes.insert(bytes.end(), last.begin(), last.end());
+    Events expected(60, "binary:" + std::string(20, 's'));
+    expected.push_back("binary:" + std::string(250, 'e'));
+    for (std::size_t cut = 1; cut < bytes.size(); cut += 7) {
+        INFO("cut at " << cut);
+        Connection connection(Storage::own, limits);
+        connection.read(slice(bytes, 0, bytes.size() - cut));
+        CHECK(connection.buffer().capacity() >= ws::ReceiveBuffer::kInitialBuffer);
+        connection.read(slice(bytes, bytes.size() - cut, bytes.size()));
+        CHECK(connection.buffer().capacity() >= ws::ReceiveBuffer::kInitialBuffer);
+        REQUIRE(connection.events() == expected);
+    }
+}
