@@ -75,6 +75,8 @@ public:
     Room& room(const config::RoomConfig& config);
     Room* existing_room(const std::string& room_id);
     // True once the room's moderation state is known (read from the broker if need be).
+    // `moderation_known` says whether that needs no wait, so a flow can skip the await.
+    static bool moderation_known(const Room& room);
     core::Awaitable<bool> load_moderation(Room& room);
 
     // ---- the Broker's sink ----------------------------------------------------------------

@@ -1,3 +1,5 @@
+// One client's conversation (see the header). Over 400 lines: one handler per request type, each
+// short, with the checks every request of that type must pass written next to it.
 #include "session/client_session.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // The Broker contract, written once and run against every implementation: the embedded
 // memory broker and the Redis broker on a real redis-server started for this test binary.
+// Over 400 lines: the contract is one list of cases, run against both brokers.
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// The load generator's connections: non-blocking sockets, the upgrade, framing and timing. Over
+// 400 lines: one epoll loop and the state it drives, kept together so the timing stays readable.
 #include "client_pool.hpp"
 
 #include <arpa/inet.h>

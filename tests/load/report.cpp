@@ -1,3 +1,5 @@
+// The load report: percentiles, the floor ratios and the JSON and text output. Over 400 lines: one
+// report format, written and read in one place.
 #include "report.hpp"
 
 #include <cmath>

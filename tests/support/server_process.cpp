@@ -1,3 +1,5 @@
+// A real haven-server for a test: config file, start, readiness, logs, stop. Over 400 lines: process
+// handling (fork, pipes, waits with deadlines) that every integration test leans on.
 #include "support/server_process.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,5 @@
+// A blocking WebSocket client for tests (plain and TLS, both encodings). Over 400 lines: the
+// handshake, framing and waits with deadlines that every integration test uses.
 #include "support/ws_client.hpp"
 
 #include <fcntl.h>

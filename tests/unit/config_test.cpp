@@ -1,5 +1,6 @@
 // Tests for config loading: defaults, the shipped development config, every class of
 // validation error (each must name its dotted key on one line), and environment overrides.
+// Over 400 lines: one case per class of configuration error, each naming its key.
 #include "config/config.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,6 @@
 // Crisis detection: tables of sentences the shipped lists must catch and must leave alone,
 // the normalisation underneath, resource fallback, and loading (good files and bad ones).
+// Over 400 lines: most of it is the tables of sentences, which read best in one place.
 #include <doctest/doctest.h>
 
 #include <algorithm>

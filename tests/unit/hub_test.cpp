@@ -1,5 +1,7 @@
-// The chat engine end to end without sockets: real Hubs on two shards, a real memory broker,
-// a router with one task queue per shard, and connections that record what they are sent.
+// The chat engine end to end without sockets: the real engine (app/chat_engine) on two shards,
+// a real memory broker, a router with one event loop per shard run in a random interleaving,
+// and connections that record what they are sent.
+// Over 400 lines: the fixture (router, recording connections, clients) and the cases that use it.
 #include <doctest/doctest.h>
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // JwtVerifier and base64url. Tokens are built with the test token factory; time is passed in
 // explicitly, so nothing here depends on the clock.
+// Over 400 lines: each algorithm's good and bad tokens, case by case.
 #include <doctest/doctest.h>
 
 #include <set>

@@ -1,3 +1,5 @@
+// The Broker over Redis (scripts in redis_scripts.cpp). Over 400 lines: every Broker operation,
+// each a short command or script call, beside the subscription and catch-up they share.
 #include "broker/redis/redis_broker.hpp"
 
 #include <algorithm>
