@@ -5,6 +5,10 @@
 //
 // Threading contract: one Broker object per shard. Every call concerning a room is made on
 // that room's owner shard, and callbacks and sink calls for it run on that shard too.
+//
+// Callback contract: a callback may run before the call that was given it returns (the memory
+// broker answers at once); an implementation then touches none of the call's arguments after
+// calling it, since the caller may have gone on and finished (broker/async_broker).
 #pragma once
 
 #include <algorithm>
