@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "app/chat_engine.hpp"
 #include "app/startup_checks.hpp"
 #include "auth/guest_pass.hpp"
 #include "auth/jwt.hpp"
@@ -21,7 +22,6 @@
 #include "moderation/audit_file.hpp"
 #include "moderation/crisis_detector.hpp"
 #include "net/listener.hpp"
-#include "app/chat_engine.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::app {
@@ -56,7 +56,7 @@ struct Server::Parts {
           metrics(shards),
           directory(config.rooms, shards),
           tokens(auth::JwtVerifierOptions{config.auth.jwt_hs256_secret, config.auth.jwt_issuer, 30,
-                                          resources.jwt_public_key}),
+                                          resources.jwt_public_key, config.auth.jwt_audience}),
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
           crisis(std::move(resources.crisis)),
@@ -73,8 +73,8 @@ struct Server::Parts {
                   pool.post(
                       0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
                           limit, done = std::move(done)]() mutable {
-                          engine->owner(0).broker().read_audit(std::move(room_id), std::move(before_id),
-                                                       limit, std::move(done));
+                          engine->owner(0).broker().read_audit(
+                              std::move(room_id), std::move(before_id), limit, std::move(done));
                       });
               },
               [this](std::string subject, std::function<void(bool)> done) {
@@ -216,7 +216,8 @@ struct Server::Parts {
         shutdown_timer->async_wait([this](boost::system::error_code ec) {
             if (ec) return;
             for (unsigned i = 0; i < shards; ++i) {
-                pool.post(i, [this, i] { engine->hub(i).close_all(protocol::CloseCode::going_away); });
+                pool.post(i,
+                          [this, i] { engine->hub(i).close_all(protocol::CloseCode::going_away); });
             }
             wait_for_sessions(core::steady_now() + kCloseGrace);
         });
@@ -273,9 +274,15 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
         [&p](unsigned shard, broker::BrokerSink& sink) { return p.make_broker(shard, sink); });
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
-        p.net_contexts.push_back(std::make_unique<net::NetContext>(net::NetContext{
-            p.engine->services(i), p.metrics.shard(i), p.routes, p.admin, p.config, p.tls.get(),
-            *p.batchers[i], {}}));
+        p.net_contexts.push_back(
+            std::make_unique<net::NetContext>(net::NetContext{p.engine->services(i),
+                                                              p.metrics.shard(i),
+                                                              p.routes,
+                                                              p.admin,
+                                                              p.config,
+                                                              p.tls.get(),
+                                                              *p.batchers[i],
+                                                              {}}));
         try {
             p.listeners.push_back(
                 std::make_shared<net::Listener>(p.pool.context(i), endpoint, *p.net_contexts[i]));

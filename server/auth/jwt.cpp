@@ -2,6 +2,7 @@
 // function; together they are the one place a token is judged.
 #include "auth/jwt.hpp"
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <limits>
@@ -20,6 +21,7 @@
 
 #include "auth/base64url.hpp"
 #include "auth/hs256.hpp"
+#include "auth/json_duplicate_keys.hpp"
 
 // Nothing in this file logs: tokens are bearer credentials, and even a rejected one may be
 // valid for another service, so neither tokens nor their claims may reach a log.
@@ -69,15 +71,9 @@ std::optional<Segments> split_token(std::string_view token) {
                     token.substr(second + 1), token.substr(0, second)};
 }
 
-// Decodes a segment and parses it as a JSON object. Boost.JSON keeps the last of duplicate
-// member names, which RFC 7515 section 4 permits.
-std::optional<boost::json::object> decode_json_object(std::string_view segment) {
-    const auto text = base64url_decode(segment);
-    if (!text) {
-        return std::nullopt;
-    }
+std::optional<boost::json::object> parse_json_object(std::string_view text) {
     boost::system::error_code ec;
-    boost::json::value value = boost::json::parse(*text, ec);
+    boost::json::value value = boost::json::parse(text, ec);
     if (ec || !value.is_object()) {
         return std::nullopt;
     }
@@ -367,6 +363,18 @@ std::optional<std::map<std::string, Role>> read_room_grants(const boost::json::v
     return grants;
 }
 
+// RFC 7519 section 4.1.3: aud is one string or an array of strings.
+bool names_audience(const boost::json::object& payload, std::string_view audience) {
+    const auto* aud = payload.if_contains("aud");
+    if (aud == nullptr) return false;
+    if (aud->is_string()) return aud->get_string() == audience;
+    if (!aud->is_array()) return false;
+    const auto& names = aud->get_array();
+    return std::any_of(names.begin(), names.end(), [&](const boost::json::value& name) {
+        return name.is_string() && name.get_string() == audience;
+    });
+}
+
 TokenResult read_claims(const boost::json::object& payload, const JwtVerifierOptions& options,
                         std::int64_t now) {
     Claims claims;
@@ -418,6 +426,9 @@ TokenResult read_claims(const boost::json::object& payload, const JwtVerifierOpt
             return reject(TokenError::wrong_issuer);
         }
     }
+    if (!options.audience.empty() && !names_audience(payload, options.audience)) {
+        return reject(TokenError::wrong_audience);
+    }
     return TokenResult{std::move(claims), TokenError::malformed};
 }
 
@@ -434,9 +445,13 @@ TokenResult verify_token(std::string_view token, const JwtVerifierOptions& optio
     // broken token is always reported as malformed whatever its header says.
     const auto payload_text = base64url_decode(segments->payload);
     const auto signature = base64url_decode(segments->signature);
-    const auto header = decode_json_object(segments->header);
+    const auto header_text = base64url_decode(segments->header);
+    const auto header = header_text ? parse_json_object(*header_text) : std::nullopt;
     if (!payload_text || !signature || !header) {
         return reject(TokenError::malformed);
+    }
+    if (has_duplicate_keys(*header_text)) {
+        return reject(TokenError::duplicate_key);
     }
     if (const auto error = check_header(*header)) {
         return reject(*error);
@@ -453,12 +468,14 @@ TokenResult verify_token(std::string_view token, const JwtVerifierOptions& optio
         return reject(TokenError::bad_signature);
     }
     // Only authenticated bytes reach the JSON parser from here on.
-    boost::system::error_code ec;
-    const boost::json::value payload = boost::json::parse(*payload_text, ec);
-    if (ec || !payload.is_object()) {
+    const auto payload = parse_json_object(*payload_text);
+    if (!payload) {
         return reject(TokenError::malformed);
     }
-    return read_claims(payload.get_object(), options, now);
+    if (has_duplicate_keys(*payload_text)) {
+        return reject(TokenError::duplicate_key);
+    }
+    return read_claims(*payload, options, now);
 }
 
 }  // namespace
@@ -545,6 +562,10 @@ std::string_view to_string(TokenError error) {
             return "wrong_issuer";
         case TokenError::not_yet_valid:
             return "not_yet_valid";
+        case TokenError::wrong_audience:
+            return "wrong_audience";
+        case TokenError::duplicate_key:
+            return "duplicate_key";
     }
     return "malformed";
 }

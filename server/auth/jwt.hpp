@@ -46,7 +46,9 @@ enum class TokenError {
     missing_claim,  // sub, name or exp absent, mistyped or oversized; nbf mistyped
     bad_role,       // role or a "rooms" grant present but unknown, mistyped or oversized
     wrong_issuer,
-    not_yet_valid,  // nbf is still in the future (beyond the leeway)
+    not_yet_valid,   // nbf is still in the future (beyond the leeway)
+    wrong_audience,  // an audience is configured and aud does not name it
+    duplicate_key,   // the header or the claims name a member twice
 };
 
 struct TokenResult {
@@ -63,6 +65,8 @@ struct JwtVerifierOptions {
     // never used as an HMAC secret. The initializer keeps three-member aggregate initialization
     // free of -Wmissing-field-initializers.
     std::string public_key_pem = {};
+    // When set, the aud claim (a string, or an array of strings) must contain it.
+    std::string audience = {};
 };
 
 struct JwtPublicKey;  // the parsed public key; defined in jwt.cpp to keep OpenSSL out of here

@@ -450,14 +450,15 @@ void parse_history(const Section& s, HistoryConfig& history) {
 }
 
 void parse_auth(const Section& s, AuthConfig& auth) {
-    s.allow_only(
-        {"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "guest_secret", "jwt_public_key_file"});
+    s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "jwt_audience", "guest_secret",
+                  "jwt_public_key_file"});
     s.read_text("jwt_public_key_file", auth.jwt_public_key_file);
     s.read("guest_enabled", auth.guest_enabled);
     if (s.read("jwt_hs256_secret", auth.jwt_hs256_secret)) {
         s.fail_if("jwt_hs256_secret", check_secret(auth.jwt_hs256_secret));
     }
     s.read_text("jwt_issuer", auth.jwt_issuer);
+    s.read_text("jwt_audience", auth.jwt_audience);
     if (s.read("guest_secret", auth.guest_secret)) {
         s.fail_if("guest_secret", check_secret(auth.guest_secret));
     }

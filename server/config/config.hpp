@@ -78,6 +78,7 @@ struct AuthConfig {
     bool guest_enabled = false;
     std::string jwt_hs256_secret;  // env HAVEN_JWT_SECRET overrides
     std::string jwt_issuer;        // when set, the iss claim must match
+    std::string jwt_audience;      // when set, the aud claim must name it
     // PEM public key (Ed25519 or RSA >= 2048 bits) for EdDSA / RS256 tokens, so the identity
     // system keeps its private key. Empty = asymmetric tokens off.
     std::string jwt_public_key_file;

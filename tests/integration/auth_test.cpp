@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "core/clock.hpp"
 #include "integration/helpers.hpp"
 #include "support/token_factory.hpp"
 
@@ -123,6 +124,30 @@ TEST_CASE("rejected tokens get AUTH_FAILED and the connection may try again") {
         // Four failures are tolerated; a good token still works.
         CHECK(client.hello_token(make_token("user-1", "Robin", "", 3600)).handle() == "Robin");
     }
+}
+
+TEST_CASE("a token for another audience, or naming a claim twice, is refused at Hello") {
+    ServerProcess server({.toml = jwt_auth_toml() + "jwt_audience = \"haven-chat\"\n"});
+    require_started(server);
+    const std::string exp = std::to_string(core::wall_seconds() + 3600);
+    const auto token_with = [&](const std::string& claims) {
+        return make_hs256_token(R"({"sub":"user-1","name":"Robin","exp":)" + exp + claims + "}",
+                                kJwtSecret);
+    };
+    Client client(server, Encoding::json);
+    const v1::ServerMessage other_service =
+        client.reply(client.send(msg_hello_token(token_with(R"(,"aud":"billing")"))));
+    REQUIRE(other_service.has_error());
+    CHECK(other_service.error().code() == v1::AUTH_FAILED);
+    CHECK(other_service.error().message() == "token rejected: wrong_audience");
+    const v1::ServerMessage promoted = client.reply(client.send(msg_hello_token(
+        token_with(R"(,"aud":"haven-chat","role":"participant","role":"operator")"))));
+    REQUIRE(promoted.has_error());
+    CHECK(promoted.error().message() == "token rejected: duplicate_key");
+
+    const v1::Welcome welcome =
+        client.hello_token(token_with(R"(,"aud":["billing","haven-chat"],"role":"moderator")"));
+    CHECK(welcome.role() == v1::ROLE_MODERATOR);
 }
 
 TEST_CASE("five failed Hellos close the connection with 1008") {

@@ -325,6 +325,47 @@ TEST_CASE("issuer is checked only when configured") {
     CHECK(verify(none) == "accepted");
 }
 
+TEST_CASE("audience is checked only when configured, as a string or in an array") {
+    const JwtVerifier checking(JwtVerifierOptions{secret, "", leeway, "", "haven-chat"});
+    const auto named = make_hs256_token(payload(R"(,"aud":"haven-chat")"), secret);
+    const auto among = make_hs256_token(payload(R"(,"aud":["billing","haven-chat"])"), secret);
+    const auto other = make_hs256_token(payload(R"(,"aud":"billing")"), secret);
+    const auto others = make_hs256_token(payload(R"(,"aud":["billing",7])"), secret);
+    const auto none = make_hs256_token(payload(), secret);
+    const auto mistyped = make_hs256_token(payload(R"(,"aud":{"haven-chat":true})"), secret);
+
+    CHECK(outcome(checking.verify(named, now)) == "accepted");
+    CHECK(outcome(checking.verify(among, now)) == "accepted");
+    CHECK(outcome(checking.verify(other, now)) == "wrong_audience");
+    CHECK(outcome(checking.verify(others, now)) == "wrong_audience");
+    CHECK(outcome(checking.verify(none, now)) == "wrong_audience");
+    CHECK(outcome(checking.verify(mistyped, now)) == "wrong_audience");
+
+    CHECK(verify(other) == "accepted");
+    CHECK(verify(none) == "accepted");
+}
+
+TEST_CASE("a claim or header member named twice refuses the token") {
+    // Another parser could read the first "role" where Boost.JSON keeps the last.
+    const auto twice_role =
+        make_hs256_token(R"({"sub":"u-1","name":"river","exp":)" + exp_in_an_hour +
+                             R"(,"role":"participant","role":"operator"})",
+                         secret);
+    CHECK(verify(twice_role) == "duplicate_key");
+    // The same name once escaped is still the same name.
+    const auto escaped = make_hs256_token(
+        R"({"sub":"u-1","name":"river","exp":)" + exp_in_an_hour + R"(,"\u0073ub":"u-2"})", secret);
+    CHECK(verify(escaped) == "duplicate_key");
+    // Nested objects are checked too; the same name in two different objects is fine.
+    CHECK(verify(make_hs256_token(payload(R"(,"rooms":{"a":"moderator","a":"participant"})"),
+                                  secret)) == "duplicate_key");
+    CHECK(verify(make_hs256_token(payload(R"(,"rooms":{"sub":"moderator"})"), secret)) ==
+          "accepted");
+    CHECK(verify(make_hs256_token(payload(), secret, R"({"alg":"HS256","alg":"none"})")) ==
+          "duplicate_key");
+    CHECK(haven::auth::to_string(TokenError::duplicate_key) == "duplicate_key");
+}
+
 TEST_CASE("role and error names") {
     for (const Role role :
          {Role::participant, Role::peer_supporter, Role::moderator, Role::operator_}) {
