@@ -12,6 +12,7 @@
 #include "app/chat_engine.hpp"
 #include "app/startup_checks.hpp"
 #include "auth/guest_pass.hpp"
+#include "auth/handle_policy.hpp"
 #include "auth/jwt.hpp"
 #include "broker/memory_broker.hpp"
 #include "broker/redis/redis_broker.hpp"
@@ -60,8 +61,9 @@ struct Server::Parts {
           guest_passes(config.auth.guest_secret.empty() ? auth::random_secret()
                                                         : config.auth.guest_secret),
           crisis(std::move(resources.crisis)),
-          context{config,      directory, tokens, guest_passes, metrics, random_instance_id(),
-                  crisis.get()},
+          handles(config.auth.reserved_handles),
+          context{config,       directory, tokens, guest_passes, metrics, random_instance_id(),
+                  crisis.get(), &handles},
           routes(
               config, directory, metrics, [this] { return unready_reason(); },
               std::move(resources.static_files)),
@@ -96,6 +98,7 @@ struct Server::Parts {
     auth::JwtVerifier tokens;
     auth::GuestPasses guest_passes;
     std::unique_ptr<moderation::CrisisDetector> crisis;
+    auth::HandlePolicy handles;
     broker::UserRateLimiter user_limits;  // shared by every shard's memory broker
     core::ServerContext context;
     http::HttpRoutes routes;

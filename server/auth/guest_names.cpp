@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "auth/handle_policy.hpp"
 #include "protocol/utf8.hpp"
 
 namespace haven::auth {
@@ -29,7 +30,10 @@ std::string random_guest_handle(std::mt19937_64& rng) {
            std::to_string(number(rng));
 }
 
-std::optional<std::string> clean_handle(std::string_view wanted) {
+std::optional<std::string> clean_handle(std::string_view wanted_text) {
+    const std::optional<std::string> visible = strip_invisible(wanted_text);
+    if (!visible) return std::nullopt;
+    const std::string_view wanted = *visible;
     std::string out;
     for (char c : wanted) {
         // Non-ASCII letters are welcome; ASCII is limited to a readable set, which keeps out

@@ -78,6 +78,10 @@ public:
     explicit JwtVerifier(JwtVerifierOptions options);
     // True when HS256 or a public key is configured.
     bool enabled() const;
+    // How long after its exp a token is still accepted (clock differences).
+    std::int64_t leeway_seconds() const {
+        return options_.leeway_seconds > 0 ? options_.leeway_seconds : 0;
+    }
     // "EdDSA" or "RS256" as decided by the configured public key; empty when there is none.
     std::string_view public_key_alg() const;
     // now: seconds since the epoch, passed in so tests control time. Never throws; safe to call

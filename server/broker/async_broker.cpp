@@ -67,6 +67,8 @@ Result<JoinOutcome> from_join(JoinOutcome outcome) {
             return Failure{Failure::Reason::room_full, 0};
         case Status::already_member:
             return Failure{Failure::Reason::already_member, 0};
+        case Status::handle_taken:
+            return Failure{Failure::Reason::handle_taken, 0};
         case Status::unavailable:
             break;
     }

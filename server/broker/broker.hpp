@@ -25,6 +25,9 @@
 
 namespace haven::broker {
 
+// A capacity for add_member that no room reaches (the Redis script compares numbers).
+inline constexpr std::uint32_t kNoCapacityLimit = 0xffffffffu;
+
 using EventPtr = std::shared_ptr<const v1::Event>;
 
 struct PublishOutcome {
@@ -69,7 +72,7 @@ using HistoryCallback = std::function<void(HistorySlice)>;
 // room's presence version, and its member_joined / member_left event carries the new version,
 // so a reader can put presence events in order and notice one it never received.
 struct JoinOutcome {
-    enum class Status { joined, full, already_member, unavailable };
+    enum class Status { joined, full, already_member, handle_taken, unavailable };
     Status status = Status::unavailable;
     std::vector<v1::Member> members;     // everyone in the room after the join
     std::uint64_t presence_version = 0;  // the version this join made
@@ -167,8 +170,9 @@ public:
     // events after it will be, each once and in order. Nothing while that is not known yet.
     virtual std::optional<std::uint64_t> delivered_seq(const std::string& room_id) const = 0;
 
-    // Adds a member to the room's presence unless it is at `capacity`, and announces it with a
-    // member_joined event. Member ids are unique per connection across instances.
+    // Adds a member to the room's presence unless it is at `capacity` (kNoCapacityLimit: never),
+    // and announces it with a member_joined event. Member ids are unique per connection across
+    // instances.
     virtual void add_member(const std::string& room_id, const v1::PresenceRecord& record,
                             std::uint32_t capacity, JoinCallback done) = 0;
     // Removes a member and announces it with a member_left event (once, even when the member

@@ -12,10 +12,12 @@ namespace haven::broker {
 
 struct Failure {
     enum class Reason {
-        unavailable,     // the backing service could not be reached; retrying may work
-        rate_limited,    // the author's post budget is spent for now
-        room_full,       // the room is at capacity
-        already_member,  // the member id is present already
+        unavailable,   // the backing service could not be reached; retrying may work
+        rate_limited,  // the author's post budget is spent for now
+        room_full,     // the room is at capacity
+        already_member,
+        handle_taken,  // another person in the room has a handle that looks the same  // the member
+                       // id is present already
     };
     Reason reason = Reason::unavailable;
     std::uint32_t retry_after_ms = 0;  // with rate_limited
@@ -25,8 +27,7 @@ struct Failure {
 
 // Reached only by calling value() on a failed result, which the flows never do (they test
 // the result first); kept so the type is complete.
-[[noreturn]] inline void throw_exception_from_error(const Failure&,
-                                                    const boost::source_location&) {
+[[noreturn]] inline void throw_exception_from_error(const Failure&, const boost::source_location&) {
     throw std::runtime_error("broker operation failed");
 }
 

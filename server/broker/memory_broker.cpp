@@ -149,6 +149,20 @@ void MemoryBroker::read_history(HistoryQuery query, HistoryCallback done) {
     done(slice(log, query));
 }
 
+namespace {
+
+// Another person (not the same subject on a second device) in the room has the handle key.
+bool handle_held_by_another(const std::map<std::string, v1::PresenceRecord>& members,
+                            const v1::PresenceRecord& joining) {
+    if (joining.handle_key().empty()) return false;
+    return std::any_of(members.begin(), members.end(), [&](const auto& entry) {
+        const v1::PresenceRecord& held = entry.second;
+        return held.handle_key() == joining.handle_key() && held.subject() != joining.subject();
+    });
+}
+
+}  // namespace
+
 void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceRecord& record,
                               std::uint32_t capacity, JoinCallback done) {
     RoomLog& log = rooms_[room_id];
@@ -158,6 +172,8 @@ void MemoryBroker::add_member(const std::string& room_id, const v1::PresenceReco
         outcome.status = JoinOutcome::Status::already_member;
     } else if (log.members.size() >= capacity) {
         outcome.status = JoinOutcome::Status::full;
+    } else if (handle_held_by_another(log.members, record)) {
+        outcome.status = JoinOutcome::Status::handle_taken;
     } else {
         log.members.emplace(member_id, record);
         outcome.status = JoinOutcome::Status::joined;

@@ -451,7 +451,17 @@ void parse_history(const Section& s, HistoryConfig& history) {
 
 void parse_auth(const Section& s, AuthConfig& auth) {
     s.allow_only({"guest_enabled", "jwt_hs256_secret", "jwt_issuer", "jwt_audience", "guest_secret",
-                  "jwt_public_key_file"});
+                  "jwt_public_key_file", "reserved_handles", "token_expiry_notice_seconds"});
+    s.read("token_expiry_notice_seconds", auth.token_expiry_notice_seconds, 0, 3600);
+    if (s.read("reserved_handles", auth.reserved_handles)) {
+        for (std::size_t i = 0; i < auth.reserved_handles.size(); ++i) {
+            const std::string& word = auth.reserved_handles[i];
+            if (word.empty() || word.size() > 64) {
+                s.fail("reserved_handles[" + std::to_string(i) + "]",
+                       "must be 1 to 64 bytes (got " + std::to_string(word.size()) + ")");
+            }
+        }
+    }
     s.read_text("jwt_public_key_file", auth.jwt_public_key_file);
     s.read("guest_enabled", auth.guest_enabled);
     if (s.read("jwt_hs256_secret", auth.jwt_hs256_secret)) {
@@ -506,7 +516,7 @@ void parse_log(const Section& s, LogConfig& log) {
 }
 
 RoomConfig parse_room(const Section& s) {
-    s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy"});
+    s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy", "guests"});
     RoomConfig room;
     std::string policy;
     if (s.read("crisis_policy", policy)) {
@@ -547,6 +557,7 @@ RoomConfig parse_room(const Section& s) {
         room.kind = *parsed;
     }
     s.read("capacity", room.capacity, 1, 100'000);
+    s.read("guests", room.guests);
     return room;
 }
 

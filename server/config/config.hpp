@@ -25,6 +25,7 @@ struct RoomConfig {
     RoomKind kind = RoomKind::drop_in;
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
+    bool guests = true;  // false: only signed-in people may join
 };
 
 struct ServerConfig {
@@ -85,6 +86,15 @@ struct AuthConfig {
     // Signs guest passes (reconnecting guests keep their identity). Must be the same on every
     // instance behind one load balancer; empty = random per process. Env HAVEN_GUEST_SECRET.
     std::string guest_secret;
+    // Signed-in sessions are sent TokenExpiring this long before their token runs out; then
+    // they are closed with 4001 unless a Refresh brought a new token.
+    std::uint32_t token_expiry_notice_seconds = 60;
+    // No handle may be or contain these words, compared by how they look (see
+    // auth/handle_policy.hpp); staff signed in with a token are exempt.
+    std::vector<std::string> reserved_handles = {
+        "moderator", "mod",         "admin",          "administrator", "operator",    "haven",
+        "staff",     "system",      "official",       "crisis line",   "crisis team", "helpline",
+        "hotline",   "facilitator", "peer supporter", "counsellor",    "counselor",   "therapist"};
 };
 
 struct BrokerConfig {

@@ -11,6 +11,7 @@
 namespace haven::auth {
 class JwtVerifier;
 class GuestPasses;
+class HandlePolicy;
 }  // namespace haven::auth
 namespace haven::moderation {
 class CrisisDetector;
@@ -29,6 +30,7 @@ struct ServerContext {
     core::Metrics& metrics;
     std::string instance_id;  // short random id, unique per process, prefixes session ids
     const moderation::CrisisDetector* crisis = nullptr;  // null: detection off
+    const auth::HandlePolicy* handles = nullptr;         // null: no reserved words
 };
 
 }  // namespace haven::core

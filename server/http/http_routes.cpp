@@ -127,6 +127,7 @@ HttpReply HttpRoutes::rooms_json() const {
                          {"topic", room.topic},
                          {"kind", config::to_string(room.kind)},
                          {"capacity", room.capacity},
+                         {"signInRequired", !room.guests},
                          {"memberCount", directory_.member_count(room.id)}});
     }
     HttpReply reply;

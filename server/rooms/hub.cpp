@@ -83,7 +83,8 @@ void Hub::drop_local_member(const std::string& room_id, LocalSession& session) {
 
 void Hub::join(LocalSession& session, std::uint64_t request_id, const v1::Join& join) {
     check_owner();
-    MemberRecord record{session.member(), session.subject(), shard_, session.encoding()};
+    MemberRecord record{session.member(), session.subject(), session.handle_key(), shard_,
+                        session.encoding()};
     // Others see the role this person has in this room (a room grant may raise it).
     record.member.set_role(session.role_in(join.room_id()));
     ReplyTo reply{shard_, session.id(), request_id};
@@ -146,13 +147,61 @@ void Hub::add_moderator(LocalSession& session) {
     moderators_.push_back(&session);
 }
 
-void Hub::record_role(const LocalSession& session) {
+void Hub::remove_moderator(LocalSession& session) {
+    check_owner();
+    moderators_.erase(std::remove(moderators_.begin(), moderators_.end(), &session),
+                      moderators_.end());
+}
+
+void Hub::record_role(const LocalSession& session, const std::string& staff_name_key) {
     check_owner();
     if (!routing_) return;
     broker::KnownRole seen;
     seen.role = session.member().role();
-    for (const auto& [room, role] : session.room_roles()) seen.room_roles[room] = role;
+    v1::Role highest = seen.role;
+    for (const auto& [room, role] : session.room_roles()) {
+        seen.room_roles[room] = role;
+        highest = std::max(highest, role);
+    }
     server_wide_->record_role(session.subject(), std::move(seen));
+    // A staff name is remembered like a person, under a subject no token may have, for as
+    // long as roles are (moderation.role_memory_days).
+    // The second entry says whose it is, so the same person keeps their name after a demotion.
+    if (highest >= v1::ROLE_PEER_SUPPORTER && !staff_name_key.empty()) {
+        const std::string name_subject = std::string(kStaffNameSubjectPrefix) + staff_name_key;
+        broker::KnownRole name;
+        name.role = highest;
+        server_wide_->record_role(name_subject + '\n' + session.subject(), name);
+        server_wide_->record_role(name_subject, std::move(name));
+    }
+}
+
+void Hub::check_staff_name(const LocalSession& session, const std::string& subject,
+                           std::string name_key, StaffNameCallback done) {
+    check_owner();
+    if (!routing_ || name_key.empty()) return done(false);
+    core::spawn(router_.context(shard_),
+                staff_name_flow(session.id(), std::string(kStaffNameSubjectPrefix) + name_key,
+                                subject, std::move(done)));
+}
+
+core::Awaitable<void> Hub::staff_name_flow(std::uint64_t session_id, std::string name_subject,
+                                           std::string own_subject, StaffNameCallback done) {
+    broker::Result<std::optional<broker::KnownRole>> found =
+        co_await server_wide_->find_role(name_subject);
+    bool staff_name = found && found->has_value() && (*found)->role >= v1::ROLE_PEER_SUPPORTER;
+    if (staff_name) {
+        // Theirs? A staff member whose token now says participant is still themselves.
+        const std::string ownership = name_subject + '\n' + own_subject;
+        broker::Result<std::optional<broker::KnownRole>> own =
+            co_await server_wide_->find_role(ownership);
+        if (!own) found = own;  // not asked: the answer is unknown
+        staff_name = !(own && own->has_value());
+    }
+    check_owner();
+    if (find_session(session_id) == nullptr) co_return;  // gone meanwhile
+    if (!found) co_return done(std::nullopt);
+    done(staff_name);
 }
 
 bool Hub::globally_banned(const std::string& subject) const {

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,6 +20,7 @@
 #include "core/server_context.hpp"
 #include "core/shard_identity.hpp"
 #include "core/shard_router.hpp"
+#include "core/spawn.hpp"
 #include "haven.pb.h"
 #include "moderation/moderation_state.hpp"
 #include "protocol/close_codes.hpp"
@@ -30,6 +33,10 @@ namespace haven::rooms {
 
 class RoomOwner;
 class ServerWide;
+
+// The subject under which a staff member's name is remembered (see record_role). Tokens with
+// a subject of this form are refused.
+inline constexpr std::string_view kStaffNameSubjectPrefix = "staff-name:";
 
 class Hub final {
 public:
@@ -65,8 +72,18 @@ public:
                  const v1::HistoryRequest& request);
     // A session that moderates anything gets the moderation items of its rooms.
     void add_moderator(LocalSession& session);
-    // Remembers a signed-in person's roles server-wide, for actions that name them later.
-    void record_role(const LocalSession& session);
+    // It no longer moderates anything (a refreshed token took the role away).
+    void remove_moderator(LocalSession& session);
+    // Remembers a signed-in person's roles server-wide, for actions that name them later;
+    // for staff, their name too (`staff_name_key`: auth::loose_handle_key of their handle), so
+    // nobody else can take it.
+    void record_role(const LocalSession& session, const std::string& staff_name_key);
+    // Asks every instance's memory whether a member of staff other than `subject` goes by
+    // `name_key` (a loose_handle_key). `done` runs on this shard only while the session is still
+    // here, with nothing when the broker could not be asked.
+    using StaffNameCallback = std::function<void(std::optional<bool> staff_name)>;
+    void check_staff_name(const LocalSession& session, const std::string& subject,
+                          std::string name_key, StaffNameCallback done);
     bool globally_banned(const std::string& subject) const;
 
     // ---- called by owner shards (through posted tasks) ----------------------------------
@@ -99,6 +116,8 @@ private:
     template <class Task>
     void on_owner(const std::string& room_id, Task task);
     void drop_local_member(const std::string& room_id, LocalSession& session);
+    core::Awaitable<void> staff_name_flow(std::uint64_t session_id, std::string name_subject,
+                                          std::string own_subject, StaffNameCallback done);
 
     unsigned shard_;
     core::ServerContext& context_;

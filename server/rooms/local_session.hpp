@@ -26,6 +26,8 @@ public:
     virtual std::uint64_t id() const = 0;
     virtual const v1::Member& member() const = 0;  // role: the global role
     virtual const std::string& subject() const = 0;
+    // auth::handle_key of the handle: no two people in a room share one.
+    virtual const std::string& handle_key() const = 0;
     virtual protocol::Encoding encoding() const = 0;
     virtual v1::Role role_in(const std::string& room_id) const = 0;
     virtual bool can_moderate(const std::string& room_id) const = 0;

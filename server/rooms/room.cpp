@@ -1,5 +1,7 @@
 #include "rooms/room.hpp"
 
+#include "rooms/room_list_encoder.hpp"
+
 namespace haven::rooms {
 
 Room::Room(const config::RoomConfig& config, unsigned shard_count)
@@ -45,11 +47,7 @@ void Room::recount_shards() {
 }
 
 void Room::fill_info(v1::RoomInfo& out, std::uint32_t member_count) const {
-    out.set_id(config_.id);
-    out.set_title(config_.title);
-    out.set_topic(config_.topic);
-    out.set_kind(std::string(config::to_string(config_.kind)));
-    out.set_capacity(config_.capacity);
+    out = room_info(config_);
     out.set_member_count(member_count);
 }
 

@@ -21,8 +21,9 @@
 namespace haven::rooms {
 
 struct MemberRecord {
-    v1::Member member;    // as others see it
-    std::string subject;  // the author identity retried posts are recognised by
+    v1::Member member;       // as others see it
+    std::string subject;     // the author identity retried posts are recognised by
+    std::string handle_key;  // auth::handle_key of member.handle
     unsigned shard = 0;
     protocol::Encoding encoding = protocol::Encoding::binary;
 };

@@ -22,22 +22,23 @@ const std::uint32_t kRoomsTag = WireFormatLite::MakeTag(v1::Welcome::kRoomsField
 const std::uint32_t kCountTag =
     WireFormatLite::MakeTag(v1::RoomInfo::kMemberCountFieldNumber, WireFormatLite::WIRETYPE_VARINT);
 
-v1::RoomInfo fixed_info(const config::RoomConfig& room) {
+}  // namespace
+
+v1::RoomInfo room_info(const config::RoomConfig& room) {
     v1::RoomInfo info;
     info.set_id(room.id);
     info.set_title(room.title);
     info.set_topic(room.topic);
     info.set_kind(std::string(config::to_string(room.kind)));
     info.set_capacity(room.capacity);
+    info.set_sign_in_required(!room.guests);
     return info;
 }
-
-}  // namespace
 
 RoomListEncoder::RoomListEncoder(const RoomDirectory& directory) : directory_(directory) {
     fixed_fields_.reserve(directory.all().size());
     for (const config::RoomConfig& room : directory.all()) {
-        fixed_fields_.push_back(fixed_info(room).SerializeAsString());
+        fixed_fields_.push_back(room_info(room).SerializeAsString());
     }
 }
 
@@ -55,7 +56,7 @@ void RoomListEncoder::add_rooms(v1::Welcome& welcome) const {
     welcome.mutable_rooms()->Reserve(static_cast<int>(rooms.size()));
     for (std::size_t i = 0; i < rooms.size(); ++i) {
         v1::RoomInfo* info = welcome.add_rooms();
-        *info = fixed_info(rooms[i]);
+        *info = room_info(rooms[i]);
         info->set_member_count(directory_.member_count_at(i));
     }
 }

@@ -18,6 +18,9 @@
 
 namespace haven::rooms {
 
+// What people are told about a room, except its member count.
+v1::RoomInfo room_info(const config::RoomConfig& room);
+
 class RoomListEncoder {
 public:
     explicit RoomListEncoder(const RoomDirectory& directory);

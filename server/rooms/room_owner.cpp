@@ -123,14 +123,23 @@ core::Awaitable<void> RoomOwner::join_flow(std::string room_id, MemberRecord rec
     v1::PresenceRecord presence;
     *presence.mutable_member() = record.member;
     presence.set_subject(record.subject);
+    presence.set_handle_key(record.handle_key);
+    // Those who hold the room (peer supporters, moderators, operators) are never kept out
+    // by a full room: a full room is when they are most needed.
+    const bool staff = record.member.role() >= v1::ROLE_PEER_SUPPORTER;
+    const std::uint32_t capacity = staff ? broker::kNoCapacityLimit : config->capacity;
     broker::Result<broker::JoinOutcome> joined =
-        co_await async_->add_member(room_id, presence, config->capacity);
+        co_await async_->add_member(room_id, presence, capacity);
     if (!joined) {
         switch (joined.error().reason) {
             case broker::Failure::Reason::room_full:
                 co_return refuse_join(room_id, reply, v1::ROOM_FULL, "this room is full right now");
             case broker::Failure::Reason::already_member:
                 co_return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
+            case broker::Failure::Reason::handle_taken:
+                co_return refuse_join(room_id, reply, v1::HANDLE_UNAVAILABLE,
+                                      "someone in this room goes by a name like yours; come "
+                                      "back under another name");
             default:
                 co_return refuse_join(room_id, reply, v1::UNAVAILABLE,
                                       "the room cannot be reached right now; try again", 1000);

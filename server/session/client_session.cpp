@@ -3,13 +3,9 @@
 #include "session/client_session.hpp"
 
 #include <algorithm>
-#include <random>
 
 #include <spdlog/spdlog.h>
 
-#include "auth/guest_names.hpp"
-#include "auth/guest_pass.hpp"
-#include "auth/jwt.hpp"
 #include "moderation/desk/moderation_desk.hpp"
 #include "moderation/desk/target_role.hpp"
 #include "protocol/utf8.hpp"
@@ -24,47 +20,9 @@ constexpr std::size_t kMaxFlagNoteChars = 500;
 constexpr std::size_t kMaxReasonChars = 500;
 constexpr std::uint32_t kMaxAuditPage = 200;
 constexpr std::size_t kMaxRoomIdBytes = 64;
-constexpr unsigned kMaxFailedHellos = 5;
 // Typing indicators are cosmetic; a few per second per session is plenty.
 constexpr double kTypingPerSecond = 2.0;
 constexpr double kTypingBurst = 4.0;
-
-v1::Role wire_role(auth::Role role) {
-    switch (role) {
-        case auth::Role::participant:
-            return v1::ROLE_PARTICIPANT;
-        case auth::Role::peer_supporter:
-            return v1::ROLE_PEER_SUPPORTER;
-        case auth::Role::moderator:
-            return v1::ROLE_MODERATOR;
-        case auth::Role::operator_:
-            return v1::ROLE_OPERATOR;
-    }
-    return v1::ROLE_PARTICIPANT;
-}
-
-std::mt19937_64& thread_rng() {
-    // Seeded with 256 bits, so instances and threads do not share sequences.
-    thread_local std::mt19937_64 rng = [] {
-        std::random_device device;
-        std::seed_seq seed{device(), device(), device(), device(),
-                           device(), device(), device(), device()};
-        return std::mt19937_64(seed);
-    }();
-    return rng;
-}
-
-// A new guest's identity: "g:" and 13 random URL-safe characters (78 bits, so guests never
-// collide), 15 characters in all. That fits in a std::string without a heap allocation, and
-// every member record holds one.
-std::string new_guest_subject() {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::uniform_int_distribution<int> pick(0, 63);
-    std::string out = "g:";
-    for (int i = 0; i < 13; ++i) out.push_back(kAlphabet[pick(thread_rng())]);
-    return out;
-}
 
 }  // namespace
 
@@ -120,6 +78,7 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
     switch (message.body_case()) {
         case Body::kHello:
             return handle_hello(request, message.hello());
+
         case Body::kPing:
             return handle_ping(request, message.ping());
         case Body::BODY_NOT_SET:
@@ -132,6 +91,8 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
     switch (message.body_case()) {
         case Body::kJoin:
             return handle_join(request, message.join());
+        case Body::kRefresh:
+            return handle_refresh(request, message.refresh());
         case Body::kLeave:
             return handle_leave(request, message.leave());
         case Body::kPost:
@@ -152,109 +113,6 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
     }
-}
-
-void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hello) {
-    if (authenticated_) {
-        return send_error(request_id, v1::ALREADY_AUTHENTICATED, "Hello was already accepted");
-    }
-    auto fail = [&](v1::ErrorCode code, std::string_view why) {
-        send_error(request_id, code, why);
-        // Guessing tokens over one connection is cut short.
-        if (++failed_hellos_ >= kMaxFailedHellos) close(protocol::CloseCode::policy_violation);
-    };
-    const core::ServerContext& context = hub_.context();
-    const std::int64_t now = core::wall_seconds();
-
-    if (!hello.token().empty()) {
-        if (!context.tokens.enabled()) {
-            return fail(v1::AUTH_FAILED, "this server does not accept tokens");
-        }
-        auth::TokenResult result = context.tokens.verify(hello.token(), now);
-        if (!result.claims) {
-            return fail(v1::AUTH_FAILED,
-                        "token rejected: " + std::string(auth::to_string(result.error)));
-        }
-        auth::Claims& claims = *result.claims;
-        // Guest identities are participants by their form alone: no token may take one.
-        if (moderation::is_guest_subject(claims.subject)) {
-            return fail(v1::AUTH_FAILED, "token rejected: its subject has the form of a guest's");
-        }
-        std::map<std::string, v1::Role> room_roles;
-        for (const auto& [room_id, role] : claims.room_roles) room_roles[room_id] = wire_role(role);
-        return welcome(request_id, hello, std::move(claims.subject), std::move(claims.handle),
-                       wire_role(claims.role), std::move(room_roles));
-    }
-    if (!hello.guest()) {
-        return fail(v1::BAD_REQUEST, "Hello needs a token or guest: true");
-    }
-    if (!context.config.auth.guest_enabled) {
-        return fail(v1::GUESTS_DISABLED, "this server does not admit guests; sign in");
-    }
-    if (!hello.guest_token().empty()) {
-        if (auto claims = context.guest_passes.verify(hello.guest_token(), now)) {
-            return welcome(request_id, hello, std::move(claims->subject), std::move(claims->handle),
-                           v1::ROLE_PARTICIPANT, {});
-        }
-        // An expired pass is not an error: the person simply becomes a new guest.
-    }
-    std::string handle;
-    if (!hello.guest_handle().empty()) {
-        auto cleaned = auth::clean_handle(hello.guest_handle());
-        if (!cleaned) {
-            return fail(v1::BAD_REQUEST,
-                        "guest_handle must be 2 to 32 letters, digits, spaces, '-', '_' or '.'");
-        }
-        handle = std::move(*cleaned);
-    } else {
-        handle = auth::random_guest_handle(thread_rng());
-    }
-    welcome(request_id, hello, new_guest_subject(), std::move(handle), v1::ROLE_PARTICIPANT, {});
-}
-
-void ClientSession::welcome(std::uint64_t request_id, const v1::Hello& hello, std::string subject,
-                            std::string handle, v1::Role role,
-                            std::map<std::string, v1::Role> room_roles) {
-    const core::ServerContext& context = hub_.context();
-    const config::LimitsConfig& limits = context.config.limits;
-    if (hub_.globally_banned(subject)) {
-        send_error(request_id, v1::BANNED, "this account may not use the service right now");
-        return close(protocol::CloseCode::banned);
-    }
-    authenticated_ = true;
-    subject_ = std::move(subject);
-    room_roles_.assign(room_roles.begin(), room_roles.end());
-    member_.set_handle(handle);
-    member_.set_role(role);
-    member_.set_member_id(hub_.session_name(id_));
-
-    v1::ServerMessage message;
-    message.set_request_id(request_id);
-    v1::Welcome* welcome = message.mutable_welcome();
-    welcome->set_session_id(member_.member_id());
-    welcome->set_handle(handle);
-    welcome->set_role(role);
-    welcome->set_server_time_ms(core::wall_ms());
-    v1::Limits* wire_limits = welcome->mutable_limits();
-    wire_limits->set_max_frame_bytes(limits.max_frame_bytes);
-    wire_limits->set_max_post_chars(limits.max_post_chars);
-    wire_limits->set_posts_per_second(limits.posts_per_second);
-    wire_limits->set_post_burst(limits.post_burst);
-    wire_limits->set_max_rooms(limits.max_rooms_per_session);
-    // Without a token this is a guest, who gets a pass to come back as the same guest.
-    if (hello.token().empty()) {
-        welcome->set_guest_token(
-            context.guest_passes.issue(subject_, handle, core::wall_seconds()));
-    }
-    if (hello.omit_rooms()) {
-        send(message);
-    } else {
-        connection_.send(hub_.room_list().encode_welcome(message, encoding_));
-    }
-    if (moderates_anything()) hub_.add_moderator(*this);
-    // Guests are participants by their identity's form; signed-in people are remembered, so
-    // an action naming them while they are offline still knows their rank.
-    if (!hello.token().empty()) hub_.record_role(*this);
 }
 
 v1::Role ClientSession::role_in(const std::string& room_id) const {
@@ -293,8 +151,10 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
     if (room_id.empty() || room_id.size() > kMaxRoomIdBytes) {
         return send_error(request_id, v1::BAD_REQUEST, "room_id is required");
     }
-    if (hub_.context().directory.find(room_id) == nullptr) {
-        return send_error(request_id, v1::UNKNOWN_ROOM, "no such room");
+    const config::RoomConfig* room = hub_.context().directory.find(room_id);
+    if (room == nullptr) return send_error(request_id, v1::UNKNOWN_ROOM, "no such room");
+    if (!room->guests && moderation::is_guest_subject(subject_)) {
+        return send_error(request_id, v1::SIGN_IN_REQUIRED, "sign in to join this room");
     }
     if (is_joined(room_id) || is_pending(room_id)) {
         return send_error(request_id, v1::ALREADY_JOINED, "already in this room");

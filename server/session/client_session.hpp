@@ -54,6 +54,7 @@ public:
     core::SteadyTime hello_deadline() const override { return hello_deadline_; }
     const v1::Member& member() const override { return member_; }
     const std::string& subject() const override { return subject_; }
+    const std::string& handle_key() const override { return handle_key_; }
     // Per-room grants from the token (room id -> role there).
     const std::vector<std::pair<std::string, v1::Role>>& room_roles() const override {
         return room_roles_;
@@ -75,13 +76,30 @@ public:
     void deliver(const rooms::EncodedEvent& event) override;
     void send_batch(const protocol::FrameBatch& batch) override { connection_.send_batch(batch); }
     void close(protocol::CloseCode code) override { connection_.close(code); }
-    void tick(core::SteadyTime now) override { connection_.tick(now); }
+    // Also ends a signed-in session whose token ran out (see session/client_hello.cpp).
+    void tick(core::SteadyTime now) override;
     void on_join_settled(const std::string& room_id, bool joined) override;
     void on_removed(const std::string& room_id, std::string_view reason) override;
 
 private:
     void dispatch(const v1::ClientMessage& message);
+    // ---- Hello and Refresh (session/client_hello.cpp) -----------------------------------
+    // Who a Hello established, not yet admitted.
+    struct Admission {
+        std::string subject;
+        std::string handle;
+        v1::Role role = v1::ROLE_PARTICIPANT;
+        std::map<std::string, v1::Role> room_roles;
+        std::int64_t token_expires_at = 0;  // seconds since the epoch; 0: a guest
+        bool omit_rooms = false;
+        bool chose_handle = false;  // a guest's own choice or a token's name: checked
+    };
     void handle_hello(std::uint64_t request_id, const v1::Hello& hello);
+    void handle_refresh(std::uint64_t request_id, const v1::Refresh& refresh);
+    void fail_hello(std::uint64_t request_id, v1::ErrorCode code, std::string_view why);
+    // Checks the handle (reserved words, staff names), then welcomes.
+    void admit(std::uint64_t request_id, Admission admission);
+    void check_token_expiry(std::int64_t now_ms);
     void handle_join(std::uint64_t request_id, const v1::Join& join);
     void handle_leave(std::uint64_t request_id, const v1::Leave& leave);
     void handle_post(std::uint64_t request_id, const v1::Post& post);
@@ -96,9 +114,8 @@ private:
     std::optional<std::pair<v1::ErrorCode, std::string>> check_moderate(
         const v1::Moderate& moderate) const;
 
-    // Accepts the identity `hello` established and answers with Welcome.
-    void welcome(std::uint64_t request_id, const v1::Hello& hello, std::string subject,
-                 std::string handle, v1::Role role, std::map<std::string, v1::Role> room_roles);
+    // Accepts the identity and answers with Welcome.
+    void welcome(std::uint64_t request_id, Admission admission);
     bool is_joined(const std::string& room_id) const;
     bool is_pending(const std::string& room_id) const;
 
@@ -109,9 +126,15 @@ private:
     const std::uint64_t id_;
     bool open_ = false;
     bool authenticated_ = false;
+    bool hello_pending_ = false;  // a Hello waits for its handle check
     unsigned failed_hellos_ = 0;
     core::SteadyTime hello_deadline_{};
+    // Signed-in sessions: when the token stops being valid (its exp and the verifier's
+    // leeway), in ms; 0 for guests. TokenExpiring goes out once, ahead of it.
+    std::int64_t token_ends_at_ms_ = 0;
+    bool expiry_notice_sent_ = false;
     std::string subject_;
+    std::string handle_key_;
     v1::Member member_;  // role: the global role
     // Per-room grants from the token: few, often none; a vector is the smallest to hold.
     std::vector<std::pair<std::string, v1::Role>> room_roles_;

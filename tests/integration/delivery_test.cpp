@@ -94,9 +94,10 @@ TEST_CASE("a guest that reconnects with its guest_token keeps its retries dedupl
         CHECK(retried.seq() == first.seq());
         CHECK(retried.duplicate());
 
-        // A guest without the token is someone else: the same id is a new post.
+        // A guest without the token is someone else (under another name: one look per name
+        // in a room): the same id is a new post.
         Client stranger(server, encoding);
-        stranger.hello_guest("Night Owl");
+        stranger.hello_guest("Night Owl 2");
         stranger.join(room);
         CHECK_FALSE(stranger.post(room, "different person", id).duplicate());
 

@@ -838,7 +838,7 @@ TEST_CASE("moderation: a room ban closes the connection with 4003 and holds unti
         CHECK(refused(back, msg_join("lobby")) == v1::BANNED);
         // A fresh guest without the pass is a different person.
         Client fresh(server, Encoding::binary);
-        fresh.hello_guest("Sneaky");
+        fresh.hello_guest("Newcomer");
         fresh.join("lobby");
 
         acked(moderator, Mod("lobby", v1::UNBAN).subject(subject));

@@ -431,10 +431,15 @@ void RedisBroker::read_range(HistoryQuery query, HistoryCallback done) {
 void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecord& record,
                              std::uint32_t capacity, JoinCallback done) {
     const v1::Member& member = record.member();
-    eval(join_script(), {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver")},
+    std::string held_key = record.handle_key();
+    held_key += '\0';
+    held_key += record.subject();
+    eval(join_script(),
+         {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver"),
+          key(room_id, ":handles")},
          {member.member_id(), record.SerializeAsString(), std::to_string(capacity),
           room_id + '\n' + member.member_id(), channel(room_id),
-          event_bytes(presence_event(room_id, member, true))},
+          event_bytes(presence_event(room_id, member, true)), std::move(held_key)},
          [done = std::move(done)](const redisReply* reply) {
              JoinOutcome outcome;
              if (!is_array(reply, 1)) return done(std::move(outcome));
@@ -444,6 +449,9 @@ void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecor
                      return done(std::move(outcome));
                  case 0:
                      outcome.status = JoinOutcome::Status::full;
+                     return done(std::move(outcome));
+                 case -2:
+                     outcome.status = JoinOutcome::Status::handle_taken;
                      return done(std::move(outcome));
                  default:
                      break;
@@ -458,7 +466,9 @@ void RedisBroker::add_member(const std::string& room_id, const v1::PresenceRecor
 
 void RedisBroker::remove_member(const std::string& room_id, const v1::Member& member,
                                 LeaveCallback done) {
-    eval(leave_script(), {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver")},
+    eval(leave_script(),
+         {key(room_id, ":members"), instance_members_key(), key(room_id, ":pver"),
+          key(room_id, ":handles")},
          {member.member_id(), room_id + '\n' + member.member_id(), channel(room_id),
           event_bytes(presence_event(room_id, member, false))},
          [this, alive = alive_, room_id, member, done = std::move(done)](const redisReply* reply) {

@@ -110,6 +110,15 @@ return out
 constexpr std::string_view kJoin = R"lua(
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {-1} end
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return {0} end
+-- Handle keys: ARGV[7] is "key\0subject". Another person with the same key is refused; the
+-- same person (a second device) is not.
+local key = string.match(ARGV[7], '^[^%z]*')
+if key ~= '' then
+  for _, held in ipairs(redis.call('HVALS', KEYS[4])) do
+    if string.match(held, '^[^%z]*') == key and held ~= ARGV[7] then return {-2} end
+  end
+end
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[7])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[4])
 local version = redis.call('INCR', KEYS[3])
@@ -122,6 +131,7 @@ return out
 
 constexpr std::string_view kLeave = R"lua(
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
   local version = redis.call('INCR', KEYS[3])
   redis.call('PUBLISH', ARGV[3], ARGV[4] .. '\32' .. varint(version))
@@ -148,6 +158,7 @@ for _, entry in ipairs(redis.call('SMEMBERS', set)) do
   local record = redis.call('HGET', hash, member_id)
   if record then
     redis.call('HDEL', hash, member_id)
+    redis.call('HDEL', prefix .. 'room:{' .. room .. '}:handles', member_id)
     removed = removed + 1
     local version = redis.call('INCR', prefix .. 'room:{' .. room .. '}:pver')
     -- Event{room_id = 1, time_ms = 3, presence_version = 4, member_left = 12 {member = 1}}

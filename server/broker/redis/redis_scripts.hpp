@@ -27,14 +27,16 @@ const Script& publish_script();
 // min_time_ms. Returns {last_seq, oldest_seq, has_more, event bytes...} oldest first.
 const Script& history_script();
 
-// KEYS: members hash, instance member set, presence version. ARGV: member_id, member bytes,
-// capacity, instance set entry, channel, member_joined event bytes (the script adds the new
-// presence version). Returns {-1} already a member, {0} full, {1, presence version, member
+// KEYS: members hash, instance member set, presence version, handle keys hash. ARGV:
+// member_id, member bytes, capacity, instance set entry, channel, member_joined event bytes
+// (the script adds the new presence version), handle key "\0" subject. Returns {-1} already
+// a member, {0} full, {-2} another person has the handle key, {1, presence version, member
 // bytes...} joined.
 const Script& join_script();
 
-// KEYS: members hash, instance member set, presence version. ARGV: member_id, instance set
-// entry, channel, member_left event bytes (the script adds the new presence version).
+// KEYS: members hash, instance member set, presence version, handle keys hash. ARGV:
+// member_id, instance set entry, channel, member_left event bytes (the script adds the new
+// presence version).
 // Returns the number of members left.
 const Script& leave_script();
 
