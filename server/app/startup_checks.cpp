@@ -1,5 +1,6 @@
 #include "app/startup_checks.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +80,15 @@ void check_audit_file(const config::Config& config) {
         if (!fs::is_regular_file(status)) fail(kKey, path + " is not a regular file");
         if (::access(path.c_str(), R_OK | W_OK) != 0) {
             fail(kKey, "cannot write " + path + ": " + std::strerror(errno));
+        }
+        // The start narrows a file open to others to its owner (moderation/audit_file), which
+        // only the owner (or root) may do.
+        struct stat file {};
+        if (::stat(path.c_str(), &file) == 0 && (file.st_mode & (S_IRWXG | S_IRWXO)) != 0 &&
+            ::geteuid() != 0 && file.st_uid != ::geteuid()) {
+            fail(kKey, path +
+                           " is open to others and owned by another user, so it cannot be "
+                           "made readable by its owner only");
         }
         return;
     }

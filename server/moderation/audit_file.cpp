@@ -1,5 +1,11 @@
 #include "moderation/audit_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -10,12 +16,41 @@
 namespace haven::moderation {
 namespace {
 
+constexpr mode_t kOwnerOnly = S_IRUSR | S_IWUSR;  // 0600
+
 std::uint64_t id_number(const std::string& id) {
     try {
         return id.empty() ? 0 : std::stoull(id);
     } catch (const std::exception&) {
         return 0;
     }
+}
+
+// The log names people (handles, subjects) and what was done to them: readable by the server's
+// own user only. Created so; an existing file that others could read is narrowed to that too.
+std::FILE* open_owner_only(const std::string& path) {
+    const auto cannot = [&path](const char* what) {
+        return std::runtime_error("moderation.audit_file: cannot " + std::string(what) + " " +
+                                  path + ": " + std::strerror(errno));
+    };
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, kOwnerOnly);
+    if (fd < 0) throw cannot("open");
+    const auto fail = [&](const char* what) {
+        const std::runtime_error error = cannot(what);  // before close() changes errno
+        ::close(fd);
+        throw error;
+    };
+    struct stat status {};
+    if (::fstat(fd, &status) != 0) fail("inspect");
+    const mode_t others = status.st_mode & (S_IRWXG | S_IRWXO);
+    if (others != 0) {
+        if (::fchmod(fd, kOwnerOnly) != 0) fail("restrict the permissions of");
+        spdlog::warn("audit log {}: was open to others (mode {:o}), now {:o}", path,
+                     status.st_mode & 0777, kOwnerOnly);
+    }
+    std::FILE* file = ::fdopen(fd, "a");
+    if (file == nullptr) fail("open");
+    return file;
 }
 
 }  // namespace
@@ -39,8 +74,7 @@ AuditFile::AuditFile(std::string path) : path_(std::move(path)) {
         entries_.push_back(std::move(entry));
     }
     if (skipped > 0) spdlog::warn("audit log {}: skipped {} unreadable lines", path_, skipped);
-    file_ = std::fopen(path_.c_str(), "a");
-    if (file_ == nullptr) throw std::runtime_error("moderation.audit_file: cannot open " + path_);
+    file_ = open_owner_only(path_);
 }
 
 AuditFile::~AuditFile() {

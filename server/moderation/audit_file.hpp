@@ -13,8 +13,10 @@ namespace haven::moderation {
 
 class AuditFile {
 public:
-    // Reads the entries already in `path` (creating its folder when missing). An empty path
-    // keeps the log in memory only. Throws std::runtime_error when the file cannot be opened.
+    // Reads the entries already in `path` (creating its folder when missing) and opens it for
+    // appending, readable and writable by its owner only (mode 0600, also when it existed with
+    // wider permissions). An empty path keeps the log in memory only. Throws
+    // std::runtime_error when the file cannot be opened.
     explicit AuditFile(std::string path);
     ~AuditFile();
     AuditFile(const AuditFile&) = delete;

@@ -12,6 +12,7 @@
 #include <span>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -428,21 +429,63 @@ std::string parse_locale(const toml::table& root, const std::filesystem::path& f
     return locale;
 }
 
-std::vector<std::string> parse_phrases(const toml::table& root, const std::filesystem::path& file) {
-    const toml::array& array = read_array(root, "phrases", file);
-    std::vector<std::string> phrases;
-    phrases.reserve(array.size());
+// Concept names become part of rule names in the audit log: short, and safe anywhere.
+constexpr std::size_t kMaxConceptBytes = 32;
+
+bool valid_concept(std::string_view name) {
+    return !name.empty() && name.size() <= kMaxConceptBytes &&
+           std::all_of(name.begin(), name.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+           });
+}
+
+void append_phrases(const toml::array& array, const std::string& key,
+                    const std::string& concept_name, const std::filesystem::path& file,
+                    LocaleList& list) {
+    if (array.empty()) fail(file, key, "must be a non-empty array");
     for (std::size_t i = 0; i < array.size(); ++i) {
-        const std::string key = indexed("phrases", i);
-        std::string phrase = read_string(array[i], file, key);
+        const std::string element_key = indexed(key, i);
+        std::string phrase = read_string(array[i], file, element_key);
         if (prepare_for_search(phrase).letters.size() < kMinPhraseLetters) {
-            fail(file, key,
+            fail(file, element_key,
                  "\"" + phrase + "\" has fewer than " + std::to_string(kMinPhraseLetters) +
                      " letters once normalised and would match almost anything");
         }
-        phrases.push_back(std::move(phrase));
+        list.phrases.push_back(std::move(phrase));
+        list.concepts.push_back(concept_name);
     }
-    return phrases;
+}
+
+// `phrases = [...]` (one concept), or `[phrases]` with one array per concept, taken in the
+// order the file lists them (toml++ tables iterate by name).
+void parse_phrases(const toml::table& root, const std::filesystem::path& file, LocaleList& list) {
+    const toml::node* node = root.get("phrases");
+    if (node == nullptr) fail(file, "phrases", "missing");
+    if (const toml::array* array = node->as_array()) {
+        return append_phrases(*array, "phrases", kDefaultCrisisConcept, file, list);
+    }
+    const toml::table* table = node->as_table();
+    if (table == nullptr || table->empty()) {
+        fail(file, "phrases", "must be a non-empty array, or a table of concepts");
+    }
+    std::vector<std::pair<std::string, const toml::node*>> concepts;
+    for (auto&& [name, value] : *table) concepts.emplace_back(std::string(name.str()), &value);
+    std::stable_sort(concepts.begin(), concepts.end(), [](const auto& a, const auto& b) {
+        const toml::source_position& left = a.second->source().begin;
+        const toml::source_position& right = b.second->source().begin;
+        return left.line != right.line ? left.line < right.line : left.column < right.column;
+    });
+    for (const auto& [name, value] : concepts) {
+        const std::string key = "phrases." + name;
+        if (!valid_concept(name)) {
+            fail(file, key,
+                 "a concept's name must be 1 to " + std::to_string(kMaxConceptBytes) +
+                     " of a-z, 0-9 and _");
+        }
+        const toml::array* array = value->as_array();
+        if (array == nullptr) fail(file, key, "must be a non-empty array");
+        append_phrases(*array, key, name, file, list);
+    }
 }
 
 CrisisResource parse_resource(const toml::node& node, const std::filesystem::path& file,
@@ -493,7 +536,7 @@ LocaleList parse_list_file(const std::filesystem::path& file) {
     allow_only(root, {"locale", "phrases", "resources"}, file, "");
     LocaleList list;
     list.locale = parse_locale(root, file);
-    list.phrases = parse_phrases(root, file);
+    parse_phrases(root, file, list);
     list.resources = parse_resources(root, file);
     return list;
 }
@@ -527,12 +570,21 @@ std::string normalize_for_matching(std::string_view text) {
 CrisisDetector::CrisisDetector(std::vector<LocaleList> lists) : lists_(std::move(lists)) {
     std::unordered_set<std::string> seen;
     for (std::size_t list = 0; list < lists_.size(); ++list) {
-        const std::vector<std::string>& phrases = lists_[list].phrases;
-        for (std::size_t phrase = 0; phrase < phrases.size(); ++phrase) {
-            std::string letters = prepare_for_search(phrases[phrase]).letters;
+        const LocaleList& locale_list = lists_[list];
+        // Rules count from 1 within each concept, skipped phrases included, so that a rule
+        // name always points at the same line of the file.
+        std::unordered_map<std::string, std::size_t> numbers;
+        for (std::size_t phrase = 0; phrase < locale_list.phrases.size(); ++phrase) {
+            const std::string& concept_name = phrase < locale_list.concepts.size()
+                                                  ? locale_list.concepts[phrase]
+                                                  : std::string(kDefaultCrisisConcept);
+            const std::size_t number = ++numbers[concept_name];
+            std::string letters = prepare_for_search(locale_list.phrases[phrase]).letters;
             // An empty phrase would match at every word; a repeat would only cost time.
             if (letters.empty() || !seen.insert(letters).second) continue;
-            search_phrases_.push_back({std::move(letters), list, phrase});
+            std::string rule =
+                locale_list.locale + "/" + concept_name + "/" + std::to_string(number);
+            search_phrases_.push_back({std::move(letters), list, phrase, std::move(rule)});
         }
     }
 }
@@ -543,7 +595,11 @@ std::optional<CrisisMatch> CrisisDetector::scan(std::string_view text) const {
     for (const SearchPhrase& phrase : search_phrases_) {
         if (occurs_as_words(words, phrase.letters)) {
             const LocaleList& list = lists_[phrase.list_index];
-            return CrisisMatch{list.locale, list.phrases[phrase.phrase_index]};
+            const std::size_t index = phrase.phrase_index;
+            return CrisisMatch{
+                list.locale, list.phrases[index],
+                index < list.concepts.size() ? list.concepts[index] : kDefaultCrisisConcept,
+                phrase.rule};
         }
     }
     return std::nullopt;

@@ -64,15 +64,25 @@ struct CrisisResource {
     std::string hours;  // e.g. "24/7"
 };
 
+// The concept of phrases listed without one (`phrases = [...]` instead of a table of concepts).
+inline constexpr const char* kDefaultCrisisConcept = "crisis";
+
 struct LocaleList {
     std::string locale;  // "en", "es", ... (the file name without .toml)
     std::vector<std::string> phrases;
     std::vector<CrisisResource> resources;
+    // The concept of each phrase ("suicide", "self_harm", ...), by index into `phrases`;
+    // phrases beyond its end belong to kDefaultCrisisConcept.
+    std::vector<std::string> concepts = {};
 };
 
 struct CrisisMatch {
-    std::string locale;  // which list the phrase came from
-    std::string phrase;  // the phrase exactly as configured
+    std::string locale;        // which list the phrase came from
+    std::string phrase;        // the phrase exactly as configured (the words the post contains)
+    std::string concept_name;  // what kind of risk the phrase expresses, e.g. "self_harm"
+    // Names the phrase without its words: "<locale>/<concept>/<n>", the n-th phrase (from 1)
+    // of that concept in that locale's list. What is kept (the audit log) records this.
+    std::string rule;
 };
 
 class CrisisDetector {
@@ -96,15 +106,19 @@ private:
         std::string letters;  // normalised, spaces removed: what is searched for
         std::size_t list_index;
         std::size_t phrase_index;
+        std::string rule;  // CrisisMatch::rule
     };
 
     std::vector<LocaleList> lists_;
     std::vector<SearchPhrase> search_phrases_;
 };
 
-// Loads every *.toml file in `directory`, in file-name order. Throws std::runtime_error with
-// one line naming the file and the key when a file is malformed, a key is unknown or
-// missing, the locale differs from the file name, a list is empty, a resource has no way to
+// Loads every *.toml file in `directory`, in file-name order. `phrases` is either a table of
+// concepts, each an array of phrases (`[phrases]` then `suicide = [...]`, concepts kept in the
+// order the file lists them), or one array of phrases of kDefaultCrisisConcept. Throws
+// std::runtime_error with one line naming the file and the key when a file is malformed, a
+// key is unknown or missing, the locale differs from the file name, a list is empty, a
+// concept's name is not 1 to 32 of a-z, 0-9 and _, a resource has no way to
 // reach it, or a phrase has fewer than 3 letters once normalised (it would match almost
 // anything); and when the directory holds no lists at all, since a safety feature should not
 // quietly switch itself off.

@@ -447,3 +447,57 @@ TEST_CASE("load_crisis_lists refuses an empty or missing directory") {
     CHECK(contains(scratch.load_error(), "no *.toml files"));
     CHECK_THROWS_AS(load_crisis_lists(scratch.directory() + "/does-not-exist"), std::runtime_error);
 }
+
+TEST_CASE("phrases grouped by concept: matches name the concept and rule, not the words") {
+    const ScratchLists scratch;
+    // Concepts out of alphabetical order: they keep the file's order.
+    scratch.write("en.toml",
+                  "locale = \"en\"\n[phrases]\nsuicide = [\"end my life\", \"kill myself\"]\n"
+                  "self_harm = [\"cut myself\"]\n" +
+                      kGoodResource);
+    const std::vector<LocaleList> lists = load_crisis_lists(scratch.directory());
+    REQUIRE(lists.size() == 1);
+    CHECK(lists[0].phrases == std::vector<std::string>{"end my life", "kill myself", "cut myself"});
+    CHECK(lists[0].concepts == std::vector<std::string>{"suicide", "suicide", "self_harm"});
+    const CrisisDetector detector(lists);
+    const auto match = detector.scan("I could K1LL   myself");
+    REQUIRE(match);
+    CHECK(match->concept_name == "suicide");
+    CHECK(match->rule == "en/suicide/2");
+    CHECK(match->phrase == "kill myself");
+    const auto harm = detector.scan("i cut myself again");
+    REQUIRE(harm);
+    CHECK(harm->rule == "en/self_harm/1");
+    // A plain array is one concept.
+    const CrisisDetector plain_list(std::vector<LocaleList>{{"es", {"quiero morir"}, {}}});
+    const auto plain = plain_list.scan("quiero morir");
+    REQUIRE(plain);
+    CHECK(plain->concept_name == "crisis");
+    CHECK(plain->rule == "es/crisis/1");
+
+    for (const auto& [contents, key] : std::vector<std::pair<std::string, std::string>>{
+             {"[phrases]\n", "phrases: must be a non-empty array, or a table of concepts"},
+             {"[phrases]\nSelf-Harm = [\"cut myself\"]\n", "phrases.Self-Harm: a concept's name"},
+             {"[phrases]\nsuicide = []\n", "phrases.suicide: must be a non-empty array"},
+             {"[phrases]\nsuicide = \"kill myself\"\n", "phrases.suicide: must be a non-empty"},
+             {"[phrases]\nsuicide = [\"kill myself\", \"me\"]\n", "phrases.suicide[1]:"}}) {
+        const ScratchLists bad;
+        bad.write("en.toml", "locale = \"en\"\n" + contents + kGoodResource);
+        const std::string error = bad.load_error();
+        CHECK_MESSAGE(contains(error, key), error);
+    }
+}
+
+TEST_CASE("the shipped lists group every phrase under a named concept") {
+    for (const LocaleList& list : load_crisis_lists(kCrisisDirectory)) {
+        CAPTURE(list.locale);
+        REQUIRE(list.concepts.size() == list.phrases.size());
+        for (const std::string& concept_name : list.concepts) {
+            CHECK((concept_name == "suicide" || concept_name == "self_harm" ||
+                   concept_name == "overdose"));
+        }
+    }
+    const auto match = shipped_detector().scan("some nights I think I will kill myself");
+    REQUIRE(match);
+    CHECK(match->rule == "en/suicide/4");
+}

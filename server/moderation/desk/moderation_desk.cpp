@@ -178,9 +178,11 @@ void ModerationDesk::crisis_seen(const v1::Event& post, const CrisisMatch& match
     item.set_matched(match.phrase);
     item.set_time_ms(post.time_ms() != 0 ? post.time_ms() : core::wall_ms());
     send_item(std::move(item));
+    // The log is kept long after the post has expired: it names the concept and the rule
+    // that fired, never the words the person wrote.
     record_audit(Actor{}, "crisis_detected", post.room_id(),
                  post.seq() != 0 ? "post " + std::to_string(post.seq()) : "refused post",
-                 "matched \"" + match.phrase + "\" (" + match.locale + ")");
+                 match.concept_name + " (rule " + match.rule + ")");
 }
 
 void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {
