@@ -3,13 +3,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <boost/asio/ip/address.hpp>
 
 #include "auth/jwt.hpp"
@@ -51,12 +55,73 @@ std::unique_ptr<moderation::CrisisDetector> load_crisis_detector(
     }
 }
 
+// Sets the TLS 1.2 suites and checks that each one it selects is ECDHE key exchange with an
+// AEAD cipher (forward secrecy, no CBC), so a list cannot quietly bring back RSA key exchange
+// or CBC-SHA1. OpenSSL skips names it does not know as long as one other name matches, so each
+// name is tried on its own first: a typo is an error, not a silently shorter list.
+using ScratchContext = std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)>;
+
+ScratchContext scratch_context() {
+    ScratchContext context(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+    if (!context) fail("tls.ciphers", "OpenSSL cannot make a TLS context");
+    return context;
+}
+
+void set_tls12_ciphers(SSL_CTX* context, const std::string& ciphers) {
+    constexpr const char* kKey = "tls.ciphers";
+    const ScratchContext scratch = scratch_context();
+    std::size_t start = 0;
+    while (start <= ciphers.size()) {
+        const std::size_t end = std::min(ciphers.find(':', start), ciphers.size());
+        const std::string name = ciphers.substr(start, end - start);
+        start = end + 1;
+        // Exclusions (!X, -X), moves (+X) and commands (@STRENGTH) select nothing themselves.
+        if (name.empty() || std::string_view("!-+@").find(name.front()) != std::string::npos) {
+            continue;
+        }
+        if (SSL_CTX_set_cipher_list(scratch.get(), name.c_str()) != 1) {
+            fail(kKey, "\"" + name + "\" selects no cipher OpenSSL can offer");
+        }
+    }
+    ERR_clear_error();
+    if (SSL_CTX_set_cipher_list(context, ciphers.c_str()) != 1) {
+        ERR_clear_error();
+        fail(kKey, "selects no cipher OpenSSL can offer (got \"" + ciphers + "\")");
+    }
+    int tls12_suites = 0;
+    const STACK_OF(SSL_CIPHER)* selected = SSL_CTX_get_ciphers(context);
+    for (int i = 0; i < sk_SSL_CIPHER_num(selected); ++i) {
+        const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(selected, i);
+        if (SSL_CIPHER_get_kx_nid(cipher) == NID_kx_any) continue;  // a TLS 1.3 suite
+        ++tls12_suites;
+        if (SSL_CIPHER_get_kx_nid(cipher) != NID_kx_ecdhe || SSL_CIPHER_is_aead(cipher) != 1 ||
+            SSL_CIPHER_get_auth_nid(cipher) == NID_auth_null) {
+            fail(kKey, std::string("selects ") + SSL_CIPHER_get_name(cipher) +
+                           ", which is not ECDHE key exchange with an AEAD cipher");
+        }
+    }
+    if (tls12_suites == 0) fail(kKey, "selects no TLS 1.2 suite (got \"" + ciphers + "\")");
+}
+
+// Checked whether TLS is on or not: a list that would stop the start should not wait to
+// surface until the day a certificate is configured.
+void check_tls_ciphers(const config::TlsConfig& tls) {
+    const ScratchContext context = scratch_context();
+    set_tls12_ciphers(context.get(), tls.ciphers);
+}
+
 std::unique_ptr<asio::ssl::context> make_tls_context(const config::TlsConfig& tls) {
     if (!tls.enabled()) return nullptr;
     auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
     context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                          asio::ssl::context::no_tlsv1_1);
+    SSL_CTX* native = context->native_handle();
+    // TLS 1.2 at least, whatever the OpenSSL configuration of the machine allows, and no
+    // renegotiation (a cheap way for one client to make the server do handshakes).
+    SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+    set_tls12_ciphers(native, tls.ciphers);
     boost::system::error_code ec;
     context->use_certificate_chain_file(tls.cert_file, ec);
     if (ec) fail("tls.cert", "cannot use " + tls.cert_file + ": " + ec.message());
@@ -126,6 +191,7 @@ StartupResources load_startup_resources(const config::Config& config) {
     check_listen_address(config.server);
     check_redis_url(config.broker);
     check_audit_file(config);
+    check_tls_ciphers(config.tls);
     StartupResources resources;
     resources.jwt_public_key = read_public_key(config.auth.jwt_public_key_file);
     resources.crisis = load_crisis_detector(config.moderation);

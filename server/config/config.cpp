@@ -42,6 +42,10 @@ constexpr double kMaxPostsPerSecond = 1000.0;
 // shorter secrets make forging identity tokens practical.
 constexpr std::size_t kMinJwtSecretBytes = 32;
 
+// A metrics token shorter than this could be guessed; one longer than this is not a token.
+constexpr std::size_t kMinBearerTokenBytes = 16;
+constexpr std::size_t kMaxBearerTokenBytes = 1024;
+
 // Room titles and topics are shown in every client's room list; bound them so one config line
 // cannot break the layout or bloat every Joined message.
 constexpr std::size_t kMaxTitleBytes = 200;
@@ -181,6 +185,39 @@ Problem check_secret(std::string_view value) {
         // Never echo a secret, even a bad one: error messages end up in logs.
         return "must be at least " + std::to_string(kMinJwtSecretBytes) + " bytes for HS256 (got " +
                std::to_string(value.size()) + ")";
+    }
+    return std::nullopt;
+}
+
+// A static bearer token: long enough not to be guessed, and in the token68 alphabet of RFC 7235
+// so that it travels unchanged in an Authorization header.
+Problem check_bearer_token(std::string_view value) {
+    if (value.empty()) return std::nullopt;  // empty: no token asked for
+    const bool token68 = std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+    });
+    // Never echo the token, even a bad one: error messages end up in logs.
+    if (!token68) return "must consist of letters, digits and -._~+/= only";
+    if (value.size() < kMinBearerTokenBytes || value.size() > kMaxBearerTokenBytes) {
+        return "must be " + std::to_string(kMinBearerTokenBytes) + " to " +
+               std::to_string(kMaxBearerTokenBytes) + " bytes (got " +
+               std::to_string(value.size()) + ")";
+    }
+    return std::nullopt;
+}
+
+// The shape of an OpenSSL cipher list; which suites it selects is checked against OpenSSL
+// itself at start (app/startup_checks).
+Problem check_cipher_list(std::string_view value) {
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == ':' || c == '+' || c == '-' || c == '!' || c == '@' || c == '=' || c == '_' ||
+               c == '.';
+    });
+    if (value.empty() || !plain) {
+        return "must be an OpenSSL cipher list, names separated by ':' (got " + printable(value) +
+               ")";
     }
     return std::nullopt;
 }
@@ -370,7 +407,7 @@ private:
 
 void parse_server(const Section& s, ServerConfig& server) {
     s.allow_only({"address", "port", "shards", "static_dir", "static_follow_symlinks",
-                  "static_max_file_bytes", "allowed_origins", "drain_grace_ms"});
+                  "static_max_file_bytes", "allowed_origins", "drain_grace_ms", "metrics_token"});
     if (s.read_text("address", server.address)) {
         if (server.address.empty() || server.address.find(' ') != std::string::npos) {
             s.fail("address",
@@ -389,12 +426,17 @@ void parse_server(const Section& s, ServerConfig& server) {
                       check_origin(server.allowed_origins[i]));
         }
     }
+    if (s.read("metrics_token", server.metrics_token)) {
+        s.fail_if("metrics_token", check_bearer_token(server.metrics_token));
+    }
 }
 
 void parse_tls(const Section& s, TlsConfig& tls, std::string_view source) {
-    s.allow_only({"cert", "key"});
+    s.allow_only({"cert", "key", "ciphers", "hsts_max_age_seconds"});
     s.read_text("cert", tls.cert_file);
     s.read_text("key", tls.key_file);
+    if (s.read("ciphers", tls.ciphers)) s.fail_if("ciphers", check_cipher_list(tls.ciphers));
+    s.read("hsts_max_age_seconds", tls.hsts_max_age_seconds, 0, 2 * kYearSeconds);
     check_tls_pair(tls, source);
 }
 
@@ -700,6 +742,10 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     if (auto key = lookup("HAVEN_TLS_KEY")) {
         check("HAVEN_TLS_KEY", "tls.key", check_text(*key));
         config.tls.key_file = std::move(*key);
+    }
+    if (auto token = lookup("HAVEN_METRICS_TOKEN")) {
+        check("HAVEN_METRICS_TOKEN", "server.metrics_token", check_bearer_token(*token));
+        config.server.metrics_token = std::move(*token);
     }
     if (auto port = lookup("HAVEN_PORT")) {
         check("HAVEN_PORT", "server.port", check_port(*port));

@@ -41,11 +41,27 @@ struct ServerConfig {
     // SIGTERM: clients are told to reconnect elsewhere (after a random delay of up to half
     // of this), and connections still open after it are closed before the process exits.
     std::uint32_t drain_grace_ms = 5000;
+    // When set, GET /metrics needs "Authorization: Bearer <this>" (401 otherwise); empty =
+    // open to anyone who can reach the port. Env HAVEN_METRICS_TOKEN overrides.
+    std::string metrics_token;
 };
+
+// TLS 1.2 suites offered: ECDHE key exchange with AEAD ciphers only (forward secrecy, no
+// CBC). TLS 1.3 suites are OpenSSL's own, all AEAD; TLS below 1.2 is never offered.
+inline constexpr const char* kDefaultTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 struct TlsConfig {
     std::string cert_file;  // PEM; both empty = plain ws:// and http://
     std::string key_file;
+    // OpenSSL cipher string for TLS 1.2; every suite it selects must be ECDHE with AEAD
+    // (checked at start, app/startup_checks).
+    std::string ciphers = kDefaultTls12Ciphers;
+    // Strict-Transport-Security max-age sent with every response while TLS is on; 0 tells
+    // browsers to forget an earlier policy.
+    std::uint32_t hsts_max_age_seconds = 31'536'000;  // one year
     bool enabled() const { return !cert_file.empty(); }
 };
 
@@ -146,7 +162,8 @@ public:
 Config parse_config(std::string_view toml_text, std::string_view source);
 
 // Reads and parses a file, then applies environment overrides (HAVEN_JWT_SECRET,
-// HAVEN_GUEST_SECRET, HAVEN_BROKER, HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT).
+// HAVEN_GUEST_SECRET, HAVEN_BROKER, HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT,
+// HAVEN_METRICS_TOKEN).
 Config load_config_file(const std::string& path);
 
 // Applies the environment overrides listed above, validated like the file values. getenv_fn

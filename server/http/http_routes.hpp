@@ -36,10 +36,14 @@ public:
     HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
                const core::Metrics& metrics, Readiness readiness);
 
-    // `target` is the request target as sent (path and optional query).
-    HttpReply handle(std::string_view method, std::string_view target) const;
+    // `target` is the request target as sent (path and optional query); `authorization` the
+    // request's Authorization header (empty when absent), which /metrics checks against
+    // server.metrics_token when that is set.
+    HttpReply handle(std::string_view method, std::string_view target,
+                     std::string_view authorization = {}) const;
 
 private:
+    HttpReply metrics(std::string_view authorization) const;
     HttpReply rooms_json() const;
     HttpReply static_file(std::string_view path) const;
 
@@ -48,6 +52,9 @@ private:
     const core::Metrics& metrics_;
     Readiness readiness_;
     StaticFiles static_files_;
+    // HMAC of server.metrics_token, made once so that a check compares fixed-size digests in
+    // constant time and takes no time that depends on the token; nothing: /metrics is open.
+    std::optional<std::string> metrics_token_digest_;
 };
 
 // The path part of a request target, percent-decoded; nothing when it is unsafe to map onto

@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "http/security_headers.hpp"
 #include "net/upgrade_policy.hpp"
 #include "net/websocket_session.hpp"
 
@@ -69,7 +70,8 @@ private:
         if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
 
         const Shape shape{request.version(), request.keep_alive(),
-                          request.method() == http::verb::head};
+                          request.method() == http::verb::head,
+                          std::string(request[http::field::host])};
         if (haven::http::AdminApi::handles(request.target())) {
             // Answered from the broker, possibly on another shard: come back to this one.
             context_.admin.handle(
@@ -81,7 +83,9 @@ private:
                 });
             return;
         }
-        respond(context_.routes.handle(request.method_string(), request.target()), shape);
+        respond(context_.routes.handle(request.method_string(), request.target(),
+                                       request[http::field::authorization]),
+                shape);
     }
 
     // What the response must match of its request.
@@ -89,6 +93,7 @@ private:
         unsigned version;
         bool keep_alive;
         bool head;
+        std::string host;  // names the WebSocket in the Content-Security-Policy
     };
 
     void respond(const haven::http::HttpReply& reply_data, const Shape& shape) {
@@ -97,6 +102,7 @@ private:
         response->set(http::field::server, "haven");
         response->set(http::field::content_type, reply_data.content_type);
         for (const auto& [name, value] : reply_data.headers) response->set(name, value);
+        add_security_headers(*response, shape.host);
         response->keep_alive(shape.keep_alive);
         if (shape.head) {
             response->content_length(reply_data.body.size());
@@ -109,14 +115,17 @@ private:
 
     void upgrade(Request request) {
         const std::string_view path = request.target().substr(0, request.target().find('?'));
-        if (path != "/ws") return refuse(http::status::not_found, "WebSocket endpoint is /ws\n");
+        const std::string_view host = request[http::field::host];
+        if (path != "/ws") {
+            return refuse(http::status::not_found, "WebSocket endpoint is /ws\n", host);
+        }
         if (!origin_allowed(request[http::field::origin], context_.config.server.allowed_origins)) {
-            return refuse(http::status::forbidden, "origin not allowed\n");
+            return refuse(http::status::forbidden, "origin not allowed\n", host);
         }
         const auto choice = choose_subprotocol(request[http::field::sec_websocket_protocol]);
         if (!choice) {
             return refuse(http::status::bad_request,
-                          "unsupported subprotocol: offer haven.v1.proto or haven.v1.json\n");
+                          "unsupported subprotocol: offer haven.v1.proto or haven.v1.json\n", host);
         }
         // The WebSocket stream keeps its own timeouts from here on.
         beast::get_lowest_layer(stream_).expires_never();
@@ -128,14 +137,21 @@ private:
                                 choice->name, std::move(early_bytes));
     }
 
-    void refuse(http::status status, std::string body) {
+    void refuse(http::status status, std::string body, std::string_view host) {
         auto response = std::make_shared<http::response<http::string_body>>(status, 11);
         response->set(http::field::server, "haven");
         response->set(http::field::content_type, "text/plain; charset=utf-8");
+        add_security_headers(*response, host);
         response->keep_alive(false);
         response->body() = std::move(body);
         response->prepare_payload();
         write(std::move(response));
+    }
+
+    void add_security_headers(http::response<http::string_body>& response, std::string_view host) {
+        const haven::http::HeaderList headers = haven::http::security_headers(
+            context_.config.tls, std::is_same_v<Stream, TlsStream>, host);
+        for (const auto& [name, value] : headers) response.set(name, value);
     }
 
     void write(std::shared_ptr<http::response<http::string_body>> response) {

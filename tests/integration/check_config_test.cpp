@@ -134,6 +134,40 @@ TEST_CASE("--check-config: a static_dir that is not a folder is refused") {
     CHECK(check.err.find("server.static_dir") != std::string::npos);
 }
 
+TEST_CASE("--check-config: a TLS 1.2 cipher list beyond ECDHE with AEAD, or unknown, is refused") {
+    TempDir dir;
+    // Checked with TLS off too, so a bad list never waits for the day a certificate is set.
+    check_refused(dir.path(), "[tls]\nciphers = \"ECDHE-RSA-AES128-GCM-SHA256:AES128-SHA\"\n",
+                  "tls.ciphers", "AES128-SHA");
+    check_refused(dir.path(), "[tls]\nciphers = \"AES256-GCM-SHA384\"\n", "tls.ciphers",
+                  "AES256-GCM-SHA384");
+    check_refused(dir.path(), "[tls]\nciphers = \"ECDHE-RSA-AES128-SHA\"\n", "tls.ciphers",
+                  "ECDHE-RSA-AES128-SHA");
+    check_refused(dir.path(), "[tls]\nciphers = \"HIGH\"\n", "tls.ciphers");
+    // OpenSSL would skip an unknown name beside a known one; Haven names it.
+    check_refused(dir.path(), "[tls]\nciphers = \"ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES512\"\n",
+                  "tls.ciphers", "ECDHE-RSA-AES512");
+    check_refused(dir.path(), "[tls]\nciphers = \"\"\n", "tls.ciphers");
+    // A narrower list of good suites is fine.
+    const fs::path config = write_config(dir.path(), "[tls]\nciphers = \"ECDHE+AESGCM:!aNULL\"\n");
+    const CheckResult check = check_config(config, dir.path());
+    CAPTURE(check.err);
+    CHECK(check.exit_status == 0);
+}
+
+TEST_CASE("--check-config: a metrics token that could be guessed is refused without echoing it") {
+    TempDir dir;
+    // write_config's [server] table is the file's last one so far: these keys land in it.
+    check_refused(dir.path(), "metrics_token = \"short-token\"\n", "server.metrics_token");
+    const CheckResult check =
+        check_config(write_config(dir.path(), "metrics_token = \"short-token\"\n"), dir.path());
+    CHECK(check.err.find("short-token") == std::string::npos);
+    const CheckResult good = check_config(
+        write_config(dir.path(), "metrics_token = \"0123456789abcdef0123\"\n"), dir.path());
+    CAPTURE(good.err);
+    CHECK(good.exit_status == 0);
+}
+
 TEST_CASE("--check-config: the shipped config/haven.toml is ok") {
     const fs::path source = HAVEN_SOURCE_DIR;
     const bool had_data = fs::exists(source / "data");

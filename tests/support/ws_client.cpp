@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -456,6 +458,12 @@ HttpResult http_exchange(asio::io_context& io, Stream& stream, Exchange& x, std:
         return result;
     }
     result.status = x.response.result_int();
+    for (const auto& field : x.response) {
+        std::string name(field.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        result.headers[name] = std::string(field.value());
+    }
     result.body = std::move(x.response.body());
     return result;
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +114,14 @@ struct HttpResult {
     unsigned status = 0;  // 0: no response (connection refused, timeout, TLS failure ...)
     std::string body;
     std::string error;
+    std::map<std::string, std::string> headers;  // names in lower case
+
+    // The header's value; nothing when the response has no such header.
+    std::optional<std::string> header(const std::string& lower_case_name) const {
+        const auto it = headers.find(lower_case_name);
+        if (it == headers.end()) return std::nullopt;
+        return it->second;
+    }
 };
 
 // GET http(s)://127.0.0.1:port/path, certificate not verified; one request per connection.

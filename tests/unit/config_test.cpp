@@ -624,3 +624,42 @@ TEST_CASE("config: static file options have safe defaults and bounds") {
                 "between 1024 and 1073741824");
     check_error("[server]\nstatic_follow_symlinks = 1\n", "server.static_follow_symlinks");
 }
+
+TEST_CASE("config: TLS cipher list and HSTS have strict defaults and are checked") {
+    const Config defaults = parse_config("", "t");
+    CHECK(defaults.tls.ciphers == haven::config::kDefaultTls12Ciphers);
+    CHECK(defaults.tls.hsts_max_age_seconds == 31'536'000);
+    const Config set = parse_config(
+        "[tls]\nciphers = \"ECDHE-RSA-AES256-GCM-SHA384\"\nhsts_max_age_seconds = 0\n", "t");
+    CHECK(set.tls.ciphers == "ECDHE-RSA-AES256-GCM-SHA384");
+    CHECK(set.tls.hsts_max_age_seconds == 0);
+    check_error("[tls]\nciphers = \"\"\n", "tls.ciphers", "OpenSSL cipher list");
+    check_error("[tls]\nciphers = \"ECDHE-RSA-AES128-GCM-SHA256 \\n\"\n", "tls.ciphers");
+    check_error("[tls]\nhsts_max_age_seconds = 63072001\n", "tls.hsts_max_age_seconds",
+                "between 0 and 63072000");
+}
+
+TEST_CASE("config: server.metrics_token from the file or HAVEN_METRICS_TOKEN, never echoed") {
+    CHECK(parse_config("", "t").server.metrics_token.empty());  // open by default
+    const std::string token = "0123456789abcdef-file";
+    Config config = parse_config("[server]\nmetrics_token = \"" + token + "\"\n", "t");
+    CHECK(config.server.metrics_token == token);
+    FakeEnv env;
+    env.vars = {{"HAVEN_METRICS_TOKEN", "0123456789abcdef-env"}};
+    apply_environment(config, env);
+    CHECK(config.server.metrics_token == "0123456789abcdef-env");
+
+    for (const std::string& bad :
+         {std::string("too-short"), std::string("has a space in it ok"), std::string(1025, 'x')}) {
+        CAPTURE(bad);
+        const std::string message = error_of("[server]\nmetrics_token = \"" + bad + "\"\n");
+        CHECK(message.rfind("config test.toml: server.metrics_token: ", 0) == 0);
+        CHECK(message.find(bad) == std::string::npos);
+        Config from_env;
+        FakeEnv bad_env;
+        bad_env.vars = {{"HAVEN_METRICS_TOKEN", bad}};
+        const std::string env_message = env_error_of(from_env, bad_env);
+        CHECK(env_message.rfind("config env HAVEN_METRICS_TOKEN: server.metrics_token: ", 0) == 0);
+        CHECK(env_message.find(bad) == std::string::npos);
+    }
+}

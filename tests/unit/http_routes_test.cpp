@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "http/http_routes.hpp"
+#include "http/security_headers.hpp"
 
 using namespace haven;
 
@@ -204,4 +205,53 @@ TEST_CASE("static files: a static_dir that cannot hold files stops the start") {
     CHECK_THROWS_AS(http::StaticFiles{server}, std::runtime_error);
     server.static_dir = "/";
     CHECK_THROWS_AS(http::StaticFiles{server}, std::runtime_error);
+}
+
+TEST_CASE("metrics with a token: only Authorization: Bearer <token> is let in") {
+    config::Config config;
+    config.server.static_dir = "";
+    config.server.metrics_token = "0123456789abcdef-metrics";
+    rooms::RoomDirectory directory({}, 1);
+    core::Metrics metrics(1);
+    http::HttpRoutes routes(config, directory, metrics, [] { return std::nullopt; });
+    for (const char* refused : {"", "Bearer", "Bearer ", "Basic 0123456789abcdef-metrics",
+                                "Bearer 0123456789abcdef-metricz", "Bearer 0123456789abcdef",
+                                "Bearer 0123456789abcdef-metrics ", "0123456789abcdef-metrics"}) {
+        CAPTURE(refused);
+        const http::HttpReply reply = routes.handle("GET", "/metrics", refused);
+        CHECK(reply.status == 401);
+        CHECK(reply.body.find("haven_") == std::string::npos);
+    }
+    CHECK(routes.handle("GET", "/metrics", "Bearer 0123456789abcdef-metrics").status == 200);
+    CHECK(routes.handle("GET", "/metrics", "bearer 0123456789abcdef-metrics").status == 200);
+    CHECK(routes.handle("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("security headers: a strict policy naming only the client's own WebSocket") {
+    config::TlsConfig tls;
+    tls.hsts_max_age_seconds = 1234;
+    const auto find = [](const http::HeaderList& headers, const std::string& name) {
+        for (const auto& [key, value] : headers) {
+            if (key == name) return std::optional<std::string>(value);
+        }
+        return std::optional<std::string>();
+    };
+    const http::HeaderList plain = http::security_headers(tls, false, "chat.example:8080");
+    CHECK(find(plain, "Content-Security-Policy") ==
+          "default-src 'self'; connect-src 'self' ws://chat.example:8080 wss://chat.example:8080; "
+          "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    CHECK(find(plain, "X-Content-Type-Options") == "nosniff");
+    CHECK(find(plain, "Referrer-Policy") == "no-referrer");
+    CHECK(find(plain, "X-Frame-Options") == "DENY");
+    CHECK_FALSE(find(plain, "Strict-Transport-Security"));
+    const http::HeaderList secure = http::security_headers(tls, true, "chat.example");
+    CHECK(find(secure, "Strict-Transport-Security") == "max-age=1234");
+    CHECK(http::content_security_policy(true, "chat.example").find("ws://") == std::string::npos);
+    // A Host that is not a plain host[:port] is left out: 'self' alone stands.
+    for (const char* odd :
+         {"", "evil.example; script-src *", "[::1]:8080", "a b", "host:", "h:123456", "host:80x"}) {
+        CAPTURE(odd);
+        CHECK(http::content_security_policy(false, odd).find("connect-src 'self';") !=
+              std::string::npos);
+    }
 }

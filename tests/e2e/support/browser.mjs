@@ -68,6 +68,12 @@ export class Participant {
     this.errors = [];
     this.sockets = 0;    // WebSockets this page opened
     page.on("pageerror", (error) => this.errors.push(String(error)));
+    // The server's Content-Security-Policy: anything it blocks is a bug in the client.
+    page.on("console", (message) => {
+      if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+        this.errors.push(message.text());
+      }
+    });
     page.on("websocket", (ws) => {
       this.sockets += 1;
       ws.on("framesent", ({ payload }) => {
