@@ -27,6 +27,8 @@
 
 #include <toml++/toml.h>
 
+#include "config/toml_hazards.hpp"
+
 namespace haven::config {
 namespace {
 
@@ -665,6 +667,11 @@ std::optional<RoomKind> room_kind_from_string(std::string_view name) {
 }
 
 Config parse_config(std::string_view toml_text, std::string_view source) {
+    // What toml++ 3.3 would answer with undefined behaviour instead of a parse error.
+    if (const auto hazard = find_toml_hazard(toml_text)) {
+        raise_at(source, "line " + std::to_string(hazard->line) + ", column " +
+                             std::to_string(hazard->column) + ": " + hazard->what);
+    }
     toml::table root;
     try {
         root = toml::parse(toml_text, source);

@@ -8,7 +8,9 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <span>
 #include <stdexcept>
 #include <system_error>
@@ -17,6 +19,8 @@
 #include <utility>
 
 #include <toml++/toml.h>
+
+#include "config/toml_hazards.hpp"
 
 namespace haven::moderation {
 namespace {
@@ -524,14 +528,22 @@ std::vector<CrisisResource> parse_resources(const toml::table& root,
 }
 
 LocaleList parse_list_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) fail(file, "", "cannot be read");
+    const auto at = [&](std::size_t line, std::size_t column) {
+        return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": ";
+    };
+    // What toml++ 3.3 would answer with undefined behaviour instead of a parse error.
+    if (const auto hazard = config::find_toml_hazard(text)) {
+        fail(file, "", at(hazard->line, hazard->column) + hazard->what);
+    }
     toml::table root;
     try {
-        root = toml::parse_file(file.string());
+        root = toml::parse(text, file.string());
     } catch (const toml::parse_error& error) {
         const toml::source_position& where = error.source().begin;
-        fail(file, "",
-             "line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
-                 ": " + std::string(error.description()));
+        fail(file, "", at(where.line, where.column) + std::string(error.description()));
     }
     allow_only(root, {"locale", "phrases", "resources"}, file, "");
     LocaleList list;

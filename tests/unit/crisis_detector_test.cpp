@@ -411,6 +411,9 @@ TEST_CASE("load_crisis_lists names the file and key of a bad list") {
     const std::string resource = kGoodResource;
     const BadFile cases[] = {
         {"locale = \"en\"\nphrases = [\"kill myself\"\n", "line "},  // syntax error
+        // What toml++ 3.3 would meet with undefined behaviour (U+03FF outside a string).
+        {"locale = \"en\"\nphrases = [\"kill myself\"]\n\xCF\xBF\n",
+         "line 3, column 1: only ASCII is allowed outside strings and comments (got U+03FF)"},
         {"phrases = [\"kill myself\"]\n", "locale: missing"},
         {"locale = \"es\"\nphrases = [\"kill myself\"]\n", "locale: is \"es\""},
         {"locale = \"en\"\nphrases = []\n", "phrases: must be a non-empty array"},
