@@ -37,13 +37,6 @@ std::string_view content_type_for(std::string_view path) {
     return "application/octet-stream";
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 HttpReply text_reply(unsigned status, std::string body) {
     HttpReply reply;
     reply.status = status;
@@ -76,37 +69,6 @@ constexpr std::string_view kNoClientPage =
     "WebSocket endpoint is <code>/ws</code>.</p></main></body></html>";
 
 }  // namespace
-
-std::optional<std::string> safe_static_path(std::string_view target) {
-    const std::string_view path = target.substr(0, target.find_first_of("?#"));
-    if (path.empty() || path.front() != '/') return std::nullopt;
-    std::string decoded;
-    for (std::size_t i = 0; i < path.size(); ++i) {
-        if (path[i] == '%') {
-            if (i + 2 >= path.size()) return std::nullopt;
-            const int high = hex_value(path[i + 1]);
-            const int low = hex_value(path[i + 2]);
-            if (high < 0 || low < 0) return std::nullopt;
-            decoded.push_back(static_cast<char>(high * 16 + low));
-            i += 2;
-        } else {
-            decoded.push_back(path[i]);
-        }
-    }
-    if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) {
-        return std::nullopt;
-    }
-    // Refuse any "." or ".." segment instead of normalising: no legitimate asset needs one.
-    std::size_t start = 1;
-    while (start <= decoded.size()) {
-        const std::size_t end = std::min(decoded.find('/', start), decoded.size());
-        const std::string_view segment(decoded.data() + start, end - start);
-        if (segment == "." || segment == "..") return std::nullopt;
-        start = end + 1;
-    }
-    if (decoded.back() == '/') decoded += "index.html";
-    return decoded;
-}
 
 HttpRoutes::HttpRoutes(const config::Config& config, const rooms::RoomDirectory& directory,
                        const core::Metrics& metrics, Readiness readiness, StaticFiles static_files)

@@ -57,8 +57,4 @@ private:
     std::optional<std::string> metrics_token_digest_;
 };
 
-// The path part of a request target, percent-decoded; nothing when it is unsafe to map onto
-// the file system (dot segments, backslashes, NUL, not absolute).
-std::optional<std::string> safe_static_path(std::string_view target);
-
 }  // namespace haven::http

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -39,11 +40,49 @@ private:
     int fd_;
 };
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
 [[noreturn]] void refuse(const std::string& dir, const std::string& why) {
     throw std::runtime_error("server.static_dir: " + dir + ": " + why);
 }
 
 }  // namespace
+
+std::optional<std::string> safe_static_path(std::string_view target) {
+    const std::string_view path = target.substr(0, target.find_first_of("?#"));
+    if (path.empty() || path.front() != '/') return std::nullopt;
+    std::string decoded;
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        if (path[i] == '%') {
+            if (i + 2 >= path.size()) return std::nullopt;
+            const int high = hex_value(path[i + 1]);
+            const int low = hex_value(path[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            decoded.push_back(static_cast<char>(high * 16 + low));
+            i += 2;
+        } else {
+            decoded.push_back(path[i]);
+        }
+    }
+    if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) {
+        return std::nullopt;
+    }
+    // Refuse any "." or ".." segment instead of normalising: no legitimate asset needs one.
+    std::size_t start = 1;
+    while (start <= decoded.size()) {
+        const std::size_t end = std::min(decoded.find('/', start), decoded.size());
+        const std::string_view segment(decoded.data() + start, end - start);
+        if (segment == "." || segment == "..") return std::nullopt;
+        start = end + 1;
+    }
+    if (decoded.back() == '/') decoded += "index.html";
+    return decoded;
+}
 
 StaticFiles::StaticFiles(const config::ServerConfig& server)
     : follow_symlinks_(server.static_follow_symlinks),

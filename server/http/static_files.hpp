@@ -8,10 +8,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "config/config.hpp"
 
 namespace haven::http {
+
+// The path part of a request target, percent-decoded; nothing when it is unsafe to map onto
+// the file system (dot segments, backslashes, NUL, not absolute). A path ending in '/' names
+// its index.html.
+std::optional<std::string> safe_static_path(std::string_view target);
 
 class StaticFiles {
 public:
