@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <optional>
+#include <variant>
 
 #include <spdlog/spdlog.h>
 #include <boost/beast/core.hpp>
@@ -114,27 +115,23 @@ private:
     }
 
     void upgrade(Request request) {
-        const std::string_view path = request.target().substr(0, request.target().find('?'));
         const std::string_view host = request[http::field::host];
-        if (path != "/ws") {
-            return refuse(http::status::not_found, "WebSocket endpoint is /ws\n", host);
+        const auto decision = check_upgrade(request.target(), request[http::field::origin],
+                                            request[http::field::sec_websocket_protocol],
+                                            context_.config.server.allowed_origins);
+        if (const auto* refusal = std::get_if<UpgradeRefusal>(&decision)) {
+            return refuse(static_cast<http::status>(refusal->status), std::string(refusal->body),
+                          host);
         }
-        if (!origin_allowed(request[http::field::origin], context_.config.server.allowed_origins)) {
-            return refuse(http::status::forbidden, "origin not allowed\n", host);
-        }
-        const auto choice = choose_subprotocol(request[http::field::sec_websocket_protocol]);
-        if (!choice) {
-            return refuse(http::status::bad_request,
-                          "unsupported subprotocol: offer haven.v1.proto or haven.v1.json\n", host);
-        }
+        const auto& choice = std::get<SubprotocolChoice>(decision);
         // The WebSocket stream keeps its own timeouts from here on.
         beast::get_lowest_layer(stream_).expires_never();
         // A client may send its first frames in the same segment as the request: whatever
         // the HTTP reader took past the request belongs to the WebSocket reader.
         std::string early_bytes = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
-        start_websocket_session(std::move(stream_), std::move(request), context_, choice->encoding,
-                                choice->name, std::move(early_bytes));
+        start_websocket_session(std::move(stream_), std::move(request), context_, choice.encoding,
+                                choice.name, std::move(early_bytes));
     }
 
     void refuse(http::status status, std::string body, std::string_view host) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/ws_frames.hpp"
+
 namespace haven::net {
 
 std::optional<SubprotocolChoice> choose_subprotocol(std::string_view offered) {
@@ -28,6 +30,24 @@ std::optional<SubprotocolChoice> choose_subprotocol(std::string_view offered) {
 bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed) {
     if (origin.empty() || allowed.empty()) return true;
     return std::find(allowed.begin(), allowed.end(), origin) != allowed.end();
+}
+
+std::variant<SubprotocolChoice, UpgradeRefusal> check_upgrade(
+    std::string_view target, std::string_view origin, std::string_view offered_subprotocols,
+    const std::vector<std::string>& allowed_origins) {
+    if (target.substr(0, target.find('?')) != "/ws") {
+        return UpgradeRefusal{404, "WebSocket endpoint is /ws\n"};
+    }
+    if (!origin_allowed(origin, allowed_origins))
+        return UpgradeRefusal{403, "origin not allowed\n"};
+    if (auto choice = choose_subprotocol(offered_subprotocols)) return std::move(*choice);
+    return UpgradeRefusal{400, "unsupported subprotocol: offer haven.v1.proto or haven.v1.json\n"};
+}
+
+Handshake check_handshake(std::string_view version, std::string_view key) {
+    if (version != "13") return Handshake::wrong_version;
+    if (!ws::valid_client_key(key)) return Handshake::bad_key;
+    return Handshake::accept;
 }
 
 }  // namespace haven::net

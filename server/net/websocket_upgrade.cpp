@@ -1,3 +1,4 @@
+#include "net/upgrade_policy.hpp"
 #include "net/websocket_session.hpp"
 #include "net/ws_frames.hpp"
 
@@ -10,14 +11,16 @@ UpgradeResponse upgrade_response(const Request& request, const std::string& subp
     response.version(request.version());
     response.set(http::field::server, "haven");
     const std::string_view key = request[http::field::sec_websocket_key];
-    if (request[http::field::sec_websocket_version] != "13") {
-        response.result(http::status::upgrade_required);
-        response.set(http::field::sec_websocket_version, "13");
-        return response;
-    }
-    if (!ws::valid_client_key(key)) {
-        response.result(http::status::bad_request);
-        return response;
+    switch (check_handshake(request[http::field::sec_websocket_version], key)) {
+        case Handshake::wrong_version:
+            response.result(http::status::upgrade_required);
+            response.set(http::field::sec_websocket_version, "13");
+            return response;
+        case Handshake::bad_key:
+            response.result(http::status::bad_request);
+            return response;
+        case Handshake::accept:
+            break;
     }
     response.result(http::status::switching_protocols);
     response.set(http::field::upgrade, "websocket");

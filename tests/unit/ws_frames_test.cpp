@@ -18,6 +18,7 @@ TEST_CASE("the accept key follows RFC 6455's example") {
     CHECK_FALSE(ws::valid_client_key(""));
     CHECK_FALSE(ws::valid_client_key("dGhlIHNhbXBsZSBub25jZQ"));
     CHECK_FALSE(ws::valid_client_key("!!!!IHNhbXBsZSBub25jZQ=="));
+    CHECK_FALSE(ws::valid_client_key("dGhNhbXFsZSBub25jZQ==Q=="));  // padding inside (upgrade_fuzz)
 }
 
 TEST_CASE("client frames of every length form parse and unmask") {
