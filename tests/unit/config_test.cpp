@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "unit/config_error_of.hpp"
+
 namespace {
 
 using haven::config::apply_environment;
@@ -19,20 +21,11 @@ using haven::config::Config;
 using haven::config::ConfigError;
 using haven::config::parse_config;
 using haven::config::RoomKind;
-
-// The message of the ConfigError that parsing `text` raises, or "" when it parses.
-std::string error_of(std::string_view text) {
-    try {
-        parse_config(text, "test.toml");
-    } catch (const ConfigError& error) {
-        return error.what();
-    }
-    return "";
-}
+using haven::test::config_error_of;
 
 // Checks the documented shape: "config <source>: <key>: <what>", on one line.
 void check_error(std::string_view text, std::string_view key, std::string_view fragment = "") {
-    const std::string message = error_of(text);
+    const std::string message = config_error_of(text);
     INFO("toml: " << text);
     INFO("message: " << message);
     REQUIRE_FALSE(message.empty());
@@ -298,7 +291,7 @@ TEST_CASE("config: the shipped config/haven.toml parses as the development setup
 }
 
 TEST_CASE("config: error messages have the documented one-line shape") {
-    const std::string message = error_of("[limits]\nmax_frame_bytes = 12\n");
+    const std::string message = config_error_of("[limits]\nmax_frame_bytes = 12\n");
     CHECK(message ==
           "config test.toml: limits.max_frame_bytes: must be between 256 and 16777216 (got 12)");
 
@@ -428,7 +421,7 @@ TEST_CASE("config: auth, broker and log values are checked") {
     check_error("[auth]\njwt_hs256_secret = \"hunter2\"\n", "auth.jwt_hs256_secret",
                 "at least 32 bytes");
     // A secret, even a rejected one, never appears in the message.
-    CHECK(error_of("[auth]\njwt_hs256_secret = \"hunter2\"\n").find("hunter2") ==
+    CHECK(config_error_of("[auth]\njwt_hs256_secret = \"hunter2\"\n").find("hunter2") ==
           std::string::npos);
     check_error("[broker]\nkind = \"kafka\"\n", "broker.kind", "\"memory\" or \"redis\"");
     check_error("[broker]\nkind = \"Redis\"\n", "broker.kind", "(got \"Redis\")");
@@ -472,12 +465,13 @@ title = "Lobby again"
 }
 
 TEST_CASE("config: TOML syntax errors name the line") {
-    const std::string message = error_of("[server]\nport = 8080\naddress = \"unterminated\n");
+    const std::string message =
+        config_error_of("[server]\nport = 8080\naddress = \"unterminated\n");
     INFO(message);
     CHECK(message.rfind("config test.toml: line 3, column ", 0) == 0);
     CHECK(message.find('\n') == std::string::npos);
 
-    const std::string duplicate = error_of("[server]\nport = 1\nport = 2\n");
+    const std::string duplicate = config_error_of("[server]\nport = 1\nport = 2\n");
     INFO(duplicate);
     CHECK(duplicate.find("line 3") != std::string::npos);
 }

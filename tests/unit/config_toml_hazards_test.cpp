@@ -9,20 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "unit/config_error_of.hpp"
+
 namespace {
 
-using haven::config::ConfigError;
 using haven::config::parse_config;
-
-// The message of the ConfigError that parsing `text` raises, or "" when it parses.
-std::string error_of(std::string_view text) {
-    try {
-        parse_config(text, "test.toml");
-    } catch (const ConfigError& error) {
-        return error.what();
-    }
-    return "";
-}
+using haven::test::config_error_of;
 
 // A one-room configuration with `title` as the room's title line, written as given.
 std::string room_titled(std::string_view title) {
@@ -33,7 +25,7 @@ std::string room_titled(std::string_view title) {
 }  // namespace
 
 TEST_CASE("config: the two bytes CF BF (U+03FF) are refused with their position") {
-    CHECK(error_of("\xCF\xBF") ==
+    CHECK(config_error_of("\xCF\xBF") ==
           "config test.toml: line 1, column 1: only ASCII is allowed outside strings and "
           "comments (got U+03FF)");
 }
@@ -50,55 +42,56 @@ TEST_CASE("config: text outside ASCII where TOML allows only ASCII is refused") 
     };
     for (const std::string& text : cases) {
         INFO("toml: " << text);
-        const std::string message = error_of(text);
+        const std::string message = config_error_of(text);
         CHECK(message.find(": only ASCII is allowed outside strings and comments (got U+") !=
               std::string::npos);
         CHECK(message.find('\n') == std::string::npos);
     }
-    CHECK(error_of("[server]\nport = 8080\xD0\x96\n") ==
+    CHECK(config_error_of("[server]\nport = 8080\xD0\x96\n") ==
           "config test.toml: line 2, column 12: only ASCII is allowed outside strings and "
           "comments (got U+0416)");
-    CHECK(error_of("a = \"x\" \xFF") ==
+    CHECK(config_error_of("a = \"x\" \xFF") ==
           "config test.toml: line 1, column 9: only ASCII is allowed outside strings and "
           "comments (got byte 0xFF, which is not UTF-8)");
 }
 
 TEST_CASE("config: a character outside ASCII after a line-ending backslash is refused") {
     // toml++ issue 190: U+00A7 starting the line after a line-ending backslash.
-    CHECK(error_of("s = \"\"\"\\\n\xC2\xA7\"\"\"\n") ==
+    CHECK(config_error_of("s = \"\"\"\\\n\xC2\xA7\"\"\"\n") ==
           "config test.toml: line 2, column 1: in a multi-line string the first character "
           "after a backslash (and the line break and indentation it removes) must be ASCII "
           "(got U+00A7); write it as \\u00A7");
-    CHECK(error_of(room_titled("title = \"\"\"Evening \\\n   \xC3\xA9t\xC3\xA9\"\"\""))
+    CHECK(config_error_of(room_titled("title = \"\"\"Evening \\\n   \xC3\xA9t\xC3\xA9\"\"\""))
               .find("line 4, column 4: in a multi-line string") != std::string::npos);
     // The escape the message suggests is accepted.
-    CHECK(error_of(room_titled("title = \"\"\"Evening \\\n   \\u00E9t\xC3\xA9\"\"\"")) == "");
+    CHECK(config_error_of(room_titled("title = \"\"\"Evening \\\n   \\u00E9t\xC3\xA9\"\"\"")) ==
+          "");
 }
 
 TEST_CASE("config: a table header that does not start with a key is refused") {
-    CHECK(error_of("[&") ==
+    CHECK(config_error_of("[&") ==
           "config test.toml: line 1, column 2: a table header must start with a key (got '&')");
-    CHECK(error_of("[server]\n[[[rooms]]]\n") ==
+    CHECK(config_error_of("[server]\n[[[rooms]]]\n") ==
           "config test.toml: line 2, column 3: a table header must start with a key (got '[')");
-    CHECK(error_of("[ \n") ==
+    CHECK(config_error_of("[ \n") ==
           "config test.toml: line 1, column 3: a table header must start with a key (got "
           "U+000A)");
     // A '[' at the start of a line inside a multi-line array opens an array, not a header:
     // the error is the option's own.
-    CHECK(error_of("[server]\nallowed_origins = [\n[&]\n]\n").find("table header") ==
+    CHECK(config_error_of("[server]\nallowed_origins = [\n[&]\n]\n").find("table header") ==
           std::string::npos);
 }
 
 TEST_CASE("config: a date-time whose T is not followed by a digit is refused") {
-    CHECK(error_of("[log]\nlevel = 1979-05-27t:\n") ==
+    CHECK(config_error_of("[log]\nlevel = 1979-05-27t:\n") ==
           "config test.toml: line 2, column 20: a date-time must have its time right after the T "
           "(got ':')");
     // NUL bytes run on into the value as toml++ reads it (found by config_fuzz).
-    CHECK(error_of("a = [1979-05-27T" + std::string(2, '\0') + " 07:32:00Z]")
+    CHECK(config_error_of("a = [1979-05-27T" + std::string(2, '\0') + " 07:32:00Z]")
               .find("line 1, column 17: a date-time must have its time right after the T (got "
                     "U+0000)") != std::string::npos);
     // A well-formed one reaches the option's own check.
-    CHECK(error_of("[log]\nlevel = 1979-05-27T07:32:00Z\n") ==
+    CHECK(config_error_of("[log]\nlevel = 1979-05-27T07:32:00Z\n") ==
           "config test.toml: log.level: must be a string (got date-time)");
 }
 
@@ -111,7 +104,7 @@ TEST_CASE("config: text outside ASCII in strings and comments is accepted") {
         "[[rooms]]\nid = 'r2'\ntitle = '''caf\xC3\xA9'''\n"
         "topic = \"\"\"\\u00E9\xC3\xA9 \"\xC3\xA9\" \\\n  \"\xC3\xA9\"\"\"\"\nkind = \"group\"\n";
     INFO("toml: " << text);
-    CHECK(error_of(text) == "");
+    CHECK(config_error_of(text) == "");
     const auto config = parse_config(text, "test.toml");
     REQUIRE(config.rooms.size() == 2);
     CHECK(config.rooms[0].title == "Caf\xC3\xA9 \xE3\x81\x82 \xEF\xBB\xBE");
