@@ -11,4 +11,4 @@ scripts/build.sh
 scripts/build-web.sh --e2e
 (cd "${HAVEN_BUILD_DIR:-build}" && ctest --output-on-failure --timeout 300 -j "${HAVEN_TEST_JOBS:-2}")
 scripts/test-sanitizers.sh
-scripts/fuzz.sh "${HAVEN_FUZZ_SECONDS:-20}"
+scripts/fuzz.sh "${HAVEN_FUZZ_SECONDS:-15}"

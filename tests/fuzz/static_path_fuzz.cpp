@@ -41,8 +41,10 @@ void write(const fs::path& path, const std::string& body) {
 }
 
 Site make_site() {
-    char name[] = "/tmp/haven-static-fuzz-XXXXXX";
-    if (::mkdtemp(name) == nullptr) std::abort();
+    // In $TMPDIR, which scripts/fuzz.sh points at a scratch folder it removes: a time-limited
+    // libFuzzer run ends without running atexit handlers.
+    std::string name = (fs::temp_directory_path() / "haven-static-fuzz-XXXXXX").string();
+    if (::mkdtemp(name.data()) == nullptr) std::abort();
     Site site;
     site.base = name;
     const fs::path dist = site.base / "dist";
