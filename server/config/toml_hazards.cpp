@@ -114,6 +114,11 @@ private:
             case '}':
                 // Closes an array or inline table, or the table header on this line.
                 if (mode_ == Mode::in_key && !header_line_) break;
+                // Where an array expects a value, toml++ assumes nothing else ends one there.
+                if (c == '}' && mode_ == Mode::value_start && !open_.empty() &&
+                    open_.back() == '[') {
+                    return report(i_, "a '}' cannot close an array");
+                }
                 if (!open_.empty()) open_.pop_back();
                 mode_ = Mode::after_value;
                 ++i_;

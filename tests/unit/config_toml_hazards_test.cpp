@@ -95,6 +95,15 @@ TEST_CASE("config: a date-time whose T is not followed by a digit is refused") {
           "config test.toml: log.level: must be a string (got date-time)");
 }
 
+TEST_CASE("config: a '}' where an array expects a value is refused") {
+    CHECK(config_error_of("[server]\nallowed_origins = [\"https://a.example\", }]\n") ==
+          "config test.toml: line 2, column 41: a '}' cannot close an array");
+    CHECK(config_error_of("a = { b = [} }").find("line 1, column 12: a '}' cannot close") !=
+          std::string::npos);
+    // After a value it is toml++'s own error.
+    CHECK(config_error_of("a = [1 }]").find("cannot close an array") == std::string::npos);
+}
+
 TEST_CASE("config: text outside ASCII in strings and comments is accepted") {
     const std::string text =
         "\xEF\xBB\xBF# Ελληνικά, Кириллица, ☕\n"  // a byte order mark, then a comment
