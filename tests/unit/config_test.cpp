@@ -646,7 +646,7 @@ TEST_CASE("config: server.metrics_token from the file or HAVEN_METRICS_TOKEN, ne
     for (const std::string& bad :
          {std::string("too-short"), std::string("has a space in it ok"), std::string(1025, 'x')}) {
         CAPTURE(bad);
-        const std::string message = error_of("[server]\nmetrics_token = \"" + bad + "\"\n");
+        const std::string message = config_error_of("[server]\nmetrics_token = \"" + bad + "\"\n");
         CHECK(message.rfind("config test.toml: server.metrics_token: ", 0) == 0);
         CHECK(message.find(bad) == std::string::npos);
         Config from_env;
