@@ -62,8 +62,11 @@ struct Server::Parts {
                                                         : config.auth.guest_secret),
           crisis(std::move(resources.crisis)),
           handles(config.auth.reserved_handles),
-          context{config,       directory, tokens, guest_passes, metrics, random_instance_id(),
-                  crisis.get(), &handles},
+          addresses(config.limits),
+          addressing{addresses, net::TrustedProxies(config.server.trusted_proxies),
+                     guest_passes.derived_key(net::kAddressKeyPurpose)},
+          context{config,       directory, tokens,    guest_passes, metrics, random_instance_id(),
+                  crisis.get(), &handles,  &addresses},
           routes(
               config, directory, metrics, [this] { return unready_reason(); },
               std::move(resources.static_files)),
@@ -99,6 +102,8 @@ struct Server::Parts {
     auth::GuestPasses guest_passes;
     std::unique_ptr<moderation::CrisisDetector> crisis;
     auth::HandlePolicy handles;
+    core::AddressLimits addresses;  // every shard's connections, by client address
+    net::Addressing addressing;
     broker::UserRateLimiter user_limits;  // shared by every shard's memory broker
     core::ServerContext context;
     http::HttpRoutes routes;
@@ -285,6 +290,7 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
                                                               p.config,
                                                               p.tls.get(),
                                                               *p.batchers[i],
+                                                              p.addressing,
                                                               {}}));
         try {
             p.listeners.push_back(

@@ -134,13 +134,14 @@ core::Awaitable<Result<std::uint64_t>> AsyncBroker::find_duplicate(const std::st
     });
 }
 
-core::Awaitable<Result<std::uint32_t>> AsyncBroker::add_flag(const std::string& room_id,
-                                                             std::uint64_t seq,
-                                                             const std::string& subject) {
-    return awaited<Result<std::uint32_t>>([broker = broker_, room_id, seq, subject](auto reply) {
-        broker->add_flag(room_id, seq, subject,
-                         converting(std::move(reply), optional_to_result<std::uint32_t>()));
-    });
+core::Awaitable<Result<FlagCount>> AsyncBroker::add_flag(const std::string& room_id,
+                                                         std::uint64_t seq,
+                                                         const std::string& subject, bool trusted) {
+    return awaited<Result<FlagCount>>(
+        [broker = broker_, room_id, seq, subject, trusted](auto reply) {
+            broker->add_flag(room_id, seq, subject, trusted,
+                             converting(std::move(reply), optional_to_result<FlagCount>()));
+        });
 }
 
 core::Awaitable<Result<v1::PresenceRecord>> AsyncBroker::find_member(const std::string& room_id,

@@ -42,9 +42,9 @@ public:
     // The sequence number the key was published under; 0 when it was not (or was forgotten).
     core::Awaitable<Result<std::uint64_t>> find_duplicate(const std::string& room_id,
                                                           const std::string& dedupe_key);
-    // Distinct flaggers of the post after this flag; 0 when this person had flagged it.
-    core::Awaitable<Result<std::uint32_t>> add_flag(const std::string& room_id, std::uint64_t seq,
-                                                    const std::string& subject);
+    // The post's flags after this one (flaggers 0 when this person had flagged it).
+    core::Awaitable<Result<FlagCount>> add_flag(const std::string& room_id, std::uint64_t seq,
+                                                const std::string& subject, bool trusted);
     // The present member's record; an empty one (no subject) when nobody has that id.
     core::Awaitable<Result<v1::PresenceRecord>> find_member(const std::string& room_id,
                                                             const std::string& member_id);

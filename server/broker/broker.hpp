@@ -90,8 +90,14 @@ using LeaveCallback = std::function<void(std::optional<std::uint32_t> remaining)
 // Nothing: the broker could not be reached.
 using StateCallback = std::function<void(std::optional<moderation::StateFields>)>;
 using MemberCallback = std::function<void(std::optional<v1::PresenceRecord>)>;
-// Distinct flaggers of the post after this flag; 0 when this person had flagged it already.
-using FlagCallback = std::function<void(std::optional<std::uint32_t>)>;
+// A post's flags after one more: distinct flaggers (0 when this person had flagged it
+// already), and how many of them were trusted (see moderation.flag_trust_minutes).
+struct FlagCount {
+    std::uint32_t flaggers = 0;
+    std::uint32_t trusted = 0;
+    bool operator==(const FlagCount&) const = default;
+};
+using FlagCallback = std::function<void(std::optional<FlagCount>)>;
 using QueueCallback = std::function<void(std::optional<std::vector<v1::ModerationItem>>)>;
 using AuditCallback = std::function<void(std::optional<v1::AuditPage>)>;
 using DoneCallback = std::function<void(bool ok)>;
@@ -153,9 +159,9 @@ public:
     virtual void find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                                 std::function<void(std::optional<std::uint64_t>)> done) = 0;
 
-    // Records one person's flag on a post.
+    // Records one person's flag on a post; `trusted` flags are the ones that can hide it.
     virtual void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
-                          FlagCallback done) = 0;
+                          bool trusted, FlagCallback done) = 0;
     // A present member by member id, across instances.
     virtual void find_member(const std::string& room_id, const std::string& member_id,
                              MemberCallback done) = 0;

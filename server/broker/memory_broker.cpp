@@ -53,10 +53,13 @@ void MemoryBroker::apply(moderation::StateFields& state, const moderation::State
 }
 
 void MemoryBroker::add_flag(const std::string& room_id, std::uint64_t seq,
-                            const std::string& subject, FlagCallback done) {
-    auto& flaggers = rooms_[room_id].flaggers[seq];
-    if (!flaggers.insert(subject).second) return done(0u);
-    done(static_cast<std::uint32_t>(flaggers.size()));
+                            const std::string& subject, bool trusted, FlagCallback done) {
+    RoomLog& log = rooms_[room_id];
+    auto& flaggers = log.flaggers[seq];
+    std::uint32_t& trusted_flags = log.trusted_flags[seq];
+    if (!flaggers.insert(subject).second) return done(FlagCount{0, trusted_flags});
+    if (trusted) ++trusted_flags;
+    done(FlagCount{static_cast<std::uint32_t>(flaggers.size()), trusted_flags});
 }
 
 void MemoryBroker::find_member(const std::string& room_id, const std::string& member_id,

@@ -40,7 +40,7 @@ public:
     void find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                         std::function<void(std::optional<std::uint64_t>)> done) override;
     void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
-                  FlagCallback done) override;
+                  bool trusted, FlagCallback done) override;
     void find_member(const std::string& room_id, const std::string& member_id,
                      MemberCallback done) override;
     void publish_ephemeral(EventPtr event) override;
@@ -75,6 +75,7 @@ private:
         std::uint64_t presence_version = 0;
         moderation::StateFields state;
         std::map<std::uint64_t, std::set<std::string>> flaggers;  // by post seq
+        std::map<std::uint64_t, std::uint32_t> trusted_flags;     // by post seq
     };
 
     void store(RoomLog& log, std::unique_ptr<v1::Event> event, std::string dedupe_key,

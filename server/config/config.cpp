@@ -25,6 +25,8 @@
 #include <system_error>
 #include <utility>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <toml++/toml.h>
 
 #include "config/toml_hazards.hpp"
@@ -205,6 +207,32 @@ Problem check_bearer_token(std::string_view value) {
         return "must be " + std::to_string(kMinBearerTokenBytes) + " to " +
                std::to_string(kMaxBearerTokenBytes) + " bytes (got " +
                std::to_string(value.size()) + ")";
+    }
+    return std::nullopt;
+}
+
+// An IP address or a CIDR network ("10.0.0.0/8", "fd00::/8"), for trusted proxies.
+Problem check_network(std::string_view value) {
+    const std::size_t slash = value.find('/');
+    const std::string address(value.substr(0, slash));
+    unsigned char bytes[16];
+    int max_prefix = 0;
+    if (::inet_pton(AF_INET, address.c_str(), bytes) == 1) {
+        max_prefix = 32;
+    } else if (::inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
+        max_prefix = 128;
+    } else {
+        return "must be an IP address or a network such as 10.0.0.0/8 (got " + printable(value) +
+               ")";
+    }
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string_view prefix = value.substr(slash + 1);
+    int length = -1;
+    const auto [end, error] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), length);
+    if (error != std::errc{} || end != prefix.data() + prefix.size() || length < 0 ||
+        length > max_prefix) {
+        return "the prefix length must be 0 to " + std::to_string(max_prefix) + " (got " +
+               printable(value) + ")";
     }
     return std::nullopt;
 }
@@ -409,7 +437,8 @@ private:
 
 void parse_server(const Section& s, ServerConfig& server) {
     s.allow_only({"address", "port", "shards", "static_dir", "static_follow_symlinks",
-                  "static_max_file_bytes", "allowed_origins", "drain_grace_ms", "metrics_token"});
+                  "static_max_file_bytes", "allowed_origins", "drain_grace_ms", "metrics_token",
+                  "trusted_proxies"});
     if (s.read_text("address", server.address)) {
         if (server.address.empty() || server.address.find(' ') != std::string::npos) {
             s.fail("address",
@@ -431,6 +460,12 @@ void parse_server(const Section& s, ServerConfig& server) {
     if (s.read("metrics_token", server.metrics_token)) {
         s.fail_if("metrics_token", check_bearer_token(server.metrics_token));
     }
+    if (s.read("trusted_proxies", server.trusted_proxies)) {
+        for (std::size_t i = 0; i < server.trusted_proxies.size(); ++i) {
+            s.fail_if("trusted_proxies[" + std::to_string(i) + "]",
+                      check_network(server.trusted_proxies[i]));
+        }
+    }
 }
 
 void parse_tls(const Section& s, TlsConfig& tls, std::string_view source) {
@@ -443,10 +478,27 @@ void parse_tls(const Section& s, TlsConfig& tls, std::string_view source) {
 }
 
 void parse_limits(const Section& s, LimitsConfig& limits) {
-    s.allow_only({"max_frame_bytes", "outbound_queue_bytes", "outbound_queue_messages",
-                  "handshake_timeout_ms", "idle_timeout_ms", "hello_timeout_ms", "posts_per_second",
-                  "post_burst", "max_post_chars", "max_rooms_per_session", "presence_delay_ms",
-                  "join_sync_timeout_ms"});
+    s.allow_only({"max_frame_bytes",
+                  "outbound_queue_bytes",
+                  "outbound_queue_messages",
+                  "handshake_timeout_ms",
+                  "idle_timeout_ms",
+                  "hello_timeout_ms",
+                  "posts_per_second",
+                  "post_burst",
+                  "max_post_chars",
+                  "max_rooms_per_session",
+                  "presence_delay_ms",
+                  "join_sync_timeout_ms",
+                  "connections_per_address",
+                  "upgrades_per_address",
+                  "new_guests_per_address_per_hour",
+                  "address_buffer_bytes",
+                  "max_tracked_addresses",
+                  "upload_timeout_ms",
+                  "join_leave_per_second",
+                  "join_leave_burst",
+                  "history_events_per_minute"});
     s.read("max_frame_bytes", limits.max_frame_bytes, 256, 16 * kMiB);
     s.read("outbound_queue_bytes", limits.outbound_queue_bytes, 4 * kKiB, kGiB);
     s.read("outbound_queue_messages", limits.outbound_queue_messages, 1, 1'000'000);
@@ -459,6 +511,15 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
     s.read("max_rooms_per_session", limits.max_rooms_per_session, 1, 1'000);
     s.read("presence_delay_ms", limits.presence_delay_ms, 0, 5'000);
     s.read("join_sync_timeout_ms", limits.join_sync_timeout_ms, 100, 60'000);
+    s.read("connections_per_address", limits.connections_per_address, 1, 1'000'000);
+    s.read("upgrades_per_address", limits.upgrades_per_address, 1, 1'000'000);
+    s.read("new_guests_per_address_per_hour", limits.new_guests_per_address_per_hour, 1, 1'000'000);
+    s.read("address_buffer_bytes", limits.address_buffer_bytes, 4 * kKiB, kGiB);
+    s.read("max_tracked_addresses", limits.max_tracked_addresses, 100, 100'000'000);
+    s.read("upload_timeout_ms", limits.upload_timeout_ms, kMinTimeoutMs, kMaxTimeoutMs);
+    s.read_rate("join_leave_per_second", limits.join_leave_per_second, 1000.0);
+    s.read("join_leave_burst", limits.join_leave_burst, 1, 100'000);
+    s.read("history_events_per_minute", limits.history_events_per_minute, 1, 100'000'000);
 
     // A queue smaller than one full frame would disconnect a session on its first large
     // message, which looks like a random drop to the person on the other end.
@@ -540,8 +601,9 @@ void parse_broker(const Section& s, BrokerConfig& broker) {
 
 void parse_moderation(const Section& s, ModerationConfig& moderation) {
     s.allow_only({"flag_threshold", "redact_contact_details", "audit_file", "crisis_dir",
-                  "role_memory_days", "max_known_roles"});
+                  "role_memory_days", "max_known_roles", "flag_trust_minutes"});
     s.read("flag_threshold", moderation.flag_threshold, 0, 1000);
+    s.read("flag_trust_minutes", moderation.flag_trust_minutes, 0, 7 * 24 * 60);
     s.read("redact_contact_details", moderation.redact_contact_details);
     s.read_text("audit_file", moderation.audit_file);
     s.read_text("crisis_dir", moderation.crisis_dir);
@@ -753,6 +815,21 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     if (auto token = lookup("HAVEN_METRICS_TOKEN")) {
         check("HAVEN_METRICS_TOKEN", "server.metrics_token", check_bearer_token(*token));
         config.server.metrics_token = std::move(*token);
+    }
+    if (auto proxies = lookup("HAVEN_TRUSTED_PROXIES")) {
+        std::vector<std::string> networks;
+        std::size_t start = 0;
+        while (start <= proxies->size()) {
+            const std::size_t comma = std::min(proxies->find(',', start), proxies->size());
+            std::string_view item = std::string_view(*proxies).substr(start, comma - start);
+            while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+            while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+            std::string network(item);
+            check("HAVEN_TRUSTED_PROXIES", "server.trusted_proxies", check_network(network));
+            networks.push_back(std::move(network));
+            start = comma + 1;
+        }
+        config.server.trusted_proxies = std::move(networks);
     }
     if (auto port = lookup("HAVEN_PORT")) {
         check("HAVEN_PORT", "server.port", check_port(*port));

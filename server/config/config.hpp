@@ -44,6 +44,11 @@ struct ServerConfig {
     // When set, GET /metrics needs "Authorization: Bearer <this>" (401 otherwise); empty =
     // open to anyone who can reach the port. Env HAVEN_METRICS_TOKEN overrides.
     std::string metrics_token;
+    // Reverse proxies (IP addresses or CIDR networks, e.g. "10.0.0.0/8") whose
+    // X-Forwarded-For header names the client: per-address limits and address bans then apply
+    // to the address it names rather than to the proxy's. Empty = the peer is the client.
+    // Env HAVEN_TRUSTED_PROXIES (comma-separated) overrides.
+    std::vector<std::string> trusted_proxies;
 };
 
 // TLS 1.2 suites offered: ECDHE key exchange with AEAD ciphers only (forward secrecy, no
@@ -81,6 +86,27 @@ struct LimitsConfig {
     // A join waits at most this long for the live stream to reach its snapshot, then fails
     // with UNAVAILABLE (the broker's subscription is down)
     std::uint32_t join_sync_timeout_ms = 5'000;
+
+    // ---- abuse limits (each refusal counted in haven_refused_total{reason}) -------------
+    // Per client address (IPv6: per /64, what one subscriber usually gets). Addresses are
+    // kept only as keyed hashes, in memory, and never logged.
+    std::uint32_t connections_per_address = 64;          // open at once; more are closed at accept
+    std::uint32_t upgrades_per_address = 16;             // accepted, not yet WebSocket (slowloris)
+    std::uint32_t new_guests_per_address_per_hour = 20;  // Hellos minting a new guest
+    // Bytes of unfinished frames buffered for all connections of one address; the connection
+    // whose frame would pass it is closed with 1009.
+    std::uint32_t address_buffer_bytes = 1024 * 1024;
+    // Addresses tracked at once; beyond it new addresses are refused until some leave, so an
+    // attacker with many addresses cannot grow the table without bound.
+    std::uint32_t max_tracked_addresses = 100'000;
+    // A frame that has begun arriving must be whole within this, or the connection is
+    // closed with 1008 (a large frame trickled in to hold memory).
+    std::uint32_t upload_timeout_ms = 10'000;
+    // Per session: joins and leaves (each member of a room sees every one of them).
+    double join_leave_per_second = 1.0;
+    std::uint32_t join_leave_burst = 40;
+    // Per session: events read through History (a page costs its size).
+    std::uint32_t history_events_per_minute = 2000;
 };
 
 struct HistoryConfig {
@@ -123,8 +149,12 @@ struct BrokerConfig {
 };
 
 struct ModerationConfig {
-    std::uint32_t flag_threshold =
-        3;  // distinct flaggers that hide a post pending review; 0 = never
+    // Trusted flaggers (below) whose flags hide a post pending review; 0 = never. Every flag
+    // still reaches the moderators.
+    std::uint32_t flag_threshold = 3;
+    // A flag counts towards hiding only when its author is signed in or has been in the room
+    // this long: throwaway guests cannot hide posts by themselves.
+    std::uint32_t flag_trust_minutes = 10;
     bool redact_contact_details = false;  // remove emails and phone numbers from posts
     std::string audit_file;  // memory broker's audit log (JSON lines); empty = memory only
     std::string crisis_dir;  // phrase lists and resources; empty = detection off
@@ -163,7 +193,7 @@ Config parse_config(std::string_view toml_text, std::string_view source);
 
 // Reads and parses a file, then applies environment overrides (HAVEN_JWT_SECRET,
 // HAVEN_GUEST_SECRET, HAVEN_BROKER, HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT,
-// HAVEN_METRICS_TOKEN).
+// HAVEN_METRICS_TOKEN, HAVEN_TRUSTED_PROXIES).
 Config load_config_file(const std::string& path);
 
 // Applies the environment overrides listed above, validated like the file values. getenv_fn

@@ -62,6 +62,16 @@ std::string Metrics::render() const {
         out += std::string(spec.name) + " " + std::to_string(total) + "\n";
     }
     out +=
+        "# HELP haven_refused_total Connections, guests and requests an abuse limit turned "
+        "away, by limit.\n# TYPE haven_refused_total counter\n";
+    for (std::size_t i = 1; i < kRefusalKinds; ++i) {
+        std::uint64_t total = 0;
+        for (const auto& shard : shards_) total += load(shard.refused[i]);
+        out += "haven_refused_total{reason=\"" +
+               std::string(refusal_label(static_cast<Refusal>(i))) + "\"} " +
+               std::to_string(total) + "\n";
+    }
+    out +=
         "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
         "# TYPE haven_draining gauge\n";
     out += std::string("haven_draining ") + (draining.load() ? "1" : "0") + "\n";

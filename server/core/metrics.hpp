@@ -8,6 +8,8 @@
 #include <iterator>
 #include <string>
 
+#include "core/refusal.hpp"
+
 namespace haven::core {
 
 struct ShardCounters {
@@ -23,8 +25,9 @@ struct ShardCounters {
     Counter slow_consumer_disconnects{0};
     Counter rooms_owned_active{0};  // rooms owned by this shard with at least one member
     Counter redis_reconnects{0};
-    Counter join_sync_timeouts{0};  // joins whose snapshot the live stream never reached
-    Counter presence_refreshes{0};  // member lists re-read after a missed presence change
+    Counter join_sync_timeouts{0};     // joins whose snapshot the live stream never reached
+    Counter presence_refreshes{0};     // member lists re-read after a missed presence change
+    Counter refused[kRefusalKinds]{};  // by core::Refusal: what the abuse limits turned away
 
     // Broker publish latency (request to stored), cumulative buckets in milliseconds.
     static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1,   2.5, 5,
@@ -41,6 +44,8 @@ struct ShardCounters {
         add(publish_latency_count);
         add(publish_latency_sum_us, static_cast<std::uint64_t>(milliseconds * 1000.0));
     }
+
+    void refuse(Refusal reason) { add(refused[static_cast<std::size_t>(reason)]); }
 
     void add(Counter& counter, std::uint64_t n = 1) {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

@@ -22,6 +22,8 @@ class RoomDirectory;
 
 namespace haven::core {
 
+class AddressLimits;
+
 struct ServerContext {
     const config::Config& config;
     const rooms::RoomDirectory& directory;
@@ -31,6 +33,7 @@ struct ServerContext {
     std::string instance_id;  // short random id, unique per process, prefixes session ids
     const moderation::CrisisDetector* crisis = nullptr;  // null: detection off
     const auth::HandlePolicy* handles = nullptr;         // null: no reserved words
+    AddressLimits* addresses = nullptr;  // shared by every shard; null: no per-address limits
 };
 
 }  // namespace haven::core

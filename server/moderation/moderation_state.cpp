@@ -30,6 +30,12 @@ std::string mute_field(std::string_view subject) {
 std::string ban_field(std::string_view subject) {
     return std::string(kBanPrefix) + std::string(subject);
 }
+std::string ban_value(std::uint64_t until_ms, std::string_view address_key) {
+    std::string value = std::to_string(until_ms);
+    if (!address_key.empty()) value += ' ' + std::string(address_key);
+    return value;
+}
+
 std::string held_field(std::string_view hold_id) {
     return "held:" + std::string(hold_id);
 }
@@ -50,10 +56,51 @@ bool is_moderation_event(const v1::Event& event) {
     }
 }
 
+// ---- BanList -----------------------------------------------------------------------------
+
+void BanList::clear() {
+    subjects_.clear();
+    addresses_.clear();
+    address_of_.clear();
+}
+
+void BanList::load(std::string_view subject, std::string_view value) {
+    const std::size_t space = value.find(' ');
+    const std::string address =
+        space == std::string_view::npos ? std::string() : std::string(value.substr(space + 1));
+    ban(std::string(subject), to_number(value.substr(0, space)), address);
+}
+
+void BanList::ban(const std::string& subject, std::uint64_t until_ms,
+                  const std::string& address_key) {
+    subjects_[subject] = until_ms;
+    if (address_key.empty()) return;
+    addresses_[address_key] = until_ms;
+    address_of_[subject] = address_key;
+}
+
+void BanList::unban(const std::string& subject) {
+    subjects_.erase(subject);
+    const auto address = address_of_.find(subject);
+    if (address == address_of_.end()) return;
+    addresses_.erase(address->second);
+    address_of_.erase(address);
+}
+
+std::optional<std::uint64_t> BanList::banned_until(const std::string& subject,
+                                                   const std::string& address_key,
+                                                   std::uint64_t now_ms) const {
+    if (auto until = active_until(subjects_, subject, now_ms)) return until;
+    if (address_key.empty()) return std::nullopt;
+    return active_until(addresses_, address_key, now_ms);
+}
+
+// ---- ModerationState ---------------------------------------------------------------------
+
 void ModerationState::load(const StateFields& fields) {
     hidden_.clear();
     muted_until_.clear();
-    banned_until_.clear();
+    bans_.clear();
     locked_ = false;
     slow_mode_seconds_ = 0;
     for (const auto& [field, value] : fields) {
@@ -63,7 +110,7 @@ void ModerationState::load(const StateFields& fields) {
         } else if (starts_with(name, kMutePrefix)) {
             muted_until_[std::string(name.substr(kMutePrefix.size()))] = to_number(value);
         } else if (starts_with(name, kBanPrefix)) {
-            banned_until_[std::string(name.substr(kBanPrefix.size()))] = to_number(value);
+            bans_.load(name.substr(kBanPrefix.size()), value);
         } else if (name == kLockedField) {
             locked_ = value == "1";
         } else if (name == kSlowModeField) {
@@ -88,13 +135,12 @@ void ModerationState::apply(const v1::Event& event) {
             break;
         case v1::Event::kMemberRemoved:
             if (event.member_removed().banned() && !event.member_removed().global()) {
-                banned_until_[event.member_removed().subject()] = event.member_removed().until_ms();
+                const v1::MemberRemoved& removed = event.member_removed();
+                bans_.ban(removed.subject(), removed.until_ms(), removed.address_key());
             }
             break;
         case v1::Event::kMemberUnbanned:
-            if (!event.member_unbanned().global()) {
-                banned_until_.erase(event.member_unbanned().subject());
-            }
+            if (!event.member_unbanned().global()) bans_.unban(event.member_unbanned().subject());
             break;
         case v1::Event::kRoomLock:
             locked_ = event.room_lock().locked();
@@ -121,11 +167,6 @@ std::optional<std::uint64_t> ModerationState::muted_until(const std::string& sub
     return active_until(muted_until_, subject, now_ms);
 }
 
-std::optional<std::uint64_t> ModerationState::banned_until(const std::string& subject,
-                                                           std::uint64_t now_ms) const {
-    return active_until(banned_until_, subject, now_ms);
-}
-
 std::uint64_t ModerationState::slow_mode_wait_ms(const std::string& subject,
                                                  std::uint64_t now_ms) const {
     if (slow_mode_seconds_ == 0) return 0;
@@ -140,26 +181,21 @@ void ModerationState::note_post(const std::string& subject, std::uint64_t now_ms
 }
 
 void GlobalBans::load(const StateFields& fields) {
-    until_.clear();
+    bans_.clear();
     for (const auto& [field, value] : fields) {
-        if (starts_with(field, kBanPrefix)) {
-            until_[field.substr(kBanPrefix.size())] = to_number(value);
-        }
+        const std::string_view name = field;
+        if (starts_with(name, kBanPrefix)) bans_.load(name.substr(kBanPrefix.size()), value);
     }
 }
 
 void GlobalBans::apply(const v1::Event& event) {
     if (event.has_member_removed() && event.member_removed().global() &&
         event.member_removed().banned()) {
-        until_[event.member_removed().subject()] = event.member_removed().until_ms();
+        const v1::MemberRemoved& removed = event.member_removed();
+        bans_.ban(removed.subject(), removed.until_ms(), removed.address_key());
     } else if (event.has_member_unbanned() && event.member_unbanned().global()) {
-        until_.erase(event.member_unbanned().subject());
+        bans_.unban(event.member_unbanned().subject());
     }
-}
-
-std::optional<std::uint64_t> GlobalBans::banned_until(const std::string& subject,
-                                                      std::uint64_t now_ms) const {
-    return active_until(until_, subject, now_ms);
 }
 
 }  // namespace haven::moderation

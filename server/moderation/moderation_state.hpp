@@ -36,6 +36,9 @@ struct StateChange {
 std::string hidden_field(std::uint64_t seq);
 std::string mute_field(std::string_view subject);
 std::string ban_field(std::string_view subject);
+// A ban field's value: when it ends (0 = indefinitely) and, for a guest, the keyed address
+// banned with them (net/client_address.hpp), so a new guest from there is kept out too.
+std::string ban_value(std::uint64_t until_ms, std::string_view address_key);
 std::string held_field(std::string_view hold_id);
 inline constexpr std::string_view kLockedField = "locked";
 inline constexpr std::string_view kSlowModeField = "slow";
@@ -48,6 +51,28 @@ bool is_moderation_event(const v1::Event& event);
 std::optional<std::uint64_t> active_until(
     const std::unordered_map<std::string, std::uint64_t>& until_by_subject,
     const std::string& subject, std::uint64_t now_ms);
+
+inline const std::string kNoAddressKey;
+
+// Bans by subject and by address, as one room's (or the server's) state holds them.
+class BanList {
+public:
+    void clear();
+    // A stored field's name after "ban:" and its value (see ban_value).
+    void load(std::string_view subject, std::string_view value);
+    void ban(const std::string& subject, std::uint64_t until_ms, const std::string& address_key);
+    void unban(const std::string& subject);
+    // When the ban of this person, or of the address they come from, ends (0 = indefinitely);
+    // nothing when neither is banned now. `address_key` may be empty (not known).
+    std::optional<std::uint64_t> banned_until(const std::string& subject,
+                                              const std::string& address_key,
+                                              std::uint64_t now_ms) const;
+
+private:
+    std::unordered_map<std::string, std::uint64_t> subjects_;   // 0 = indefinitely
+    std::unordered_map<std::string, std::uint64_t> addresses_;  // by address key
+    std::unordered_map<std::string, std::string> address_of_;   // banned subject -> address key
+};
 
 class ModerationState {
 public:
@@ -63,8 +88,11 @@ public:
     // When the restriction ends (0 = indefinitely), or nothing when there is none now.
     std::optional<std::uint64_t> muted_until(const std::string& subject,
                                              std::uint64_t now_ms) const;
-    std::optional<std::uint64_t> banned_until(const std::string& subject,
-                                              std::uint64_t now_ms) const;
+    std::optional<std::uint64_t> banned_until(
+        const std::string& subject, std::uint64_t now_ms,
+        const std::string& address_key = kNoAddressKey) const {
+        return bans_.banned_until(subject, address_key, now_ms);
+    }
 
     // Slow mode: how long until `subject` may post again (0 = now), and recording a post.
     std::uint64_t slow_mode_wait_ms(const std::string& subject, std::uint64_t now_ms) const;
@@ -72,8 +100,8 @@ public:
 
 private:
     std::unordered_set<std::uint64_t> hidden_;
-    std::unordered_map<std::string, std::uint64_t> muted_until_;   // 0 = indefinitely
-    std::unordered_map<std::string, std::uint64_t> banned_until_;  // 0 = indefinitely
+    std::unordered_map<std::string, std::uint64_t> muted_until_;  // 0 = indefinitely
+    BanList bans_;
     bool locked_ = false;
     std::uint32_t slow_mode_seconds_ = 0;
     std::unordered_map<std::string, std::uint64_t> last_post_ms_;  // for slow mode
@@ -84,11 +112,14 @@ class GlobalBans {
 public:
     void load(const StateFields& fields);
     void apply(const v1::Event& event);
-    std::optional<std::uint64_t> banned_until(const std::string& subject,
-                                              std::uint64_t now_ms) const;
+    std::optional<std::uint64_t> banned_until(
+        const std::string& subject, std::uint64_t now_ms,
+        const std::string& address_key = kNoAddressKey) const {
+        return bans_.banned_until(subject, address_key, now_ms);
+    }
 
 private:
-    std::unordered_map<std::string, std::uint64_t> until_;
+    BanList bans_;
 };
 
 }  // namespace haven::moderation

@@ -27,8 +27,12 @@ template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
     template <class... Args>
-    HttpSession(NetContext& context, Args&&... stream_args)
-        : stream_(std::forward<Args>(stream_args)...), context_(context) {}
+    HttpSession(NetContext& context, core::AddressLimits::Lease address,
+                boost::asio::ip::address peer, Args&&... stream_args)
+        : stream_(std::forward<Args>(stream_args)...),
+          context_(context),
+          address_(std::move(address)),
+          peer_(peer) {}
 
     void run() {
         if constexpr (std::is_same_v<Stream, TlsStream>) {
@@ -124,6 +128,21 @@ private:
                           host);
         }
         const auto& choice = std::get<SubprotocolChoice>(decision);
+        // Through a trusted proxy, the client is whom X-Forwarded-For names: the limits and
+        // bans follow that address from here on.
+        const Addressing& addressing = context_.addressing;
+        address_.upgraded();
+        if (addressing.proxies.contains(peer_)) {
+            const boost::asio::ip::address client =
+                client_address(peer_, request["X-Forwarded-For"], addressing.proxies);
+            const core::Refusal refusal =
+                addressing.limits.reattribute(address_, address_key(client, addressing.key_secret));
+            if (refusal != core::Refusal::none) {
+                context_.counters.refuse(refusal);
+                return refuse(http::status::too_many_requests,
+                              "too many connections from your address\n", host);
+            }
+        }
         // The WebSocket stream keeps its own timeouts from here on.
         beast::get_lowest_layer(stream_).expires_never();
         // A client may send its first frames in the same segment as the request: whatever
@@ -131,7 +150,7 @@ private:
         std::string early_bytes = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
         start_websocket_session(std::move(stream_), std::move(request), context_, choice.encoding,
-                                choice.name, std::move(early_bytes));
+                                choice.name, std::move(early_bytes), std::move(address_));
     }
 
     void refuse(http::status status, std::string body, std::string_view host) {
@@ -185,17 +204,39 @@ private:
 
     Stream stream_;
     NetContext& context_;
+    core::AddressLimits::Lease address_;  // handed to the WebSocket session at the upgrade
+    boost::asio::ip::address peer_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
 };
 
 }  // namespace
 
-void start_http_session(boost::asio::ip::tcp::socket socket, NetContext& context) {
+void accept_connection(boost::asio::ip::tcp::socket socket, NetContext& context) {
+    boost::system::error_code ec;
+    const boost::asio::ip::address peer = socket.remote_endpoint(ec).address();
+    if (ec) return;  // gone already
+    const Addressing& addressing = context.addressing;
+    core::AddressLimits::Lease address;
+    // A trusted proxy carries many clients: they are counted once its request names them.
+    if (!addressing.proxies.contains(peer)) {
+        auto [refusal, lease] = addressing.limits.open(address_key(peer, addressing.key_secret));
+        if (refusal != core::Refusal::none) {
+            // Closed at once: an answer would cost what the limit is there to save.
+            context.counters.refuse(refusal);
+            socket.close(ec);
+            return;
+        }
+        address = std::move(lease);
+    }
     if (context.tls != nullptr) {
-        std::make_shared<HttpSession<TlsStream>>(context, std::move(socket), *context.tls)->run();
+        std::make_shared<HttpSession<TlsStream>>(context, std::move(address), peer,
+                                                 std::move(socket), *context.tls)
+            ->run();
     } else {
-        std::make_shared<HttpSession<PlainStream>>(context, std::move(socket))->run();
+        std::make_shared<HttpSession<PlainStream>>(context, std::move(address), peer,
+                                                   std::move(socket))
+            ->run();
     }
 }
 

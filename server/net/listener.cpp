@@ -56,7 +56,7 @@ void Listener::do_accept() {
             }
             boost::system::error_code ignored;
             socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-            start_http_session(std::move(socket), self->context_);
+            accept_connection(std::move(socket), self->context_);
             if (self->acceptor_.is_open()) self->do_accept();
         });
 }

@@ -8,9 +8,11 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "config/config.hpp"
+#include "core/address_limits.hpp"
 #include "core/metrics.hpp"
 #include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
+#include "net/client_address.hpp"
 #include "net/write_batcher.hpp"
 #include "session/client_session.hpp"
 
@@ -25,6 +27,14 @@ struct IoScratch {
     std::vector<boost::asio::const_buffer> gather;
 };
 
+// Who connections come from, for every shard: the per-address limits, the proxies whose
+// X-Forwarded-For is believed, and the key addresses are hashed with.
+struct Addressing {
+    core::AddressLimits& limits;
+    TrustedProxies proxies;
+    std::string key_secret;
+};
+
 struct NetContext {
     session::ChatServices chat;     // this shard's
     core::ShardCounters& counters;  // this shard's
@@ -33,6 +43,7 @@ struct NetContext {
     const config::Config& config;
     boost::asio::ssl::context* tls;  // null: plain ws:// and http://
     WriteBatcher& batcher;           // this shard's
+    const Addressing& addressing;    // shared
     IoScratch scratch;               // this shard's
 };
 

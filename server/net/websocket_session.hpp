@@ -35,11 +35,12 @@ UpgradeResponse upgrade_response(const Request& request, const std::string& subp
 
 // `subprotocol` is echoed in the handshake response (empty: the client offered none).
 // `early_bytes`: what was read past the upgrade request (frames the client sent at once).
+// `address`: the connection's place in its client address's counts, kept while it lives.
 void start_websocket_session(PlainStream stream, Request request, NetContext& context,
                              protocol::Encoding encoding, std::string subprotocol,
-                             std::string early_bytes);
+                             std::string early_bytes, core::AddressLimits::Lease address);
 void start_websocket_session(TlsStream stream, Request request, NetContext& context,
                              protocol::Encoding encoding, std::string subprotocol,
-                             std::string early_bytes);
+                             std::string early_bytes, core::AddressLimits::Lease address);
 
 }  // namespace haven::net

@@ -70,10 +70,12 @@ class WebSocketSession final : public session::Connection,
                                private ws::FrameHandler,
                                public std::enable_shared_from_this<WebSocketSession<Stream>> {
 public:
-    WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding)
+    WebSocketSession(Stream&& stream, NetContext& context, protocol::Encoding encoding,
+                     core::AddressLimits::Lease address)
         : stream_(std::move(stream)),
           context_(context),
-          chat_(context.chat, *this, encoding),
+          address_(std::move(address)),
+          chat_(context.chat, *this, encoding, address_.key()),
           data_opcode_(protocol::ws::data_opcode(encoding)),
           receive_(kPlain ? ws::ReceiveBuffer::Storage::shared : ws::ReceiveBuffer::Storage::own,
                    context.config.limits) {}
@@ -142,6 +144,14 @@ public:
     void tick(core::SteadyTime now) override {
         const bool open = reading_ == Reading::frames || reading_ == Reading::dropping;
         if (!open || sending_ >= Sending::close_queued) return;
+        const auto upload_timeout =
+            std::chrono::milliseconds(context_.config.limits.upload_timeout_ms);
+        if (reading_ == Reading::frames && unfinished_since_ != core::SteadyTime{} &&
+            now - unfinished_since_ >= upload_timeout) {
+            // A frame trickled in to hold memory (or a link too slow for this server).
+            context_.counters.refuse(core::Refusal::upload_timeout);
+            return fail_protocol(protocol::CloseCode::policy_violation);
+        }
         const auto idle = now - last_heard_;
         const auto timeout = std::chrono::milliseconds(context_.config.limits.idle_timeout_ms);
         if (idle >= timeout) {
@@ -236,6 +246,7 @@ private:
         }
         last_heard_ = core::steady_now();
         receive_.receive(context_.scratch.read_buffer.data(), bytes, *this);
+        track_unfinished_frame();
         do_read();
     }
 
@@ -246,16 +257,49 @@ private:
         }
         last_heard_ = core::steady_now();
         receive_.commit(bytes, *this);
+        track_unfinished_frame();
         do_read();
     }
 
     // ---- ws::FrameHandler ---------------------------------------------------------------
 
-    void on_message(std::string_view message, bool text) override { chat_.on_frame(message, text); }
+    void on_message(std::string_view message, bool text) override {
+        frame_finished_ = true;
+        chat_.on_frame(message, text);
+    }
 
-    void on_ping(std::string_view payload) override { answer_ping(payload); }
+    void on_ping(std::string_view payload) override {
+        frame_finished_ = true;
+        answer_ping(payload);
+    }
 
-    void on_pong(std::string_view) override { ping_outstanding_ = false; }
+    void on_pong(std::string_view) override {
+        frame_finished_ = true;
+        ping_outstanding_ = false;
+    }
+
+    // After each read: when the frame still arriving began (for limits.upload_timeout_ms),
+    // and the memory it holds, counted against its address (limits.address_buffer_bytes).
+    // The small rest of a frame a read ends inside is normal and not counted.
+    void track_unfinished_frame() {
+        if (receive_.stopped()) {
+            unfinished_since_ = {};
+            address_.hold_buffered(0);  // what arrives now is dropped, not kept
+            return;
+        }
+        if (receive_.buffered() == 0) {
+            unfinished_since_ = {};
+        } else if (frame_finished_ || unfinished_since_ == core::SteadyTime{}) {
+            unfinished_since_ = last_heard_;
+        }
+        frame_finished_ = false;
+        const std::size_t held =
+            receive_.capacity() > ws::ReceiveBuffer::kBusyBuffer ? receive_.capacity() : 0;
+        if (!address_.hold_buffered(held)) {
+            context_.counters.refuse(core::Refusal::address_buffer);
+            fail_protocol(protocol::CloseCode::too_big);
+        }
+    }
 
     void on_close(std::string_view payload) override { on_close_frame(payload); }
 
@@ -433,6 +477,7 @@ private:
 
     Stream stream_;
     NetContext& context_;
+    core::AddressLimits::Lease address_;  // before chat_, which is given its key
     session::ClientSession chat_;
     const std::uint8_t data_opcode_;
 
@@ -452,14 +497,17 @@ private:
     Reading reading_ = Reading::handshake;
     bool ping_outstanding_ = false;
     core::SteadyTime last_heard_{};
+    core::SteadyTime unfinished_since_{};              // a frame is arriving since; epoch: none is
+    bool frame_finished_ = false;                      // a frame was handled since the last read
     std::unique_ptr<asio::steady_timer> close_timer_;  // only while closing
 };
 
 template <class Stream>
 void launch_websocket_session(Stream stream, Request request, NetContext& context,
                               protocol::Encoding encoding, std::string subprotocol,
-                              std::string early_bytes) {
-    std::make_shared<WebSocketSession<Stream>>(std::move(stream), context, encoding)
+                              std::string early_bytes, core::AddressLimits::Lease address) {
+    std::make_shared<WebSocketSession<Stream>>(std::move(stream), context, encoding,
+                                               std::move(address))
         ->run(std::move(request), subprotocol, std::move(early_bytes));
 }
 

@@ -6,7 +6,7 @@ namespace haven::net {
 
 void start_websocket_session(PlainStream stream, Request request, NetContext& context,
                              protocol::Encoding encoding, std::string subprotocol,
-                             std::string early_bytes) {
+                             std::string early_bytes, core::AddressLimits::Lease address) {
     boost::asio::ip::tcp::socket released = stream.release_socket();
     // Listeners run on their shard's io_context (server/net/listener), so this always holds.
     const auto* executor = released.get_executor().target<boost::asio::io_context::executor_type>();
@@ -26,7 +26,7 @@ void start_websocket_session(PlainStream stream, Request request, NetContext& co
         return;
     }
     launch_websocket_session(std::move(socket), std::move(request), context, encoding,
-                             std::move(subprotocol), std::move(early_bytes));
+                             std::move(subprotocol), std::move(early_bytes), std::move(address));
 }
 
 }  // namespace haven::net

@@ -19,6 +19,7 @@ void strip_internal_fields(v1::Event& event) {
             break;
         case v1::Event::kMemberRemoved:
             event.mutable_member_removed()->clear_subject();
+            event.mutable_member_removed()->clear_address_key();
             event.mutable_member_removed()->clear_reason();
             break;
         case v1::Event::kMemberUnbanned:

@@ -83,8 +83,9 @@ void Hub::drop_local_member(const std::string& room_id, LocalSession& session) {
 
 void Hub::join(LocalSession& session, std::uint64_t request_id, const v1::Join& join) {
     check_owner();
-    MemberRecord record{session.member(), session.subject(), session.handle_key(), shard_,
-                        session.encoding()};
+    MemberRecord record{
+        session.member(), session.subject(), session.handle_key(), session.address_key(),
+        shard_,           session.encoding()};
     // Others see the role this person has in this room (a room grant may raise it).
     record.member.set_role(session.role_in(join.room_id()));
     ReplyTo reply{shard_, session.id(), request_id};
@@ -204,8 +205,8 @@ core::Awaitable<void> Hub::staff_name_flow(std::uint64_t session_id, std::string
     done(staff_name);
 }
 
-bool Hub::globally_banned(const std::string& subject) const {
-    return global_bans_.banned_until(subject, core::wall_ms()).has_value();
+bool Hub::globally_banned(const std::string& subject, const std::string& address_key) const {
+    return global_bans_.banned_until(subject, core::wall_ms(), address_key).has_value();
 }
 
 void Hub::hand_over_join(const std::string& room_id, std::uint64_t session_id,

@@ -84,7 +84,9 @@ public:
     using StaffNameCallback = std::function<void(std::optional<bool> staff_name)>;
     void check_staff_name(const LocalSession& session, const std::string& subject,
                           std::string name_key, StaffNameCallback done);
-    bool globally_banned(const std::string& subject) const;
+    // Banned from every room, by who they are or (a guest) the address they come from.
+    bool globally_banned(const std::string& subject,
+                         const std::string& address_key = moderation::kNoAddressKey) const;
 
     // ---- called by owner shards (through posted tasks) ----------------------------------
     LocalSession* find_session(std::uint64_t session_id);

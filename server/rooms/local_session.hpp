@@ -34,6 +34,11 @@ public:
     // Per-room grants from the token (room id -> role there).
     virtual const std::vector<std::pair<std::string, v1::Role>>& room_roles() const = 0;
     virtual const std::vector<std::string>& joined_rooms() const = 0;
+    // When the session's join of `room_id` was accepted (the epoch when it is not a member).
+    virtual core::SteadyTime joined_at(const std::string& room_id) const = 0;
+    // A keyed hash of the client's address (net/client_address.hpp), for address bans;
+    // empty when not known.
+    virtual const std::string& address_key() const = 0;
     virtual bool authenticated() const = 0;
     virtual core::SteadyTime hello_deadline() const = 0;
 

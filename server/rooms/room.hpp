@@ -21,9 +21,10 @@
 namespace haven::rooms {
 
 struct MemberRecord {
-    v1::Member member;       // as others see it
-    std::string subject;     // the author identity retried posts are recognised by
-    std::string handle_key;  // auth::handle_key of member.handle
+    v1::Member member;        // as others see it
+    std::string subject;      // the author identity retried posts are recognised by
+    std::string handle_key;   // auth::handle_key of member.handle
+    std::string address_key;  // guests: their keyed address, for address bans; else empty
     unsigned shard = 0;
     protocol::Encoding encoding = protocol::Encoding::binary;
 };

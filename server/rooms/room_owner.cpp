@@ -60,8 +60,8 @@ void RoomOwner::release_broker() {
     broker_.reset();
 }
 
-bool RoomOwner::globally_banned(const std::string& subject) const {
-    return hubs_[shard_]->globally_banned(subject);
+bool RoomOwner::globally_banned(const std::string& subject, const std::string& address_key) const {
+    return hubs_[shard_]->globally_banned(subject, address_key);
 }
 
 Room& RoomOwner::room(const config::RoomConfig& config) {
@@ -115,8 +115,13 @@ core::Awaitable<void> RoomOwner::join_flow(std::string room_id, MemberRecord rec
                                   "the room cannot be reached right now; try again", 1000);
         }
     }
-    if (globally_banned(record.subject) ||
-        state.moderation.banned_until(record.subject, core::wall_ms())) {
+    const std::uint64_t now_ms = core::wall_ms();
+    const bool banned = globally_banned(record.subject) ||
+                        state.moderation.banned_until(record.subject, now_ms).has_value();
+    if (banned || globally_banned(record.subject, record.address_key) ||
+        state.moderation.banned_until(record.subject, now_ms, record.address_key)) {
+        // A new guest from the address of a banned one: the ban holds.
+        if (!banned) counters_.refuse(core::Refusal::banned_address);
         co_return refuse_join(room_id, reply, v1::BANNED, "you can't join this room");
     }
 
@@ -124,6 +129,7 @@ core::Awaitable<void> RoomOwner::join_flow(std::string room_id, MemberRecord rec
     *presence.mutable_member() = record.member;
     presence.set_subject(record.subject);
     presence.set_handle_key(record.handle_key);
+    presence.set_address_key(record.address_key);
     // Those who hold the room (peer supporters, moderators, operators) are never kept out
     // by a full room: a full room is when they are most needed.
     const bool staff = record.member.role() >= v1::ROLE_PEER_SUPPORTER;

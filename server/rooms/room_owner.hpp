@@ -57,7 +57,8 @@ public:
     ServerWide& server_wide() { return server_wide_; }
     boost::asio::io_context& loop() { return router_.context(shard_); }
     // This shard's copy of the global bans.
-    bool globally_banned(const std::string& subject) const;
+    bool globally_banned(const std::string& subject,
+                         const std::string& address_key = moderation::kNoAddressKey) const;
 
     // ---- requests from the Hubs ---------------------------------------------------------
     void join(const std::string& room_id, MemberRecord record, std::uint64_t since_seq,

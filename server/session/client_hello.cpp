@@ -8,6 +8,7 @@
 #include "auth/guest_pass.hpp"
 #include "auth/handle_policy.hpp"
 #include "auth/jwt.hpp"
+#include "core/address_limits.hpp"
 #include "moderation/desk/target_role.hpp"
 #include "rooms/hub.hpp"
 #include "session/client_session.hpp"
@@ -136,6 +137,19 @@ void ClientSession::handle_hello(std::uint64_t request_id, const v1::Hello& hell
         }
         // An expired pass is not an error: the person simply becomes a new guest.
     }
+    // Throwaway guests are the cheap abuse: each address mints only so many an hour.
+    if (context.addresses != nullptr) {
+        const auto [refusal, wait] =
+            context.addresses->take_new_guest(address_key_, core::steady_now());
+        if (refusal != core::Refusal::none) {
+            hub_.counters().refuse(refusal);
+            send_error(request_id, v1::RATE_LIMITED,
+                       "too many new guests from your network right now; come back later, or "
+                       "sign in",
+                       static_cast<std::uint32_t>(wait.count()));
+            return;
+        }
+    }
     admission.subject = new_guest_subject();
     if (!hello.guest_handle().empty()) {
         auto cleaned = auth::clean_handle(hello.guest_handle());
@@ -190,11 +204,17 @@ void ClientSession::admit(std::uint64_t request_id, Admission admission) {
 void ClientSession::welcome(std::uint64_t request_id, Admission admission) {
     const core::ServerContext& context = hub_.context();
     const config::LimitsConfig& limits = context.config.limits;
-    if (hub_.globally_banned(admission.subject)) {
+    const bool signed_in = admission.token_expires_at != 0;
+    // Signed-in people are banned by who they are; only a guest's address is kept, so that a
+    // ban of one guest also keeps out the next one made from there.
+    if (signed_in) address_key_.clear();
+    if (hub_.globally_banned(admission.subject, address_key_)) {
+        if (!hub_.globally_banned(admission.subject)) {
+            hub_.counters().refuse(core::Refusal::banned_address);
+        }
         send_error(request_id, v1::BANNED, "this account may not use the service right now");
         return close(protocol::CloseCode::banned);
     }
-    const bool signed_in = admission.token_expires_at != 0;
     authenticated_ = true;
     subject_ = std::move(admission.subject);
     room_roles_.assign(admission.room_roles.begin(), admission.room_roles.end());

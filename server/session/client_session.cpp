@@ -27,15 +27,20 @@ constexpr double kTypingBurst = 4.0;
 }  // namespace
 
 ClientSession::ClientSession(ChatServices services, Connection& connection,
-                             protocol::Encoding encoding)
+                             protocol::Encoding encoding, std::string address_key)
     : hub_(services.hub),
       moderation_(services.moderation),
       connection_(connection),
       encoding_(encoding),
       id_(hub_.next_session_id()),
+      address_key_(std::move(address_key)),
       post_budget_(hub_.context().config.limits.posts_per_second,
                    hub_.context().config.limits.post_burst),
-      typing_budget_(kTypingPerSecond, kTypingBurst) {}
+      typing_budget_(kTypingPerSecond, kTypingBurst),
+      join_leave_budget_(hub_.context().config.limits.join_leave_per_second,
+                         hub_.context().config.limits.join_leave_burst),
+      history_budget_(hub_.context().config.limits.history_events_per_minute / 60.0,
+                      hub_.context().config.limits.history_events_per_minute) {}
 
 ClientSession::~ClientSession() {
     on_closed();
@@ -53,6 +58,7 @@ void ClientSession::on_closed() {
     open_ = false;
     hub_.remove_session(*this);
     joined_.clear();
+    joined_at_.clear();
     pending_.clear();
 }
 
@@ -142,6 +148,29 @@ bool ClientSession::is_joined(const std::string& room_id) const {
     return std::find(joined_.begin(), joined_.end(), room_id) != joined_.end();
 }
 
+core::SteadyTime ClientSession::joined_at(const std::string& room_id) const {
+    const auto found = std::find(joined_.begin(), joined_.end(), room_id);
+    if (found == joined_.end()) return core::SteadyTime{};
+    return joined_at_[static_cast<std::size_t>(found - joined_.begin())];
+}
+
+void ClientSession::forget_room(const std::string& room_id) {
+    const auto found = std::find(joined_.begin(), joined_.end(), room_id);
+    if (found == joined_.end()) return;
+    joined_at_.erase(joined_at_.begin() + (found - joined_.begin()));
+    joined_.erase(found);
+}
+
+bool ClientSession::take_join_leave(std::uint64_t request_id) {
+    const auto now = core::steady_now();
+    if (join_leave_budget_.try_take(now)) return true;
+    hub_.counters().refuse(core::Refusal::join_leave_rate);
+    const auto wait = join_leave_budget_.wait_time(now);
+    send_error(request_id, v1::RATE_LIMITED, "you are joining and leaving rooms too quickly",
+               static_cast<std::uint32_t>(wait.count()));
+    return false;
+}
+
 bool ClientSession::is_pending(const std::string& room_id) const {
     return std::find(pending_.begin(), pending_.end(), room_id) != pending_.end();
 }
@@ -162,6 +191,8 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
     if (joined_.size() + pending_.size() >= hub_.context().config.limits.max_rooms_per_session) {
         return send_error(request_id, v1::TOO_MANY_ROOMS, "leave a room before joining another");
     }
+    // Every member of the room sees each join and leave: churn is charged.
+    if (!take_join_leave(request_id)) return;
     pending_.push_back(room_id);
     hub_.join(*this, request_id, join);
 }
@@ -169,12 +200,14 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
 void ClientSession::on_join_settled(const std::string& room_id, bool joined) {
     pending_.erase(std::remove(pending_.begin(), pending_.end(), room_id), pending_.end());
     if (pending_.empty()) pending_.shrink_to_fit();  // most sessions stay joined, idle, for long
-    if (joined) joined_.push_back(room_id);
+    if (!joined) return;
+    joined_.push_back(room_id);
+    joined_at_.push_back(core::steady_now());
 }
 
 void ClientSession::on_removed(const std::string& room_id, std::string_view reason) {
     if (!is_joined(room_id)) return;
-    joined_.erase(std::remove(joined_.begin(), joined_.end(), room_id), joined_.end());
+    forget_room(room_id);
     v1::ServerMessage message;
     message.mutable_left()->set_room_id(room_id);
     message.mutable_left()->set_reason(std::string(reason));
@@ -276,7 +309,8 @@ void ClientSession::handle_moderation_queue(std::uint64_t request_id) {
 void ClientSession::handle_leave(std::uint64_t request_id, const v1::Leave& leave) {
     const std::string& room_id = leave.room_id();
     if (!is_joined(room_id)) return send_error(request_id, v1::NOT_JOINED, "not in this room");
-    joined_.erase(std::remove(joined_.begin(), joined_.end(), room_id), joined_.end());
+    if (!take_join_leave(request_id)) return;
+    forget_room(room_id);
     hub_.leave(*this, request_id, room_id);  // Left comes back from the room's owner
 }
 
@@ -327,6 +361,18 @@ void ClientSession::handle_history(std::uint64_t request_id, const v1::HistoryRe
     if (request.before_seq() != 0 && request.after_seq() != 0 &&
         request.before_seq() <= request.after_seq() + 1) {
         return send_error(request_id, v1::BAD_REQUEST, "before_seq must be above after_seq");
+    }
+    // A page costs the events it may carry, so paging through a room stays within a budget.
+    const std::uint32_t max_page = hub_.context().config.history.max_page;
+    const std::uint32_t page =
+        request.limit() == 0 ? max_page : std::min(request.limit(), max_page);
+    const auto now = core::steady_now();
+    if (!history_budget_.try_take(now, page)) {
+        hub_.counters().refuse(core::Refusal::history_rate);
+        const auto wait = history_budget_.wait_time(now, page);
+        return send_error(request_id, v1::RATE_LIMITED,
+                          "reading history too quickly; wait a little",
+                          static_cast<std::uint32_t>(wait.count()));
     }
     hub_.history(*this, request_id, request);
 }

@@ -13,12 +13,12 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/token_bucket.hpp"
 #include "haven.pb.h"
 #include "protocol/close_codes.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/local_session.hpp"
 #include "session/connection.hpp"
-#include "session/token_bucket.hpp"
 
 namespace haven::rooms {
 class Hub;
@@ -37,7 +37,9 @@ struct ChatServices {
 
 class ClientSession final : public rooms::LocalSession {
 public:
-    ClientSession(ChatServices services, Connection& connection, protocol::Encoding encoding);
+    // `address_key`: the client's keyed address (net/client_address.hpp); empty when unknown.
+    ClientSession(ChatServices services, Connection& connection, protocol::Encoding encoding,
+                  std::string address_key = {});
     ~ClientSession() override;
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
@@ -60,6 +62,8 @@ public:
         return room_roles_;
     }
     const std::vector<std::string>& joined_rooms() const override { return joined_; }
+    core::SteadyTime joined_at(const std::string& room_id) const override;
+    const std::string& address_key() const override { return address_key_; }
 
     // Permissions (see the README's table). Moderators and operators moderate every room;
     // a room grant in the token makes someone a moderator of that room only.
@@ -117,6 +121,9 @@ private:
     // Accepts the identity and answers with Welcome.
     void welcome(std::uint64_t request_id, Admission admission);
     bool is_joined(const std::string& room_id) const;
+    void forget_room(const std::string& room_id);
+    // Joins and leaves share one budget; false (and RATE_LIMITED sent) when it is spent.
+    bool take_join_leave(std::uint64_t request_id);
     bool is_pending(const std::string& room_id) const;
 
     rooms::Hub& hub_;
@@ -138,10 +145,14 @@ private:
     v1::Member member_;  // role: the global role
     // Per-room grants from the token: few, often none; a vector is the smallest to hold.
     std::vector<std::pair<std::string, v1::Role>> room_roles_;
-    std::vector<std::string> joined_;   // rooms this session is a member of
-    std::vector<std::string> pending_;  // joins sent to the owner shard, not yet answered
-    TokenBucket post_budget_;
-    TokenBucket typing_budget_;
+    std::vector<std::string> joined_;          // rooms this session is a member of
+    std::vector<core::SteadyTime> joined_at_;  // when each of joined_ was joined
+    std::vector<std::string> pending_;         // joins sent to the owner shard, not yet answered
+    std::string address_key_;                  // cleared at Welcome for signed-in people
+    core::TokenBucket post_budget_;
+    core::TokenBucket typing_budget_;
+    core::TokenBucket join_leave_budget_;
+    core::TokenBucket history_budget_;  // events, not requests
 };
 
 }  // namespace haven::session

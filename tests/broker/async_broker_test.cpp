@@ -90,12 +90,14 @@ TEST_CASE_TEMPLATE("awaitable broker: posts, duplicates, state and flags", H, Me
         CHECK(state->count("mute:s") == 1);
         CHECK(state->at("held:x") == "post");
 
-        broker::Result<std::uint32_t> flags = co_await async.add_flag("a", 1, "flagger");
+        broker::Result<broker::FlagCount> flags = co_await async.add_flag("a", 1, "flagger", true);
         REQUIRE(flags.has_value());
-        CHECK(*flags == 1);
-        broker::Result<std::uint32_t> repeated = co_await async.add_flag("a", 1, "flagger");
+        CHECK(flags->flaggers == 1);
+        CHECK(flags->trusted == 1);
+        broker::Result<broker::FlagCount> repeated =
+            co_await async.add_flag("a", 1, "flagger", true);
         REQUIRE(repeated.has_value());
-        CHECK(*repeated == 0);
+        CHECK(repeated->flaggers == 0);
 
         broker::Result<std::optional<v1::Event>> event = co_await async.read_event("a", 1);
         REQUIRE(event.has_value());

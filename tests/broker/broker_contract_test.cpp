@@ -343,18 +343,22 @@ TEST_CASE_TEMPLATE("find_duplicate: the seq a dedupe key was published under, 0 
     CHECK(find("never") == std::optional<std::uint64_t>(0));
 }
 
-TEST_CASE_TEMPLATE("add_flag: once per person per post, counting distinct flaggers", H, Memory,
-                   Redis) {
+TEST_CASE_TEMPLATE("add_flag: once per person per post, counting distinct and trusted flaggers", H,
+                   Memory, Redis) {
     H h;
     h.start();
-    const auto flag = [&](std::uint64_t seq, const std::string& who) {
-        return await_result<std::optional<std::uint32_t>>(
-            h, [&](auto done) { h.broker->add_flag("a", seq, who, done); });
+    using broker::FlagCount;
+    const auto flag = [&](std::uint64_t seq, const std::string& who, bool trusted) {
+        return await_result<std::optional<FlagCount>>(
+            h, [&](auto done) { h.broker->add_flag("a", seq, who, trusted, done); });
     };
-    CHECK(flag(7, "sub-1") == std::optional<std::uint32_t>(1));
-    CHECK(flag(7, "sub-2") == std::optional<std::uint32_t>(2));
-    CHECK(flag(7, "sub-1") == std::optional<std::uint32_t>(0));  // flagged it already
-    CHECK(flag(8, "sub-1") == std::optional<std::uint32_t>(1));  // another post
+    CHECK(flag(7, "sub-1", false) == std::optional<FlagCount>(FlagCount{1, 0}));
+    CHECK(flag(7, "sub-2", true) == std::optional<FlagCount>(FlagCount{2, 1}));
+    CHECK(flag(7, "sub-3", true) == std::optional<FlagCount>(FlagCount{3, 2}));
+    // Flagged it already, trusted now or not: nothing changes.
+    CHECK(flag(7, "sub-1", true) == std::optional<FlagCount>(FlagCount{0, 2}));
+    CHECK(flag(7, "sub-2", true) == std::optional<FlagCount>(FlagCount{0, 2}));
+    CHECK(flag(8, "sub-1", true) == std::optional<FlagCount>(FlagCount{1, 1}));  // another post
 }
 
 TEST_CASE_TEMPLATE("find_member: a present member's record; empty once they left", H, Memory,

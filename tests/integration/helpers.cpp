@@ -288,8 +288,8 @@ std::optional<std::uint16_t> Client::wait_close(Millis timeout) {
 }
 
 Client guest_in(const ServerProcess& server, Encoding encoding, const std::string& room,
-                const std::string& handle) {
-    Client client(server, encoding);
+                const std::string& handle, std::optional<ConnectOptions> options) {
+    Client client(server, encoding, options ? *options : options_for(encoding));
     client.hello_guest(handle);
     client.join(room);
     return client;

@@ -127,8 +127,9 @@ private:
 };
 
 // A guest that has said Hello and joined `room`.
+// `options`: how to connect (default: options_for(encoding)).
 Client guest_in(const ServerProcess& server, Encoding encoding, const std::string& room,
-                const std::string& handle = "");
+                const std::string& handle = "", std::optional<ConnectOptions> options = {});
 
 // Starts a server (REQUIREd to become healthy).
 void require_started(ServerProcess& server);

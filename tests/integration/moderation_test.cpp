@@ -831,18 +831,30 @@ TEST_CASE("moderation: a room ban closes the connection with 4003 and holds unti
                 .event();
         CHECK(removed.member_removed().banned());
         CHECK(removed.member_removed().until_ms() > 0);
+        // The moderators see that the ban covers the guest's address too, never the address.
+        CHECK(removed.member_removed().address_banned());
+        CHECK(removed.member_removed().address_key().empty());
 
         Client back(server, Encoding::binary);
         const v1::Welcome resumed = back.hello_guest("", welcome.guest_token());
         CHECK(resumed.handle() == "Sneaky");
         CHECK(refused(back, msg_join("lobby")) == v1::BANNED);
-        // A fresh guest without the pass is a different person.
+        // Entering again as a new guest from the same address: still banned.
         Client fresh(server, Encoding::binary);
         fresh.hello_guest("Newcomer");
-        fresh.join("lobby");
+        CHECK(refused(fresh, msg_join("lobby")) == v1::BANNED);
+        fresh.join("anxiety-support");  // a room ban is for one room
+        CHECK(metric(server, "haven_refused_total{reason=\"banned_address\"}") == 1u);
+        // Someone signed in is banned by who they are, never by the address they share.
+        Client neighbour =
+            signed_in(server, Encoding::json, token("sub-neighbour", "Neighbour", ""), "lobby");
+        neighbour.ping();
 
         acked(moderator, Mod("lobby", v1::UNBAN).subject(subject));
         back.join("lobby");
+        Client later(server, Encoding::binary);
+        later.hello_guest("Later");
+        later.join("lobby");  // the address ban went with the ban
     }
 }
 

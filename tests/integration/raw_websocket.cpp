@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <doctest/doctest.h>
+
 namespace haven::test {
 
 using Clock = std::chrono::steady_clock;
@@ -89,6 +91,13 @@ std::vector<v1::ServerMessage> RawFrameReader::messages(std::size_t count, Milli
         if (message.ParseFromString(frame->payload)) out.push_back(std::move(message));
     }
     return out;
+}
+
+void open_upgraded(RawTcp& tcp, RawFrameReader& reader, std::uint16_t port,
+                   const std::string& source_address) {
+    REQUIRE(tcp.connect(port, kDefaultWait, source_address));
+    REQUIRE(tcp.send(upgrade_request()));
+    REQUIRE(reader.read_upgrade());
 }
 
 }  // namespace haven::test

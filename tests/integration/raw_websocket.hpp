@@ -44,4 +44,8 @@ private:
     std::string pending_;
 };
 
+// Connects (from `source_address` when set), sends the upgrade request and REQUIREs the 101.
+void open_upgraded(RawTcp& tcp, RawFrameReader& reader, std::uint16_t port,
+                   const std::string& source_address = {});
+
 }  // namespace haven::test

@@ -1,5 +1,5 @@
-// A real haven-server for a test: config file, start, readiness, logs, stop. Over 400 lines: process
-// handling (fork, pipes, waits with deadlines) that every integration test leans on.
+// A real haven-server for a test: config file, start, readiness, logs, stop. Over 400 lines:
+// process handling (fork, pipes, waits with deadlines) that every integration test leans on.
 #include "support/server_process.hpp"
 
 #include <arpa/inet.h>
@@ -336,6 +336,13 @@ ServerProcess::~ServerProcess() {
     fs::remove_all(dir_, ignored);
 }
 
+// Every test client connects from 127.0.0.1, so the per-address limits would count a whole
+// suite as one abusive person; tests of those limits set their own. Flags from guests who
+// just joined count here too, so that flag tests need not wait ten minutes.
+constexpr const char* kLoopbackLimits =
+    "[limits]\nconnections_per_address = 1000000\nupgrades_per_address = 1000000\n"
+    "new_guests_per_address_per_hour = 1000000\n\n[moderation]\nflag_trust_minutes = 0\n\n";
+
 bool ServerProcess::start() {
     if (pid_ > 0) {
         error_ = "already started";
@@ -350,7 +357,7 @@ bool ServerProcess::start() {
                            "\nstatic_dir = " + toml_string(static_dir.string()) +
                            "\n\n[auth]\nguest_enabled = " + (options_.guests ? "true" : "false") +
                            "\n\n[log]\nlevel = " + toml_string(options_.log_level) + "\n\n" +
-                           default_rooms();
+                           kLoopbackLimits + default_rooms();
         std::string text = merge_toml(base, options_.toml);
         text = merge_toml(
             text, "[server]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port_) + "\n");

@@ -2,6 +2,7 @@
 // handshake, framing and waits with deadlines that every integration test uses.
 #include "support/ws_client.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -239,6 +240,9 @@ ConnectResult WsClient::connect(std::uint16_t port, const ConnectOptions& option
     }
     tcp::socket& socket = m.lowest().socket();
     socket.open(endpoint.protocol(), ec);
+    if (!ec && !options.source_address.empty()) {
+        socket.bind(tcp::endpoint(asio::ip::make_address(options.source_address, ec), 0), ec);
+    }
     if (!ec && options.receive_buffer_bytes) {
         socket.set_option(asio::socket_base::receive_buffer_size(*options.receive_buffer_bytes),
                           ec);
@@ -280,9 +284,10 @@ ConnectResult WsClient::connect(std::uint16_t port, const ConnectOptions& option
         // makes the later sends fail, after which Beast will not read the close frame.
         ws.write_buffer_bytes(kWriteBufferBytes);
         ws.set_option(websocket::stream_base::decorator(
-            [subprotocol = options.subprotocol,
-             origin = options.origin](websocket::request_type& request) {
+            [subprotocol = options.subprotocol, origin = options.origin,
+             extra = options.extra_headers](websocket::request_type& request) {
                 request.set(http::field::user_agent, "haven-test-client");
+                for (const auto& [name, value] : extra) request.set(name, value);
                 if (!subprotocol.empty()) {
                     request.set(http::field::sec_websocket_protocol, subprotocol);
                 }
@@ -531,10 +536,19 @@ RawTcp::~RawTcp() {
     close();
 }
 
-bool RawTcp::connect(std::uint16_t port, Millis timeout) {
+bool RawTcp::connect(std::uint16_t port, Millis timeout, const std::string& source_address) {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd_ < 0) return false;
+    if (!source_address.empty()) {
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        if (::inet_pton(AF_INET, source_address.c_str(), &local.sin_addr) != 1 ||
+            ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+            close();
+            return false;
+        }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);

@@ -37,6 +37,11 @@ struct ConnectOptions {
     // and enforces a minimum.
     std::optional<int> receive_buffer_bytes;
     std::string host = "127.0.0.1";
+    // The local address to connect from (any 127.x.y.z is this machine): another client
+    // address as the server's per-address limits see it. Empty: the system's choice.
+    std::string source_address;
+    // Sent with the upgrade request, e.g. X-Forwarded-For as a proxy would add it.
+    std::map<std::string, std::string> extra_headers;
     std::string target = "/ws";
     Millis timeout = kDefaultWait;  // TCP connect + TLS + upgrade, together
 };
@@ -138,7 +143,9 @@ public:
     RawTcp(const RawTcp&) = delete;
     RawTcp& operator=(const RawTcp&) = delete;
 
-    bool connect(std::uint16_t port, Millis timeout = kDefaultWait);
+    // From `source_address` (an IPv4 loopback address) when set.
+    bool connect(std::uint16_t port, Millis timeout = kDefaultWait,
+                 const std::string& source_address = {});
     bool send(std::string_view bytes);
     // Reads up to `max` bytes that arrive within the timeout (fewer when the peer closes).
     std::string read_some(std::size_t max, Millis timeout);

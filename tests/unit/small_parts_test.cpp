@@ -4,9 +4,9 @@
 
 #include "auth/guest_names.hpp"
 #include "auth/guest_pass.hpp"
+#include "core/token_bucket.hpp"
 #include "net/upgrade_policy.hpp"
 #include "protocol/utf8.hpp"
-#include "session/token_bucket.hpp"
 
 using namespace haven;
 
@@ -24,8 +24,8 @@ TEST_CASE("utf8_length counts code points and rejects malformed UTF-8") {
 }
 
 TEST_CASE("token bucket allows a burst, then the refill rate") {
-    using Clock = session::TokenBucket::Clock;
-    session::TokenBucket bucket(2.0, 3.0);
+    using Clock = core::TokenBucket::Clock;
+    core::TokenBucket bucket(2.0, 3.0);
     const auto start = Clock::now();
     CHECK(bucket.try_take(start));
     CHECK(bucket.try_take(start));
@@ -35,6 +35,20 @@ TEST_CASE("token bucket allows a burst, then the refill rate") {
     CHECK(bucket.wait_time(start).count() <= 501);
     CHECK(bucket.try_take(start + std::chrono::milliseconds(510)));
     CHECK_FALSE(bucket.try_take(start + std::chrono::milliseconds(520)));
+}
+
+TEST_CASE("token bucket charges a cost, and a cost above the burst leaves it in debt") {
+    using Clock = core::TokenBucket::Clock;
+    core::TokenBucket bucket(10.0, 100.0);  // e.g. history events: 100 at once, 10 a second
+    const auto start = Clock::now();
+    CHECK(bucket.try_take(start, 60));
+    CHECK_FALSE(bucket.try_take(start, 60));  // 40 left
+    CHECK(bucket.wait_time(start, 60).count() >= 1999);
+    CHECK(bucket.try_take(start + std::chrono::seconds(2), 60));
+    // A request larger than the whole burst waits for a full bucket, then goes through.
+    CHECK_FALSE(bucket.try_take(start + std::chrono::seconds(2), 250));
+    CHECK(bucket.try_take(start + std::chrono::seconds(12), 250));
+    CHECK_FALSE(bucket.try_take(start + std::chrono::seconds(12), 1));  // in debt now
 }
 
 TEST_CASE("guest handles are generated or cleaned") {

@@ -272,12 +272,18 @@ void RedisBroker::find_duplicate(const std::string& room_id, const std::string& 
 }
 
 void RedisBroker::add_flag(const std::string& room_id, std::uint64_t seq,
-                           const std::string& subject, FlagCallback done) {
-    eval(flag_script(), {key(room_id, ":flags:" + std::to_string(seq))},
-         {subject, std::to_string(options_.retention.max_age_seconds)},
+                           const std::string& subject, bool trusted, FlagCallback done) {
+    const std::string flags = key(room_id, ":flags:" + std::to_string(seq));
+    eval(flag_script(), {flags, flags + ":trusted"},
+         {subject, std::to_string(options_.retention.max_age_seconds), trusted ? "t" : "u"},
          [done = std::move(done)](const redisReply* reply) {
-             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
-             done(static_cast<std::uint32_t>(reply->integer));
+             if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+                 reply->element[0]->type != REDIS_REPLY_INTEGER ||
+                 reply->element[1]->type != REDIS_REPLY_INTEGER) {
+                 return done(std::nullopt);
+             }
+             done(FlagCount{static_cast<std::uint32_t>(reply->element[0]->integer),
+                            static_cast<std::uint32_t>(reply->element[1]->integer)});
          });
 }
 

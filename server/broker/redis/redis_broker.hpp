@@ -59,7 +59,7 @@ public:
     void find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                         std::function<void(std::optional<std::uint64_t>)> done) override;
     void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,
-                  FlagCallback done) override;
+                  bool trusted, FlagCallback done) override;
     void find_member(const std::string& room_id, const std::string& member_id,
                      MemberCallback done) override;
     void publish_global(EventPtr event, moderation::StateChange change, DoneCallback done) override;

@@ -181,9 +181,12 @@ return 1
 )lua";
 
 constexpr std::string_view kFlag = R"lua(
-if redis.call('HSETNX', KEYS[1], ARGV[1], '1') == 0 then return 0 end
+local trusted = tonumber(redis.call('GET', KEYS[2]) or '0')
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[3]) == 0 then return {0, trusted} end
+if ARGV[3] == 't' then trusted = redis.call('INCR', KEYS[2]) end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-return redis.call('HLEN', KEYS[1])
+if trusted > 0 then redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+return {redis.call('HLEN', KEYS[1]), trusted}
 )lua";
 
 constexpr std::string_view kGlobal = R"lua(

@@ -191,19 +191,27 @@ core::Awaitable<void> ModerationDesk::moderate_member(const v1::Moderate& m, con
             removed->set_reason(m.reason());
             removed->set_subject(subject);
             removed->set_global(ban && m.global());
+            // A guest's next identity is one click away: the ban covers the address they came
+            // from (as a keyed hash) for as long, and the moderators are told it does.
+            const std::string& address = ban ? target.address_key() : kNoAddressKey;
+            removed->set_address_key(address);
+            removed->set_address_banned(!address.empty());
+            const std::string banned_who = address.empty() ? who : who + " and their address";
             if (ban && m.global()) {
                 // Every instance closes the person's sessions; the room hears of it too.
-                record_audit(actor, "ban_global", m.room_id(), who, m.reason());
+                record_audit(actor, "ban_global", m.room_id(), banned_who, m.reason());
                 const v1::Event global_event = *event;
                 StateChange room_change;  // the room's own state keeps no global ban
                 co_await publish_moderation(std::move(event), std::move(room_change), reply);
-                StateChange change = StateChange::set(ban_field(subject), std::to_string(until));
+                StateChange change =
+                    StateChange::set(ban_field(subject), ban_value(until, address));
                 co_await publish_global(global_event, std::move(change), ReplyTo{});
                 co_return;
             }
-            record_audit(actor, ban ? "ban" : "kick", m.room_id(), who, m.reason());
+            record_audit(actor, ban ? "ban" : "kick", m.room_id(), banned_who, m.reason());
             StateChange change =
-                ban ? StateChange::set(ban_field(subject), std::to_string(until)) : StateChange{};
+                ban ? StateChange::set(ban_field(subject), ban_value(until, address))
+                    : StateChange{};
             co_await publish_moderation(std::move(event), std::move(change), reply);
             co_return;
         }

@@ -3,6 +3,7 @@
 #include "auth/guest_pass.hpp"
 #include "core/shard_identity.hpp"
 #include "moderation/desk/actor_label.hpp"
+#include "moderation/desk/target_role.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/server_wide.hpp"
@@ -35,6 +36,10 @@ void ModerationDesk::flag(const LocalSession& session, std::uint64_t request_id,
                           const v1::Flag& flag) {
     check_owner();
     Actor actor{session.member(), session.subject(), session.can_moderate(flag.room_id())};
+    const auto trust_after =
+        std::chrono::minutes(owner_.context().config.moderation.flag_trust_minutes);
+    actor.trusted_flagger = !is_guest_subject(session.subject()) ||
+                            core::steady_now() - session.joined_at(flag.room_id()) >= trust_after;
     const ReplyTo reply{owner_.shard(), session.id(), request_id};
     on_owner_desk(flag.room_id(), [flag, actor = std::move(actor), reply](ModerationDesk& desk) {
         core::spawn(desk.owner_.loop(), desk.flag_flow(flag, actor, reply));
@@ -115,10 +120,10 @@ core::Awaitable<void> ModerationDesk::flag_flow(v1::Flag flag, Actor actor, Repl
     if (!*post || !(*post)->has_posted()) {
         co_return replies.error(reply, v1::NOT_FOUND, "no such post (it may be too old)");
     }
-    broker::Result<std::uint32_t> count =
-        co_await owner_.async_broker().add_flag(flag.room_id(), flag.seq(), actor.subject);
+    broker::Result<broker::FlagCount> count = co_await owner_.async_broker().add_flag(
+        flag.room_id(), flag.seq(), actor.subject, actor.trusted_flagger);
     if (!count) co_return replies.unavailable(reply, "the flag was not recorded; try again");
-    if (*count == 0) {
+    if (count->flaggers == 0) {
         co_return replies.error(reply, v1::ALREADY_FLAGGED, "you have flagged this post already");
     }
     replies.ack(reply, flag.room_id(), flag.seq());
@@ -132,17 +137,18 @@ core::Awaitable<void> ModerationDesk::flag_flow(v1::Flag flag, Actor actor, Repl
     *item.mutable_post() = (*post)->posted();
     item.set_reason(flag.reason());
     item.set_note(flag.note());
-    item.set_flag_count(*count);
+    item.set_flag_count(count->flaggers);
     item.set_time_ms(core::wall_ms());
     send_item(item);
     record_audit(actor, "flag", flag.room_id(), "post " + std::to_string(flag.seq()),
                  v1::FlagReason_Name(flag.reason()));
 
-    // Enough distinct flags hide the post until a moderator looks at it.
+    // Enough distinct trusted flags hide the post until a moderator looks at it; a throwaway
+    // guest's flag reaches the moderators but hides nothing.
     const std::uint32_t threshold = owner_.context().config.moderation.flag_threshold;
     rooms::Room* room = owner_.existing_room(flag.room_id());
-    if (threshold == 0 || *count != threshold || room == nullptr ||
-        room->moderation.hidden(flag.seq())) {
+    if (threshold == 0 || !actor.trusted_flagger || count->trusted != threshold ||
+        room == nullptr || room->moderation.hidden(flag.seq())) {
         co_return;
     }
     auto hidden = std::make_unique<v1::Event>();

@@ -39,6 +39,8 @@ public:
         std::string subject;
         bool moderator = false;                    // of this room
         v1::Role own_role = v1::ROLE_UNSPECIFIED;  // without room grants: for global actions
+        // Signed in, or in the room for moderation.flag_trust_minutes: their flags can hide.
+        bool trusted_flagger = false;
     };
 
     explicit ModerationDesk(rooms::RoomOwner& owner);
