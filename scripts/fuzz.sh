@@ -2,8 +2,8 @@
 # Builds the libFuzzer targets of tests/fuzz with clang (build-fuzz/) and runs each for a
 # bounded time from its checked-in seed corpus; any crash, leak, undefined behaviour or failed
 # assertion of a target fails. Targets: WebSocket frames, both codecs, post text (UTF-8,
-# crisis matching, redaction), JWTs, the config loader, static path resolution and the
-# WebSocket upgrade checks.
+# crisis matching, redaction), JWTs, handle folding, the config loader, static path resolution
+# and the WebSocket upgrade checks.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 15, what scripts/test.sh uses: about
 # 2 minutes of runs after the build, about 3 minutes in all on the 2-core CI machine; a longer
 # run, e.g. 120 or 600, is worth doing after changing a decoder or a parser). A crash leaves
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-15}
 build_dir=${HAVEN_FUZZ_BUILD_DIR:-build-fuzz}
 jobs=${HAVEN_JOBS:-$(nproc)}
-targets=(ws_frames codec text jwt config static_path upgrade)
+targets=(ws_frames codec text jwt handle config static_path upgrade)
 
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \

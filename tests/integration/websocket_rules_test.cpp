@@ -129,7 +129,7 @@ TEST_CASE("a peer that pings without reading holds one pong, not one per ping") 
     const std::size_t after_kib = resident_kib(server.pid());
     CAPTURE(before_kib);
     CAPTURE(after_kib);
-    CHECK(after_kib < before_kib + 24 * 1024);
+    if (!sanitized_server()) CHECK(after_kib < before_kib + 24 * 1024);
 
     // Reading again, the last pong answers the last ping, and the session still works.
     REQUIRE(tcp.send(masked_frame(0x2, [] {

@@ -254,6 +254,11 @@ pid_t spawn_server(const fs::path& config, const fs::path& out_file, const fs::p
 
 }  // namespace
 
+bool sanitized_server() {
+    const char* flag = std::getenv("HAVEN_SERVER_SANITIZED");
+    return flag != nullptr && *flag != '\0';
+}
+
 const char* server_binary() {
     // The environment may point the tests at another build of the server.
     const char* override_path = std::getenv("HAVEN_SERVER_BINARY");

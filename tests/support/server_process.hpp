@@ -112,5 +112,9 @@ std::string merge_toml(const std::string& base, const std::string& overrides);
 // Path of the haven-server binary under test: $HAVEN_SERVER_BINARY when set, else the one this
 // build produced.
 const char* server_binary();
+// True when the server under test is a sanitized build (HAVEN_SERVER_SANITIZED set, as
+// scripts/test-sanitizers.sh does): it keeps freed memory in quarantine, so bounds on its
+// resident memory say nothing and are not checked.
+bool sanitized_server();
 
 }  // namespace haven::test
