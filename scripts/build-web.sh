@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v npm >/dev/null; then
-  echo "build-web: npm not found (Node.js 20 with npm is expected on this machine)" >&2
-  exit 1
-fi
+scripts/check-node.sh
 
 install_deps() {  # $1 = folder with package.json and package-lock.json
   local stamp="$1/node_modules/.haven-lock.sha256"

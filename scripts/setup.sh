@@ -11,13 +11,19 @@ packages=(
 )
 if [ "${HAVEN_SETUP_TEST:-0}" = 1 ]; then
   # nginx-light: the integration test of config/nginx.conf's logging runs a real nginx.
-  packages+=(chromium libclang-rt-14-dev clang nginx-light)
+  # systemd: systemd-analyze verifies the service unit the package installs.
+  packages+=(chromium libclang-rt-14-dev clang nginx-light systemd)
 fi
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+
+# The web client's build needs a newer Node.js than Debian 12 ships: say so now, rather than
+# when the build reaches it (the server alone builds without it).
+scripts_dir="$(dirname "$0")"
+"$scripts_dir/check-node.sh" || echo "setup: the web client will not build until then" >&2
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"

@@ -19,7 +19,7 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
     po::options_description options("haven-server options");
-    options.add_options()("help,h", "show this help")(
+    options.add_options()("help,h", "show this help")("version,V", "show the version and exit")(
         "config,c", po::value<std::string>()->default_value("config/haven.toml"),
         "configuration file (TOML)")("check-config", "validate the configuration and exit");
     po::variables_map args;
@@ -32,6 +32,10 @@ int main(int argc, char** argv) {
     }
     if (args.count("help")) {
         std::cout << options << "\n";
+        return 0;
+    }
+    if (args.count("version")) {
+        std::cout << "haven-server " << HAVEN_VERSION << "\n";
         return 0;
     }
 

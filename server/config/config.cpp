@@ -839,8 +839,24 @@ void apply_environment(Config& config, const std::function<const char*(const cha
     check_tls_pair(config.tls, "environment");
 }
 
+// Relative paths in a file are relative to that file, so the server reads the same files
+// wherever it is started from (a service's working folder is not the config's).
+void resolve_paths(Config& config, const std::filesystem::path& folder) {
+    const auto resolve = [&folder](std::string& path) {
+        if (path.empty() || std::filesystem::path(path).is_absolute()) return;
+        path = (folder / path).lexically_normal().string();
+    };
+    resolve(config.server.static_dir);
+    resolve(config.tls.cert_file);
+    resolve(config.tls.key_file);
+    resolve(config.auth.jwt_public_key_file);
+    resolve(config.moderation.audit_file);
+    resolve(config.moderation.crisis_dir);
+}
+
 Config load_config_file(const std::string& path) {
     Config config = parse_config(read_file(path), path);
+    resolve_paths(config, std::filesystem::path(path).parent_path());
     apply_environment(config, [](const char* name) -> const char* { return std::getenv(name); });
     return config;
 }

@@ -191,7 +191,9 @@ public:
 // Environment overrides are not applied here, so tests stay hermetic.
 Config parse_config(std::string_view toml_text, std::string_view source);
 
-// Reads and parses a file, then applies environment overrides (HAVEN_JWT_SECRET,
+// Reads and parses a file, resolves the paths it names relative to its own folder (static_dir,
+// tls.cert and tls.key, auth.jwt_public_key_file, moderation.audit_file and crisis_dir), then
+// applies environment overrides, whose paths stay relative to the working folder (HAVEN_JWT_SECRET,
 // HAVEN_GUEST_SECRET, HAVEN_BROKER, HAVEN_REDIS_URL, HAVEN_TLS_CERT, HAVEN_TLS_KEY, HAVEN_PORT,
 // HAVEN_METRICS_TOKEN, HAVEN_TRUSTED_PROXIES).
 Config load_config_file(const std::string& path);

@@ -168,6 +168,17 @@ TEST_CASE("--check-config: a metrics token that could be guessed is refused with
     CHECK(good.exit_status == 0);
 }
 
+TEST_CASE("--check-config: paths in a config are relative to its folder, from any working folder") {
+    const fs::path source = HAVEN_SOURCE_DIR;
+    TempDir elsewhere;
+    // The crisis lists are found through crisis_dir = "crisis", next to the file.
+    const CheckResult check = check_config((source / "config" / "haven.toml").string(),
+                                           elsewhere.path());
+    CAPTURE(check.err);
+    CHECK(check.exit_status == 0);
+    CHECK(check.out == "configuration ok\n");
+}
+
 TEST_CASE("--check-config: the shipped config/haven.toml is ok") {
     const fs::path source = HAVEN_SOURCE_DIR;
     const bool had_data = fs::exists(source / "data");

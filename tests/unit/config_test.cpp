@@ -260,13 +260,19 @@ join_events = 0
 }
 
 TEST_CASE("config: the shipped config/haven.toml parses as the development setup") {
-    const std::string path = std::string(HAVEN_SOURCE_DIR) + "/config/haven.toml";
+    const std::string source = HAVEN_SOURCE_DIR;
+    const std::string path = source + "/config/haven.toml";
     const Config config = parse_config(read_text_file(path), path);
 
     CHECK(config.auth.guest_enabled);
     CHECK(config.server.address == "127.0.0.1");
     CHECK(config.server.port == 8080);
-    CHECK(config.server.static_dir == "client-web/dist");
+    CHECK(config.server.static_dir == "../client-web/dist");
+    // Loaded as a file, its paths are relative to its folder, not to the working folder.
+    const Config loaded = haven::config::load_config_file(path);
+    CHECK(loaded.server.static_dir == source + "/client-web/dist");
+    CHECK(loaded.moderation.crisis_dir == source + "/config/crisis");
+    CHECK(loaded.moderation.audit_file == source + "/data/audit.jsonl");
     CHECK(config.broker.kind == "memory");
     CHECK_FALSE(config.tls.enabled());
     CHECK(config.rooms.size() >= 3);
