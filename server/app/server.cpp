@@ -321,7 +321,10 @@ Server::~Server() {
 void Server::run() {
     Parts& p = *parts_;
     for (auto* broker : p.redis_brokers) broker->start();
-    p.pool.post(0, [&p] { p.engine->server_wide().load_global_bans(); });
+    p.pool.post(0, [&p] {
+        p.engine->server_wide().load_global_bans();
+        p.engine->server_wide().load_open_queue();
+    });
     for (unsigned i = 0; i < p.shards; ++i) {
         p.listeners[i]->start();
         p.sweep(i);

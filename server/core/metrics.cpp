@@ -1,5 +1,6 @@
 #include "core/metrics.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <functional>
 
@@ -54,6 +55,7 @@ std::string Metrics::render() const {
          [](const ShardCounters& s) { return load(s.presence_refreshes); }},
     };
     std::string out;
+    std::uint64_t crisis_alerts = 0;
     for (const auto& spec : specs) {
         std::uint64_t total = 0;
         for (const auto& shard : shards_) total += spec.read(shard);
@@ -71,6 +73,52 @@ std::string Metrics::render() const {
                std::string(refusal_label(static_cast<Refusal>(i))) + "\"} " +
                std::to_string(total) + "\n";
     }
+    out +=
+        "# HELP haven_moderation_actions_total Moderator actions and automatic moderation "
+        "decisions, by the action the audit log records.\n"
+        "# TYPE haven_moderation_actions_total counter\n";
+    for (std::size_t i = 0; i < kAuditedActionKinds; ++i) {
+        std::uint64_t total = 0;
+        for (const auto& shard : shards_) total += load(shard.actions[i]);
+        out += "haven_moderation_actions_total{action=\"" + std::string(kAuditedActions[i]) +
+               "\"} " + std::to_string(total) + "\n";
+        if (kAuditedActions[i] == "crisis_detected") crisis_alerts = total;
+    }
+    out +=
+        "# HELP haven_crisis_alerts_total Crisis alerts raised by posts, by severity.\n"
+        "# TYPE haven_crisis_alerts_total counter\n"
+        "haven_crisis_alerts_total{severity=\"urgent\"} " +
+        std::to_string(crisis_alerts) + "\n";
+    std::uint64_t moderators = 0;
+    for (const auto& shard : shards_) moderators += load(shard.moderators_online);
+    out +=
+        "# HELP haven_moderators_online Moderators connected to this instance.\n"
+        "# TYPE haven_moderators_online gauge\n"
+        "haven_moderators_online " +
+        std::to_string(moderators) + "\n";
+    out +=
+        "# HELP haven_moderation_queue_items Items waiting for a moderator in the whole "
+        "deployment, by kind (the same on every instance).\n"
+        "# TYPE haven_moderation_queue_items gauge\n";
+    out += "haven_moderation_queue_items{kind=\"urgent\"} " + std::to_string(queue.urgent.load()) +
+           "\n";
+    out += "haven_moderation_queue_items{kind=\"flagged\"} " +
+           std::to_string(queue.flagged.load()) + "\n";
+    out +=
+        "haven_moderation_queue_items{kind=\"held\"} " + std::to_string(queue.held.load()) + "\n";
+    const std::uint64_t oldest = queue.oldest_urgent_ms.load();
+    const std::uint64_t now_ms =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+    const double age = oldest == 0 || oldest > now_ms ? 0.0 : (now_ms - oldest) / 1000.0;
+    char age_text[32];
+    std::snprintf(age_text, sizeof age_text, "%.3f", age);
+    out +=
+        "# HELP haven_moderation_oldest_urgent_seconds How long the oldest open urgent item has "
+        "waited (0: none open).\n# TYPE haven_moderation_oldest_urgent_seconds gauge\n"
+        "haven_moderation_oldest_urgent_seconds " +
+        std::string(age_text) + "\n";
     out +=
         "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
         "# TYPE haven_draining gauge\n";

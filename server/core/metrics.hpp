@@ -7,10 +7,21 @@
 #include <deque>
 #include <iterator>
 #include <string>
+#include <string_view>
 
 #include "core/refusal.hpp"
 
 namespace haven::core {
+
+// What the audit log records, each counted in haven_moderation_actions_total{action}: the
+// moderators' actions and the automatic decisions (flag, auto_hide, hold_post,
+// crisis_detected).
+inline constexpr std::string_view kAuditedActions[] = {
+    "hide_post",   "restore_post", "mute",          "unmute",         "kick",
+    "ban",         "ban_global",   "unban",         "unban_global",   "lock_room",
+    "unlock_room", "slow_mode",    "resolve_flags", "release_post",   "reject_post",
+    "flag",        "auto_hide",    "hold_post",     "crisis_detected"};
+inline constexpr std::size_t kAuditedActionKinds = std::size(kAuditedActions);
 
 struct ShardCounters {
     using Counter = std::atomic<std::uint64_t>;
@@ -25,9 +36,11 @@ struct ShardCounters {
     Counter slow_consumer_disconnects{0};
     Counter rooms_owned_active{0};  // rooms owned by this shard with at least one member
     Counter redis_reconnects{0};
-    Counter join_sync_timeouts{0};     // joins whose snapshot the live stream never reached
-    Counter presence_refreshes{0};     // member lists re-read after a missed presence change
-    Counter refused[kRefusalKinds]{};  // by core::Refusal: what the abuse limits turned away
+    Counter join_sync_timeouts{0};           // joins whose snapshot the live stream never reached
+    Counter presence_refreshes{0};           // member lists re-read after a missed presence change
+    Counter refused[kRefusalKinds]{};        // by core::Refusal: what the abuse limits turned away
+    Counter actions[kAuditedActionKinds]{};  // by kAuditedActions
+    Counter moderators_online{0};            // gauge: sessions here that moderate anything
 
     // Broker publish latency (request to stored), cumulative buckets in milliseconds.
     static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1,   2.5, 5,
@@ -46,6 +59,11 @@ struct ShardCounters {
     }
 
     void refuse(Refusal reason) { add(refused[static_cast<std::size_t>(reason)]); }
+    void count_action(std::string_view action) {
+        for (std::size_t i = 0; i < kAuditedActionKinds; ++i) {
+            if (kAuditedActions[i] == action) return add(actions[i]);
+        }
+    }
 
     void add(Counter& counter, std::uint64_t n = 1) {
         counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -64,6 +82,15 @@ public:
 
     // Set while the instance drains (SIGTERM): readiness fails and the gauge shows it.
     std::atomic<bool> draining{false};
+
+    // The moderation queue of the whole deployment as this instance last saw it (shard 0
+    // writes it, moderation/open_queue): what waits for a moderator, and since when.
+    struct Queue {
+        std::atomic<std::uint64_t> urgent{0};            // crisis items and crisis flags
+        std::atomic<std::uint64_t> flagged{0};           // flagged posts (auto-hidden ones too)
+        std::atomic<std::uint64_t> held{0};              // held posts
+        std::atomic<std::uint64_t> oldest_urgent_ms{0};  // wall time; 0 = none open
+    } queue;
 
 private:
     std::deque<ShardCounters> shards_;  // deque: atomics are neither copyable nor movable

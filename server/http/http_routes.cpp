@@ -119,7 +119,18 @@ HttpReply HttpRoutes::metrics(std::string_view authorization) const {
             return reply;
         }
     }
-    HttpReply reply = text_reply(200, metrics_.render());
+    std::string body = metrics_.render();
+    // What /readyz says, as a gauge an alert rule can watch (broker unreachable, draining).
+    const std::optional<std::string> unready = readiness_();
+    body +=
+        "# HELP haven_ready Whether this instance should get traffic (1), as /readyz says.\n"
+        "# TYPE haven_ready gauge\nhaven_ready ";
+    body += unready ? "0\n" : "1\n";
+    body +=
+        "# HELP haven_broker_up Whether the broker (Redis, or the embedded one) takes requests.\n"
+        "# TYPE haven_broker_up gauge\nhaven_broker_up ";
+    body += unready && *unready == "broker unavailable" ? "0\n" : "1\n";
+    HttpReply reply = text_reply(200, std::move(body));
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     reply.headers.emplace_back("Cache-Control", "no-store");
     return reply;

@@ -54,8 +54,7 @@ void Hub::add_session(LocalSession& session) {
 
 void Hub::remove_session(LocalSession& session) {
     check_owner();
-    moderators_.erase(std::remove(moderators_.begin(), moderators_.end(), &session),
-                      moderators_.end());
+    remove_moderator(session);
     for (const std::string& room_id : session.joined_rooms()) {
         drop_local_member(room_id, session);
         on_owner(room_id, [room_id, id = session.id()](RoomOwner& owner) {
@@ -146,12 +145,14 @@ void Hub::history(LocalSession& session, std::uint64_t request_id,
 void Hub::add_moderator(LocalSession& session) {
     check_owner();
     moderators_.push_back(&session);
+    counters_.moderators_online.store(moderators_.size(), std::memory_order_relaxed);
 }
 
 void Hub::remove_moderator(LocalSession& session) {
     check_owner();
     moderators_.erase(std::remove(moderators_.begin(), moderators_.end(), &session),
                       moderators_.end());
+    counters_.moderators_online.store(moderators_.size(), std::memory_order_relaxed);
 }
 
 void Hub::record_role(const LocalSession& session, const std::string& staff_name_key) {

@@ -1,5 +1,7 @@
 #include "rooms/server_wide.hpp"
 
+#include "core/metrics.hpp"
+#include "core/server_context.hpp"
 #include "core/shard_identity.hpp"
 #include "rooms/hub.hpp"
 
@@ -83,8 +85,34 @@ void ServerWide::on_global_event(const broker::EventPtr& event) {
     }
 }
 
+void ServerWide::load_open_queue() {
+    core::spawn(router_.context(0), load_open_queue_flow());
+}
+
+core::Awaitable<void> ServerWide::load_open_queue_flow() {
+    core::check_owner(0, "rooms::ServerWide");
+    broker::Result<std::vector<v1::ModerationItem>> items = co_await zero_->read_moderation_queue();
+    if (!items) {
+        router_.post(0, [this] { load_open_queue(); });
+        co_return;
+    }
+    open_queue_.load(*items);
+    publish_queue_gauges();
+}
+
+void ServerWide::publish_queue_gauges() {
+    const moderation::OpenQueue::Summary summary = open_queue_.summary();
+    core::Metrics::Queue& gauges = hubs_[0]->context().metrics.queue;
+    gauges.urgent.store(summary.urgent);
+    gauges.held.store(summary.held);
+    gauges.flagged.store(summary.flagged);
+    gauges.oldest_urgent_ms.store(summary.oldest_urgent_ms);
+}
+
 void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
     core::check_owner(0, "rooms::ServerWide");
+    open_queue_.apply(*item);
+    publish_queue_gauges();
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;
         router_.post(hub->shard(), [hub, item] { hub->deliver_item(*item); });

@@ -15,6 +15,7 @@
 #include "core/shard_router.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "moderation/open_queue.hpp"
 
 namespace haven::rooms {
 
@@ -43,9 +44,11 @@ public:
     core::Awaitable<broker::Result<void>> publish_global(broker::EventPtr&& event,
                                                          moderation::StateChange&& change);
 
-    // Shard 0, at start-up: loads the global bans and hands them to every shard (trying again
-    // while the broker cannot be reached).
+    // Shard 0, at start-up: loads the global bans and hands them to every shard, and reads the
+    // open moderation queue for /metrics (each trying again while the broker cannot be
+    // reached).
     void load_global_bans();
+    void load_open_queue();
 
     // Shard 0's broker sink, for server-wide events: handed to every shard.
     void on_global_event(const broker::EventPtr& event);
@@ -55,11 +58,14 @@ private:
     template <class Task>
     void on_zero(Task task);
     core::Awaitable<void> load_global_bans_flow();
+    core::Awaitable<void> load_open_queue_flow();
+    void publish_queue_gauges();
 
     core::ShardRouter& router_;
     const std::vector<Hub*>& hubs_;
     broker::Broker* broker_ = nullptr;
     std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
+    moderation::OpenQueue open_queue_;         // shard 0's
 };
 
 }  // namespace haven::rooms

@@ -253,6 +253,7 @@ void ModerationDesk::resolve_items(const std::string& room_id, std::uint64_t seq
 void ModerationDesk::record_audit(const Actor& actor, std::string action,
                                   const std::string& room_id, std::string target,
                                   std::string reason) {
+    owner_.counters().count_action(action);
     v1::AuditEntry entry;
     entry.set_time_ms(core::wall_ms());
     entry.set_actor(actor.member.handle().empty() ? "haven" : actor.member.handle());
