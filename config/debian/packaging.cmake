@@ -8,7 +8,7 @@
 #   /var/lib/haven                        state, made by the unit and by postinst
 include(GNUInstallDirs)
 
-install(TARGETS haven-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS haven-server haven-admin RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # One source for the options and their documentation: config/haven.toml, with the three paths
 # that differ on an installed system.

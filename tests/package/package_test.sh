@@ -36,7 +36,7 @@ grep -q "adduser --system" "$work/control/postinst" || fail "postinst makes no h
 # The files.
 root="$work/root"
 dpkg-deb -x "$deb" "$root"
-for file in usr/bin/haven-server etc/haven/haven.toml usr/share/haven/crisis/en.toml \
+for file in usr/bin/haven-server usr/bin/haven-admin etc/haven/haven.toml usr/share/haven/crisis/en.toml \
   lib/systemd/system/haven.service usr/share/doc/haven/deploying.md; do
   [ -f "$root/$file" ] || fail "/$file is missing"
 done

@@ -19,6 +19,7 @@
 #include "auth/base64url.hpp"
 #include "auth/hs256.hpp"
 #include "auth/jwt.hpp"
+#include "auth/token_minting.hpp"
 #include "support/token_factory.hpp"
 
 using haven::auth::base64url_decode;
@@ -786,4 +787,30 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231, with the same key again and with many k
     CHECK(hex(haven::auth::hmac_sha256(key1, "Hi There")) == expected1);
     CHECK(hex(haven::auth::hmac_sha256("key 3", "data")) ==
           hex(haven::auth::hmac_sha256("key 3", "data")));
+}
+
+TEST_CASE("jwt: a token minted by haven-admin is verified with every claim it was given") {
+    const std::string secret = "a-secret-for-minting-tokens-0123456789";
+    haven::auth::TokenRequest request;
+    request.subject = "ana-1";
+    request.name = "Ana";
+    request.room_roles = {{"lobby", haven::auth::Role::moderator}};
+    request.expires_at = 1'700'003'600;
+    request.issuer = "https://id.example.org";
+    request.audience = "haven";
+    const std::string token = haven::auth::mint_hs256_token(request, secret);
+
+    const haven::auth::JwtVerifier verifier({secret, "https://id.example.org", 30, "", "haven"});
+    const haven::auth::TokenResult result = verifier.verify(token, 1'700'000'000);
+    REQUIRE(result.claims.has_value());
+    CHECK(result.claims->subject == "ana-1");
+    CHECK(result.claims->handle == "Ana");
+    CHECK(result.claims->role == haven::auth::Role::participant);
+    CHECK(result.claims->room_roles == request.room_roles);
+    CHECK(result.claims->expires_at == 1'700'003'600);
+    // Another server's secret or audience refuses it.
+    const haven::auth::JwtVerifier other({"another-secret-for-minting-0123456789", "", 30});
+    CHECK_FALSE(other.verify(token, 1'700'000'000).claims.has_value());
+    const haven::auth::JwtVerifier elsewhere({secret, "", 30, "", "other-service"});
+    CHECK(elsewhere.verify(token, 1'700'000'000).error == haven::auth::TokenError::wrong_audience);
 }
