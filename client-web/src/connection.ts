@@ -21,7 +21,8 @@ const MAX_DELAY_MS = 15_000;
 const PING_EVERY_MS = 25_000;
 const PONG_WITHIN_MS = 10_000;
 // Close codes after which coming back would only be refused again.
-const NO_RETRY_CODES = new Set([1008]);
+// 1008: a policy the client broke; 4004: an operator ended the session.
+const NO_RETRY_CODES = new Set([1008, 4004]);
 const BANNED_CODE = 4003;  // a moderator banned this person: never come back by ourselves
 
 export function defaultSocketUrl(): string {

@@ -70,23 +70,7 @@ struct Server::Parts {
           routes(
               config, directory, metrics, [this] { return unready_reason(); },
               std::move(resources.static_files)),
-          admin(
-              tokens,
-              [this](std::string room_id, std::string before_id, std::uint32_t limit,
-                     std::function<void(std::optional<v1::AuditPage>)> done) {
-                  // Server-wide state lives on shard 0.
-                  pool.post(
-                      0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
-                          limit, done = std::move(done)]() mutable {
-                          engine->owner(0).broker().read_audit(
-                              std::move(room_id), std::move(before_id), limit, std::move(done));
-                      });
-              },
-              [this](std::string subject, std::function<void(bool)> done) {
-                  pool.post(0, [this, subject = std::move(subject), done = std::move(done)] {
-                      done(engine->hub(0).globally_banned(subject));
-                  });
-              }),
+          admin(tokens, admin_backend()),
           tls(std::move(resources.tls)),
           pool(shards) {
         for (const std::string& warning : resources.warnings) spdlog::warn("{}", warning);
@@ -121,6 +105,52 @@ struct Server::Parts {
     std::unique_ptr<asio::steady_timer> shutdown_timer;
     core::SteadyTime shutdown_deadline{};
     std::atomic<unsigned> brokers_shut_down{0};
+
+    // What the admin API does, each on the shard that owns it: server-wide state on shard 0,
+    // a room's presence on the room's owner shard.
+    http::AdminBackend admin_backend() {
+        http::AdminBackend backend;
+        backend.read_audit = [this](std::string room_id, std::string before_id, std::uint32_t limit,
+                                    std::function<void(std::optional<v1::AuditPage>)> done) {
+            pool.post(0, [this, room_id = std::move(room_id), before_id = std::move(before_id),
+                          limit, done = std::move(done)]() mutable {
+                engine->owner(0).broker().read_audit(std::move(room_id), std::move(before_id),
+                                                     limit, std::move(done));
+            });
+        };
+        backend.banned = [this](std::string subject, std::function<void(bool)> done) {
+            pool.post(0, [this, subject = std::move(subject), done = std::move(done)] {
+                done(engine->hub(0).globally_banned(subject));
+            });
+        };
+        backend.presence = [this](std::string room_id, http::AdminBackend::PresenceDone done) {
+            const unsigned shard = directory.owner_shard(room_id);
+            pool.post(shard, [this, shard, room_id = std::move(room_id),
+                              done = std::move(done)]() mutable {
+                engine->owner(shard).broker().read_presence(
+                    room_id,
+                    [done = std::move(done)](std::optional<broker::PresenceSnapshot> snapshot) {
+                        if (!snapshot) return done(std::nullopt);
+                        done(std::move(snapshot->members));
+                    });
+            });
+        };
+        backend.disconnect = [this](std::string subject, std::function<void(bool)> done) {
+            pool.post(0, [this, subject = std::move(subject), done = std::move(done)]() mutable {
+                auto event = std::make_shared<v1::Event>();
+                event->mutable_sessions_ended()->set_subject(subject);
+                engine->owner(0).broker().publish_global(
+                    std::move(event), moderation::StateChange{}, std::move(done));
+            });
+        };
+        backend.append_audit = [this](v1::AuditEntry entry) {
+            pool.post(0, [this, entry = std::move(entry)]() mutable {
+                engine->owner(0).broker().append_audit(std::move(entry));
+            });
+        };
+        backend.directory = &directory;
+        return backend;
+    }
 
     std::optional<std::string> unready_reason() const {
         if (metrics.draining.load()) return "draining";

@@ -81,6 +81,7 @@ private:
             // Answered from the broker, possibly on another shard: come back to this one.
             context_.admin.handle(
                 request.method_string(), request.target(), request[http::field::authorization],
+                request.body(),
                 [self = this->shared_from_this(), shape](haven::http::HttpReply reply) {
                     boost::asio::post(
                         self->stream_.get_executor(),

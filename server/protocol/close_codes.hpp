@@ -17,6 +17,7 @@ enum class CloseCode : std::uint16_t {
     hello_timeout = 4000,     // no Hello in time; reconnect when ready
     token_expired = 4001,     // the token expired without a Refresh; reconnect with a new one
     banned = 4003,            // banned by a moderator; do not reconnect automatically
+    disconnected = 4004,      // an operator ended the session; do not reconnect automatically
     slow_consumer = 4008,  // the client fell too far behind; reconnect and recover with since_seq
 };
 

@@ -244,12 +244,16 @@ void Hub::deliver_local(std::shared_ptr<const EncodedEvent> event) {
 void Hub::apply_global(const v1::Event& event) {
     check_owner();
     global_bans_.apply(event);
-    if (!event.has_member_removed() || !event.member_removed().banned()) return;
-    std::vector<LocalSession*> banned;
+    const bool banned = event.has_member_removed() && event.member_removed().banned();
+    if (!banned && !event.has_sessions_ended()) return;
+    const std::string& subject =
+        banned ? event.member_removed().subject() : event.sessions_ended().subject();
+    std::vector<LocalSession*> ending;
     for (const auto& [id, session] : sessions_) {
-        if (session->subject() == event.member_removed().subject()) banned.push_back(session);
+        if (session->subject() == subject) ending.push_back(session);
     }
-    for (LocalSession* session : banned) session->close(protocol::CloseCode::banned);
+    const auto code = banned ? protocol::CloseCode::banned : protocol::CloseCode::disconnected;
+    for (LocalSession* session : ending) session->close(code);
 }
 
 void Hub::deliver_item(const v1::ModerationItem& item) {

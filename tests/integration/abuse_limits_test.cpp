@@ -338,14 +338,9 @@ TEST_CASE("abuse: flags from guests who just joined reach moderators but hide no
 }
 
 TEST_CASE("abuse: a guest's ban holds against a new guest from their address, on every instance") {
-    REQUIRE(redis_available());
-    RedisProcess redis;
-    REQUIRE(redis.start());
-    const std::string prefix = unique_id("bans") + ":";
-    ServerProcess a({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    ServerProcess b({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    require_started(a);
-    require_started(b);
+    TwoInstances cluster("bans");
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
     Client moderator(a, Encoding::binary);
     moderator.hello_token(make_token("sub-mod", "Mo", "moderator", 3600));
     moderator.join("lobby");

@@ -9,6 +9,7 @@
 
 #include <boost/json.hpp>
 
+#include "integration/cluster_support.hpp"
 #include "integration/helpers.hpp"
 
 namespace haven::test {
@@ -122,6 +123,113 @@ TEST_CASE("haven-admin token: a new moderator gets in with the role and rooms it
     CHECK(run_admin_tool("token --rooms 'Lobby!' " + config).second == 2);
     CHECK(run_admin_tool("token --hours 0 " + config).second == 2);
     CHECK(run_admin_tool("nothing").second == 2);
+}
+
+// ---- the server API ---------------------------------------------------------------------------
+
+boost::json::value api_get(const ServerProcess& server, const std::string& path,
+                           const std::string& bearer, unsigned expected_status = 200) {
+    const HttpResult result = http_get(server.port(), path, false, kDefaultWait, bearer);
+    INFO(path << " -> " << result.status << " " << result.body);
+    REQUIRE(result.status == expected_status);
+    return boost::json::parse(result.body);
+}
+
+Client signed_in_to(const ServerProcess& server, Encoding encoding, const std::string& token,
+                    const std::string& room) {
+    Client client(server, encoding);
+    client.hello_token(token);
+    client.join(room);
+    return client;
+}
+
+std::int64_t room_members(const boost::json::value& rooms, const std::string& id) {
+    for (const auto& room : rooms.at("rooms").as_array()) {
+        if (room.at("id").as_string() == id) return room.at("members").as_int64();
+    }
+    return -1;
+}
+
+TEST_CASE("server API: rooms, presence and disconnect, for operators only and audited") {
+    ServerProcess server({.toml = jwt_auth_toml()});
+    require_started(server);
+    const std::string op = make_token("op-1", "Olive", "operator", 600);
+    const std::string kim_token = make_token("sub-kim", "Kim", "participant", 600);
+    Client kim_phone = signed_in_to(server, Encoding::binary, kim_token, "lobby");
+    Client kim_laptop = signed_in_to(server, Encoding::json, kim_token, "lobby");
+    Client other = guest_in(server, Encoding::binary, "lobby", "Robin");
+
+    CHECK(room_members(api_get(server, "/admin/api/rooms", op), "lobby") == 3);
+    CHECK(room_members(api_get(server, "/admin/api/rooms", op), "grief-and-loss") == 0);
+    const boost::json::value presence = api_get(server, "/admin/api/presence?room=lobby", op);
+    CHECK(presence.at("members").as_array().size() == 3);
+    const boost::json::value stats = api_get(server, "/admin/api/presence_stats?room=lobby", op);
+    CHECK(stats.at("connections").as_int64() == 3);
+    CHECK(stats.at("people").as_int64() == 2);  // Kim on two devices
+    api_get(server, "/admin/api/presence?room=nowhere", op, 404);
+
+    const HttpResult done = http_post(server.port(), "/admin/api/disconnect",
+                                      R"({"subject":"sub-kim","reason":"asked to"})", op);
+    CHECK(done.status == 200);
+    CHECK(kim_phone.wait_close() == std::optional<std::uint16_t>(4004));
+    CHECK(kim_laptop.wait_close() == std::optional<std::uint16_t>(4004));
+    other.ping();  // untouched
+    CHECK(eventually(
+        [&] { return room_members(api_get(server, "/admin/api/rooms", op), "lobby") == 1; }));
+
+    // Refusals: no operator, wrong method, a body that says nothing.
+    const std::string moderator = make_token("mod-1", "Mo", "moderator", 600);
+    CHECK(http_get(server.port(), "/admin/api/rooms", false, kDefaultWait, moderator).status ==
+          403);
+    CHECK(http_post(server.port(), "/admin/api/disconnect", R"({"subject":"sub-kim","reason":"x"})",
+                    moderator)
+              .status == 403);
+    CHECK(http_get(server.port(), "/admin/api/disconnect", false, kDefaultWait, op).status == 405);
+    CHECK(http_post(server.port(), "/admin/api/disconnect", "{not json", op).status == 400);
+    CHECK(
+        http_post(server.port(), "/admin/api/disconnect", R"({"subject":"sub-kim"})", op).status ==
+        400);
+
+    // The audit log names the operator and what they did.
+    const boost::json::value audit = api_get(server, "/admin/audit?limit=50", op);
+    bool recorded = false;
+    for (const auto& entry : audit.at("entries").as_array()) {
+        if (entry.at("action").as_string() == "api_disconnect") {
+            recorded = entry.at("actor").as_string() == "Olive" &&
+                       entry.at("target").as_string() == "sub-kim" &&
+                       entry.at("reason").as_string() == "asked to";
+        }
+    }
+    CHECK(recorded);
+}
+
+TEST_CASE(
+    "server API: on two instances, counts and presence are cluster-wide and a disconnect "
+    "reaches both within a second") {
+    TwoInstances cluster("api");
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
+    const std::string op = make_token("op-1", "Olive", "operator", 600);
+    const std::string kim_token = make_token("sub-kim", "Kim", "participant", 600);
+    Client kim_on_a = signed_in_to(a, Encoding::binary, kim_token, "lobby");
+    Client kim_on_b = signed_in_to(b, Encoding::binary, kim_token, "lobby");
+    Client robin = guest_in(b, Encoding::binary, "grief-and-loss", "Robin");
+
+    // Asked on A, the answer counts B's people too.
+    const boost::json::value rooms = api_get(a, "/admin/api/rooms", op);
+    CHECK(room_members(rooms, "lobby") == 2);
+    CHECK(room_members(rooms, "grief-and-loss") == 1);
+    CHECK(
+        api_get(a, "/admin/api/presence?room=grief-and-loss", op).at("members").as_array().size() ==
+        1);
+
+    const auto started = std::chrono::steady_clock::now();
+    CHECK(http_post(a.port(), "/admin/api/disconnect", R"({"subject":"sub-kim","reason":"r"})", op)
+              .status == 200);
+    CHECK(kim_on_a.wait_close(1s) == std::optional<std::uint16_t>(4004));
+    CHECK(kim_on_b.wait_close(1s) == std::optional<std::uint16_t>(4004));
+    CHECK(std::chrono::steady_clock::now() - started < 1500ms);
+    robin.ping();
 }
 
 }  // namespace haven::test

@@ -13,4 +13,16 @@ std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
            "\"\n[server]\ndrain_grace_ms = 1500\n[limits]\n" + limits;
 }
 
+TwoInstances::TwoInstances(const std::string& name, const std::string& limits) {
+    REQUIRE(redis_available());
+    REQUIRE(redis.start());
+    const std::string prefix = unique_id(name) + ":";
+    first =
+        std::make_unique<ServerProcess>(ServerOptions{.toml = cluster_toml(redis, prefix, limits)});
+    second =
+        std::make_unique<ServerProcess>(ServerOptions{.toml = cluster_toml(redis, prefix, limits)});
+    require_started(*first);
+    require_started(*second);
+}
+
 }  // namespace haven::test

@@ -1,9 +1,11 @@
 // What the cluster tests share: the configuration that puts an instance on a test Redis.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "support/redis_process.hpp"
+#include "support/server_process.hpp"
 
 namespace haven::test {
 
@@ -14,5 +16,13 @@ inline const std::string kFastPosts = "posts_per_second = 1000.0\npost_burst = 1
 // siblings; `limits` is the body of its [limits] table.
 std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
                          const std::string& limits);
+
+// A test Redis and two instances on it under a fresh key prefix, all started (REQUIREd).
+struct TwoInstances {
+    explicit TwoInstances(const std::string& name, const std::string& limits = kFastPosts);
+    RedisProcess redis;
+    std::unique_ptr<ServerProcess> first;
+    std::unique_ptr<ServerProcess> second;
+};
 
 }  // namespace haven::test

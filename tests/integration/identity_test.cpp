@@ -86,14 +86,9 @@ TEST_CASE("a participant's token may not carry a staff member's or a reserved na
 }
 
 TEST_CASE("a staff member's name is protected on every instance sharing a Redis") {
-    REQUIRE(redis_available());
-    RedisProcess redis;
-    REQUIRE(redis.start());
-    const std::string prefix = unique_id("names") + ":";
-    ServerProcess a({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    ServerProcess b({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    require_started(a);
-    require_started(b);
+    TwoInstances cluster("names");
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
     Client sam(a, Encoding::binary);
     sam.hello_token(make_token("mod-sam", "Sam", "moderator", 3600));
     // The name is written to Redis just after Sam's Welcome: on another instance it holds
@@ -128,14 +123,9 @@ TEST_CASE("no two people in a room go by look-alike names, but one person on two
 }
 
 TEST_CASE("two look-alike names joining at once on two instances: exactly one gets in") {
-    REQUIRE(redis_available());
-    RedisProcess redis;
-    REQUIRE(redis.start());
-    const std::string prefix = unique_id("unique") + ":";
-    ServerProcess a({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    ServerProcess b({.toml = cluster_toml(redis, prefix, kFastPosts)});
-    require_started(a);
-    require_started(b);
+    TwoInstances cluster("unique");
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
     for (int round = 0; round < 5; ++round) {
         CAPTURE(round);
         const std::string room = round % 2 == 0 ? "lobby" : "anxiety-support";

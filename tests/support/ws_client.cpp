@@ -422,7 +422,7 @@ namespace {
 
 // Everything an HTTP exchange's pending operations may touch; it outlives them (see Cleanup).
 struct Exchange {
-    http::request<http::empty_body> request;
+    http::request<http::string_body> request;
     http::response<http::string_body> response;
     beast::flat_buffer buffer;
     bool done = false;
@@ -440,9 +440,14 @@ struct Exchange {
 template <class Stream>
 HttpResult http_exchange(asio::io_context& io, Stream& stream, Exchange& x, std::uint16_t port,
                          const std::string& path, Clock::time_point deadline,
-                         const std::string& bearer) {
+                         const std::string& bearer, const std::string* body) {
     HttpResult result;
-    x.request = {http::verb::get, path, 11};
+    x.request = {body != nullptr ? http::verb::post : http::verb::get, path, 11};
+    if (body != nullptr) {
+        x.request.set(http::field::content_type, "application/json");
+        x.request.body() = *body;
+        x.request.prepare_payload();
+    }
     if (!bearer.empty()) x.request.set(http::field::authorization, "Bearer " + bearer);
     x.request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
     x.request.set(http::field::user_agent, "haven-test-client");
@@ -475,8 +480,10 @@ HttpResult http_exchange(asio::io_context& io, Stream& stream, Exchange& x, std:
 
 }  // namespace
 
-HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Millis timeout,
-                    const std::string& bearer) {
+namespace {
+
+HttpResult http_request(std::uint16_t port, const std::string& path, bool tls, Millis timeout,
+                        const std::string& bearer, const std::string* body) {
     asio::io_context io;
     const auto deadline = Clock::now() + timeout;
     const tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), port);
@@ -525,9 +532,21 @@ HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Milli
                            (exchange.ec ? exchange.ec.message() : std::string("timed out"));
             return result;
         }
-        return http_exchange(io, *secure, exchange, port, path, deadline, bearer);
+        return http_exchange(io, *secure, exchange, port, path, deadline, bearer, body);
     }
-    return http_exchange(io, *plain, exchange, port, path, deadline, bearer);
+    return http_exchange(io, *plain, exchange, port, path, deadline, bearer, body);
+}
+
+}  // namespace
+
+HttpResult http_get(std::uint16_t port, const std::string& path, bool tls, Millis timeout,
+                    const std::string& bearer) {
+    return http_request(port, path, tls, timeout, bearer, nullptr);
+}
+
+HttpResult http_post(std::uint16_t port, const std::string& path, const std::string& json_body,
+                     const std::string& bearer, bool tls, Millis timeout) {
+    return http_request(port, path, tls, timeout, bearer, &json_body);
 }
 
 // ---- RawTcp --------------------------------------------------------------------------------

@@ -133,6 +133,10 @@ struct HttpResult {
 // With `bearer`, sends "Authorization: Bearer <bearer>".
 HttpResult http_get(std::uint16_t port, const std::string& path, bool tls = false,
                     Millis timeout = kDefaultWait, const std::string& bearer = "");
+// POST of a JSON body, the same way.
+HttpResult http_post(std::uint16_t port, const std::string& path, const std::string& json_body,
+                     const std::string& bearer = "", bool tls = false,
+                     Millis timeout = kDefaultWait);
 
 // A plain TCP connection that sends whatever bytes it is given, for peers that break the
 // protocol below the WebSocket layer (e.g. never finish the HTTP upgrade).
