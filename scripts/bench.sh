@@ -168,6 +168,10 @@ write_config() {
     echo "handshake_timeout_ms = 60000"
     echo "hello_timeout_ms = 60000"
     echo "idle_timeout_ms = 3600000"
+    echo "# Every generated client comes from 127.0.0.1: one address, thousands of people."
+    echo "connections_per_address = 1000000"
+    echo "upgrades_per_address = 1000000"
+    echo "new_guests_per_address_per_hour = 1000000"
     echo
     echo "[auth]"
     echo "guest_enabled = true"

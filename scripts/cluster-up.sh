@@ -33,7 +33,7 @@ echo "redis $(cat "$state/redis/redis.pid")" >> "$state/pids"
 guest_secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 for port in 8081 8082 8083; do
   HAVEN_BROKER=redis HAVEN_REDIS_URL="redis://127.0.0.1:$redis_port" HAVEN_PORT=$port \
-  HAVEN_GUEST_SECRET="$guest_secret" \
+  HAVEN_GUEST_SECRET="$guest_secret" HAVEN_TRUSTED_PROXIES=127.0.0.1 \
     nohup "${HAVEN_BUILD_DIR:-build}/haven-server" --config config/haven.toml > "$state/haven-$port.log" 2>&1 &
   echo "haven-$port $!" >> "$state/pids"
 done
