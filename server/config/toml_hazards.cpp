@@ -59,6 +59,7 @@ private:
         }
         if (c == '\n') return line_feed();
         if (is_blank(c)) {
+            if (mode_ == Mode::in_value && c == ' ') check_time_after_date();
             if (mode_ == Mode::in_value) mode_ = Mode::after_value;
             ++i_;
             return;
@@ -149,6 +150,18 @@ private:
         if (!is_ascii(at(next))) return;  // reported by step() when it gets there
         report(next,
                "a date-time must have its time right after the T (got " + describe(next) + ")");
+    }
+
+    // At a space ending a bare value shaped like a date ("1979-05-27 07:32:00" may use a space
+    // for the T): toml++ then reads a time, and assumes a lone digit is not all of its hour.
+    void check_time_after_date() {
+        if (i_ - value_begin_ != 10 || at(value_begin_ + 4) != '-' || at(value_begin_ + 7) != '-') {
+            return;
+        }
+        const std::size_t hour = i_ + 1;
+        const auto digit = [this](std::size_t k) { return at(k) >= '0' && at(k) <= '9'; };
+        if (hour + 1 >= text_.size() || !digit(hour) || digit(hour + 1)) return;
+        report(hour, "a time after a date needs a two-digit hour (got " + describe(hour) + ")");
     }
 
     void line_feed() {

@@ -8,8 +8,9 @@
 //   whitespace and line breaks that follow it.
 // - A table header whose first key character is neither a bare-key character nor a quote
 //   ("[&", "[[[") breaks an assumption of its key parser (toml++ issue 294), a date-time
-//   whose T is not followed by a digit ("1979-05-27t:") one of its time parser, and a '}'
-//   where an array expects a value ("[1, }") one of its value parser.
+//   whose T is not followed by a digit ("1979-05-27t:") or a date, a space and a one-digit
+//   hour ("1979-05-27 7 ") one of its time parser, and a '}' where an array expects a value
+//   ("[1, }") one of its value parser.
 // Inside strings and comments any character stays allowed, so room titles and topics can be
 // written in any language.
 #pragma once

@@ -95,6 +95,19 @@ TEST_CASE("config: a date-time whose T is not followed by a digit is refused") {
           "config test.toml: log.level: must be a string (got date-time)");
 }
 
+TEST_CASE("config: a date, a space and a one-digit hour is refused (found by config_fuzz)") {
+    CHECK(config_error_of("[log]\nlevel = 1979-05-27 7 \n") ==
+          "config test.toml: line 2, column 20: a time after a date needs a two-digit hour (got "
+          "'7')");
+    CHECK(config_error_of("a = [1979-05-27 7, 1]").find("two-digit hour") != std::string::npos);
+    CHECK(config_error_of("a=198=-05-2a 7 ").find("two-digit hour") != std::string::npos);
+    // A well-formed one, and a date on its own, reach the option's own check.
+    CHECK(config_error_of("[log]\nlevel = 1979-05-27 07:32:00\n") ==
+          "config test.toml: log.level: must be a string (got date-time)");
+    CHECK(config_error_of("[log]\nlevel = 1979-05-27 \n") ==
+          "config test.toml: log.level: must be a string (got date)");
+}
+
 TEST_CASE("config: a '}' where an array expects a value is refused") {
     CHECK(config_error_of("[server]\nallowed_origins = [\"https://a.example\", }]\n") ==
           "config test.toml: line 2, column 41: a '}' cannot close an array");
