@@ -25,7 +25,9 @@ bool allowed_ascii(char c) {
 std::string random_guest_handle(std::mt19937_64& rng) {
     std::uniform_int_distribution<std::size_t> adjective(0, kAdjectives.size() - 1);
     std::uniform_int_distribution<std::size_t> noun(0, kNouns.size() - 1);
-    std::uniform_int_distribution<int> number(10, 99);
+    // Four digits: 16 x 16 x 9,000 names, so two people given one in a room of 200 (who
+    // could not both be in it: handles are unique per room) is about 1 in 100, not 1 in 2.
+    std::uniform_int_distribution<int> number(1000, 9999);
     return std::string(kAdjectives[adjective(rng)]) + " " + std::string(kNouns[noun(rng)]) + " " +
            std::to_string(number(rng));
 }

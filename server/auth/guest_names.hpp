@@ -8,7 +8,7 @@
 
 namespace haven::auth {
 
-// e.g. "Quiet Heron 27".
+// e.g. "Quiet Heron 2741".
 std::string random_guest_handle(std::mt19937_64& rng);
 
 // A handle the person chose, cleaned up: invisible characters removed (strip_invisible),

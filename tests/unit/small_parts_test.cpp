@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
 #include <random>
+#include <set>
+#include <string>
 
 #include "auth/guest_names.hpp"
 #include "auth/guest_pass.hpp"
+#include "auth/handle_policy.hpp"
 #include "core/token_bucket.hpp"
 #include "net/upgrade_policy.hpp"
 #include "protocol/utf8.hpp"
@@ -49,6 +52,17 @@ TEST_CASE("token bucket charges a cost, and a cost above the burst leaves it in 
     CHECK_FALSE(bucket.try_take(start + std::chrono::seconds(2), 250));
     CHECK(bucket.try_take(start + std::chrono::seconds(12), 250));
     CHECK_FALSE(bucket.try_take(start + std::chrono::seconds(12), 1));  // in debt now
+}
+
+TEST_CASE("guest handles the server gives 500 guests all look different") {
+    // Handles are unique per room (by auth::handle_key): a name given by the server must not
+    // turn a guest away from a busy room.
+    for (std::uint64_t seed : {1u, 7u, 42u}) {
+        std::mt19937_64 rng(seed);
+        std::set<std::string> keys;
+        for (int i = 0; i < 500; ++i) keys.insert(auth::handle_key(auth::random_guest_handle(rng)));
+        CHECK(keys.size() == 500);
+    }
 }
 
 TEST_CASE("guest handles are generated or cleaned") {
