@@ -50,9 +50,12 @@ export interface Notice {
   seq: number;  // the event's own seq; 0: shown before the messages of its epoch
   text: string;
   version: number;
+  fromService?: boolean;  // the people who run Haven said it (a system notice), not a member
 }
 
 export type Item = ChatMessage | Notice;
+
+export const HISTORY_CLEARED_NOTICE = "Earlier messages in this room were removed by the people who run it.";
 
 export type JoinOutcome = "fresh" | "recovered" | "gap" | "restarted";
 
@@ -361,11 +364,27 @@ export class RoomState {
       case "memberUnbanned":
         if (moderator) text = `${by(event.memberUnbanned!.by)} lifted a ban.`;
         break;
+      case "systemNotice": {
+        const notice = event.systemNotice!.text ?? "";
+        if (notice) this.insert({ type: "notice", key: `n:${this.epoch}:${seq}`, epoch: this.epoch, seq, text: notice, version: 1, fromService: true });
+        return null;
+      }
+      case "historyCleared":
+        if (this.newer("cleared", seq)) this.dropBefore(seq);
+        text = HISTORY_CLEARED_NOTICE;
+        break;
       default:
         return null;
     }
     if (text) this.insert({ type: "notice", key: `n:${this.epoch}:${seq}`, epoch: this.epoch, seq, text, version: 1 });
     return null;
+  }
+
+  /** The room's history before `seq` was removed on the server: it goes from this screen too. */
+  private dropBefore(seq: number): void {
+    this.items = this.items.filter((item) => item.epoch === this.epoch && item.seq >= seq && !(item.seq === 0 && item.type === "notice"));
+    for (const key of [...this.bySeq.keys()]) if (key < seq) this.bySeq.delete(key);
+    this.hasEarlier = false;
   }
 
   /** Left{reason: "kicked"}: out of the room until the person chooses to come back. */

@@ -16,12 +16,14 @@
 #include "auth/jwt.hpp"
 #include "broker/memory_broker.hpp"
 #include "broker/redis/redis_broker.hpp"
+#include "core/clock.hpp"
 #include "core/metrics.hpp"
 #include "core/shard_pool.hpp"
 #include "http/admin_api.hpp"
 #include "http/http_routes.hpp"
 #include "moderation/audit_file.hpp"
 #include "moderation/crisis_detector.hpp"
+#include "moderation/moderation_state.hpp"
 #include "net/listener.hpp"
 #include "rooms/room_directory.hpp"
 
@@ -148,8 +150,84 @@ struct Server::Parts {
                 engine->owner(0).broker().append_audit(std::move(entry));
             });
         };
+        backend.publish = [this](std::shared_ptr<v1::Event> event,
+                                 http::AdminBackend::SeqDone done) {
+            const unsigned shard = directory.owner_shard(event->room_id());
+            pool.post(shard, [this, shard, event = std::move(event), done = std::move(done)] {
+                engine->owner(shard).broker().publish_with_state(
+                    std::make_unique<v1::Event>(*event), moderation::StateChange{},
+                    [done](broker::PublishOutcome outcome) {
+                        if (outcome.status != broker::PublishOutcome::Status::published) {
+                            return done(std::nullopt);
+                        }
+                        done(outcome.seq);
+                    });
+            });
+        };
+        backend.history =
+            [this](std::string room_id, std::uint64_t before_seq, std::uint32_t limit,
+                   std::function<void(std::optional<http::AdminBackend::HistoryView>)> done) {
+                const unsigned shard = directory.owner_shard(room_id);
+                pool.post(shard, [this, shard, room_id = std::move(room_id), before_seq, limit,
+                                  done = std::move(done)]() mutable {
+                    read_moderator_history(engine->owner(shard).broker(), std::move(room_id),
+                                           before_seq, limit, std::move(done));
+                });
+            };
+        backend.instances = [this](auto done) {
+            pool.post(0, [this, done = std::move(done)]() mutable {
+                if (redis_zero == nullptr) {
+                    return done(std::vector<v1::InstanceInfo>{instance_report()});
+                }
+                redis_zero->read_instances(std::move(done));
+            });
+        };
+        backend.max_notice_chars = config.limits.max_post_chars;
+        backend.max_batch_calls = config.limits.admin_batch_calls;
         backend.directory = &directory;
         return backend;
+    }
+
+    // The room's events with its moderation state, so hidden posts can be named.
+    static void read_moderator_history(
+        broker::Broker& broker, std::string room_id, std::uint64_t before_seq, std::uint32_t limit,
+        std::function<void(std::optional<http::AdminBackend::HistoryView>)> done) {
+        broker::HistoryQuery query;
+        query.room_id = room_id;
+        query.before_seq = before_seq;
+        query.limit = limit;
+        broker.read_history(
+            query, [&broker, room_id, done = std::move(done)](broker::HistorySlice slice) mutable {
+                if (!slice.ok) return done(std::nullopt);
+                broker.read_state(room_id, [slice = std::move(slice), done = std::move(done)](
+                                               std::optional<moderation::StateFields> state) {
+                    if (!state) return done(std::nullopt);
+                    http::AdminBackend::HistoryView view;
+                    for (const broker::EventPtr& event : slice.events) {
+                        view.events.push_back(*event);
+                        if (event->has_posted() &&
+                            state->count(moderation::hidden_field(event->seq()))) {
+                            view.hidden.push_back(event->seq());
+                        }
+                    }
+                    view.oldest_seq = slice.oldest_seq;
+                    view.last_seq = slice.last_seq;
+                    view.has_more = slice.has_more;
+                    done(std::move(view));
+                });
+            });
+    }
+
+    // What this instance says of itself: the admin API's info, and its heartbeat on Redis.
+    v1::InstanceInfo instance_report() const {
+        v1::InstanceInfo info;
+        info.set_instance_id(context.instance_id);
+        info.set_version(HAVEN_VERSION);
+        info.set_state(unready_reason().value_or("ready"));
+        info.set_connections(open_connections());
+        info.set_started_ms(started_ms);
+        info.set_reported_ms(core::wall_ms());
+        return info;
     }
 
     std::optional<std::string> unready_reason() const {
@@ -184,12 +262,16 @@ struct Server::Parts {
         options.instance_timeout = std::chrono::seconds(config.broker.presence_timeout_seconds);
         options.heartbeat_interval = options.instance_timeout / 3;
         options.role_memory = std::chrono::hours(24 * config.moderation.role_memory_days);
+        if (shard == 0) options.report = [this] { return instance_report(); };
         auto broker = std::make_unique<broker::redis::RedisBroker>(
             pool.context(shard), std::move(options), sink, metrics.shard(shard));
         redis_brokers.push_back(broker.get());
+        if (shard == 0) redis_zero = broker.get();
         return broker;
     }
     std::vector<broker::redis::RedisBroker*> redis_brokers;
+    broker::redis::RedisBroker* redis_zero = nullptr;  // shard 0's: the cluster's instances
+    const std::uint64_t started_ms = core::wall_ms();
 
     void sweep(unsigned shard) {
         auto& timer = *sweep_timers[shard];

@@ -134,6 +134,8 @@ void MemoryBroker::store(RoomLog& log, std::unique_ptr<v1::Event> event, std::st
     event->set_seq(++log.last_seq);
     event->set_time_ms(now);
     EventPtr stored(std::move(event));
+    // The room's history is removed: this event starts what is kept.
+    if (stored->has_history_cleared()) log.events.clear();
     log.events.push_back(stored);
     trim(log, now);
     if (!dedupe_key.empty()) remember(log, std::move(dedupe_key), stored->seq());

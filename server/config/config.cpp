@@ -498,7 +498,8 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
                   "upload_timeout_ms",
                   "join_leave_per_second",
                   "join_leave_burst",
-                  "history_events_per_minute"});
+                  "history_events_per_minute",
+                  "admin_batch_calls"});
     s.read("max_frame_bytes", limits.max_frame_bytes, 256, 16 * kMiB);
     s.read("outbound_queue_bytes", limits.outbound_queue_bytes, 4 * kKiB, kGiB);
     s.read("outbound_queue_messages", limits.outbound_queue_messages, 1, 1'000'000);
@@ -520,6 +521,7 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
     s.read_rate("join_leave_per_second", limits.join_leave_per_second, 1000.0);
     s.read("join_leave_burst", limits.join_leave_burst, 1, 100'000);
     s.read("history_events_per_minute", limits.history_events_per_minute, 1, 100'000'000);
+    s.read("admin_batch_calls", limits.admin_batch_calls, 1, 1'000);
 
     // A queue smaller than one full frame would disconnect a session on its first large
     // message, which looks like a random drop to the person on the other end.

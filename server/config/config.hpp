@@ -107,6 +107,8 @@ struct LimitsConfig {
     std::uint32_t join_leave_burst = 40;
     // Per session: events read through History (a page costs its size).
     std::uint32_t history_events_per_minute = 2000;
+    // Calls in one admin API batch (POST /admin/api/batch).
+    std::uint32_t admin_batch_calls = 50;
 };
 
 struct HistoryConfig {

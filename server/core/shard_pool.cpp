@@ -9,10 +9,12 @@ namespace haven::core {
 
 ShardPool::ShardPool(unsigned shards) {
     contexts_.reserve(shards);
-    // Concurrency hint 1: each io_context is only ever run by its own thread, so Asio may
-    // skip internal locking.
+    // The default concurrency hint, not 1: with a hint of 1 Asio keeps what a shard posts to
+    // itself in a thread-private queue until the running handler returns, so a task that
+    // another shard posted meanwhile, in answer to something that came after, ran first (an
+    // audit entry appended, the action acknowledged, and a read of the log that missed it).
     for (unsigned i = 0; i < shards; ++i) {
-        contexts_.push_back(std::make_unique<boost::asio::io_context>(1));
+        contexts_.push_back(std::make_unique<boost::asio::io_context>());
     }
 }
 

@@ -16,8 +16,9 @@ class ShardRouter {
 public:
     virtual ~ShardRouter() = default;
     virtual unsigned shard_count() const = 0;
-    // Queues `task` to run on `shard`'s thread. Tasks posted from one shard to another run
-    // in the order they were posted.
+    // Queues `task` to run on `shard`'s thread. Tasks run in the order they were posted, by
+    // whichever shard posted them: a task a shard posts to itself runs before one that
+    // another shard posts later, in answer to something that came after it.
     virtual void post(unsigned shard, Task task) = 0;
     // Queues `task` to run on `shard`'s thread once `delay` has passed.
     virtual void post_after(unsigned shard, std::chrono::milliseconds delay, Task task) = 0;

@@ -5,11 +5,11 @@
 #include <mutex>
 #include <set>
 
-#include <google/protobuf/util/json_util.h>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 #include "core/clock.hpp"
+#include "http/admin_json.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::http {
@@ -17,22 +17,18 @@ namespace {
 
 constexpr std::uint32_t kDefaultLimit = 50;
 constexpr std::uint32_t kMaxLimit = 500;
-constexpr std::size_t kMaxSubjectBytes = 256;
-constexpr std::size_t kMaxReasonBytes = 500;
 
-HttpReply json_reply(unsigned status, const boost::json::value& value) {
-    HttpReply reply;
-    reply.status = status;
-    reply.content_type = "application/json";
-    reply.body = boost::json::serialize(value) + "\n";
-    reply.headers.emplace_back("Cache-Control", "no-store");
-    return reply;
-}
+using admin_json::error;
+using admin_json::reply;
 
-HttpReply json_error(unsigned status, std::string_view message) {
-    HttpReply reply = json_reply(status, boost::json::object{{"error", message}});
-    if (status == 401) reply.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return reply;
+// A positive number parameter up to `max`.
+std::optional<std::uint64_t> number_param(std::string_view text, std::uint64_t max) {
+    std::uint64_t value = 0;
+    const auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (problem != std::errc{} || end != text.data() + text.size() || value == 0 || value > max) {
+        return std::nullopt;
+    }
+    return value;
 }
 
 boost::json::object member_json(const v1::Member& member) {
@@ -41,16 +37,42 @@ boost::json::object member_json(const v1::Member& member) {
             {"role", v1::Role_Name(member.role())}};
 }
 
-}  // namespace
-
-// One request, once its caller is known.
-struct AdminApi::Call {
-    std::string method;
-    std::string target;
-    std::string body;
-    std::string operator_subject;
-    std::string operator_handle;
+// ?room=ID&before=X&limit=N, each optional: what a page of the audit log or of a room's
+// history is asked with.
+struct PageQuery {
+    std::string room_id;
+    std::string before;
+    std::uint32_t limit = kDefaultLimit;
 };
+
+std::optional<PageQuery> page_query(std::string_view target, std::string& problem) {
+    PageQuery query;
+    const auto url = boost::urls::parse_origin_form(target);
+    if (!url) {
+        problem = "bad request target";
+        return std::nullopt;
+    }
+    for (const auto& param : url->params()) {
+        if (param.key == "room") {
+            query.room_id = param.value;
+        } else if (param.key == "before") {
+            query.before = param.value;
+        } else if (param.key == "limit") {
+            const auto value = number_param(param.value, kMaxLimit);
+            if (!value) {
+                problem = "limit must be 1 to 500";
+                return std::nullopt;
+            }
+            query.limit = static_cast<std::uint32_t>(*value);
+        } else {
+            problem = "unknown parameter";
+            return std::nullopt;
+        }
+    }
+    return query;
+}
+
+}  // namespace
 
 AdminApi::AdminApi(const auth::JwtVerifier& tokens, AdminBackend backend)
     : tokens_(tokens), backend_(std::move(backend)) {}
@@ -60,87 +82,70 @@ void AdminApi::handle(std::string_view method, std::string_view target,
                       std::function<void(HttpReply)> done) const {
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization.substr(0, kBearer.size()) != kBearer || !tokens_.enabled()) {
-        return done(json_error(401, "an operator token is required"));
+        return done(error(401, "an operator token is required"));
     }
     const auth::TokenResult token =
         tokens_.verify(authorization.substr(kBearer.size()), core::wall_seconds());
-    if (!token.claims) return done(json_error(401, "the token was not accepted"));
+    if (!token.claims) return done(error(401, "the token was not accepted"));
     if (token.claims->role != auth::Role::operator_) {
-        return done(json_error(403, "only operators may use the admin API"));
+        return done(error(403, "only operators may use the admin API"));
     }
     Call call{std::string(method), std::string(target), std::string(body), token.claims->subject,
               token.claims->handle};
     const std::string subject = call.operator_subject;
     backend_.banned(subject,
                     [this, call = std::move(call), done = std::move(done)](bool banned) mutable {
-                        if (banned) return done(json_error(403, "this account is banned"));
+                        if (banned) return done(error(403, "this account is banned"));
                         serve(std::move(call), std::move(done));
                     });
 }
 
 void AdminApi::serve(Call call, std::function<void(HttpReply)> done) const {
     const auto url = boost::urls::parse_origin_form(call.target);
-    if (!url) return done(json_error(400, "bad request target"));
+    if (!url) return done(error(400, "bad request target"));
     const std::string path = url->path();
-    const bool get = call.method == "GET";
-    const bool post = call.method == "POST";
-    if (path == "/admin/audit") {
-        if (!get) return done(json_error(405, "use GET"));
-        return audit_page(call, std::move(done));
+    struct Route {
+        std::string_view path;
+        std::string_view method;
+        void (AdminApi::*handler)(const Call&, Done) const;
+    };
+    static constexpr Route kRoutes[] = {
+        {"/admin/audit", "GET", &AdminApi::audit_page},
+        {"/admin/api/rooms", "GET", &AdminApi::rooms},
+        {"/admin/api/presence", "GET", &AdminApi::presence},
+        {"/admin/api/presence_stats", "GET", &AdminApi::presence_stats},
+        {"/admin/api/history", "GET", &AdminApi::history},
+        {"/admin/api/info", "GET", &AdminApi::info},
+        {"/admin/api/disconnect", "POST", &AdminApi::disconnect},
+        {"/admin/api/publish", "POST", &AdminApi::publish},
+        {"/admin/api/history_remove", "POST", &AdminApi::history_remove},
+        {"/admin/api/batch", "POST", &AdminApi::batch},
+    };
+    for (const Route& route : kRoutes) {
+        if (path != route.path) continue;
+        if (call.method != route.method) {
+            return done(error(405, "use " + std::string(route.method)));
+        }
+        return (this->*route.handler)(call, std::move(done));
     }
-    if (path == "/admin/api/rooms") {
-        if (!get) return done(json_error(405, "use GET"));
-        record(call, "api_rooms", "rooms", "");
-        return rooms(std::move(done));
-    }
-    if (path == "/admin/api/presence" || path == "/admin/api/presence_stats") {
-        if (!get) return done(json_error(405, "use GET"));
-        return presence(call, path == "/admin/api/presence_stats", std::move(done));
-    }
-    if (path == "/admin/api/disconnect") {
-        if (!post) return done(json_error(405, "use POST"));
-        return disconnect(call, std::move(done));
-    }
-    done(json_error(404, "no such admin endpoint"));
+    done(error(404, "no such admin endpoint"));
 }
 
 void AdminApi::audit_page(const Call& call, std::function<void(HttpReply)> done) const {
-    const auto url = boost::urls::parse_origin_form(call.target);
-    std::string room_id, before_id;
-    std::uint32_t limit = kDefaultLimit;
-    for (const auto& param : url->params()) {
-        if (param.key == "room") {
-            room_id = param.value;
-        } else if (param.key == "before") {
-            before_id = param.value;
-        } else if (param.key == "limit") {
-            const auto [end, error] =
-                std::from_chars(param.value.data(), param.value.data() + param.value.size(), limit);
-            if (error != std::errc{} || end != param.value.data() + param.value.size() ||
-                limit == 0 || limit > kMaxLimit) {
-                return done(json_error(400, "limit must be 1 to 500"));
-            }
-        } else {
-            return done(json_error(400, "unknown parameter"));
-        }
-    }
-    backend_.read_audit(std::move(room_id), std::move(before_id), limit,
+    std::string problem;
+    auto query = page_query(call.target, problem);
+    if (!query) return done(error(400, problem));
+    backend_.read_audit(std::move(query->room_id), std::move(query->before), query->limit,
                         [done = std::move(done)](std::optional<v1::AuditPage> page) {
                             if (!page) {
-                                return done(json_error(503, "the audit log cannot be read now"));
+                                return done(error(503, "the audit log cannot be read now"));
                             }
-                            HttpReply reply;
-                            reply.content_type = "application/json";
-                            google::protobuf::util::JsonPrintOptions options;
-                            options.always_print_primitive_fields = true;
-                            (void)google::protobuf::util::MessageToJsonString(*page, &reply.body,
-                                                                              options);
-                            reply.headers.emplace_back("Cache-Control", "no-store");
-                            done(std::move(reply));
+                            done(reply(200, admin_json::from_message(*page)));
                         });
 }
 
-void AdminApi::rooms(std::function<void(HttpReply)> done) const {
+void AdminApi::rooms(const Call& call, Done done) const {
+    record(call, "api_rooms", "rooms", "");
     // Every room's presence is read at once; the answer goes out when the last one is in.
     struct Gather {
         std::mutex mutex;
@@ -168,7 +173,7 @@ void AdminApi::rooms(std::function<void(HttpReply)> done) const {
             }
             rooms.push_back(std::move(room));
         }
-        gather->done(json_reply(200, boost::json::object{{"rooms", std::move(rooms)}}));
+        gather->done(reply(200, boost::json::object{{"rooms", std::move(rooms)}}));
     };
     if (all.empty()) return answer();
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -185,67 +190,86 @@ void AdminApi::rooms(std::function<void(HttpReply)> done) const {
     }
 }
 
-void AdminApi::presence(const Call& call, bool stats, std::function<void(HttpReply)> done) const {
+void AdminApi::presence(const Call& call, Done done) const {
+    members(call, false, std::move(done));
+}
+
+void AdminApi::presence_stats(const Call& call, Done done) const {
+    members(call, true, std::move(done));
+}
+
+void AdminApi::members(const Call& call, bool stats, Done done) const {
     const auto url = boost::urls::parse_origin_form(call.target);
     std::string room_id;
     for (const auto& param : url->params()) {
-        if (param.key != "room") return done(json_error(400, "unknown parameter"));
+        if (param.key != "room") return done(error(400, "unknown parameter"));
         room_id = param.value;
     }
     if (backend_.directory->find(room_id) == nullptr) {
-        return done(json_error(404, "no such room"));
+        return done(error(404, "no such room"));
     }
-    record(call, stats ? "api_presence_stats" : "api_presence", "room " + room_id, "");
+    record(call, stats ? "api_presence_stats" : "api_presence", "room " + room_id, "", room_id);
     backend_.presence(room_id, [room_id, stats, done = std::move(done)](
                                    std::optional<std::vector<v1::Member>> members) {
-        if (!members) return done(json_error(503, "the room cannot be read now; try again"));
+        if (!members) return done(error(503, "the room cannot be read now; try again"));
         if (stats) {
             // One person on two devices is two connections and one handle.
             std::set<std::string> handles;
             for (const v1::Member& member : *members) handles.insert(member.handle());
-            return done(json_reply(200, boost::json::object{{"room", room_id},
-                                                            {"connections", members->size()},
-                                                            {"people", handles.size()}}));
+            return done(reply(200, boost::json::object{{"room", room_id},
+                                                       {"connections", members->size()},
+                                                       {"people", handles.size()}}));
         }
         boost::json::array list;
         for (const v1::Member& member : *members) list.push_back(member_json(member));
-        done(json_reply(200, boost::json::object{{"room", room_id}, {"members", std::move(list)}}));
+        done(reply(200, boost::json::object{{"room", room_id}, {"members", std::move(list)}}));
     });
 }
 
-void AdminApi::disconnect(const Call& call, std::function<void(HttpReply)> done) const {
-    boost::system::error_code ec;
-    const boost::json::value body = boost::json::parse(call.body, ec);
-    const boost::json::object* fields = ec ? nullptr : body.if_object();
-    const boost::json::value* subject = fields ? fields->if_contains("subject") : nullptr;
-    const boost::json::value* reason = fields ? fields->if_contains("reason") : nullptr;
-    if (subject == nullptr || !subject->is_string() || subject->as_string().empty() ||
-        subject->as_string().size() > kMaxSubjectBytes) {
-        return done(
-            json_error(400, "the body must be {\"subject\": \"...\", \"reason\": \"...\"}"));
+void AdminApi::history(const Call& call, std::function<void(HttpReply)> done) const {
+    std::string problem;
+    const auto query = page_query(call.target, problem);
+    if (!query) return done(error(400, problem));
+    std::uint64_t before_seq = 0;
+    if (!query->before.empty()) {
+        const auto value = number_param(query->before, UINT64_MAX);
+        if (!value) return done(error(400, "before must be a post number"));
+        before_seq = *value;
     }
-    if (reason == nullptr || !reason->is_string() || reason->as_string().empty() ||
-        reason->as_string().size() > kMaxReasonBytes) {
-        return done(json_error(400, "a reason (1 to 500 bytes) is required"));
-    }
-    const std::string who(subject->as_string());
-    record(call, "api_disconnect", who, std::string(reason->as_string()));
-    backend_.disconnect(who, [who, done = std::move(done)](bool ok) {
-        if (!ok) return done(json_error(503, "not done: the broker cannot be reached; try again"));
-        done(json_reply(200, boost::json::object{{"subject", who}, {"disconnected", true}}));
-    });
+    const std::string& room_id = query->room_id;
+    if (backend_.directory->find(room_id) == nullptr) return done(error(404, "no such room"));
+    record(call, "api_history", "room " + room_id, "", room_id);
+    backend_.history(
+        room_id, before_seq, query->limit,
+        [room_id, done = std::move(done)](std::optional<AdminBackend::HistoryView> view) {
+            if (!view) return done(error(503, "the room cannot be read now; try again"));
+            const std::set<std::uint64_t> hidden(view->hidden.begin(), view->hidden.end());
+            boost::json::array events;
+            for (const v1::Event& event : view->events) {
+                boost::json::object json = admin_json::from_message(event);
+                // Moderators see hidden posts, and that they are hidden.
+                if (event.has_posted()) json["hidden"] = hidden.count(event.seq()) != 0;
+                events.push_back(std::move(json));
+            }
+            done(reply(200, boost::json::object{{"room", room_id},
+                                                {"events", std::move(events)},
+                                                {"oldestSeq", view->oldest_seq},
+                                                {"lastSeq", view->last_seq},
+                                                {"hasMore", view->has_more}}));
+        });
 }
 
-void AdminApi::record(const Call& call, std::string action, std::string target,
-                      std::string reason) const {
-    v1::AuditEntry entry;
-    entry.set_time_ms(core::wall_ms());
-    entry.set_actor(call.operator_handle.empty() ? "operator" : call.operator_handle);
-    entry.set_actor_subject(call.operator_subject);
-    entry.set_action(std::move(action));
-    entry.set_target(std::move(target));
-    entry.set_reason(std::move(reason));
-    backend_.append_audit(std::move(entry));
+void AdminApi::info(const Call& call, Done done) const {
+    record(call, "api_info", "instances", "");
+    backend_.instances(
+        [done = std::move(done)](std::optional<std::vector<v1::InstanceInfo>> instances) {
+            if (!instances) return done(error(503, "the broker cannot be reached; try again"));
+            boost::json::array list;
+            for (const v1::InstanceInfo& instance : *instances) {
+                list.push_back(admin_json::from_message(instance));
+            }
+            done(reply(200, boost::json::object{{"instances", std::move(list)}}));
+        });
 }
 
 }  // namespace haven::http

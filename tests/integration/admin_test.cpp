@@ -125,6 +125,55 @@ TEST_CASE("haven-admin token: a new moderator gets in with the role and rooms it
     CHECK(run_admin_tool("nothing").second == 2);
 }
 
+TEST_CASE("haven-admin calls the server API, as an operator it names, with a token it mints") {
+    ServerProcess server({.toml = jwt_auth_toml()});
+    require_started(server);
+    const std::string where = " --config " + server.config_path().string() +
+                              " --url http://127.0.0.1:" + std::to_string(server.port());
+    Client robin = guest_in(server, Encoding::binary, "lobby", "Robin");
+
+    const auto [published, publish_status] =
+        run_admin_tool("publish lobby 'Tea break: back at ten past.'" + where);
+    REQUIRE(publish_status == 0);
+    CHECK(boost::json::parse(published).at("seq").as_int64() > 0);
+    CHECK(robin.next([](const v1::ServerMessage& m) {
+        return m.has_event() && m.event().has_system_notice() &&
+               m.event().system_notice().text() == "Tea break: back at ten past.";
+    }));
+    const auto [info, info_status] = run_admin_tool("info" + where);
+    REQUIRE(info_status == 0);
+    CHECK(boost::json::parse(info).at("instances").as_array().size() == 1);
+    const auto [stats, stats_status] = run_admin_tool("presence-stats lobby" + where);
+    REQUIRE(stats_status == 0);
+    CHECK(boost::json::parse(stats).at("connections").as_int64() == 1);
+    CHECK(run_admin_tool("history-remove lobby --reason 'a request'" + where).second == 0);
+    CHECK(robin.next([](const v1::ServerMessage& m) {
+        return m.has_event() && m.event().has_history_cleared();
+    }));
+
+    // The audit log names the operator at the keyboard.
+    const auto [audit, audit_status] = run_admin_tool("audit --room lobby" + where);
+    REQUIRE(audit_status == 0);
+    bool named = false;
+    const boost::json::value entries = boost::json::parse(audit).at("entries");
+    for (const auto& entry : entries.as_array()) {
+        named |= entry.at("action").as_string() == "api_history_remove" &&
+                 std::string(entry.at("actor").as_string()).rfind("Operator ", 0) == 0 &&
+                 entry.at("reason").as_string() == "a request";
+    }
+    CHECK(named);
+
+    // Mistakes: a missing reason or room, a token without the role, no server there.
+    CHECK(run_admin_tool("history-remove lobby" + where).second == 2);
+    CHECK(run_admin_tool("publish 'Not A Room' hi" + where).second == 2);
+    CHECK(run_admin_tool("publish lobby" + where).second == 2);
+    CHECK(run_admin_tool("info --token " + make_token("mod-1", "Mo", "moderator", 600) + where)
+              .second == 1);
+    CHECK(run_admin_tool("info --url http://127.0.0.1:1 --config " +
+                         server.config_path().string())
+              .second == 3);
+}
+
 // ---- the server API ---------------------------------------------------------------------------
 
 boost::json::value api_get(const ServerProcess& server, const std::string& path,

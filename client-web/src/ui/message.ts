@@ -26,6 +26,11 @@ export function renderItem(item: Item, context: ActionContext): HTMLElement {
 }
 
 function renderNotice(notice: Notice): HTMLElement {
+  if (notice.fromService) {
+    // Labelled as the service's own words, so nobody can mistake it for a member's post.
+    return h("li", { class: "notice notice-service", "data-key": notice.key, "data-service": "true" },
+      h("p", {}, h("strong", {}, "From the Haven team: "), notice.text));
+  }
   return h("li", { class: "notice", "data-key": notice.key }, h("p", {}, notice.text));
 }
 

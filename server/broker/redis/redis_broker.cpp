@@ -3,6 +3,7 @@
 #include "broker/redis/redis_broker.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -206,7 +207,8 @@ void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::strin
           std::to_string(now > max_age_ms ? now - max_age_ms : 0), channel(room_id),
           std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0",
           state_op(change), change.field, change.value,
-          limited ? std::to_string(limit.per_second) : "0", std::to_string(limit.burst)},
+          limited ? std::to_string(limit.per_second) : "0", std::to_string(limit.burst),
+          event->has_history_cleared() ? "1" : "0"},
          [done = std::move(done)](const redisReply* reply) {
              if (!is_array(reply, 2)) return done({PublishOutcome::Status::unavailable, 0});
              switch (integer_at(reply, 0)) {
@@ -699,11 +701,60 @@ void RedisBroker::heartbeat() {
     commands_.command({"ZADD", options_.key_prefix + "instances", std::to_string(core::wall_ms()),
                        options_.instance_id},
                       [](const redisReply*) {});
+    if (options_.report) {
+        // Expires with the heartbeat, so a dead instance's report goes when it does.
+        commands_.command({"SET", instance_report_key(options_.instance_id),
+                           options_.report().SerializeAsString(), "PX",
+                           std::to_string(options_.instance_timeout.count())},
+                          [](const redisReply*) {});
+    }
     reap_dead_instances();
     heartbeat_timer_.expires_after(options_.heartbeat_interval);
     heartbeat_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (!ec && *alive) heartbeat();
     });
+}
+
+std::string RedisBroker::instance_report_key(std::string_view instance_id) const {
+    return options_.key_prefix + "instance:" + std::string(instance_id) + ":report";
+}
+
+void RedisBroker::read_instances(InstancesCallback done) {
+    commands_.command(
+        {"ZRANGE", options_.key_prefix + "instances", "0", "-1", "WITHSCORES"},
+        [this, alive = alive_, done = std::move(done)](const redisReply* reply) mutable {
+            if (!*alive || reply == nullptr || reply->type != REDIS_REPLY_ARRAY) {
+                return done(std::nullopt);
+            }
+            auto instances = std::make_shared<std::vector<v1::InstanceInfo>>();
+            std::vector<std::string> mget{"MGET"};
+            for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                v1::InstanceInfo& info = instances->emplace_back();
+                info.set_instance_id(std::string(as_view(reply->element[i])));
+                const std::string_view score = as_view(reply->element[i + 1]);
+                std::uint64_t heartbeat_ms = 0;
+                std::from_chars(score.data(), score.data() + score.size(), heartbeat_ms);
+                info.set_reported_ms(heartbeat_ms);
+                info.set_state("unknown");
+                mget.push_back(instance_report_key(info.instance_id()));
+            }
+            if (instances->empty()) return done(std::vector<v1::InstanceInfo>{});
+            commands_.command(mget, [instances, done = std::move(done)](const redisReply* reports) {
+                if (reports == nullptr || reports->type != REDIS_REPLY_ARRAY) {
+                    return done(std::nullopt);
+                }
+                for (std::size_t i = 0; i < reports->elements && i < instances->size(); ++i) {
+                    const redisReply* bytes = reports->element[i];
+                    if (bytes->type != REDIS_REPLY_STRING) continue;
+                    v1::InstanceInfo report;
+                    if (!report.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) continue;
+                    // The heartbeat list is the authority on who is alive and since when.
+                    report.set_instance_id((*instances)[i].instance_id());
+                    (*instances)[i] = std::move(report);
+                }
+                done(std::move(*instances));
+            });
+        });
 }
 
 void RedisBroker::reap_dead_instances() {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,7 +38,12 @@ struct RedisBrokerOptions {
     std::chrono::milliseconds instance_timeout{15000};
     std::chrono::milliseconds role_memory{
         std::chrono::hours(24 * 90)};  // moderation.role_memory_days
+    // With keeps_instance_alive: what this instance says of itself with each heartbeat, for
+    // the other instances' read_instances (the admin API's info).
+    std::function<v1::InstanceInfo()> report;
 };
+
+using InstancesCallback = std::function<void(std::optional<std::vector<v1::InstanceInfo>>)>;
 
 class RedisBroker final : public Broker {
 public:
@@ -69,6 +75,10 @@ public:
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
+    // Every instance on the heartbeat list with what it last reported (an instance that
+    // reported nothing yet has only its id and heartbeat time); nothing when Redis cannot be
+    // read.
+    void read_instances(InstancesCallback done);
     void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                     AuditCallback done) override;
     void publish_ephemeral(EventPtr event) override;
@@ -99,6 +109,7 @@ private:
     std::string key(std::string_view room_id, std::string_view suffix) const;
     std::string channel(std::string_view room_id) const;
     std::string instance_members_key() const;
+    std::string instance_report_key(std::string_view instance_id) const;
     std::string global_key(std::string_view name) const {
         return options_.key_prefix + std::string(name);
     }

@@ -67,6 +67,8 @@ end
 local seq = redis.call('INCR', KEYS[1])
 -- Event.seq is field 2 and Event.time_ms field 3, both varints (tags 16 and 24).
 local event = ARGV[1] .. '\16' .. varint(seq) .. '\24' .. varint(tonumber(ARGV[2]))
+-- A history_cleared event replaces the room's history: it starts what is kept.
+if ARGV[13] == '1' then redis.call('DEL', KEYS[2]) end
 redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], seq .. '-0', 'e', event, 't', ARGV[2])
 trim_by_age(KEYS[2], tonumber(ARGV[4]))
 if ARGV[7] == '1' then redis.call('SET', KEYS[3], seq, 'EX', ARGV[6]) end

@@ -19,7 +19,8 @@ struct Script {
 // KEYS: seq, log, dedupe, state, author bucket. ARGV: event bytes (without seq and time),
 // time_ms, max_events, min_time_ms, channel, dedupe_ttl_seconds, has_dedupe ("1"/"0"), state
 // op ("set"/"del"/""), state field, state value, author posts per second (0 = no limit),
-// author burst. Returns {2, 0, retry_after_ms} when the author's budget is spent.
+// author burst, clears history ("1": the event is history_cleared, and the log before it
+// goes). Returns {2, 0, retry_after_ms} when the author's budget is spent.
 // Returns {1, seq} when published, {0, original seq} for a duplicate.
 const Script& publish_script();
 
