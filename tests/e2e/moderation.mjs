@@ -330,6 +330,48 @@ describe("moderation", () => {
     }
   });
 
+  test("a notice from the people who run Haven is labelled as theirs; a history removal clears every screen", async () => {
+    const operator = mintToken(SECRET, { sub: "operator-olive", name: "Olive", role: "operator" });
+    const api = async (path, body) => {
+      const response = await fetch(new URL(path, server.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${operator}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.text();
+      assert.equal(response.status, 200, answer);
+      return JSON.parse(answer);
+    };
+    await openLobby(nia);
+    await openLobby(sam);
+    await nia.post("Before the notice.");
+    await sam.waitForMessage("Before the notice.");
+
+    const text = "Haven restarts at 22:00 for five minutes; you will be back in your rooms by yourself.";
+    await api("/admin/api/publish", { room: "lobby", text });
+    const notice = nia.page.locator(".notice-service", { hasText: text });
+    await notice.waitFor();
+    assert.equal(await notice.textContent(), `From the Haven team: ${text}`);
+    assert.equal(await nia.count(text), 0, "never shown as a member's message");
+    await nia.shot("45-service-notice-desktop");
+    assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA with a service notice");
+
+    await api("/admin/api/history_remove", { room: "lobby", reason: "a request to remove the evening's conversation" });
+    for (const who of [nia, sam]) {
+      await who.page.locator(".notice", { hasText: "Earlier messages in this room were removed" }).waitFor();
+      await who.message("Before the notice.").waitFor({ state: "detached" });
+      assert.equal(await who.page.locator(".notice-service").count(), 0, `${who.handle}: the notice went with the rest`);
+    }
+    // Someone arriving afterwards finds only what came after. (Signed in: Oscar's ban keeps
+    // out new guests from this address, which every browser here shares.)
+    const kit = await Participant.signIn(browser, server.url, mintToken(SECRET, { sub: "participant-kit", name: "Kit", role: "participant" }), "Kit");
+    await kit.join(...LOBBY);
+    await kit.page.locator(".notice", { hasText: "Earlier messages in this room were removed" }).waitFor();
+    assert.equal(await kit.count("Before the notice."), 0);
+    assert.deepEqual(kit.errors, []);
+    await kit.page.context().close();
+  });
+
   test("moderation: no script errors in the pages", () => {
     for (const who of [nia, oscar, sam]) assert.deepEqual(who?.errors ?? [], [], who?.handle);
   });
