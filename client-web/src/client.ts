@@ -554,12 +554,19 @@ export class HavenClient {
     }
   }
 
-  /** Left without asking: a moderator removed me ("kicked"; "banned" for a room ban). */
+  /** Left without asking: a moderator removed me ("kicked"; "banned" for a room ban), or the room closed. */
   private removedFromRoom(roomId: string, reason: string): void {
     const room = this.rooms.get(roomId);
     if (!room || !reason) return;  // an ordinary Leave: already forgotten in leave()
     room.kicked();
     this.setTyping(roomId, false);
+    if (reason === "closed") {
+      room.removed = "closed";
+      room.problem = "This room has closed. Thank you for being here.";
+      this.emit({ type: "toast", text: `${room.info.title || roomId} has closed.`, tone: "info" });
+      this.emit({ type: "room", roomId });
+      return;
+    }
     if (reason === "banned") {
       room.removed = "banned";
       room.problem = kindMessage({ code: ErrorCode.BANNED });

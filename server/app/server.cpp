@@ -26,6 +26,7 @@
 #include "moderation/moderation_state.hpp"
 #include "net/listener.hpp"
 #include "rooms/room_directory.hpp"
+#include "rooms/runtime_rooms.hpp"
 
 namespace haven::app {
 namespace {
@@ -182,6 +183,17 @@ struct Server::Parts {
                 redis_zero->read_instances(std::move(done));
             });
         };
+        backend.open_room = [this](v1::RuntimeRoom room, http::AdminBackend::RoomChangeDone done) {
+            pool.post(0, [this, room = std::move(room), done = std::move(done)]() mutable {
+                open_runtime_room(std::move(room), std::move(done));
+            });
+        };
+        backend.close_room = [this](std::string room_id, http::AdminBackend::RoomChangeDone done) {
+            pool.post(0, [this, room_id = std::move(room_id), done = std::move(done)]() mutable {
+                close_runtime_room(std::move(room_id), std::move(done));
+            });
+        };
+        backend.templates = &config.room_templates;
         backend.max_notice_chars = config.limits.max_post_chars;
         backend.max_batch_calls = config.limits.admin_batch_calls;
         backend.directory = &directory;
@@ -216,6 +228,40 @@ struct Server::Parts {
                     done(std::move(view));
                 });
             });
+    }
+
+    // On shard 0. The field is created only when absent, so of two instances opening the same
+    // id at once one does; the event then opens it everywhere, and here at once so the caller
+    // can join straight away.
+    void open_runtime_room(v1::RuntimeRoom room, http::AdminBackend::RoomChangeDone done) {
+        using Change = http::AdminBackend::RoomChange;
+        if (directory.runtime_count() >= config.limits.max_runtime_rooms) {
+            return done(Change::too_many);
+        }
+        auto config_of_room = rooms::room_config(room);
+        if (!config_of_room || directory.find(room.id()) != nullptr) return done(Change::taken);
+        auto event = std::make_shared<v1::Event>();
+        *event->mutable_room_opened()->mutable_room() = room;
+        broker::Broker& zero = engine->owner(0).broker();
+        zero.publish_global(
+            std::move(event),
+            moderation::StateChange::create(rooms::runtime_room_field(room.id()),
+                                            room.SerializeAsString()),
+            [this, config_of_room = std::move(*config_of_room), done](bool ok) mutable {
+                if (!ok) return done(Change::unavailable);
+                directory.open(std::move(config_of_room));
+                done(Change::done);
+            });
+    }
+
+    void close_runtime_room(std::string room_id, http::AdminBackend::RoomChangeDone done) {
+        using Change = http::AdminBackend::RoomChange;
+        if (!directory.is_runtime(room_id)) return done(Change::not_found);
+        auto event = std::make_shared<v1::Event>();
+        event->mutable_room_closed()->set_room_id(room_id);
+        engine->owner(0).broker().publish_global(
+            std::move(event), moderation::StateChange::erase(rooms::runtime_room_field(room_id)),
+            [done](bool ok) { done(ok ? Change::done : Change::unavailable); });
     }
 
     // What this instance says of itself: the admin API's info, and its heartbeat on Redis.

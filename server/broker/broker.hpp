@@ -197,7 +197,9 @@ public:
     virtual void shutdown(std::function<void()> done) = 0;
 
     // ---- server-wide: called on shard 0 only ---------------------------------------------
-    // A global ban or unban with its state change; every instance's on_global_event sees it.
+    // A server-wide event (a global ban or unban, a room opened or closed at run time) with
+    // its state change; every instance's on_global_event sees it. `done(false)`: not done (the
+    // broker cannot be reached, or a StateChange::create found its field taken).
     virtual void publish_global(EventPtr event, moderation::StateChange change,
                                 DoneCallback done) = 0;
     virtual void read_global_state(StateCallback done) = 0;
@@ -214,6 +216,11 @@ public:
     // Newest first, older than `before_id` (empty: from the newest), only `room_id` when set.
     virtual void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                             AuditCallback done) = 0;
+
+    // A room closed at run time: what the broker keeps of it goes (its history at once; in
+    // Redis its counters and state once the history's age limit has passed, so an event still
+    // on its way finds its sequence).
+    virtual void forget_room(const std::string& room_id) = 0;
 
     // While an instance has local members in a room it is subscribed to its events.
     virtual void subscribe(const std::string& room_id) = 0;

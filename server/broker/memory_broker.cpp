@@ -48,7 +48,7 @@ void MemoryBroker::find_duplicate(const std::string& room_id, const std::string&
 
 void MemoryBroker::apply(moderation::StateFields& state, const moderation::StateChange& change) {
     using Op = moderation::StateChange::Op;
-    if (change.op == Op::set) state[change.field] = change.value;
+    if (change.op == Op::set || change.op == Op::create) state[change.field] = change.value;
     if (change.op == Op::erase) state.erase(change.field);
 }
 
@@ -72,6 +72,9 @@ void MemoryBroker::find_member(const std::string& room_id, const std::string& me
 
 void MemoryBroker::publish_global(EventPtr event, moderation::StateChange change,
                                   DoneCallback done) {
+    if (change.op == moderation::StateChange::Op::create && global_state_.count(change.field)) {
+        return done(false);
+    }
     apply(global_state_, change);
     done(true);
     sink_.on_global_event(event);

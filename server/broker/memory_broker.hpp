@@ -45,6 +45,7 @@ public:
                      MemberCallback done) override;
     void publish_ephemeral(EventPtr event) override;
     void read_history(HistoryQuery query, HistoryCallback done) override;
+    void forget_room(const std::string& room_id) override { rooms_.erase(room_id); }
     void add_member(const std::string& room_id, const v1::PresenceRecord& record,
                     std::uint32_t capacity, JoinCallback done) override;
     void remove_member(const std::string& room_id, const v1::Member& member,

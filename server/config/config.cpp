@@ -499,7 +499,8 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
                   "join_leave_per_second",
                   "join_leave_burst",
                   "history_events_per_minute",
-                  "admin_batch_calls"});
+                  "admin_batch_calls",
+                  "max_runtime_rooms"});
     s.read("max_frame_bytes", limits.max_frame_bytes, 256, 16 * kMiB);
     s.read("outbound_queue_bytes", limits.outbound_queue_bytes, 4 * kKiB, kGiB);
     s.read("outbound_queue_messages", limits.outbound_queue_messages, 1, 1'000'000);
@@ -522,6 +523,7 @@ void parse_limits(const Section& s, LimitsConfig& limits) {
     s.read("join_leave_burst", limits.join_leave_burst, 1, 100'000);
     s.read("history_events_per_minute", limits.history_events_per_minute, 1, 100'000'000);
     s.read("admin_batch_calls", limits.admin_batch_calls, 1, 1'000);
+    s.read("max_runtime_rooms", limits.max_runtime_rooms, 1, 1'000'000);
 
     // A queue smaller than one full frame would disconnect a session on its first large
     // message, which looks like a random drop to the person on the other end.
@@ -669,15 +671,19 @@ RoomConfig parse_room(const Section& s) {
     return room;
 }
 
-void parse_rooms(const toml::table& root, std::string_view source, std::vector<RoomConfig>& rooms) {
-    const toml::node* node = root.get("rooms");
+// [[rooms]] or [[room_templates]] (`key`): the same fields, ids unique within the list.
+void parse_rooms(const toml::table& root, std::string_view source, std::string_view key,
+                 std::vector<RoomConfig>& rooms) {
+    const toml::node* node = root.get(key);
     if (node == nullptr) return;
     const toml::array* array = node->as_array();
-    if (array == nullptr) raise(source, "rooms", expected("an array of [[rooms]] tables", *node));
+    if (array == nullptr) {
+        raise(source, key, expected("an array of [[" + std::string(key) + "]] tables", *node));
+    }
 
     std::map<std::string, std::size_t, std::less<>> index_by_id;
     for (std::size_t i = 0; i < array->size(); ++i) {
-        const std::string path = "rooms[" + std::to_string(i) + "]";
+        const std::string path = std::string(key) + "[" + std::to_string(i) + "]";
         const toml::node& element = (*array)[i];
         const toml::table* table = element.as_table();
         if (table == nullptr) raise(source, path, expected("a table", element));
@@ -686,8 +692,8 @@ void parse_rooms(const toml::table& root, std::string_view source, std::vector<R
         RoomConfig room = parse_room(section);
         const auto [it, inserted] = index_by_id.emplace(room.id, i);
         if (!inserted) {
-            section.fail("id", "duplicate room id " + printable(room.id) +
-                                   " (already used by rooms[" + std::to_string(it->second) + "])");
+            section.fail("id", "duplicate room id " + printable(room.id) + " (already used by " +
+                                   std::string(key) + "[" + std::to_string(it->second) + "])");
         }
         rooms.push_back(std::move(room));
     }
@@ -747,8 +753,8 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     }
 
     const Section top(root, "", source);
-    top.allow_only(
-        {"server", "tls", "limits", "history", "auth", "broker", "moderation", "log", "rooms"});
+    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "moderation", "log",
+                    "rooms", "room_templates"});
 
     // An absent table reads as an empty one, so the cross-field checks still run on defaults.
     const toml::table empty;
@@ -771,7 +777,8 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     parse_broker(section("broker"), config.broker);
     parse_moderation(section("moderation"), config.moderation);
     parse_log(section("log"), config.log);
-    parse_rooms(root, source, config.rooms);
+    parse_rooms(root, source, "rooms", config.rooms);
+    parse_rooms(root, source, "room_templates", config.room_templates);
     return config;
 }
 

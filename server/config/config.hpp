@@ -109,6 +109,9 @@ struct LimitsConfig {
     std::uint32_t history_events_per_minute = 2000;
     // Calls in one admin API batch (POST /admin/api/batch).
     std::uint32_t admin_batch_calls = 50;
+    // Rooms opened at run time (the admin API) and open at once, in the whole deployment as
+    // this instance knows it.
+    std::uint32_t max_runtime_rooms = 1000;
 };
 
 struct HistoryConfig {
@@ -180,6 +183,9 @@ struct Config {
     ModerationConfig moderation;
     LogConfig log;
     std::vector<RoomConfig> rooms;
+    // What rooms opened at run time (the admin API) are made from: `id` names the template,
+    // and `title` and `topic` are the defaults a new room takes.
+    std::vector<RoomConfig> room_templates;
 };
 
 // Raised for any invalid option; what() is one line naming the key, e.g.

@@ -26,7 +26,7 @@ class AddressLimits;
 
 struct ServerContext {
     const config::Config& config;
-    const rooms::RoomDirectory& directory;
+    rooms::RoomDirectory& directory;  // rooms open and close at run time: it locks inside
     const auth::JwtVerifier& tokens;
     const auth::GuestPasses& guest_passes;
     core::Metrics& metrics;

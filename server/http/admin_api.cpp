@@ -120,6 +120,8 @@ void AdminApi::serve(Call call, std::function<void(HttpReply)> done) const {
         {"/admin/api/publish", "POST", &AdminApi::publish},
         {"/admin/api/history_remove", "POST", &AdminApi::history_remove},
         {"/admin/api/batch", "POST", &AdminApi::batch},
+        {"/admin/api/rooms/open", "POST", &AdminApi::open_room},
+        {"/admin/api/rooms/close", "POST", &AdminApi::close_room},
     };
     for (const Route& route : kRoutes) {
         if (path != route.path) continue;
@@ -149,23 +151,33 @@ void AdminApi::rooms(const Call& call, Done done) const {
     // Every room's presence is read at once; the answer goes out when the last one is in.
     struct Gather {
         std::mutex mutex;
+        std::vector<rooms::RoomRef> rooms;  // the configured ones, then those opened at run time
+        std::size_t configured = 0;
         std::vector<std::optional<std::size_t>> counts;
         std::size_t waiting = 0;
         std::function<void(HttpReply)> done;
     };
-    const auto& all = backend_.directory->all();
     auto gather = std::make_shared<Gather>();
+    for (const config::RoomConfig& room : backend_.directory->all()) {
+        gather->rooms.push_back(backend_.directory->find(room.id));
+    }
+    gather->configured = gather->rooms.size();
+    for (rooms::RoomRef& room : backend_.directory->runtime_rooms()) {
+        gather->rooms.push_back(std::move(room));
+    }
+    const auto& all = gather->rooms;
     gather->counts.resize(all.size());
     gather->waiting = all.size();
     gather->done = std::move(done);
-    const auto answer = [this, gather] {
+    const auto answer = [gather] {
         boost::json::array rooms;
-        const auto& configs = backend_.directory->all();
-        for (std::size_t i = 0; i < configs.size(); ++i) {
-            boost::json::object room{{"id", configs[i].id},
-                                     {"title", configs[i].title},
-                                     {"kind", config::to_string(configs[i].kind)},
-                                     {"capacity", configs[i].capacity}};
+        for (std::size_t i = 0; i < gather->rooms.size(); ++i) {
+            const config::RoomConfig& config = *gather->rooms[i];
+            boost::json::object room{{"id", config.id},
+                                     {"title", config.title},
+                                     {"kind", config::to_string(config.kind)},
+                                     {"capacity", config.capacity},
+                                     {"openedAtRunTime", i >= gather->configured}};
             if (gather->counts[i]) {
                 room["members"] = *gather->counts[i];
             } else {
@@ -177,7 +189,7 @@ void AdminApi::rooms(const Call& call, Done done) const {
     };
     if (all.empty()) return answer();
     for (std::size_t i = 0; i < all.size(); ++i) {
-        backend_.presence(all[i].id,
+        backend_.presence(all[i]->id,
                           [gather, i, answer](std::optional<std::vector<v1::Member>> members) {
                               bool last = false;
                               {

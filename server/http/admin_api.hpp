@@ -18,6 +18,10 @@
 //                                           a notice from the service into a room
 //   POST /admin/api/history_remove  {"room": "...", "reason": "..."}
 //                                           removes a room's history, on every instance
+//   POST /admin/api/rooms/open  {"template": "...", "title": "...", "topic": "..."}
+//                                           a room from a template, on every instance
+//   POST /admin/api/rooms/close  {"room": "...", "reason": "..."}
+//                                           closes a room opened that way; its members leave
 //   POST /admin/api/batch  {"calls": [{"method": "POST", "path": "/admin/api/publish",
 //                                      "body": {...}}, ...]}
 //                                           several calls in order, one reply each
@@ -34,6 +38,7 @@
 #include <boost/json/array.hpp>
 
 #include "auth/jwt.hpp"
+#include "config/config.hpp"
 #include "haven.pb.h"
 #include "http/http_routes.hpp"
 
@@ -73,6 +78,11 @@ struct AdminBackend {
     using HistoryReader =
         std::function<void(std::string room_id, std::uint64_t before_seq, std::uint32_t limit,
                            std::function<void(std::optional<HistoryView>)>)>;
+    // Rooms opened and closed at run time, on every instance.
+    enum class RoomChange { done, taken, too_many, not_found, unavailable };
+    using RoomChangeDone = std::function<void(RoomChange)>;
+    using RoomOpener = std::function<void(v1::RuntimeRoom, RoomChangeDone)>;
+    using RoomCloser = std::function<void(std::string room_id, RoomChangeDone)>;
     // Every instance of the cluster as it last reported itself.
     using InstancesReader =
         std::function<void(std::function<void(std::optional<std::vector<v1::InstanceInfo>>)>)>;
@@ -84,8 +94,11 @@ struct AdminBackend {
     RoomPublisher publish;
     HistoryReader history;
     InstancesReader instances;
-    std::uint32_t max_notice_chars = 4000;  // limits.max_post_chars
-    std::uint32_t max_batch_calls = 50;     // limits.admin_batch_calls
+    RoomOpener open_room;
+    RoomCloser close_room;
+    const std::vector<config::RoomConfig>* templates = nullptr;  // [[room_templates]]
+    std::uint32_t max_notice_chars = 4000;                       // limits.max_post_chars
+    std::uint32_t max_batch_calls = 50;                          // limits.admin_batch_calls
     std::function<void(v1::AuditEntry)> append_audit;
     const rooms::RoomDirectory* directory = nullptr;
 };
@@ -125,6 +138,8 @@ private:
     void publish(const Call& call, Done done) const;
     void history_remove(const Call& call, Done done) const;
     void batch(const Call& call, Done done) const;
+    void open_room(const Call& call, Done done) const;
+    void close_room(const Call& call, Done done) const;
     struct BatchRun {
         std::vector<Call> calls;
         std::size_t next = 0;

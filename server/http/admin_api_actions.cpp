@@ -1,12 +1,14 @@
 // The admin API's calls that change something: each checks its body, is recorded in the audit
 // log with the operator's name before it acts, and answers once the broker has done it.
 #include <memory>
+#include <tuple>
 
 #include "core/clock.hpp"
 #include "http/admin_api.hpp"
 #include "http/admin_json.hpp"
 #include "protocol/utf8.hpp"
 #include "rooms/room_directory.hpp"
+#include "rooms/runtime_rooms.hpp"
 
 namespace haven::http {
 namespace {
@@ -14,6 +16,8 @@ namespace {
 constexpr std::size_t kMaxSubjectBytes = 256;
 constexpr std::size_t kMaxReasonBytes = 500;
 constexpr std::size_t kMaxPathBytes = 2048;
+constexpr std::size_t kMaxTitleBytes = 200;  // as for rooms in the configuration
+constexpr std::size_t kMaxTopicBytes = 500;
 
 using admin_json::error;
 using admin_json::reply;
@@ -81,6 +85,77 @@ void AdminApi::history_remove(const Call& call, Done done) const {
                                         done = std::move(done)](std::optional<std::uint64_t> seq) {
         if (!seq) return done(error(503, "not done: the broker cannot be reached; try again"));
         done(reply(200, boost::json::object{{"room", room_id}, {"clearedBefore", *seq}}));
+    });
+}
+
+// ---- rooms at run time ---------------------------------------------------------------------
+
+void AdminApi::open_room(const Call& call, Done done) const {
+    const auto fields = admin_json::parse_object(call.body);
+    const auto name = fields ? admin_json::string_field(*fields, "template", 64) : std::nullopt;
+    if (!name) {
+        return done(error(400, "the body must be {\"template\": \"...\", \"title\": \"...\"}"));
+    }
+    const config::RoomConfig* templ = nullptr;
+    for (const config::RoomConfig& candidate : *backend_.templates) {
+        if (candidate.id == *name) templ = &candidate;
+    }
+    if (templ == nullptr) return done(error(404, "no such room template"));
+    // Title and topic are optional; when given they follow the rules of configured rooms.
+    std::string title, topic;
+    for (auto [key, max_bytes, out] : {std::tuple{"title", kMaxTitleBytes, &title},
+                                       std::tuple{"topic", kMaxTopicBytes, &topic}}) {
+        if (!fields->contains(key)) continue;
+        const auto value = admin_json::string_field(*fields, key, max_bytes);
+        if (!value || !protocol::utf8_length(*value)) {
+            return done(error(400, std::string(key) + " must be 1 to " + std::to_string(max_bytes) +
+                                       " bytes of text"));
+        }
+        *out = *value;
+    }
+    v1::RuntimeRoom room = rooms::runtime_room_from_template(*templ, title, topic, core::wall_ms());
+    record(call, "api_room_open", "room " + room.id(), "template " + templ->id, room.id());
+    const boost::json::object answer{{"id", room.id()},       {"title", room.title()},
+                                     {"topic", room.topic()}, {"template", room.template_name()},
+                                     {"kind", room.kind()},   {"capacity", room.capacity()}};
+    backend_.open_room(
+        std::move(room), [answer, done = std::move(done)](AdminBackend::RoomChange change) {
+            switch (change) {
+                case AdminBackend::RoomChange::done:
+                    return done(reply(200, answer));
+                case AdminBackend::RoomChange::too_many:
+                    return done(error(503, "too many rooms are open (limits.max_runtime_rooms)"));
+                case AdminBackend::RoomChange::taken:
+                    return done(error(409, "a room with that id is open"));
+                default:
+                    return done(error(503, "not opened: the broker cannot be reached; try again"));
+            }
+        });
+}
+
+void AdminApi::close_room(const Call& call, Done done) const {
+    const auto fields = admin_json::parse_object(call.body);
+    const auto room_id = fields ? admin_json::string_field(*fields, "room", 200) : std::nullopt;
+    if (!room_id) {
+        return done(error(400, "the body must be {\"room\": \"...\", \"reason\": \"...\"}"));
+    }
+    if (backend_.directory->find(*room_id) != nullptr &&
+        !backend_.directory->is_runtime(*room_id)) {
+        return done(error(409, "rooms of the configuration close by changing it"));
+    }
+    const auto reason = admin_json::string_field(*fields, "reason", kMaxReasonBytes);
+    if (!reason) return done(error(400, "a reason (1 to 500 bytes) is required"));
+    record(call, "api_room_close", "room " + *room_id, *reason, *room_id);
+    backend_.close_room(*room_id, [room_id = *room_id,
+                                   done = std::move(done)](AdminBackend::RoomChange change) {
+        switch (change) {
+            case AdminBackend::RoomChange::done:
+                return done(reply(200, boost::json::object{{"room", room_id}, {"closed", true}}));
+            case AdminBackend::RoomChange::not_found:
+                return done(error(404, "no such room is open"));
+            default:
+                return done(error(503, "not closed: the broker cannot be reached; try again"));
+        }
     });
 }
 

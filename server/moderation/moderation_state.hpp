@@ -21,7 +21,9 @@ using StateFields = std::map<std::string, std::string>;
 
 // One field change stored together with the event that announces it.
 struct StateChange {
-    enum class Op { none, set, erase };
+    // create: set only when the field is absent; otherwise nothing changes and nothing is
+    // announced (publish_global then reports false). Server-wide state only.
+    enum class Op { none, set, erase, create };
     Op op = Op::none;
     std::string field;
     std::string value;
@@ -30,6 +32,9 @@ struct StateChange {
         return {Op::set, std::move(field), std::move(value)};
     }
     static StateChange erase(std::string field) { return {Op::erase, std::move(field), {}}; }
+    static StateChange create(std::string field, std::string value) {
+        return {Op::create, std::move(field), std::move(value)};
+    }
 };
 
 // Field names, in one place.

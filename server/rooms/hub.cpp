@@ -226,14 +226,19 @@ void Hub::hand_over_join(const std::string& room_id, std::uint64_t session_id,
     session->send_frame(joined);
 }
 
-void Hub::remove_from_room(const std::string& room_id, std::uint64_t session_id, bool banned) {
+void Hub::remove_from_room(const std::string& room_id, std::uint64_t session_id, Removal why) {
     check_owner();
     LocalSession* session = find_session(session_id);
     if (session == nullptr) return;
     drop_local_member(room_id, *session);
-    session->on_removed(room_id, banned ? "banned" : "kicked");
+    static constexpr const char* kReasons[] = {"kicked", "banned", "closed"};
+    session->on_removed(room_id, kReasons[static_cast<int>(why)]);
     // A ban ends the connection at once, as the moderator intends.
-    if (banned) session->close(protocol::CloseCode::banned);
+    if (why == Removal::banned) session->close(protocol::CloseCode::banned);
+}
+
+void Hub::close_room(const std::string& room_id) {
+    on_owner(room_id, [room_id](RoomOwner& owner) { owner.close_room(room_id); });
 }
 
 void Hub::deliver_local(std::shared_ptr<const EncodedEvent> event) {

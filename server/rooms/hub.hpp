@@ -93,8 +93,9 @@ public:
     // The owner admitted the session: it is a member here from now on, and gets `joined`.
     void hand_over_join(const std::string& room_id, std::uint64_t session_id,
                         const protocol::Frame& joined);
-    // A moderator removed the session from the room.
-    void remove_from_room(const std::string& room_id, std::uint64_t session_id, bool banned);
+    // The session is out of the room: a moderator removed it, or the room closed.
+    enum class Removal { kicked, banned, room_closed };
+    void remove_from_room(const std::string& room_id, std::uint64_t session_id, Removal why);
     void deliver_local(std::shared_ptr<const EncodedEvent> event);
 
     // ---- called by the server-wide state (rooms/server_wide) ----------------------------
@@ -102,6 +103,8 @@ public:
     // A global ban or unban: kept, and a banned person's sessions here are closed.
     void apply_global(const v1::Event& event);
     void deliver_item(const v1::ModerationItem& item);
+    // A room opened at run time has closed: its owner shard sends its members here away.
+    void close_room(const std::string& room_id);
 
     // ---- housekeeping --------------------------------------------------------------------
     // Closes sessions that did not say Hello in time; lets transports ping.

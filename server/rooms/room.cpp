@@ -4,8 +4,15 @@
 
 namespace haven::rooms {
 
-Room::Room(const config::RoomConfig& config, unsigned shard_count)
-    : config_(config), members_per_shard_(shard_count, 0) {}
+Room::Room(RoomRef config, unsigned shard_count)
+    : config_(std::move(config)), members_per_shard_(shard_count, 0) {}
+
+std::vector<std::uint64_t> Room::session_ids() const {
+    std::vector<std::uint64_t> ids;
+    ids.reserve(members_.size());
+    for (const auto& [session_id, record] : members_) ids.push_back(session_id);
+    return ids;
+}
 
 const MemberRecord* Room::find(std::uint64_t session_id) const {
     auto found = members_.find(session_id);
@@ -47,7 +54,7 @@ void Room::recount_shards() {
 }
 
 void Room::fill_info(v1::RoomInfo& out, std::uint32_t member_count) const {
-    out = room_info(config_);
+    out = room_info(*config_);
     out.set_member_count(member_count);
 }
 

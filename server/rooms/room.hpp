@@ -16,6 +16,7 @@
 #include "moderation/moderation_state.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/reply_to.hpp"
+#include "rooms/room_directory.hpp"
 #include "rooms/room_presence.hpp"
 
 namespace haven::rooms {
@@ -44,9 +45,11 @@ struct PendingJoin {
 
 class Room {
 public:
-    Room(const config::RoomConfig& config, unsigned shard_count);
+    // The room holds its configuration: a room closed at run time keeps it until the last
+    // flow that uses it is done.
+    Room(RoomRef config, unsigned shard_count);
 
-    const config::RoomConfig& config() const { return config_; }
+    const config::RoomConfig& config() const { return *config_; }
     bool empty() const { return members_.empty(); }
     std::size_t size() const { return members_.size(); }
     bool contains(std::uint64_t session_id) const { return members_.count(session_id) != 0; }
@@ -63,6 +66,8 @@ public:
 
     void fill_info(v1::RoomInfo& out, std::uint32_t member_count) const;
 
+    // Every local member's session.
+    std::vector<std::uint64_t> session_ids() const;
     // Local members who are this person (all their sessions here).
     std::vector<std::uint64_t> sessions_of(const std::string& subject) const;
 
@@ -81,7 +86,7 @@ public:
 private:
     void recount_shards();
 
-    const config::RoomConfig& config_;
+    RoomRef config_;
     std::unordered_map<std::uint64_t, MemberRecord> members_;
     std::vector<std::uint32_t> members_per_shard_;
     std::vector<unsigned> active_shards_;

@@ -1,6 +1,8 @@
 #include "rooms/room_directory.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <mutex>
 
 namespace haven::rooms {
 
@@ -10,9 +12,55 @@ RoomDirectory::RoomDirectory(std::vector<config::RoomConfig> rooms, unsigned sha
     member_counts_.resize(rooms_.size());
 }
 
-const config::RoomConfig* RoomDirectory::find(std::string_view room_id) const {
-    auto found = index_.find(room_id);
-    return found == index_.end() ? nullptr : &rooms_[found->second];
+RoomRef RoomDirectory::find(std::string_view room_id) const {
+    if (auto found = index_.find(room_id); found != index_.end()) {
+        // No owner: the directory outlives every flow, and copies touch no counter.
+        return RoomRef(std::shared_ptr<void>(), &rooms_[found->second]);
+    }
+    const std::shared_lock lock(runtime_mutex_);
+    if (runtime_.empty()) return nullptr;
+    auto found = runtime_.find(std::string(room_id));
+    if (found == runtime_.end()) return nullptr;
+    return RoomRef(found->second, &found->second->config);
+}
+
+std::vector<RoomRef> RoomDirectory::runtime_rooms() const {
+    const std::shared_lock lock(runtime_mutex_);
+    std::vector<RoomRef> rooms;
+    rooms.reserve(runtime_order_.size());
+    for (const std::string& id : runtime_order_) {
+        const auto& room = runtime_.at(id);
+        rooms.emplace_back(room, &room->config);
+    }
+    return rooms;
+}
+
+std::size_t RoomDirectory::runtime_count() const {
+    const std::shared_lock lock(runtime_mutex_);
+    return runtime_.size();
+}
+
+bool RoomDirectory::is_runtime(std::string_view room_id) const {
+    const std::shared_lock lock(runtime_mutex_);
+    return runtime_.count(std::string(room_id)) != 0;
+}
+
+bool RoomDirectory::open(config::RoomConfig room) {
+    if (index_.count(room.id) != 0) return false;
+    const std::unique_lock lock(runtime_mutex_);
+    auto entry = std::make_shared<RuntimeRoom>();
+    entry->config = std::move(room);
+    const std::string id = entry->config.id;
+    if (!runtime_.emplace(id, std::move(entry)).second) return false;
+    runtime_order_.push_back(id);
+    return true;
+}
+
+bool RoomDirectory::close(std::string_view room_id) {
+    const std::unique_lock lock(runtime_mutex_);
+    if (runtime_.erase(std::string(room_id)) == 0) return false;
+    runtime_order_.erase(std::find(runtime_order_.begin(), runtime_order_.end(), room_id));
+    return true;
 }
 
 unsigned RoomDirectory::owner_shard(std::string_view room_id) const {
@@ -20,16 +68,22 @@ unsigned RoomDirectory::owner_shard(std::string_view room_id) const {
 }
 
 std::uint32_t RoomDirectory::member_count(std::string_view room_id) const {
-    auto found = index_.find(room_id);
-    if (found == index_.end()) return 0;
-    return member_counts_[found->second].load(std::memory_order_relaxed);
+    if (auto found = index_.find(room_id); found != index_.end()) {
+        return member_counts_[found->second].load(std::memory_order_relaxed);
+    }
+    const std::shared_lock lock(runtime_mutex_);
+    auto found = runtime_.find(std::string(room_id));
+    return found == runtime_.end() ? 0 : found->second->members.load(std::memory_order_relaxed);
 }
 
 void RoomDirectory::publish_member_count(std::string_view room_id, std::uint32_t count) const {
-    auto found = index_.find(room_id);
-    if (found != index_.end()) {
+    if (auto found = index_.find(room_id); found != index_.end()) {
         member_counts_[found->second].store(count, std::memory_order_relaxed);
+        return;
     }
+    const std::shared_lock lock(runtime_mutex_);
+    auto found = runtime_.find(std::string(room_id));
+    if (found != runtime_.end()) found->second->members.store(count, std::memory_order_relaxed);
 }
 
 }  // namespace haven::rooms

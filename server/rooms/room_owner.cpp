@@ -64,10 +64,10 @@ bool RoomOwner::globally_banned(const std::string& subject, const std::string& a
     return hubs_[shard_]->globally_banned(subject, address_key);
 }
 
-Room& RoomOwner::room(const config::RoomConfig& config) {
-    auto& slot = owned_rooms_[config.id];
-    if (!slot) slot = std::make_unique<Room>(config, static_cast<unsigned>(hubs_.size()));
-    return *slot;
+std::shared_ptr<Room> RoomOwner::room(const RoomRef& config) {
+    auto& slot = owned_rooms_[config->id];
+    if (!slot) slot = std::make_shared<Room>(config, static_cast<unsigned>(hubs_.size()));
+    return slot;
 }
 
 Room* RoomOwner::existing_room(const std::string& room_id) {
@@ -101,9 +101,10 @@ core::Awaitable<void> RoomOwner::join_flow(std::string room_id, MemberRecord rec
                                            std::uint64_t since_seq, ReplyTo reply) {
     check_owner();
     const std::uint64_t session_id = reply.session_id;
-    const config::RoomConfig* config = context_.directory.find(room_id);
+    const RoomRef config = context_.directory.find(room_id);
     if (config == nullptr) co_return refuse_join(room_id, reply, v1::UNKNOWN_ROOM, "no such room");
-    Room& state = room(*config);
+    const std::shared_ptr<Room> held = room(config);
+    Room& state = *held;
     if (state.contains(session_id)) {
         co_return refuse_join(room_id, reply, v1::ALREADY_JOINED, "already in this room");
     }
@@ -150,6 +151,11 @@ core::Awaitable<void> RoomOwner::join_flow(std::string room_id, MemberRecord rec
                 co_return refuse_join(room_id, reply, v1::UNAVAILABLE,
                                       "the room cannot be reached right now; try again", 1000);
         }
+    }
+    if (existing_room(room_id) != &state) {
+        // The room closed while the join was on its way: take back the arrival.
+        co_await async_->remove_member(room_id, record.member);
+        co_return refuse_join(room_id, reply, v1::UNKNOWN_ROOM, "this room has closed");
     }
     state.add(session_id, std::move(record));
     // The first member here: the room's member list starts from this join's.
@@ -205,6 +211,31 @@ core::Awaitable<void> RoomOwner::leave_flow(std::string room_id, std::uint64_t s
     v1::ServerMessage left;
     left.mutable_left()->set_room_id(room_id);
     replies_.message(reply, std::move(left));
+}
+
+void RoomOwner::close_room(const std::string& room_id) {
+    core::spawn(loop(), close_room_flow(room_id));
+}
+
+core::Awaitable<void> RoomOwner::close_room_flow(std::string room_id) {
+    check_owner();
+    if (auto found = owned_rooms_.find(room_id); found != owned_rooms_.end()) {
+        const std::shared_ptr<Room> state = found->second;
+        for (const PendingJoin& join : state->pending_joins) {
+            refuse_join(room_id, join.reply, v1::UNKNOWN_ROOM, "this room has closed");
+        }
+        state->pending_joins.clear();
+        for (const std::uint64_t session_id : state->session_ids()) {
+            const MemberRecord* member = state->find(session_id);
+            if (member == nullptr) continue;  // left meanwhile
+            replies_.to_shard(member->shard, [room_id, session_id](Hub& hub) {
+                hub.remove_from_room(room_id, session_id, Hub::Removal::room_closed);
+            });
+            co_await leave_flow(room_id, session_id, ReplyTo{});
+        }
+        if (existing_room(room_id) == state.get()) owned_rooms_.erase(room_id);
+    }
+    broker_->forget_room(room_id);
 }
 
 // ---- typing and history ------------------------------------------------------------------

@@ -71,9 +71,14 @@ public:
     void history(broker::HistoryQuery query, ReplyTo reply);
     // Joins that waited too long for the live stream (the shard's sweep).
     void expire_waiting_joins(core::SteadyTime now);
+    // A room opened at run time has closed (the directory no longer has it): this instance's
+    // members leave it with Left{reason: "closed"}, and what this shard kept of it goes.
+    void close_room(const std::string& room_id);
 
     // ---- for the feature modules --------------------------------------------------------
-    Room& room(const config::RoomConfig& config);
+    // The room's state here, made when first needed. A flow that awaits while using it holds
+    // the pointer: a room closed meanwhile is then no longer existing_room's.
+    std::shared_ptr<Room> room(const RoomRef& config);
     Room* existing_room(const std::string& room_id);
     // True once the room's moderation state is known (read from the broker if need be).
     // `moderation_known` says whether that needs no wait, so a flow can skip the await.
@@ -90,6 +95,7 @@ private:
     core::Awaitable<void> join_flow(std::string room_id, MemberRecord record,
                                     std::uint64_t since_seq, ReplyTo reply);
     core::Awaitable<void> leave_flow(std::string room_id, std::uint64_t session_id, ReplyTo reply);
+    core::Awaitable<void> close_room_flow(std::string room_id);
     core::Awaitable<void> post_flow(std::unique_ptr<v1::Event> event, ReplyTo reply);
     // Awaited flows take what they are given by reference: see broker/async_broker.hpp.
     core::Awaitable<void> publish_post(std::unique_ptr<v1::Event>&& event, std::string&& dedupe_key,
@@ -126,7 +132,7 @@ private:
     std::unique_ptr<broker::Broker> broker_;
     std::optional<broker::AsyncBroker> async_;
     ModerationHooks* moderation_ = nullptr;
-    std::unordered_map<std::string, std::unique_ptr<Room>> owned_rooms_;
+    std::unordered_map<std::string, std::shared_ptr<Room>> owned_rooms_;
     std::vector<std::string> crisis_line_numbers_;  // never redacted from posts
 };
 

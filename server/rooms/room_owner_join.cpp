@@ -55,7 +55,11 @@ void RoomOwner::settle_join(PendingJoin join, const std::string& room_id) {
     if (!hubs_[shard_]->routing()) return;  // shutting down: the broker may be going away
     Room* state = existing_room(room_id);
     if (state == nullptr || !state->contains(join.session_id)) {
-        // Removed while the join was in flight (a kick or ban, or the member left).
+        // Removed while the join was in flight: a kick or ban, the member left, or the room
+        // closed.
+        if (context_.directory.find(room_id) == nullptr) {
+            return refuse_join(room_id, join.reply, v1::UNKNOWN_ROOM, "this room has closed");
+        }
         return refuse_join(room_id, join.reply, v1::NOT_JOINED,
                            "the join did not complete; you are not in this room");
     }

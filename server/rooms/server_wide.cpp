@@ -1,5 +1,8 @@
 #include "rooms/server_wide.hpp"
 
+#include "rooms/room_directory.hpp"
+#include "rooms/runtime_rooms.hpp"
+
 #include "core/metrics.hpp"
 #include "core/server_context.hpp"
 #include "core/shard_identity.hpp"
@@ -72,6 +75,7 @@ core::Awaitable<void> ServerWide::load_global_bans_flow() {
         router_.post(0, [this] { load_global_bans(); });
         co_return;
     }
+    load_runtime_rooms(*fields, directory());
     for (Hub* hub : hubs_) {
         router_.post(hub->shard(), [hub, bans = *fields] { hub->load_global_bans(bans); });
     }
@@ -79,10 +83,28 @@ core::Awaitable<void> ServerWide::load_global_bans_flow() {
 
 void ServerWide::on_global_event(const broker::EventPtr& event) {
     core::check_owner(0, "rooms::ServerWide");
+    if (event->has_room_opened()) return room_opened(event->room_opened().room());
+    if (event->has_room_closed()) return room_closed(event->room_closed().room_id());
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;
         router_.post(hub->shard(), [hub, event] { hub->apply_global(*event); });
     }
+}
+
+void ServerWide::room_opened(const v1::RuntimeRoom& room) {
+    core::check_owner(0, "rooms::ServerWide");
+    if (auto config = room_config(room)) directory().open(std::move(*config));
+}
+
+void ServerWide::room_closed(const std::string& room_id) {
+    core::check_owner(0, "rooms::ServerWide");
+    if (!directory().close(room_id)) return;  // told already (this instance closed it)
+    if (!hubs_[0]->routing()) return;
+    hubs_[0]->close_room(room_id);
+}
+
+RoomDirectory& ServerWide::directory() {
+    return hubs_[0]->context().directory;
 }
 
 void ServerWide::load_open_queue() {

@@ -20,6 +20,7 @@
 namespace haven::rooms {
 
 class Hub;
+class RoomDirectory;
 
 class ServerWide {
 public:
@@ -44,9 +45,9 @@ public:
     core::Awaitable<broker::Result<void>> publish_global(broker::EventPtr&& event,
                                                          moderation::StateChange&& change);
 
-    // Shard 0, at start-up: loads the global bans and hands them to every shard, and reads the
-    // open moderation queue for /metrics (each trying again while the broker cannot be
-    // reached).
+    // Shard 0, at start-up: loads the global bans and hands them to every shard, opens the
+    // rooms opened at run time, and reads the open moderation queue for /metrics (each trying
+    // again while the broker cannot be reached).
     void load_global_bans();
     void load_open_queue();
 
@@ -60,6 +61,11 @@ private:
     core::Awaitable<void> load_global_bans_flow();
     core::Awaitable<void> load_open_queue_flow();
     void publish_queue_gauges();
+    // A room opened or closed at run time, on whichever instance: the directory follows, and a
+    // closed room's members here leave it.
+    void room_opened(const v1::RuntimeRoom& room);
+    void room_closed(const std::string& room_id);
+    RoomDirectory& directory();
 
     core::ShardRouter& router_;
     const std::vector<Hub*>& hubs_;

@@ -180,7 +180,7 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
     if (room_id.empty() || room_id.size() > kMaxRoomIdBytes) {
         return send_error(request_id, v1::BAD_REQUEST, "room_id is required");
     }
-    const config::RoomConfig* room = hub_.context().directory.find(room_id);
+    const rooms::RoomRef room = hub_.context().directory.find(room_id);
     if (room == nullptr) return send_error(request_id, v1::UNKNOWN_ROOM, "no such room");
     if (!room->guests && moderation::is_guest_subject(subject_)) {
         return send_error(request_id, v1::SIGN_IN_REQUIRED, "sign in to join this room");

@@ -10,6 +10,7 @@
 //   haven-admin info | rooms | presence ROOM | presence-stats ROOM | history ROOM
 //   haven-admin publish ROOM TEXT | disconnect SUBJECT --reason R
 //   haven-admin history-remove ROOM --reason R | batch FILE | audit [--room ROOM]
+//   haven-admin open-room TEMPLATE [--title T] [--topic T] | close-room ROOM --reason R
 //
 // call the server's admin API (docs/deploying.md) and print its JSON answer. The server is
 // found from the configuration (server.address and port, https when TLS is on) unless --url
@@ -168,6 +169,9 @@ constexpr const char* kApiUsage =
     "  disconnect SUBJECT --reason R every session of a person, on every instance\n"
     "  history-remove ROOM --reason R\n"
     "                                removes a room's history, on every instance\n"
+    "  open-room TEMPLATE [--title T] [--topic T]\n"
+    "                                a room from a [[room_templates]] entry, on every instance\n"
+    "  close-room ROOM --reason R    closes a room opened so; its members leave it\n"
     "  batch FILE                    the calls in FILE ('-': standard input), in order\n"
     "  token ...                     an identity token (haven-admin token --help)\n";
 
@@ -290,6 +294,20 @@ bool build_call(const std::string& command, const std::vector<std::string>& word
         if (!why) return false;
         call.target = "/admin/api/history_remove";
         post({{"room", words[0]}, {"reason", *why}});
+    } else if (command == "open-room") {
+        if (!needs(1, "a template (a [[room_templates]] id)")) return false;
+        boost::json::object body{{"template", words[0]}};
+        for (const char* name : {"title", "topic"}) {
+            if (args.count(name)) body[name] = args[name].as<std::string>();
+        }
+        call.target = "/admin/api/rooms/open";
+        post(std::move(body));
+    } else if (command == "close-room") {
+        if (!needs(1, "a room id")) return false;
+        const auto why = reason();
+        if (!why) return false;
+        call.target = "/admin/api/rooms/close";
+        post({{"room", words[0]}, {"reason", *why}});
     } else if (command == "batch") {
         if (!needs(1, "a file of calls ('-': standard input)")) return false;
         std::stringstream text;
@@ -322,7 +340,9 @@ int call_api(const std::string& command, int argc, char** argv) {
         "an operator token (default: HAVEN_ADMIN_TOKEN, or one minted with the server's secret)")(
         "config,c", po::value<std::string>()->default_value("config/haven.toml"),
         "the server's configuration")("insecure", "https: do not check the server's certificate")(
-        "reason", po::value<std::string>(), "why (disconnect, history-remove)")(
+        "reason", po::value<std::string>(), "why (disconnect, history-remove, close-room)")(
+        "title", po::value<std::string>(), "open-room: the room's title")(
+        "topic", po::value<std::string>(), "open-room: the room's topic")(
         "room", po::value<std::string>(), "audit: one room only")(
         "before", po::value<std::string>(), "history: events before this seq")(
         "limit", po::value<std::string>(), "history, audit: how many")(

@@ -398,6 +398,38 @@ TEST_CASE_TEMPLATE("server-wide: a global event reaches the sink with its state 
     CHECK(state->at("ban:sub-x") == "0");
 }
 
+TEST_CASE_TEMPLATE("server-wide: a create takes a free field once and announces only then", H,
+                   Memory, Redis) {
+    H h;
+    h.start();
+    const auto open = [&](const std::string& title) {
+        auto event = std::make_shared<v1::Event>();
+        event->mutable_room_opened()->mutable_room()->set_id("circle-1");
+        event->mutable_room_opened()->mutable_room()->set_title(title);
+        return await_result<bool>(h, [&](auto done) {
+            h.broker->publish_global(event, moderation::StateChange::create("room:circle-1", title),
+                                     done);
+        });
+    };
+    CHECK(open("first"));
+    CHECK_FALSE(open("second"));
+    REQUIRE(h.run_until([&] { return h.sink.global.size() == 1; }));
+    h.run_until([&] { return h.sink.global.size() > 1; }, std::chrono::milliseconds(200));
+    REQUIRE(h.sink.global.size() == 1);
+    CHECK(h.sink.global[0]->room_opened().room().title() == "first");
+    auto state = await_result<std::optional<moderation::StateFields>>(
+        h, [&](auto done) { h.broker->read_global_state(done); });
+    REQUIRE(state.has_value());
+    CHECK(state->at("room:circle-1") == "first");
+    // Once erased, the field is free again.
+    auto closed = std::make_shared<v1::Event>();
+    closed->mutable_room_closed()->set_room_id("circle-1");
+    CHECK(await_result<bool>(h, [&](auto done) {
+        h.broker->publish_global(closed, moderation::StateChange::erase("room:circle-1"), done);
+    }));
+    CHECK(open("third"));
+}
+
 TEST_CASE_TEMPLATE("moderation items: delivered to the sink, listed until resolved", H, Memory,
                    Redis) {
     H h;

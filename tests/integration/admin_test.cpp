@@ -126,7 +126,8 @@ TEST_CASE("haven-admin token: a new moderator gets in with the role and rooms it
 }
 
 TEST_CASE("haven-admin calls the server API, as an operator it names, with a token it mints") {
-    ServerProcess server({.toml = jwt_auth_toml()});
+    ServerProcess server({.toml = jwt_auth_toml() +
+                                  "[[room_templates]]\nid = \"circle\"\ntitle = \"Circle\"\n"});
     require_started(server);
     const std::string where = " --config " + server.config_path().string() +
                               " --url http://127.0.0.1:" + std::to_string(server.port());
@@ -150,6 +151,18 @@ TEST_CASE("haven-admin calls the server API, as an operator it names, with a tok
     CHECK(robin.next([](const v1::ServerMessage& m) {
         return m.has_event() && m.event().has_history_cleared();
     }));
+
+    // A room from a template, then closed: Robin, who joined it, is told.
+    const auto [opened, open_status] =
+        run_admin_tool("open-room circle --title 'Tuesday circle'" + where);
+    REQUIRE(open_status == 0);
+    const std::string circle(boost::json::parse(opened).at("id").as_string());
+    CHECK(robin.join(circle).room().title() == "Tuesday circle");
+    CHECK(run_admin_tool("close-room " + circle + " --reason 'it ended'" + where).second == 0);
+    CHECK(robin.next([&](const v1::ServerMessage& m) {
+        return m.has_left() && m.left().room_id() == circle && m.left().reason() == "closed";
+    }));
+    CHECK(run_admin_tool("close-room " + circle + where).second == 2);  // no reason
 
     // The audit log names the operator at the keyboard.
     const auto [audit, audit_status] = run_admin_tool("audit --room lobby" + where);

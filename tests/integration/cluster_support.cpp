@@ -16,7 +16,7 @@ std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
 TwoInstances::TwoInstances(const std::string& name, const std::string& limits) {
     REQUIRE(redis_available());
     REQUIRE(redis.start());
-    const std::string prefix = unique_id(name) + ":";
+    prefix = unique_id(name) + ":";
     first =
         std::make_unique<ServerProcess>(ServerOptions{.toml = cluster_toml(redis, prefix, limits)});
     second =

@@ -21,6 +21,7 @@ std::string cluster_toml(const RedisProcess& redis, const std::string& prefix,
 struct TwoInstances {
     explicit TwoInstances(const std::string& name, const std::string& limits = kFastPosts);
     RedisProcess redis;
+    std::string prefix;  // the instances' broker.key_prefix, for one more started later
     std::unique_ptr<ServerProcess> first;
     std::unique_ptr<ServerProcess> second;
 };

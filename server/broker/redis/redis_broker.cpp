@@ -47,6 +47,8 @@ std::string state_op(const moderation::StateChange& change) {
             return "set";
         case moderation::StateChange::Op::erase:
             return "del";
+        case moderation::StateChange::Op::create:
+            return "new";
         case moderation::StateChange::Op::none:
             break;
     }
@@ -309,7 +311,7 @@ void RedisBroker::publish_global(EventPtr event, moderation::StateChange change,
     eval(global_script(), {global_key("global")},
          {state_op(change), change.field, change.value, global_key("control"), event_bytes(*event)},
          [done = std::move(done)](const redisReply* reply) {
-             done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER);
+             done(reply != nullptr && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1);
          });
 }
 
@@ -713,6 +715,17 @@ void RedisBroker::heartbeat() {
     heartbeat_timer_.async_wait([this, alive = alive_](boost::system::error_code ec) {
         if (!ec && *alive) heartbeat();
     });
+}
+
+void RedisBroker::forget_room(const std::string& room_id) {
+    const std::string after_ms =
+        std::to_string(std::max<std::uint64_t>(1, options_.retention.max_age_seconds) * 1000);
+    // What people wrote goes now; the counters and the state expire, so an event still on its
+    // way finds its sequence and leaves nothing behind for long.
+    commands_.command({"DEL", key(room_id, ":log")}, [](const redisReply*) {});
+    for (const char* suffix : {":seq", ":state", ":members", ":pver", ":handles"}) {
+        commands_.command({"PEXPIRE", key(room_id, suffix), after_ms}, [](const redisReply*) {});
+    }
 }
 
 std::string RedisBroker::instance_report_key(std::string_view instance_id) const {

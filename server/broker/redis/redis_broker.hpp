@@ -79,6 +79,7 @@ public:
     // reported nothing yet has only its id and heartbeat time); nothing when Redis cannot be
     // read.
     void read_instances(InstancesCallback done);
+    void forget_room(const std::string& room_id) override;
     void read_audit(std::string room_id, std::string before_id, std::uint32_t limit,
                     AuditCallback done) override;
     void publish_ephemeral(EventPtr event) override;

@@ -192,7 +192,11 @@ return {redis.call('HLEN', KEYS[1]), trusted}
 )lua";
 
 constexpr std::string_view kGlobal = R"lua(
-change_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+if ARGV[1] == 'new' then
+  if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 0 then return 0 end
+else
+  change_state(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1
 )lua";

@@ -52,8 +52,9 @@ const Script& record_role_script();
 // Returns 0 when this person flagged it already, else the number of distinct flaggers.
 const Script& flag_script();
 
-// A global ban or unban. KEYS: global state hash. ARGV: op, field, value, control channel,
-// event bytes.
+// A server-wide event and its state change. KEYS: global state hash. ARGV: op ("set", "del",
+// "new": set only when absent), field, value, control channel, event bytes. Returns 1, or 0
+// when "new" found the field taken (then nothing is published).
 const Script& global_script();
 
 // Stores (or, for a resolution, removes) an open moderation item and announces it.

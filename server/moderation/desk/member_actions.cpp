@@ -15,9 +15,9 @@ using rooms::ReplyTo;
 core::Awaitable<void> ModerationDesk::moderate_flow(v1::Moderate m, Actor actor, ReplyTo reply) {
     check_owner();
     const rooms::Replies& replies = owner_.replies();
-    const config::RoomConfig* config = owner_.context().directory.find(m.room_id());
+    const rooms::RoomRef config = owner_.context().directory.find(m.room_id());
     if (config == nullptr) co_return replies.error(reply, v1::UNKNOWN_ROOM, "no such room");
-    if (!co_await owner_.load_moderation(owner_.room(*config))) {
+    if (!co_await owner_.load_moderation(*owner_.room(config))) {
         co_return replies.unavailable(reply, "try again in a moment");
     }
     switch (m.action()) {

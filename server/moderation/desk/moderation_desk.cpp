@@ -219,7 +219,9 @@ void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {
         owner_.leave(room_id, session_id, ReplyTo{});
         owner_.replies().to_shard(
             home, [room_id, session_id, banned = removed.banned()](rooms::Hub& hub) {
-                hub.remove_from_room(room_id, session_id, banned);
+                hub.remove_from_room(
+                    room_id, session_id,
+                    banned ? rooms::Hub::Removal::banned : rooms::Hub::Removal::kicked);
             });
     }
 }
