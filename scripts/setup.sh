@@ -12,7 +12,8 @@ packages=(
 if [ "${HAVEN_SETUP_TEST:-0}" = 1 ]; then
   # nginx-light: the integration test of config/nginx.conf's logging runs a real nginx.
   # systemd: systemd-analyze verifies the service unit the package installs.
-  packages+=(chromium libclang-rt-14-dev clang nginx-light systemd)
+  # prometheus: promtool checks the alert rules (its daemon is kept from starting, below).
+  packages+=(chromium libclang-rt-14-dev clang nginx-light systemd prometheus)
 fi
 
 missing=()
@@ -31,5 +32,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # No service a package brings may start while installing (prometheus would listen on every
+  # address): policy-rc.d answers "not allowed" for the length of the install.
+  policy=/usr/sbin/policy-rc.d
+  placed_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+    "${sudo_cmd[@]}" chmod +x "$policy"
+    placed_policy=1
+  fi
+  status=0
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" || status=$?
+  [ "$placed_policy" = 0 ] || "${sudo_cmd[@]}" rm -f "$policy"
+  [ "$status" = 0 ] || exit "$status"
 fi
