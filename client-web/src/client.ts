@@ -29,7 +29,9 @@ export type Change =
 
 export interface CrisisAlert {
   roomId: string;
+  headline: string;     // in the language of the list that matched
   message: string;
+  privateNote: string;  // that only this person sees the panel
   resources: CrisisResource[];
 }
 
@@ -544,7 +546,10 @@ export class HavenClient {
     const alert = message.alert!;
     switch (alert.kind) {
       case AlertKind.CRISIS_RESOURCES:
-        this.crisis = { roomId: alert.roomId ?? "", message: alert.message ?? "", resources: alert.resources ?? [] };
+        this.crisis = {
+          roomId: alert.roomId ?? "", headline: alert.headline ?? "", message: alert.message ?? "",
+          privateNote: alert.privateNote ?? "", resources: alert.resources ?? [],
+        };
         return this.emit({ type: "crisis" });
       case AlertKind.POST_HELD:
         // The Ack with its hold_id marks the post itself; this says it aloud.

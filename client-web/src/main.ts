@@ -10,6 +10,7 @@ import { ConversationView } from "./ui/conversation";
 import { CrisisPanel } from "./ui/crisis";
 import { renderEntry } from "./ui/entry";
 import { ModerationView } from "./ui/moderation/view";
+import { UrgentSignals } from "./ui/moderation/urgentSignals";
 import { renderRoomList } from "./ui/roomList";
 import { Announcer, ConnectionBanner, Toasts } from "./ui/status";
 
@@ -22,6 +23,7 @@ class App {
   private readonly toasts = new Toasts();
   private readonly announcer = new Announcer();
   private readonly urgentAnnouncer = new Announcer("assertive");
+  private readonly urgentSignals = new UrgentSignals();
   private readonly crisis = new CrisisPanel((text) => this.urgentAnnouncer.say(text), () => this.schedule());
   private readonly drafts = new Map<string, string>();
   private shell: {
@@ -52,8 +54,15 @@ class App {
         break;
       case "moderation":
         if (change.item) {
-          const room = this.client.directory.find((r) => r.id === change.item!.roomId)?.title ?? change.item.roomId;
-          this.announcer.say(`${change.item.urgent ? "Urgent: " : ""}${kindNames[change.item.kind ?? 0] ?? "New item"} in ${room}, in the moderation queue.`);
+          const room = this.client.directory.find((r) => r.id === change.item!.roomId)?.title ?? change.item.roomId ?? "";
+          const what = `${kindNames[change.item.kind ?? 0] ?? "New item"} in ${room}, in the moderation queue.`;
+          // Urgent items interrupt (assertive); the rest wait their turn.
+          if (change.item.urgent) {
+            this.urgentAnnouncer.say(`Urgent: ${what}`);
+            this.urgentSignals.raise(room);
+          } else {
+            this.announcer.say(what);
+          }
         }
         break;
       case "connection":
@@ -122,13 +131,14 @@ class App {
     shell.modCount.textContent = moderation.size
       ? `${moderation.size} waiting${moderation.urgent ? `, ${moderation.urgent} urgent` : ""}` : "nothing waiting";
     shell.modNav.classList.toggle("has-urgent", moderation.urgent > 0);
+    this.urgentSignals.showCount(moderation.enabled ? moderation.unclaimedUrgent : 0);
     if (this.showModeration && moderation.enabled) {
       shell.layout.dataset.view = "room";
       shell.modNav.querySelector("button")?.setAttribute("aria-current", "true");
       if (!this.moderationView || !shell.main.contains(this.moderationView.element)) {
         this.conversation?.destroy();
         this.conversation = null;
-        this.moderationView ??= new ModerationView(client, () => this.closeModeration());
+        this.moderationView ??= new ModerationView(client, () => this.closeModeration(), this.urgentSignals);
         replaceChildren(shell.main, this.moderationView.element);
         this.moderationView.heading.focus();
       }

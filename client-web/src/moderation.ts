@@ -13,6 +13,13 @@ export interface QueueEntry {
   reports: Report[];  // every flag reason and note seen for this post, oldest first
 }
 
+/** How far an unclaimed urgent item has climbed the escalation ladder. */
+export const escalationNames: Record<number, string> = {
+  1: "Nobody claimed it in time: global moderators were called",
+  2: "Still unclaimed: operators were called",
+  3: "Still unclaimed: the operators' outside alert was sent",
+};
+
 export const reasonNames: Record<number, string> = {
   [FlagReason.FLAG_CRISIS]: "Someone may be at risk",
   [FlagReason.FLAG_HARASSMENT]: "Harassment or bullying",
@@ -89,6 +96,16 @@ export class ModerationState {
       return null;
     }
     const known = this.entries.get(id);
+    // An owner or a step up the ladder for an item already here: only those fields change.
+    if (item.kind === ItemKind.CLAIMED || item.kind === ItemKind.ESCALATED) {
+      if (!known) return null;
+      if (item.kind === ItemKind.CLAIMED) {
+        known.item = { ...known.item, claimedBy: item.claimedBy, claimedBySubject: item.claimedBySubject, claimedAtMs: item.claimedAtMs };
+      } else {
+        known.item = { ...known.item, escalation: Math.max(known.item.escalation ?? 0, item.escalation ?? 0) };
+      }
+      return null;
+    }
     const reports = known?.reports ?? [];
     if (item.reason) {
       const report = { reason: item.reason, note: item.note ?? "" };
@@ -114,6 +131,13 @@ export class ModerationState {
   get urgent(): number {
     let count = 0;
     for (const entry of this.entries.values()) if (entry.item.urgent) count += 1;
+    return count;
+  }
+
+  /** Urgent items nobody has claimed yet: what the tab title counts. */
+  get unclaimedUrgent(): number {
+    let count = 0;
+    for (const entry of this.entries.values()) if (entry.item.urgent && !entry.item.claimedBy) count += 1;
     return count;
   }
 

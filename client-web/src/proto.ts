@@ -35,6 +35,7 @@ export const FlagReason = haven.v1.FlagReason;
 export const ModerationAction = haven.v1.ModerationAction;
 export const AlertKind = haven.v1.Alert.Kind;
 export const ItemKind = haven.v1.ModerationItem.Kind;
+export const AlertOutcome = haven.v1.AlertOutcome;
 
 export function encodeClient(message: ClientMessageProps): Uint8Array {
   return v1.ClientMessage.encode(message).finish();

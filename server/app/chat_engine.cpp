@@ -1,5 +1,7 @@
 #include "app/chat_engine.hpp"
 
+#include "core/clock.hpp"
+
 namespace haven::app {
 
 ChatEngine::ChatEngine(core::ServerContext& context, core::ShardRouter& router,
@@ -30,6 +32,7 @@ ChatEngine::~ChatEngine() = default;
 void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
     hubs_[shard]->sweep(now);
     owners_[shard]->expire_waiting_joins(now);
+    if (shard == 0) server_wide_.escalate_due(core::wall_ms());
 }
 
 void ChatEngine::stop_routing() {

@@ -20,6 +20,7 @@
 #include "core/metrics.hpp"
 #include "core/shard_pool.hpp"
 #include "http/admin_api.hpp"
+#include "http/alert_webhook.hpp"
 #include "http/http_routes.hpp"
 #include "moderation/audit_file.hpp"
 #include "moderation/crisis_detector.hpp"
@@ -96,6 +97,7 @@ struct Server::Parts {
     http::HttpRoutes routes;
     http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;
+    std::unique_ptr<http::AlertWebhook> webhook;  // before the engine, which calls it
     std::unique_ptr<app::ChatEngine> engine;
     std::vector<std::unique_ptr<net::WriteBatcher>> batchers;
     std::vector<std::unique_ptr<net::NetContext>> net_contexts;
@@ -438,6 +440,11 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
     p.engine = std::make_unique<app::ChatEngine>(
         p.context, p.pool,
         [&p](unsigned shard, broker::BrokerSink& sink) { return p.make_broker(shard, sink); });
+    if (!p.config.safety.webhook_url.empty()) {
+        p.webhook = std::make_unique<http::AlertWebhook>(p.config.safety, p.metrics);
+        p.engine->server_wide().set_alert_webhook(
+            [webhook = p.webhook.get()](std::string json) { webhook->send(std::move(json)); });
+    }
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
         p.net_contexts.push_back(

@@ -220,6 +220,18 @@ core::Awaitable<Result<moderation::StateFields>> AsyncBroker::read_global_state(
     });
 }
 
+core::Awaitable<Result<ClaimOutcome>> AsyncBroker::claim_item(const v1::ModerationItem& claim) {
+    return awaited<Result<ClaimOutcome>>([broker = broker_, claim](auto reply) {
+        broker->claim_item(claim, converting(std::move(reply), optional_to_result<ClaimOutcome>()));
+    });
+}
+
+core::Awaitable<Result<bool>> AsyncBroker::escalate_item(const v1::ModerationItem& notice) {
+    return awaited<Result<bool>>([broker = broker_, notice](auto reply) {
+        broker->escalate_item(notice, converting(std::move(reply), optional_to_result<bool>()));
+    });
+}
+
 core::Awaitable<Result<std::vector<v1::ModerationItem>>> AsyncBroker::read_moderation_queue() {
     return awaited<Result<std::vector<v1::ModerationItem>>>([broker = broker_](auto reply) {
         broker->read_moderation_queue(

@@ -65,6 +65,9 @@ public:
                                                  moderation::StateChange&& change);
     core::Awaitable<Result<moderation::StateFields>> read_global_state();
     core::Awaitable<Result<std::vector<v1::ModerationItem>>> read_moderation_queue();
+    core::Awaitable<Result<ClaimOutcome>> claim_item(const v1::ModerationItem& claim);
+    // Whether this call took the step (see Broker::escalate_item).
+    core::Awaitable<Result<bool>> escalate_item(const v1::ModerationItem& notice);
     // Nothing: never seen (or forgotten).
     core::Awaitable<Result<std::optional<KnownRole>>> find_role(const std::string& subject);
     core::Awaitable<Result<v1::AuditPage>> read_audit(const std::string& room_id,

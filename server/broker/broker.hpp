@@ -99,6 +99,24 @@ struct FlagCount {
 };
 using FlagCallback = std::function<void(std::optional<FlagCount>)>;
 using QueueCallback = std::function<void(std::optional<std::vector<v1::ModerationItem>>)>;
+// A claim on an open moderation item: exactly one claim per item wins, on every instance.
+struct ClaimOutcome {
+    enum class Kind { won, taken, gone };
+    Kind kind = Kind::gone;    // gone: no such open item (resolved, or never was)
+    v1::ModerationItem item;   // the stored item, with its owner's claim fields
+    v1::ModerationItem claim;  // the claim that holds it: ours (won) or theirs (taken)
+};
+using ClaimCallback = std::function<void(std::optional<ClaimOutcome>)>;
+// What a won claim adds to the stored item: its owner, nothing else.
+inline v1::ModerationItem claim_fields(const v1::ModerationItem& claim) {
+    v1::ModerationItem fields;
+    fields.set_claimed_by(claim.claimed_by());
+    fields.set_claimed_by_subject(claim.claimed_by_subject());
+    fields.set_claimed_at_ms(claim.claimed_at_ms());
+    return fields;
+}
+// Whether this call moved the item up its escalation ladder (nothing: broker unreachable).
+using EscalateCallback = std::function<void(std::optional<bool>)>;
 using AuditCallback = std::function<void(std::optional<v1::AuditPage>)>;
 using DoneCallback = std::function<void(bool ok)>;
 
@@ -207,6 +225,14 @@ public:
     // instance's on_moderation_item.
     virtual void publish_moderation_item(const v1::ModerationItem& item) = 0;
     virtual void read_moderation_queue(QueueCallback done) = 0;
+    // Makes `claim` (a CLAIMED item: the id, room, claimed_by, claimed_by_subject and
+    // claimed_at_ms) the owner of that open item unless it has one, in one atomic step; a won
+    // claim's fields are stored into the item and `claim` is published to every instance.
+    virtual void claim_item(const v1::ModerationItem& claim, ClaimCallback done) = 0;
+    // Raises an open, unclaimed item's escalation to `notice.escalation()` when it is lower,
+    // in one atomic step, and publishes `notice` (an ESCALATED item): so each step is taken
+    // once, by whichever instance comes first. Resolving an item forgets its claim and step.
+    virtual void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) = 0;
     // Remembers a signed-in person's roles (the higher of what was known and `seen`), for the
     // configured time since they were last seen.
     virtual void record_role(const std::string& subject, const KnownRole& seen) = 0;

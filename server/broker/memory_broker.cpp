@@ -87,10 +87,45 @@ void MemoryBroker::read_global_state(StateCallback done) {
 void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
     if (item.kind() == v1::ModerationItem::RESOLVED) {
         open_items_.erase(item.id());
-    } else {
-        open_items_[item.id()] = item;
+        claims_.erase(item.id());
+        escalations_.erase(item.id());
+        return sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(item));
     }
-    sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(item));
+    // An item published again (one more flag) keeps its owner and its step.
+    auto merged = std::make_shared<v1::ModerationItem>(item);
+    if (const auto claim = claims_.find(item.id()); claim != claims_.end()) {
+        merged->MergeFrom(claim_fields(claim->second));
+    }
+    if (const auto step = escalations_.find(item.id()); step != escalations_.end()) {
+        merged->set_escalation(step->second);
+    }
+    open_items_[item.id()] = *merged;
+    sink_.on_moderation_item(merged);
+}
+
+void MemoryBroker::claim_item(const v1::ModerationItem& claim, ClaimCallback done) {
+    const auto open = open_items_.find(claim.id());
+    if (open == open_items_.end()) return done(ClaimOutcome{});
+    if (const auto holder = claims_.find(claim.id()); holder != claims_.end()) {
+        return done(ClaimOutcome{ClaimOutcome::Kind::taken, open->second, holder->second});
+    }
+    claims_[claim.id()] = claim;
+    open->second.MergeFrom(claim_fields(claim));
+    const ClaimOutcome outcome{ClaimOutcome::Kind::won, open->second, claim};
+    sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(claim));
+    done(outcome);
+}
+
+void MemoryBroker::escalate_item(const v1::ModerationItem& notice, EscalateCallback done) {
+    const auto open = open_items_.find(notice.id());
+    if (open == open_items_.end() || claims_.count(notice.id()) != 0 ||
+        escalations_[notice.id()] >= notice.escalation()) {
+        return done(false);
+    }
+    escalations_[notice.id()] = notice.escalation();
+    open->second.set_escalation(notice.escalation());
+    sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(notice));
+    done(true);
 }
 
 void MemoryBroker::read_moderation_queue(QueueCallback done) {

@@ -58,6 +58,8 @@ public:
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
     void read_moderation_queue(QueueCallback done) override;
+    void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
+    void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
@@ -98,7 +100,9 @@ private:
     std::unique_ptr<moderation::AuditFile> audit_;
     UserRateLimiter* limiter_;
     moderation::StateFields global_state_;
-    std::map<std::string, v1::ModerationItem> open_items_;
+    std::map<std::string, v1::ModerationItem> open_items_;  // claims and steps merged in
+    std::map<std::string, v1::ModerationItem> claims_;      // by item id: the winning claim
+    std::map<std::string, std::uint32_t> escalations_;      // by item id: the step reached
     KnownRoles known_roles_;
 };
 

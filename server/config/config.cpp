@@ -615,6 +615,23 @@ void parse_moderation(const Section& s, ModerationConfig& moderation) {
     s.read("max_known_roles", moderation.max_known_roles, 100, 10'000'000);
 }
 
+void parse_safety(const Section& s, SafetyConfig& safety) {
+    s.allow_only({"claim_timeout_seconds", "escalation_step_seconds", "webhook_url",
+                  "webhook_secret", "webhook_timeout_ms", "webhook_attempts", "webhook_queue"});
+    s.read("claim_timeout_seconds", safety.claim_timeout_seconds, 1, 3600);
+    s.read("escalation_step_seconds", safety.escalation_step_seconds, 1, 3600);
+    if (s.read_text("webhook_url", safety.webhook_url) && !safety.webhook_url.empty() &&
+        safety.webhook_url.rfind("http://", 0) != 0 &&
+        safety.webhook_url.rfind("https://", 0) != 0) {
+        // Not repeated in the message: a webhook address often carries a token.
+        s.fail("webhook_url", "must start with http:// or https://");
+    }
+    s.read_text("webhook_secret", safety.webhook_secret);
+    s.read("webhook_timeout_ms", safety.webhook_timeout_ms, 100, 60'000);
+    s.read("webhook_attempts", safety.webhook_attempts, 1, 20);
+    s.read("webhook_queue", safety.webhook_queue, 1, 100'000);
+}
+
 void parse_log(const Section& s, LogConfig& log) {
     s.allow_only({"level"});
     static constexpr std::array<std::string_view, 6> kLevels = {"trace", "debug", "info",
@@ -753,8 +770,8 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     }
 
     const Section top(root, "", source);
-    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "moderation", "log",
-                    "rooms", "room_templates"});
+    top.allow_only({"server", "tls", "limits", "history", "auth", "broker", "moderation", "safety",
+                    "log", "rooms", "room_templates"});
 
     // An absent table reads as an empty one, so the cross-field checks still run on defaults.
     const toml::table empty;
@@ -776,6 +793,7 @@ Config parse_config(std::string_view toml_text, std::string_view source) {
     parse_auth(section("auth"), config.auth);
     parse_broker(section("broker"), config.broker);
     parse_moderation(section("moderation"), config.moderation);
+    parse_safety(section("safety"), config.safety);
     parse_log(section("log"), config.log);
     parse_rooms(root, source, "rooms", config.rooms);
     parse_rooms(root, source, "room_templates", config.room_templates);

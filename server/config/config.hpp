@@ -169,6 +169,20 @@ struct ModerationConfig {
     std::uint32_t max_known_roles = 100'000;  // people remembered by the embedded broker
 };
 
+// Crisis alerts that always reach a human: how long an urgent item may wait unclaimed before
+// each step of the escalation ladder (global moderators, then operators, then the webhook).
+struct SafetyConfig {
+    std::uint32_t claim_timeout_seconds = 60;    // unclaimed this long: step 1
+    std::uint32_t escalation_step_seconds = 60;  // each further step after the one before
+    // Step 3: an HTTP(S) POST of the alert, without any message text, to the operators'
+    // on-call system (empty: no webhook, the ladder stops at step 2).
+    std::string webhook_url;
+    std::string webhook_secret;  // signs the body (X-Haven-Signature: sha256=HMAC); may be empty
+    std::uint32_t webhook_timeout_ms = 5000;
+    std::uint32_t webhook_attempts = 5;  // tries, with doubling backoff from 1 s
+    std::uint32_t webhook_queue = 100;   // alerts waiting to be sent; more are counted as failed
+};
+
 struct LogConfig {
     std::string level = "info";  // trace|debug|info|warn|error|off
 };
@@ -181,6 +195,7 @@ struct Config {
     AuthConfig auth;
     BrokerConfig broker;
     ModerationConfig moderation;
+    SafetyConfig safety;
     LogConfig log;
     std::vector<RoomConfig> rooms;
     // What rooms opened at run time (the admin API) are made from: `id` names the template,

@@ -1,5 +1,7 @@
 #include "core/metrics.hpp"
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -19,6 +21,44 @@ std::uint64_t load(const ShardCounters::Counter& c) {
 }
 
 }  // namespace
+
+// Claims observed here, escalation steps this instance took, and its webhook's deliveries.
+std::string Metrics::render_alerts() const {
+    std::string out =
+        "# HELP haven_alert_claim_seconds Time from an item being raised to a moderator "
+        "claiming it (claims made on this instance).\n# TYPE haven_alert_claim_seconds "
+        "histogram\n";
+    for (std::size_t i = 0; i < Alerts::kClaimBuckets; ++i) {
+        char bound[32];
+        std::snprintf(bound, sizeof bound, "%g", Alerts::kClaimBucketsSeconds[i]);
+        out += "haven_alert_claim_seconds_bucket{le=\"" + std::string(bound) + "\"} " +
+               std::to_string(alerts.claim_le[i].load()) + "\n";
+    }
+    char sum[32];
+    std::snprintf(sum, sizeof sum, "%.3f", alerts.claim_sum_ms.load() / 1000.0);
+    out += "haven_alert_claim_seconds_bucket{le=\"+Inf\"} " +
+           std::to_string(alerts.claim_count.load()) + "\n";
+    out += "haven_alert_claim_seconds_sum " + std::string(sum) + "\n";
+    out += "haven_alert_claim_seconds_count " + std::to_string(alerts.claim_count.load()) + "\n";
+    out +=
+        "# HELP haven_alert_escalations_total Unclaimed urgent items moved up the ladder by this "
+        "instance, by step (1 global moderators, 2 operators, 3 webhook).\n"
+        "# TYPE haven_alert_escalations_total counter\n";
+    for (std::size_t step = 0; step < Alerts::kSteps; ++step) {
+        out += "haven_alert_escalations_total{step=\"" + std::to_string(step + 1) + "\"} " +
+               std::to_string(alerts.escalations[step].load()) + "\n";
+    }
+    out +=
+        "# HELP haven_alert_webhook_sent_total Alerts the webhook receiver accepted.\n"
+        "# TYPE haven_alert_webhook_sent_total counter\nhaven_alert_webhook_sent_total " +
+        std::to_string(alerts.webhook_sent.load()) + "\n";
+    out +=
+        "# HELP haven_alert_webhook_failures_total Alerts the webhook could not deliver after "
+        "every attempt (or had no room to queue).\n"
+        "# TYPE haven_alert_webhook_failures_total counter\nhaven_alert_webhook_failures_total " +
+        std::to_string(alerts.webhook_failures.load()) + "\n";
+    return out;
+}
 
 std::string Metrics::render() const {
     static const MetricSpec specs[] = {
@@ -56,6 +96,8 @@ std::string Metrics::render() const {
     };
     std::string out;
     std::uint64_t crisis_alerts = 0;
+    std::uint64_t concerns = 0;
+    for (const auto& shard : shards_) concerns += load(shard.crisis_concerns);
     for (const auto& spec : specs) {
         std::uint64_t total = 0;
         for (const auto& shard : shards_) total += spec.read(shard);
@@ -88,7 +130,8 @@ std::string Metrics::render() const {
         "# HELP haven_crisis_alerts_total Crisis alerts raised by posts, by severity.\n"
         "# TYPE haven_crisis_alerts_total counter\n"
         "haven_crisis_alerts_total{severity=\"urgent\"} " +
-        std::to_string(crisis_alerts) + "\n";
+        std::to_string(crisis_alerts - std::min(crisis_alerts, concerns)) + "\n" +
+        "haven_crisis_alerts_total{severity=\"concern\"} " + std::to_string(concerns) + "\n";
     std::uint64_t moderators = 0;
     for (const auto& shard : shards_) moderators += load(shard.moderators_online);
     out +=
@@ -119,6 +162,11 @@ std::string Metrics::render() const {
         "waited (0: none open).\n# TYPE haven_moderation_oldest_urgent_seconds gauge\n"
         "haven_moderation_oldest_urgent_seconds " +
         std::string(age_text) + "\n";
+    out +=
+        "# HELP haven_alerts_unclaimed Open urgent items nobody has claimed (the whole "
+        "deployment).\n# TYPE haven_alerts_unclaimed gauge\nhaven_alerts_unclaimed " +
+        std::to_string(queue.unclaimed_urgent.load()) + "\n";
+    out += render_alerts();
     out +=
         "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"
         "# TYPE haven_draining gauge\n";

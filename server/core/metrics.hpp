@@ -15,12 +15,12 @@ namespace haven::core {
 
 // What the audit log records, each counted in haven_moderation_actions_total{action}: the
 // moderators' actions and the automatic decisions (flag, auto_hide, hold_post,
-// crisis_detected).
+// crisis_detected, escalate_item).
 inline constexpr std::string_view kAuditedActions[] = {
-    "hide_post",   "restore_post", "mute",          "unmute",         "kick",
-    "ban",         "ban_global",   "unban",         "unban_global",   "lock_room",
-    "unlock_room", "slow_mode",    "resolve_flags", "release_post",   "reject_post",
-    "flag",        "auto_hide",    "hold_post",     "crisis_detected"};
+    "hide_post",       "restore_post", "mute",         "unmute",       "kick",        "ban",
+    "ban_global",      "unban",        "unban_global", "lock_room",    "unlock_room", "slow_mode",
+    "resolve_flags",   "release_post", "reject_post",  "flag",         "auto_hide",   "hold_post",
+    "crisis_detected", "claim_item",   "resolve_item", "escalate_item"};
 inline constexpr std::size_t kAuditedActionKinds = std::size(kAuditedActions);
 
 struct ShardCounters {
@@ -41,6 +41,7 @@ struct ShardCounters {
     Counter refused[kRefusalKinds]{};        // by core::Refusal: what the abuse limits turned away
     Counter actions[kAuditedActionKinds]{};  // by kAuditedActions
     Counter moderators_online{0};            // gauge: sessions here that moderate anything
+    Counter crisis_concerns{0};  // crisis_detected at severity "concern" (the rest are urgent)
 
     // Broker publish latency (request to stored), cumulative buckets in milliseconds.
     static constexpr double kLatencyBucketsMs[] = {0.1, 0.25, 0.5, 1,   2.5, 5,
@@ -90,9 +91,35 @@ public:
         std::atomic<std::uint64_t> flagged{0};           // flagged posts (auto-hidden ones too)
         std::atomic<std::uint64_t> held{0};              // held posts
         std::atomic<std::uint64_t> oldest_urgent_ms{0};  // wall time; 0 = none open
+        std::atomic<std::uint64_t> unclaimed_urgent{0};  // urgent items nobody has claimed
     } queue;
 
+    // Crisis alerts answered: how long claims took, how far unclaimed ones climbed, and the
+    // webhook. Written from any thread (claims happen on the room's shard, the webhook on its
+    // own thread), so these are plain atomic additions.
+    struct Alerts {
+        static constexpr double kClaimBucketsSeconds[] = {5, 15, 30, 60, 120, 300, 600, 1800};
+        static constexpr std::size_t kClaimBuckets = std::size(kClaimBucketsSeconds);
+        static constexpr std::size_t kSteps = 3;
+        std::atomic<std::uint64_t> claim_le[kClaimBuckets]{};
+        std::atomic<std::uint64_t> claim_count{0};
+        std::atomic<std::uint64_t> claim_sum_ms{0};
+        std::atomic<std::uint64_t> escalations[kSteps]{};  // by step - 1
+        std::atomic<std::uint64_t> webhook_sent{0};
+        std::atomic<std::uint64_t> webhook_failures{0};  // alerts given up on after every try
+
+        void observe_claim(std::uint64_t waited_ms) {
+            for (std::size_t i = 0; i < kClaimBuckets; ++i) {
+                if (waited_ms <= kClaimBucketsSeconds[i] * 1000) claim_le[i].fetch_add(1);
+            }
+            claim_count.fetch_add(1);
+            claim_sum_ms.fetch_add(waited_ms);
+        }
+    } alerts;
+
 private:
+    std::string render_alerts() const;
+
     std::deque<ShardCounters> shards_;  // deque: atomics are neither copyable nor movable
 };
 

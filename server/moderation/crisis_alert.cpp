@@ -1,14 +1,6 @@
 #include "moderation/crisis_alert.hpp"
 
 namespace haven::moderation {
-namespace {
-
-constexpr std::string_view kCrisisMessage =
-    "It sounds like you might be going through something really hard. You deserve support "
-    "right now, and you don't have to face this alone. These services are free and "
-    "confidential:";
-
-}  // namespace
 
 v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
                        const CrisisMatch& match) {
@@ -16,7 +8,10 @@ v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_i
     alert.set_kind(v1::Alert::CRISIS_RESOURCES);
     alert.set_room_id(room_id);
     alert.set_locale(match.locale);
-    alert.set_message(std::string(kCrisisMessage));
+    const CrisisPanel& panel = detector.panel(match.locale);
+    alert.set_headline(panel.headline);
+    alert.set_message(panel.message);
+    alert.set_private_note(panel.private_note);
     for (const auto& resource : detector.resources(match.locale)) {
         v1::CrisisResource* out = alert.add_resources();
         out->set_name(resource.name);
@@ -26,6 +21,14 @@ v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_i
         out->set_hours(resource.hours);
     }
     return alert;
+}
+
+void describe_crisis(const CrisisMatch& match, v1::ModerationItem& item) {
+    item.set_urgent(match.severity == CrisisSeverity::urgent);
+    item.set_matched(match.excerpt);
+    item.set_risk_concept(match.concept_name);
+    item.set_rule(match.rule);
+    item.set_severity(std::string(severity_name(match.severity)));
 }
 
 std::vector<std::string> phone_numbers_in(std::string_view field) {

@@ -15,6 +15,10 @@ namespace haven::moderation {
 v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
                        const CrisisMatch& match);
 
+// Fills a moderation item's account of a match: the words, the concept, the rule and the
+// severity (urgent items go to the top of the queue; concerns follow them, by age).
+void describe_crisis(const CrisisMatch& match, v1::ModerationItem& item);
+
 // The separate numbers in a resource's phone field, e.g. "0800 111 0 111, 0800 111 0 222
 // oder 116 123": runs of digits and the spacing people write inside numbers.
 std::vector<std::string> phone_numbers_in(std::string_view field);

@@ -3,7 +3,30 @@
 // volunteer moderators. A match is a prompt for a human to look, never a diagnosis, and no
 // match never means "safe": people in distress often write nothing any list would catch.
 //
-// How matching works (normalize_for_matching, then a word-anchored search):
+// Two kinds of entries, both grouped by concept (what kind of risk they express) and both
+// subject to negation and context (below):
+//   - phrases, matched on the joined letters so that spelled-out and punctuated obfuscations
+//     are caught (how, in steps 1 to 3);
+//   - rules, word patterns that generalise (crisis_pattern.hpp), matched within one sentence.
+// Each concept has a severity: `urgent` (intent, a plan, method, means or time, preparations
+// and goodbyes, self-harm now) or `concern` (a passive wish to be dead, hopelessness, being a
+// burden). A scan reports the most severe match, and the earliest configured among equals.
+//
+// Negation and context lower the risk of a match, and then it does not count:
+//   - a negation word ([negation] words) up to `window` words before the
+//     match, in the same clause, unless a word of [negation] unless stands between them
+//     ("I would never hurt myself" does not count; "I can't stop cutting myself" does), or
+//     one inside a rule's match that the rule does not name itself ("I don't want to die"
+//     against "@i ~1 want to die");
+//   - a context rule ([context], patterns like rules: recovery and the
+//     past, other people, news, study, prevention work, fiction) matching anywhere in the
+//     same sentence ("2 years clean from self harm", "an essay on suicide risk factors").
+// Both come from the list that matched and from the list of the post's language, guessed from
+// its common words ([language] words; the list with the most of them in the post): close
+// languages share words, so a Portuguese phrase in a Spanish post is quieted by the Spanish
+// context, while Spanish context words never quiet a German post.
+//
+// How phrases match (normalize_for_matching, then a word-anchored search):
 //   1. Both the post and every phrase are normalised the same way: lower-cased; accents and
 //      other diacritics on Latin letters stripped (Á -> a, ñ -> n, ß -> ss, æ -> ae); fullwidth
 //      forms folded to ASCII; combining marks, soft hyphens and zero-width characters dropped;
@@ -22,9 +45,9 @@
 //      phrase, which keeps each phrase's reach predictable for the people who review the lists.
 //
 // Known limits, so nobody mistakes this for more than it is:
-//   - Phrase lists, not understanding. Negation, quoting and context are invisible: "I would
-//     never kill myself", "the film Suicide Squad" and "I could kill myself, I forgot my
-//     keys" all match; "I've decided tonight is the night" does not.
+//   - Lists and patterns, not understanding. Negation and context are recognised only as
+//     listed, and only nearby: "the film Suicide Squad" matches unless a context rule
+//     names films; a negation three clauses away does not cancel anything.
 //   - Because inner spaces are ignored, a multi-word phrase also matches its words run
 //     together, and would match an unrelated word that happens to be spelled the same way
 //     ("the rapist" / "therapist"). Reviewers should avoid phrases with such a reading.
@@ -40,7 +63,9 @@
 //
 // Cost: each scan normalises the post once (linear, a few allocations proportional to the
 // post), then runs one substring search per distinct phrase over the normalised letters:
-// O(phrases x length), with no regex and no per-phrase allocation. Measured at about 0.5 ms
+// O(phrases x length), with no regex and no per-phrase allocation; rules are indexed by the
+// first word they accept, so each word of the post tries only the rules that can start there.
+// Negation and context are looked at only when something matched. Measured at about 0.5 ms
 // for a 2 KB post against the ~150 shipped phrases in an unoptimised (-O0) build, two thirds
 // of it in the searches; optimised builds are much faster. If the lists grow to thousands of
 // phrases, bucket them by first letter and try only at word starts, or build an Aho-Corasick
@@ -48,10 +73,16 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
+
+#include "moderation/crisis_pattern.hpp"
+#include "moderation/crisis_text.hpp"
 
 namespace haven::moderation {
 
@@ -64,8 +95,32 @@ struct CrisisResource {
     std::string hours;  // e.g. "24/7"
 };
 
+// What the person sees above the resources, in the list's language.
+struct CrisisPanel {
+    std::string headline;
+    std::string message;
+    std::string private_note;  // that nobody else sees the panel
+};
+
+// The panel of a list that does not say otherwise.
+CrisisPanel default_crisis_panel();
+
+enum class CrisisSeverity : std::uint8_t { concern, urgent };
+
+std::string_view severity_name(CrisisSeverity severity);
+
 // The concept of phrases listed without one (`phrases = [...]` instead of a table of concepts).
 inline constexpr const char* kDefaultCrisisConcept = "crisis";
+
+struct CrisisRuleSource {
+    std::string concept_name;
+    std::string pattern;  // crisis_pattern.hpp
+};
+
+struct ContextRuleSource {
+    std::string kind;  // "past_recovery", "news", ...: for people reviewing the lists
+    std::string pattern;
+};
 
 struct LocaleList {
     std::string locale;  // "en", "es", ... (the file name without .toml)
@@ -74,58 +129,116 @@ struct LocaleList {
     // The concept of each phrase ("suicide", "self_harm", ...), by index into `phrases`;
     // phrases beyond its end belong to kDefaultCrisisConcept.
     std::vector<std::string> concepts = {};
+    std::vector<CrisisRuleSource> rules = {};
+    // Concepts not named here are urgent: a concept nobody classified is treated as the worst.
+    std::map<std::string, CrisisSeverity, std::less<>> severities = {};
+    WordClasses words = {};
+    std::vector<std::string> negations = {};          // alternatives, like [words] entries
+    std::vector<std::string> negation_breakers = {};  // words that end a negation's reach
+    std::size_t negation_window = 4;
+    std::vector<ContextRuleSource> contexts = {};
+    CrisisPanel panel = default_crisis_panel();
+    // Common words of the language ([language] words): which list's language a post is in.
+    std::vector<std::string> common_words = {};
 };
 
 struct CrisisMatch {
-    std::string locale;        // which list the phrase came from
-    std::string phrase;        // the phrase exactly as configured (the words the post contains)
-    std::string concept_name;  // what kind of risk the phrase expresses, e.g. "self_harm"
-    // Names the phrase without its words: "<locale>/<concept>/<n>", the n-th phrase (from 1)
-    // of that concept in that locale's list. What is kept (the audit log) records this.
+    std::string locale;        // which list the phrase or rule came from
+    std::string phrase;        // the phrase or rule exactly as configured
+    std::string concept_name;  // what kind of risk it expresses, e.g. "self_harm"
+    // Names the entry without its words: "<locale>/<concept>/<n>", the n-th phrase (from 1)
+    // of that concept in that locale's list, or "<locale>/<concept>/r<n>" for its n-th rule.
+    // What is kept (the audit log) records this.
     std::string rule;
+    CrisisSeverity severity = CrisisSeverity::urgent;
+    std::string excerpt;  // the words of the post that matched, as written
 };
 
 class CrisisDetector {
 public:
     // Phrases that normalise to nothing are skipped (load_crisis_lists rejects them), and
-    // phrases that normalise to the same letters are searched once.
+    // phrases that normalise to the same letters are searched once. Throws
+    // std::invalid_argument when a rule or context pattern is malformed.
     explicit CrisisDetector(std::vector<LocaleList> lists);
 
-    // Checks the text against every locale's phrases, because people mix languages. Returns
-    // the first configured phrase (lists in order, then phrases in order) that matches.
+    // Checks the text against every locale's entries, because people mix languages.
     std::optional<CrisisMatch> scan(std::string_view text) const;
 
     // Resources for a locale such as "es" or "es-MX": the exact locale, else its language
     // ("es"), else "en", else the first list. Empty only when there are no lists at all.
     const std::vector<CrisisResource>& resources(std::string_view locale) const;
+    // The panel text for a locale, with the same fallback.
+    const CrisisPanel& panel(std::string_view locale) const;
 
     const std::vector<LocaleList>& lists() const { return lists_; }
 
 private:
+    struct Entry {
+        std::size_t list_index;
+        std::string concept_name;
+        std::string source;  // phrase or pattern as configured
+        std::string rule;
+        CrisisSeverity severity;
+    };
     struct SearchPhrase {
         std::string letters;  // normalised, spaces removed: what is searched for
-        std::size_t list_index;
-        std::size_t phrase_index;
-        std::string rule;  // CrisisMatch::rule
+        std::size_t entry;
+    };
+    struct Rule {
+        CrisisPattern pattern;
+        std::size_t entry;
+    };
+    // What lowers the risk of a match, as each list says it (see the top of this file).
+    struct Lowering {
+        std::vector<WordSequence> negations;
+        std::vector<WordSequence> negation_breakers;
+        std::size_t negation_window = 0;
+        std::vector<CrisisPattern> contexts;
+    };
+    static constexpr std::size_t kNoRule = static_cast<std::size_t>(-1);
+    struct Candidate {
+        std::size_t entry;  // the order of entries is the order of preference among equals
+        std::size_t first_word;
+        std::size_t end_word;
+        std::size_t rule = kNoRule;  // index into rules_, for matches of a rule
     };
 
+    void add_phrases(std::size_t list_index);
+    void add_rules(std::size_t list_index);
+    void collect_phrase_matches(const std::vector<MatchWord>& words,
+                                std::vector<Candidate>& out) const;
+    void collect_rule_matches(const std::vector<MatchWord>& words,
+                              std::vector<Candidate>& out) const;
+    bool negated(const Lowering& lowering, const std::vector<MatchWord>& words,
+                 const Candidate& candidate) const;
+    bool in_lowering_context(const Lowering& lowering, const std::vector<MatchWord>& words,
+                             std::size_t first_word) const;
+    const LocaleList* list_for(std::string_view locale, bool (*usable)(const LocaleList&)) const;
+    // The list whose common words the post has most of; nothing on a tie or none at all.
+    std::optional<std::size_t> guess_language(const std::vector<MatchWord>& words) const;
+
     std::vector<LocaleList> lists_;
+    std::vector<Entry> entries_;
     std::vector<SearchPhrase> search_phrases_;
+    std::vector<Rule> rules_;
+    std::unordered_map<std::string, std::vector<std::size_t>> rules_by_first_word_;
+    std::vector<std::pair<WordTest, std::size_t>> rules_by_first_prefix_;
+    std::vector<Lowering> lowering_;                                          // by list
+    std::unordered_map<std::string, std::vector<std::size_t>> common_words_;  // word -> lists
 };
 
 // Loads every *.toml file in `directory`, in file-name order. `phrases` is either a table of
 // concepts, each an array of phrases (`[phrases]` then `suicide = [...]`, concepts kept in the
-// order the file lists them), or one array of phrases of kDefaultCrisisConcept. Throws
+// order the file lists them), or one array of phrases of kDefaultCrisisConcept. Optional
+// tables: [severity] (concept = "urgent" | "concern"), [words] (named alternatives for rules),
+// [rules] (concept = [patterns]), [negation] (words, unless, window), [context]
+// (kind = [patterns]), [language] (words) and [panel] (headline, message, private_note). Throws
 // std::runtime_error with one line naming the file and the key when a file is malformed, a
 // key is unknown or missing, the locale differs from the file name, a list is empty, a
-// concept's name is not 1 to 32 of a-z, 0-9 and _, a resource has no way to
-// reach it, or a phrase has fewer than 3 letters once normalised (it would match almost
-// anything); and when the directory holds no lists at all, since a safety feature should not
-// quietly switch itself off.
+// concept's name is not 1 to 32 of a-z, 0-9 and _, a pattern is malformed, a resource has no
+// way to reach it, or a phrase has fewer than 3 letters once normalised (it would match
+// almost anything); and when the directory holds no lists at all, since a safety feature
+// should not quietly switch itself off.
 std::vector<LocaleList> load_crisis_lists(const std::string& directory);
-
-// The normalisation applied to both posts and phrases (step 1 above), as lower-case words of
-// a-z separated by single spaces. Exposed for tests and for reviewing phrase lists.
-std::string normalize_for_matching(std::string_view text);
 
 }  // namespace haven::moderation

@@ -1,5 +1,6 @@
 #include "rooms/server_wide.hpp"
 
+#include "rooms/alert_ladder.hpp"
 #include "rooms/room_directory.hpp"
 #include "rooms/runtime_rooms.hpp"
 
@@ -54,6 +55,58 @@ core::Awaitable<broker::Result<std::optional<broker::KnownRole>>> ServerWide::fi
     const std::string& subject) {
     co_return co_await core::on_loop(router_.context(0),
                                      [&]() { return zero_->find_role(subject); });
+}
+
+core::Awaitable<broker::Result<broker::ClaimOutcome>> ServerWide::claim_item(
+    const v1::ModerationItem& claim) {
+    co_return co_await core::on_loop(router_.context(0),
+                                     [&]() { return zero_->claim_item(claim); });
+}
+
+void ServerWide::escalate_due(std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    if (!zero_ || !hubs_[0]->routing()) return;
+    const config::SafetyConfig& safety = hubs_[0]->context().config.safety;
+    const LadderTiming timing{safety.claim_timeout_seconds * 1000ULL,
+                              safety.escalation_step_seconds * 1000ULL,
+                              static_cast<bool>(webhook_)};
+    for (moderation::OpenQueue::Waiting& waiting : open_queue_.unclaimed_urgent()) {
+        const std::uint32_t due = due_step(timing, now_ms, waiting.time_ms);
+        if (due <= waiting.escalation || !escalating_.insert(waiting.id).second) continue;
+        // One step at a time: a late start (or a long outage) still climbs every rung.
+        const std::uint32_t step = waiting.escalation + 1;
+        core::spawn(router_.context(0), escalate_flow(std::move(waiting), step, now_ms));
+    }
+}
+
+core::Awaitable<void> ServerWide::escalate_flow(moderation::OpenQueue::Waiting waiting,
+                                                std::uint32_t step, std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    v1::ModerationItem notice;
+    notice.set_id(waiting.id);
+    notice.set_kind(v1::ModerationItem::ESCALATED);
+    notice.set_room_id(waiting.room_id);
+    notice.set_escalation(step);
+    notice.set_time_ms(waiting.time_ms);
+    broker::Result<bool> took = co_await zero_->escalate_item(notice);
+    escalating_.erase(waiting.id);
+    if (!took || !*took) co_return;  // another instance took it, or it was claimed meanwhile
+    core::ServerContext& context = hubs_[0]->context();
+    context.metrics.alerts.escalations[step - 1].fetch_add(1);
+    context.metrics.shard(0).count_action("escalate_item");
+    v1::AuditEntry entry;
+    entry.set_time_ms(now_ms);
+    entry.set_actor("haven");
+    entry.set_action("escalate_item");
+    entry.set_room_id(waiting.room_id);
+    entry.set_target("item " + waiting.id);
+    entry.set_reason(std::string(ladder_step_name(step)) + " after " +
+                     std::to_string((now_ms - std::min(now_ms, waiting.time_ms)) / 1000) +
+                     " s unclaimed");
+    zero_->plain().append_audit(std::move(entry));
+    if (step == kWebhookStep && webhook_) {
+        webhook_(webhook_body(waiting, step, context.instance_id, now_ms));
+    }
 }
 
 core::Awaitable<broker::Result<void>> ServerWide::publish_global(broker::EventPtr&& event,
@@ -129,6 +182,7 @@ void ServerWide::publish_queue_gauges() {
     gauges.held.store(summary.held);
     gauges.flagged.store(summary.flagged);
     gauges.oldest_urgent_ms.store(summary.oldest_urgent_ms);
+    gauges.unclaimed_urgent.store(summary.unclaimed_urgent);
 }
 
 void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {

@@ -6,7 +6,9 @@
 // Executor: shard 0. Every member function may be called on any shard; the work runs on 0.
 #pragma once
 
+#include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,16 @@ public:
         const std::string& subject);
     core::Awaitable<broker::Result<void>> publish_global(broker::EventPtr&& event,
                                                          moderation::StateChange&& change);
+    core::Awaitable<broker::Result<broker::ClaimOutcome>> claim_item(
+        const v1::ModerationItem& claim);
+
+    // The escalation ladder for urgent items nobody claims (config [safety]): called on shard
+    // 0 with the sweep. Each step due is taken by whichever instance comes first, once; step 3
+    // hands the alert to `webhook` (set at start; none: the ladder stops at step 2).
+    void set_alert_webhook(std::function<void(std::string json)> webhook) {
+        webhook_ = std::move(webhook);
+    }
+    void escalate_due(std::uint64_t now_ms);
 
     // Shard 0, at start-up: loads the global bans and hands them to every shard, opens the
     // rooms opened at run time, and reads the open moderation queue for /metrics (each trying
@@ -61,6 +73,8 @@ private:
     core::Awaitable<void> load_global_bans_flow();
     core::Awaitable<void> load_open_queue_flow();
     void publish_queue_gauges();
+    core::Awaitable<void> escalate_flow(moderation::OpenQueue::Waiting waiting, std::uint32_t step,
+                                        std::uint64_t now_ms);
     // A room opened or closed at run time, on whichever instance: the directory follows, and a
     // closed room's members here leave it.
     void room_opened(const v1::RuntimeRoom& room);
@@ -72,6 +86,8 @@ private:
     broker::Broker* broker_ = nullptr;
     std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
     moderation::OpenQueue open_queue_;         // shard 0's
+    std::function<void(std::string)> webhook_;
+    std::set<std::string> escalating_;  // items with a step in flight
 };
 
 }  // namespace haven::rooms

@@ -18,6 +18,8 @@ constexpr std::size_t kMaxClientMsgIdBytes = 64;
 constexpr std::size_t kMaxContentWarningChars = 100;
 constexpr std::size_t kMaxFlagNoteChars = 500;
 constexpr std::size_t kMaxReasonChars = 500;
+// Item ids name a room and a post or hold ("crisis:<room>:<seq>"): room ids are short.
+constexpr std::size_t kMaxItemIdBytes = 256;
 constexpr std::uint32_t kMaxAuditPage = 200;
 constexpr std::size_t kMaxRoomIdBytes = 64;
 // Typing indicators are cosmetic; a few per second per session is plenty.
@@ -270,6 +272,15 @@ std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::check_modera
             break;
         case v1::LOCK_ROOM:
         case v1::UNLOCK_ROOM:
+            break;
+        case v1::CLAIM_ITEM:
+        case v1::RESOLVE_ITEM:
+            if (m.item_id().empty() || m.item_id().size() > kMaxItemIdBytes) {
+                return Problem{v1::BAD_REQUEST, "this action needs the item's item_id"};
+            }
+            if (m.action() == v1::RESOLVE_ITEM && m.outcome() == v1::ALERT_OUTCOME_UNSPECIFIED) {
+                return Problem{v1::BAD_REQUEST, "say how it ended: an outcome is required"};
+            }
             break;
         case v1::SET_SLOW_MODE:
             if (m.slow_mode_seconds() > 3600) {

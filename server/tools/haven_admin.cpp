@@ -33,7 +33,7 @@
 
 #include "auth/token_minting.hpp"
 #include "config/config.hpp"
-#include "tools/admin_http.hpp"
+#include "http/outbound_http.hpp"
 
 namespace po = boost::program_options;
 
@@ -219,7 +219,7 @@ int usage_error(const std::string& message) {
 
 // Turns a command and its arguments into the API call it stands for.
 bool build_call(const std::string& command, const std::vector<std::string>& words,
-                const po::variables_map& args, haven::tools::AdminRequest& call,
+                const po::variables_map& args, haven::http::OutboundRequest& call,
                 std::string& problem) {
     const auto needs = [&](std::size_t count, const char* what) {
         if (words.size() == count) return true;
@@ -361,7 +361,8 @@ int call_api(const std::string& command, int argc, char** argv) {
         std::cout << kApiUsage << "\n" << options << "\n";
         return 0;
     }
-    haven::tools::AdminRequest call;
+    haven::http::OutboundRequest call;
+    call.user_agent = "haven-admin";
     std::string problem;
     if (!build_call(command, args["words"].as<std::vector<std::string>>(), args, call, problem)) {
         return usage_error(problem);
@@ -391,7 +392,7 @@ int call_api(const std::string& command, int argc, char** argv) {
     call.verify_certificate = !args.count("insecure");
 
     std::string error;
-    const auto response = haven::tools::send_admin_request(call, error);
+    const auto response = haven::http::send_http_request(call, error);
     if (!response) {
         std::fprintf(stderr, "haven-admin: %s\n", error.c_str());
         return kUnreachable;

@@ -460,6 +460,86 @@ TEST_CASE_TEMPLATE("moderation items: delivered to the sink, listed until resolv
     CHECK(open_ids() == std::set<std::string>{"flag:a:2"});
 }
 
+TEST_CASE_TEMPLATE("moderation items: one claim wins, steps are taken once, resolving forgets both",
+                   H, Memory, Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    v1::ModerationItem item;
+    item.set_id("crisis:a:1");
+    item.set_kind(v1::ModerationItem::CRISIS);
+    item.set_room_id("a");
+    item.set_urgent(true);
+    item.set_time_ms(1000);
+    h.broker->publish_moderation_item(item);
+    const auto claim_as = [&](const std::string& who) {
+        v1::ModerationItem claim;
+        claim.set_id(item.id());
+        claim.set_kind(v1::ModerationItem::CLAIMED);
+        claim.set_room_id("a");
+        claim.set_claimed_by(who);
+        claim.set_claimed_by_subject("sub-" + who);
+        claim.set_claimed_at_ms(2000);
+        auto outcome = await_result<std::optional<broker::ClaimOutcome>>(
+            h, [&](auto done) { h.broker->claim_item(claim, done); });
+        REQUIRE(outcome.has_value());
+        return *outcome;
+    };
+    const auto escalate_to = [&](std::uint32_t step) {
+        v1::ModerationItem notice;
+        notice.set_id(item.id());
+        notice.set_kind(v1::ModerationItem::ESCALATED);
+        notice.set_room_id("a");
+        notice.set_escalation(step);
+        auto took = await_result<std::optional<bool>>(
+            h, [&](auto done) { h.broker->escalate_item(notice, done); });
+        REQUIRE(took.has_value());
+        return *took;
+    };
+    const auto stored = [&] {
+        auto items = await_result<std::optional<std::vector<v1::ModerationItem>>>(
+            h, [&](auto done) { h.broker->read_moderation_queue(done); });
+        REQUIRE(items.has_value());
+        REQUIRE(items->size() == 1);
+        return items->front();
+    };
+
+    CHECK(escalate_to(1));
+    CHECK_FALSE(escalate_to(1));  // taken already
+    CHECK(stored().escalation() == 1);
+    const broker::ClaimOutcome first = claim_as("Maya");
+    CHECK(first.kind == broker::ClaimOutcome::Kind::won);
+    CHECK(first.item.claimed_by() == "Maya");
+    CHECK(first.item.kind() == v1::ModerationItem::CRISIS);  // the item keeps what it is
+    const broker::ClaimOutcome second = claim_as("Noor");
+    CHECK(second.kind == broker::ClaimOutcome::Kind::taken);
+    CHECK(second.claim.claimed_by() == "Maya");
+    CHECK_FALSE(escalate_to(2));  // claimed: the ladder stops
+    // Published again (one more flag), it keeps its owner and its step.
+    h.broker->publish_moderation_item(item);
+    const v1::ModerationItem again = stored();
+    CHECK(again.claimed_by() == "Maya");
+    CHECK(again.claimed_by_subject() == "sub-Maya");
+    CHECK(again.escalation() == 1);
+    CHECK(again.urgent());
+    REQUIRE(h.run_until([&] {
+        return std::any_of(h.sink.items.begin(), h.sink.items.end(), [](const auto& i) {
+            return i->kind() == v1::ModerationItem::CLAIMED && i->claimed_by() == "Maya";
+        });
+    }));
+    // Resolved, it is gone, and a new item of the same id starts afresh.
+    v1::ModerationItem resolved;
+    resolved.set_id(item.id());
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    h.broker->publish_moderation_item(resolved);
+    CHECK(claim_as("Noor").kind == broker::ClaimOutcome::Kind::gone);
+    CHECK_FALSE(escalate_to(3));
+    h.broker->publish_moderation_item(item);
+    CHECK(stored().claimed_by().empty());
+    CHECK(stored().escalation() == 0);
+    CHECK(claim_as("Noor").kind == broker::ClaimOutcome::Kind::won);
+}
+
 TEST_CASE_TEMPLATE("audit: newest first, by room, paged with before_id", H, Memory, Redis) {
     H h;
     h.start();

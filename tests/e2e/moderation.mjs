@@ -195,7 +195,11 @@ describe("moderation", () => {
     await urgent.waitFor();
     assert.equal(await sam.page.locator(".queue-item").first().getAttribute("data-item"), await urgent.getAttribute("data-item"), "urgent first");
     assert.match(await urgent.textContent(), /Crisis language/);
-    assert.match(await urgent.textContent(), /Matched phrase: "end my life"/);
+    assert.match(await urgent.textContent(), /Why: talk of suicide - rule en\/suicide\/\d+/);
+    assert.match(await urgent.textContent(), /Matched words: "end my life"/);
+    // The tab title counts the urgent items nobody has claimed; a chime sounded.
+    assert.match(await sam.page.title(), /^\(1\) /, "the title counts the unclaimed urgent item");
+    assert.ok(await sam.page.evaluate(() => (window.havenChimes ?? 0) >= 1), "a chime for the urgent item");
     await sam.shot("37-urgent-item-desktop");
     for (const who of [nia, sam]) await who.page.emulateMedia({ colorScheme: "dark" });
     await sam.page.waitForTimeout(200);  // colour transitions settle
@@ -204,9 +208,21 @@ describe("moderation", () => {
     await sam.shot("37-urgent-item-dark");
     for (const who of [nia, sam]) await who.page.emulateMedia({ colorScheme: "light" });
 
-    // A phone: the panel and the queue fit in 375 px.
+    // A phone: the panel and the queue fit in 375 px, and the panel leaves the conversation
+    // usable: the message box is in view and the messages keep real room.
     await nia.page.setViewportSize(PHONE);
     assert.equal(await nia.hasHorizontalScroll(), false, "support panel on a phone");
+    const room = await nia.page.evaluate(() => {
+      const box = document.getElementById("composer-text")?.getBoundingClientRect();
+      const log = document.querySelector(".messages")?.getBoundingClientRect();
+      return { composerVisible: Boolean(box && box.top >= 0 && box.bottom <= window.innerHeight), log: log?.height ?? 0 };
+    });
+    assert.ok(room.composerVisible, "the message box stays in view beside the support panel");
+    assert.ok(room.log >= 150, `the conversation keeps room to read (${room.log} px)`);
+    const smallest = await panel.locator("a.resource-call").evaluateAll((links) =>
+      Math.min(...links.map((a) => Math.min(a.getBoundingClientRect().width, a.getBoundingClientRect().height))));
+    assert.ok(smallest >= 44, `every call link is at least 44 x 44 px (smallest side ${smallest} px)`);
+    await panel.getByText("Only you can see this.", { exact: false }).waitFor();
     await nia.shot("38-crisis-panel-phone");
     await nia.page.setViewportSize(DESKTOP);
     await sam.page.setViewportSize(PHONE);
@@ -222,7 +238,12 @@ describe("moderation", () => {
     await panel.waitFor();
     await panel.getByRole("button", { name: "Close support lines" }).click();
 
-    await urgent.getByRole("button", { name: /^Mark as handled/ }).click();
+    // Claimed: one owner, shown to every moderator; the title no longer counts it.
+    await urgent.getByRole("button", { name: /^Claim/ }).click();
+    await urgent.locator(".claimed-by", { hasText: "Claimed by" }).waitFor();
+    assert.doesNotMatch(await sam.page.title(), /^\(\d+\) /, "a claimed item is no longer counted");
+    await urgent.getByLabel("How it ended").selectOption({ label: "Reached out to them" });
+    await urgent.getByRole("button", { name: /^Close/ }).click();
     await urgent.waitFor({ state: "detached" });
   });
 

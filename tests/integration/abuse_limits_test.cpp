@@ -105,7 +105,7 @@ TEST_CASE("abuse: sockets that never upgrade are capped per address, so they loc
     CHECK(refused_metric(server, "upgrades_per_address") >= 1u);
 }
 
-TEST_CASE("abuse: an address mints new_guests_per_address_per_hour guests; passes still work") {
+TEST_CASE("abuse: an address mints new_guests_per_address_per_hour guests, passes still work") {
     ServerProcess server({.toml = "[limits]\nnew_guests_per_address_per_hour = 3\n"});
     require_started(server);
     std::string pass;
@@ -165,7 +165,7 @@ TEST_CASE("abuse: behind a trusted proxy the limits count the client it names, n
 
 // ---- per session ---------------------------------------------------------------------------
 
-TEST_CASE("abuse: join and leave churn is limited per session; the room hears a bounded amount") {
+TEST_CASE("abuse: join and leave churn is limited per session, the room hears a bounded amount") {
     ServerProcess server({.toml = "[limits]\njoin_leave_per_second = 1.0\njoin_leave_burst = "
                                   "6\npresence_delay_ms = 0\n"});
     require_started(server);

@@ -48,7 +48,7 @@ TEST_CASE("audit log: a crisis match is recorded by its concept and rule, never 
         [&] { return read_file(audit_file).find("crisis_detected") != std::string::npos; }));
     const std::string log = read_file(audit_file);
     INFO(log);
-    CHECK(log.find("suicide (rule en/suicide/4)") != std::string::npos);
+    CHECK(log.find("suicide, urgent (rule en/suicide/4)") != std::string::npos);
     for (const char* word : {"kill", "myself", "nights", "matched"}) {
         CAPTURE(word);
         CHECK(log.find(word) == std::string::npos);

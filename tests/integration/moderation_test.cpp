@@ -360,7 +360,7 @@ TEST_CASE("moderation: participants get FORBIDDEN for every moderator request") 
     guest.post("lobby", "still allowed to post");
 }
 
-TEST_CASE("moderation: a room grant moderates only its room; a global moderator moderates all") {
+TEST_CASE("moderation: a room grant moderates only its room, a global moderator moderates all") {
     ServerProcess server(options_with());
     require_started(server);
 

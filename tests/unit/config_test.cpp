@@ -663,3 +663,32 @@ TEST_CASE("config: server.metrics_token from the file or HAVEN_METRICS_TOKEN, ne
         CHECK(env_message.find(bad) == std::string::npos);
     }
 }
+
+TEST_CASE("config: [safety] sets the escalation ladder and the webhook, with defaults") {
+    const Config defaults = parse_config("", "test.toml");
+    CHECK(defaults.safety.claim_timeout_seconds == 60);
+    CHECK(defaults.safety.escalation_step_seconds == 60);
+    CHECK(defaults.safety.webhook_url.empty());
+    CHECK(defaults.safety.webhook_attempts == 5);
+    const Config set = parse_config(
+        "[safety]\nclaim_timeout_seconds = 30\nescalation_step_seconds = 120\n"
+        "webhook_url = \"https://oncall.example.org/haven\"\nwebhook_secret = \"s\"\n"
+        "webhook_timeout_ms = 2000\nwebhook_attempts = 3\nwebhook_queue = 10\n",
+        "test.toml");
+    CHECK(set.safety.claim_timeout_seconds == 30);
+    CHECK(set.safety.escalation_step_seconds == 120);
+    CHECK(set.safety.webhook_url == "https://oncall.example.org/haven");
+    CHECK(set.safety.webhook_secret == "s");
+    CHECK(set.safety.webhook_timeout_ms == 2000);
+    CHECK(set.safety.webhook_attempts == 3);
+    CHECK(set.safety.webhook_queue == 10);
+    CHECK(config_error_of("[safety]\nclaim_timeout_seconds = 0\n").find("safety.claim_timeout") !=
+          std::string::npos);
+    CHECK(config_error_of("[safety]\nwebhook_attempts = 21\n").find("safety.webhook_attempts") !=
+          std::string::npos);
+    CHECK(config_error_of("[safety]\nwebhok_url = \"x\"\n").find("unknown") != std::string::npos);
+    // A webhook address may carry a token: the error does not repeat it.
+    const std::string bad = config_error_of("[safety]\nwebhook_url = \"ftp://tok3n@host\"\n");
+    CHECK(bad.find("safety.webhook_url") != std::string::npos);
+    CHECK(bad.find("tok3n") == std::string::npos);
+}

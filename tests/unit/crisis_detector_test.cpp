@@ -12,12 +12,16 @@
 #include <vector>
 
 #include "moderation/crisis_detector.hpp"
+#include "unit/crisis_scratch.hpp"
 
 using haven::moderation::CrisisDetector;
 using haven::moderation::CrisisResource;
 using haven::moderation::load_crisis_lists;
 using haven::moderation::LocaleList;
 using haven::moderation::normalize_for_matching;
+using haven::test::contains;
+using haven::test::kGoodResource;
+using haven::test::ScratchLists;
 
 namespace {
 
@@ -171,9 +175,21 @@ const char* const kShouldNotMatch[] = {
 // person sees the resources and a moderator takes a look. Listed so the behaviour is a
 // decision on record rather than a surprise.
 const char* const kAcceptedFalsePositives[] = {
-    "suicide squad is a great movie", "I could kill myself for forgetting my keys",
-    "I hurt myself playing football", "I take all my pills every morning",
+    "suicide squad is a great movie",
+    "I could kill myself for forgetting my keys",
+    "I hurt myself playing football",
+    "I take all my pills every morning",
+};
+
+// What negation and context keep quiet although a phrase or rule is in them.
+const char* const kLoweredByNegationOrContext[] = {
     "I would never kill myself",
+    "i dont want to die, i want things to change",
+    "2 years clean from cutting today",
+    "I used to cut myself in high school",
+    "writing an essay on suicide risk factors for class",
+    "my uncle died by suicide last spring",
+    "I volunteer on a crisis line twice a week",
 };
 
 }  // namespace
@@ -183,7 +199,7 @@ TEST_CASE("crisis detector catches the table of crisis sentences") {
     int rows = 0;
     for (const ShouldMatch& row : kShouldMatch) {
         const auto match = detector.scan(row.sentence);
-        CHECK_MESSAGE(match.has_value(), "should match: \"" << row.sentence << "\"");
+        CHECK_MESSAGE(match.has_value(), "should match: \"" << std::string(row.sentence) << "\"");
         if (match) {
             CHECK_MESSAGE(match->phrase == row.phrase, "\"" << row.sentence << "\" matched \""
                                                             << match->phrase << "\", expected \""
@@ -212,6 +228,14 @@ TEST_CASE("crisis detector's accepted false positives still match") {
     for (const char* sentence : kAcceptedFalsePositives) {
         CHECK_MESSAGE(detector.scan(sentence).has_value(),
                       "accepted false positive: \"" << sentence << "\"");
+    }
+}
+
+TEST_CASE("negation and context keep the table of lowered sentences quiet") {
+    const CrisisDetector& detector = shipped_detector();
+    for (const char* sentence : kLoweredByNegationOrContext) {
+        const auto match = detector.scan(sentence);
+        CHECK_MESSAGE(!match.has_value(), sentence, " <- ", match ? match->rule : "");
     }
 }
 
@@ -291,8 +315,8 @@ TEST_CASE("scan survives arbitrary bytes") {
         std::string noise(static_cast<std::size_t>(round * 7), '\0');
         for (char& c : noise) c = static_cast<char>(byte(rng));
         (void)detector.scan(noise);
-        (void)detector.scan(noise + " kill myself");
-        CHECK(detector.scan(noise + " kill myself"));
+        // A new line ends the noise's sentence, so no stray "no" in it negates the match.
+        CHECK(detector.scan(noise + "\nkill myself"));
     }
 }
 
@@ -341,54 +365,11 @@ TEST_CASE("the shipped crisis lists load and carry real resources") {
     CHECK(has_phone("en", "116 123"));
     CHECK(has_phone("es", "024"));
     CHECK(has_phone("es", "717 003 717"));
+    CHECK(has_phone("fr", "3114"));
+    CHECK(has_phone("fr-BE", "0800 32 123"));
+    CHECK(has_phone("pt", "188"));
+    CHECK(has_phone("pt-PT", "213 544 545"));
 }
-
-namespace {
-
-// A scratch directory with one crisis list file, removed again at the end of the test.
-class ScratchLists {
-public:
-    ScratchLists() {
-        std::random_device seed;
-        directory_ = std::filesystem::temp_directory_path() /
-                     ("haven-crisis-test-" + std::to_string(seed()));
-        std::filesystem::create_directories(directory_);
-    }
-    ~ScratchLists() {
-        std::error_code ignored;
-        std::filesystem::remove_all(directory_, ignored);
-    }
-    ScratchLists(const ScratchLists&) = delete;
-    ScratchLists& operator=(const ScratchLists&) = delete;
-
-    std::string write(const std::string& name, const std::string& contents) const {
-        const std::filesystem::path path = directory_ / name;
-        std::ofstream(path) << contents;
-        return path.string();
-    }
-    std::string directory() const { return directory_.string(); }
-
-    // The error message from loading, or "" when it loaded.
-    std::string load_error() const {
-        try {
-            load_crisis_lists(directory());
-        } catch (const std::runtime_error& error) {
-            return error.what();
-        }
-        return "";
-    }
-
-private:
-    std::filesystem::path directory_;
-};
-
-const std::string kGoodResource = "[[resources]]\nname = \"Line\"\nphone = \"123\"\n";
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
-
-}  // namespace
 
 TEST_CASE("load_crisis_lists reads a minimal valid file") {
     const ScratchLists scratch;
@@ -491,13 +472,26 @@ TEST_CASE("phrases grouped by concept: matches name the concept and rule, not th
     }
 }
 
-TEST_CASE("the shipped lists group every phrase under a named concept") {
+TEST_CASE("the shipped lists give every concept a severity and the panel its own text") {
+    const haven::moderation::CrisisPanel english = haven::moderation::default_crisis_panel();
     for (const LocaleList& list : load_crisis_lists(kCrisisDirectory)) {
         CAPTURE(list.locale);
         REQUIRE(list.concepts.size() == list.phrases.size());
         for (const std::string& concept_name : list.concepts) {
-            CHECK((concept_name == "suicide" || concept_name == "self_harm" ||
-                   concept_name == "overdose"));
+            CHECK_MESSAGE(list.severities.contains(concept_name), concept_name);
+        }
+        for (const auto& rule : list.rules) {
+            CHECK_MESSAGE(list.severities.contains(rule.concept_name), rule.concept_name);
+        }
+        CHECK(!list.rules.empty());
+        CHECK(!list.negations.empty());
+        CHECK(!list.contexts.empty());
+        CHECK(!list.common_words.empty());
+        // Every language speaks for itself on the panel, not in English.
+        if (list.locale != "en") {
+            CHECK(list.panel.headline != english.headline);
+            CHECK(list.panel.message != english.message);
+            CHECK(list.panel.private_note != english.private_note);
         }
     }
     const auto match = shipped_detector().scan("some nights I think I will kill myself");

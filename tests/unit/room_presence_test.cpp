@@ -44,7 +44,7 @@ std::set<std::string> told(std::set<std::string> shown, const std::vector<v1::Ev
 
 }  // namespace
 
-TEST_CASE("presence view: events in version order apply; repeats and events before a start drop") {
+TEST_CASE("presence view: events in version order apply, repeats and events before a start drop") {
     RoomPresence view;
     CHECK(view.apply(change("a", true, 1)) == RoomPresence::Verdict::stale);  // no start yet
     view.reset({member("a")}, 1);

@@ -7,7 +7,10 @@ import type { CrisisAlert } from "../client";
 import type { CrisisResource } from "../proto";
 import { h, replaceChildren } from "./dom";
 
+// Used when the server sends no panel text of its own (an older server).
 const TITLE = "You don't have to go through this alone";
+const PRIVATE_NOTE = "Only you can see this.";
+const EMERGENCY = "If you are in immediate danger, please call your local emergency number now.";
 
 function website(url: string): HTMLElement | null {
   if (!/^https?:\/\//i.test(url)) return null;
@@ -68,21 +71,24 @@ export class CrisisPanel {
 
   show(alert: CrisisAlert): void {
     this.alert = alert;
+    const title = alert.headline || TITLE;
     const active = document.activeElement;
     if (!this.element.contains(active) && active instanceof HTMLElement) this.returnTo = active;
     const close = h("button", { type: "button", class: "quiet", "aria-label": "Close support lines", onclick: () => this.close() }, "Close");
     const panel = h("section", {
       class: "crisis-panel", role: "region", "aria-labelledby": "crisis-title", "aria-describedby": "crisis-message", tabindex: "-1",
     },
-      h("div", { class: "crisis-head" }, h("h2", { id: "crisis-title" }, TITLE), close),
+      h("div", { class: "crisis-top" },
+        h("div", { class: "crisis-head" }, h("h2", { id: "crisis-title" }, title), close),
+        // The private note comes from the same list as the resources, in the same language;
+        // the emergency line stays in English only when the list has no note of its own.
+        h("p", { class: "crisis-private" }, alert.privateNote || `${PRIVATE_NOTE} ${EMERGENCY}`)),
       h("p", { id: "crisis-message" }, alert.message),
       h("ul", { class: "crisis-resources" }, ...alert.resources.map(renderResource)),
-      h("p", { class: "crisis-private" },
-        "Only you can see this. If you are in immediate danger, please call your local emergency number now."),
     );
     replaceChildren(this.element, panel);
     panel.focus();
-    this.announce(`${TITLE}. Support lines are shown at the top of the page, only to you.`);
+    this.announce(`${title}. ${alert.privateNote || PRIVATE_NOTE}`);
     this.changed();
   }
 

@@ -321,9 +321,48 @@ void RedisBroker::read_global_state(StateCallback done) {
 
 void RedisBroker::publish_moderation_item(const v1::ModerationItem& item) {
     const bool resolved = item.kind() == v1::ModerationItem::RESOLVED;
-    eval(moderation_item_script(), {global_key("moderation:open")},
+    eval(moderation_item_script(),
+         {global_key("moderation:open"), global_key("moderation:claims"),
+          global_key("moderation:escalation")},
          {item.id(), item.SerializeAsString(), resolved ? "1" : "0", global_key("moderation")},
          [](const redisReply*) {});
+}
+
+void RedisBroker::claim_item(const v1::ModerationItem& claim, ClaimCallback done) {
+    eval(claim_item_script(), {global_key("moderation:open"), global_key("moderation:claims")},
+         {claim.id(), claim_fields(claim).SerializeAsString(), global_key("moderation"),
+          claim.SerializeAsString()},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+                 reply->element[0]->type != REDIS_REPLY_INTEGER) {
+                 return done(std::nullopt);
+             }
+             ClaimOutcome outcome;
+             if (reply->element[0]->integer == 0) return done(outcome);
+             if (reply->elements != 3) return done(std::nullopt);
+             outcome.kind = reply->element[0]->integer == 1 ? ClaimOutcome::Kind::won
+                                                            : ClaimOutcome::Kind::taken;
+             const redisReply* item = reply->element[1];
+             const redisReply* holder = reply->element[2];
+             if (item->type != REDIS_REPLY_STRING || holder->type != REDIS_REPLY_STRING ||
+                 !outcome.item.ParseFromArray(item->str, static_cast<int>(item->len)) ||
+                 !outcome.claim.ParseFromArray(holder->str, static_cast<int>(holder->len))) {
+                 return done(std::nullopt);
+             }
+             done(std::move(outcome));
+         });
+}
+
+void RedisBroker::escalate_item(const v1::ModerationItem& notice, EscalateCallback done) {
+    eval(escalate_item_script(),
+         {global_key("moderation:open"), global_key("moderation:claims"),
+          global_key("moderation:escalation")},
+         {notice.id(), std::to_string(notice.escalation()), global_key("moderation"),
+          notice.SerializeAsString()},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+             done(reply->integer == 1);
+         });
 }
 
 void RedisBroker::read_moderation_queue(QueueCallback done) {

@@ -71,6 +71,8 @@ public:
     void publish_global(EventPtr event, moderation::StateChange change, DoneCallback done) override;
     void read_global_state(StateCallback done) override;
     void publish_moderation_item(const v1::ModerationItem& item) override;
+    void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
+    void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
     void read_moderation_queue(QueueCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;

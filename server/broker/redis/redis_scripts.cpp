@@ -33,6 +33,10 @@ local function first_field(bytes)
   end
   return string.sub(bytes, position, position + length - 1)
 end
+-- ModerationItem.escalation (field 18, a varint) as serialized bytes.
+local function escalation_field(step)
+  return varint(18 * 8) .. varint(step)
+end
 -- Applies an optional change to a state hash: op is 'set', 'del' or ''.
 local function change_state(hash, op, field, value)
   if op == 'set' then redis.call('HSET', hash, field, value)
@@ -202,9 +206,43 @@ return 1
 )lua";
 
 constexpr std::string_view kModerationItem = R"lua(
-if ARGV[3] == '1' then redis.call('HDEL', KEYS[1], ARGV[1])
-else redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-redis.call('PUBLISH', ARGV[4], ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('PUBLISH', ARGV[4], ARGV[2])
+  return 1
+end
+-- Published again (one more flag): the item keeps its owner and its step. Appending fields
+-- to a serialized message sets them (protobuf merges what follows).
+local item = ARGV[2] .. (redis.call('HGET', KEYS[2], ARGV[1]) or '')
+local step = redis.call('HGET', KEYS[3], ARGV[1])
+if step then item = item .. escalation_field(tonumber(step)) end
+redis.call('HSET', KEYS[1], ARGV[1], item)
+redis.call('PUBLISH', ARGV[4], item)
+return 1
+)lua";
+
+constexpr std::string_view kClaimItem = R"lua(
+local item = redis.call('HGET', KEYS[1], ARGV[1])
+if not item then return {0} end
+local holder = redis.call('HGET', KEYS[2], ARGV[1])
+if holder then return {2, item, holder} end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+item = item .. ARGV[2]
+redis.call('HSET', KEYS[1], ARGV[1], item)
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return {1, item, ARGV[2]}
+)lua";
+
+constexpr std::string_view kEscalateItem = R"lua(
+local item = redis.call('HGET', KEYS[1], ARGV[1])
+if not item or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+local step = tonumber(ARGV[2])
+if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= step then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], step)
+redis.call('HSET', KEYS[1], ARGV[1], item .. escalation_field(step))
+redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 )lua";
 
@@ -268,15 +306,24 @@ const Script& moderation_item_script() {
     static const OwnedScript owned(kModerationItem);
     return owned.script;
 }
+const Script& claim_item_script() {
+    static const OwnedScript owned(kClaimItem);
+    return owned.script;
+}
+const Script& escalate_item_script() {
+    static const OwnedScript owned(kEscalateItem);
+    return owned.script;
+}
 const Script& reap_script() {
     static const OwnedScript owned(kReap);
     return owned.script;
 }
 
 std::vector<const Script*> all_scripts() {
-    return {&publish_script(),         &history_script(),     &join_script(), &leave_script(),
-            &presence_script(),        &record_role_script(), &flag_script(), &global_script(),
-            &moderation_item_script(), &reap_script()};
+    return {&publish_script(),    &history_script(),       &join_script(),
+            &leave_script(),      &presence_script(),      &record_role_script(),
+            &flag_script(),       &global_script(),        &moderation_item_script(),
+            &claim_item_script(), &escalate_item_script(), &reap_script()};
 }
 
 }  // namespace haven::broker::redis

@@ -57,9 +57,19 @@ const Script& flag_script();
 // when "new" found the field taken (then nothing is published).
 const Script& global_script();
 
-// Stores (or, for a resolution, removes) an open moderation item and announces it.
-// KEYS: open items hash. ARGV: item id, item bytes, resolved ("1"/"0"), moderation channel.
+// Stores (or, for a resolution, removes with its claim and step) an open moderation item and
+// announces it. KEYS: open items, claims and escalation hashes. ARGV: item id, item bytes,
+// resolved ("1"/"0"), moderation channel.
 const Script& moderation_item_script();
+
+// Claims an open item unless it has an owner. KEYS: open items, claims. ARGV: item id, claim
+// fields (serialized), moderation channel, the CLAIMED notice. Returns {0} (no such item),
+// {1, item, claim} (won) or {2, item, their claim} (taken).
+const Script& claim_item_script();
+
+// Raises an open, unclaimed item's escalation step. KEYS: open items, claims, escalation.
+// ARGV: item id, step, moderation channel, the ESCALATED notice. Returns 1 when it did.
+const Script& escalate_item_script();
 
 // Removes a dead instance and its members, announcing member_left for each, exactly once
 // even when several instances reap at the same time.

@@ -119,11 +119,10 @@ core::Awaitable<void> ModerationDesk::store_held(std::unique_ptr<v1::Event>&& po
     v1::ModerationItem item;
     item.set_id("held:" + held.hold_id());
     item.set_kind(v1::ModerationItem::HELD_POST);
-    item.set_urgent(crisis.has_value());
     item.set_room_id(held.room_id());
     item.set_hold_id(held.hold_id());
     *item.mutable_post() = held.post();
-    if (crisis) item.set_matched(crisis->phrase);
+    if (crisis) describe_crisis(*crisis, item);
     item.set_time_ms(held.time_ms());
     send_item(std::move(item));
     record_audit(Actor{}, "hold_post", held.room_id(), "held " + held.hold_id(),

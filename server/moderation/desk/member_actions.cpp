@@ -28,6 +28,9 @@ core::Awaitable<void> ModerationDesk::moderate_flow(v1::Moderate m, Actor actor,
         case v1::RELEASE_POST:
         case v1::REJECT_POST:
             co_return co_await moderate_held(m, actor, reply);
+        case v1::CLAIM_ITEM:
+        case v1::RESOLVE_ITEM:
+            co_return co_await moderate_item(m, actor, reply);
         case v1::LOCK_ROOM:
         case v1::UNLOCK_ROOM: {
             const bool lock = m.action() == v1::LOCK_ROOM;

@@ -1,5 +1,7 @@
 #include "moderation/desk/moderation_desk.hpp"
 
+#include "moderation/crisis_alert.hpp"
+
 #include "auth/guest_pass.hpp"
 #include "core/shard_identity.hpp"
 #include "moderation/desk/actor_label.hpp"
@@ -177,18 +179,21 @@ void ModerationDesk::crisis_seen(const v1::Event& post, const CrisisMatch& match
                      : "refused-" + owner_.context().instance_id + "-" +
                            std::to_string(owner_.shard()) + "-" + std::to_string(++refused_count)));
     item.set_kind(v1::ModerationItem::CRISIS);
-    item.set_urgent(true);
     item.set_room_id(post.room_id());
     item.set_seq(post.seq());
     *item.mutable_post() = post.posted();
-    item.set_matched(match.phrase);
+    describe_crisis(match, item);
+    if (match.severity == CrisisSeverity::concern) {
+        owner_.counters().add(owner_.counters().crisis_concerns);
+    }
     item.set_time_ms(post.time_ms() != 0 ? post.time_ms() : core::wall_ms());
     send_item(std::move(item));
     // The log is kept long after the post has expired: it names the concept and the rule
     // that fired, never the words the person wrote.
     record_audit(Actor{}, "crisis_detected", post.room_id(),
                  post.seq() != 0 ? "post " + std::to_string(post.seq()) : "refused post",
-                 match.concept_name + " (rule " + match.rule + ")");
+                 match.concept_name + ", " + std::string(severity_name(match.severity)) +
+                     " (rule " + match.rule + ")");
 }
 
 void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {

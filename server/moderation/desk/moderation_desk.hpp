@@ -85,6 +85,9 @@ private:
                                    const v1::PresenceRecord& target, rooms::ReplyTo reply);
     core::Awaitable<void> publish_global(const v1::Event& event, StateChange&& change,
                                          rooms::ReplyTo reply);
+    // item_claims.cpp: CLAIM_ITEM and RESOLVE_ITEM.
+    core::Awaitable<void> moderate_item(const v1::Moderate& m, const Actor& actor,
+                                        rooms::ReplyTo reply);
     // held_posts.cpp
     core::Awaitable<void> hold_flow(std::unique_ptr<v1::Event> post, std::string dedupe_key,
                                     std::optional<CrisisMatch> crisis, rooms::ReplyTo reply);

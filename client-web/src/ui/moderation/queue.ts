@@ -2,8 +2,8 @@
 // alarm red). Each card shows the post as written, why it is here, and what can be done.
 // Cards are kept by item id, so a card that did not change keeps its place and focus.
 import type { HavenClient } from "../../client";
-import { kindNames, reasonNames, type QueueEntry } from "../../moderation";
-import { ItemKind, ModerationAction, type Moderate } from "../../proto";
+import { escalationNames, kindNames, reasonNames, type QueueEntry } from "../../moderation";
+import { AlertOutcome, ItemKind, ModerationAction, type Moderate } from "../../proto";
 import { formatTime, h } from "../dom";
 import { act, openMemberDialog } from "./actions";
 
@@ -22,17 +22,71 @@ function renderPost(entry: QueueEntry): HTMLElement {
       : text);
 }
 
+// What each crisis concept of the shipped lists means, in a moderator's words.
+const conceptNames: Record<string, string> = {
+  suicide: "talk of suicide", self_harm: "self-harm", overdose: "overdose", intent: "intent to die",
+  plan: "a plan or method", means: "means at hand", time: "a time set", preparation: "preparations",
+  goodbye: "a goodbye", self_harm_now: "self-harm now", thoughts: "thoughts of suicide",
+  wish_dead: "a wish to be dead", hopelessness: "hopelessness", burden: "feeling a burden",
+  urge: "an urge to self-harm",
+};
+
+const OUTCOMES: [string, number][] = [
+  ["Reached out to them", AlertOutcome.REACHED_OUT],
+  ["Gave them the crisis lines", AlertOutcome.RESOURCES_GIVEN],
+  ["Escalated outside (emergency services, another service)", AlertOutcome.ESCALATED_OUTSIDE],
+  ["False alarm: nobody at risk", AlertOutcome.FALSE_ALARM],
+];
+
+/**
+ * Claim and close a crisis alert: one moderator owns it (the server makes sure of that across
+ * every instance), and closing it says how it ended.
+ */
+function claimControls(client: HavenClient, entry: QueueEntry, author: string): HTMLElement {
+  const item = entry.item;
+  const roomId = item.roomId ?? "";
+  const itemId = item.id ?? "";
+  const mine = Boolean(item.claimedBy) && item.claimedBy === client.me?.handle;
+  const group = h("div", { class: "action-group claim-group", role: "group", "aria-label": `Who answers ${author}` });
+  if (!item.claimedBy) {
+    group.append(h("button", {
+      type: "button", class: "secondary claim", "aria-label": `Claim: I will answer ${author}`,
+      onclick: async (event: Event) => {
+        (event.currentTarget as HTMLButtonElement).disabled = true;
+        if (!await act(client, { roomId, action: ModerationAction.CLAIM_ITEM, itemId }, `You have claimed this: ${author} is yours to answer.`)) {
+          (event.currentTarget as HTMLButtonElement).disabled = false;
+        }
+      },
+    }, "Claim"));
+  }
+  if (!item.claimedBy || mine) {
+    const select = h("select", { "aria-label": "How it ended" },
+      ...OUTCOMES.map(([label, value]) => h("option", { value: String(value) }, label))) as HTMLSelectElement;
+    group.append(select, h("button", {
+      type: "button", class: "quiet resolve", "aria-label": `Close: ${author}'s alert is dealt with`,
+      onclick: () => void act(client, { roomId, action: ModerationAction.RESOLVE_ITEM, itemId, outcome: Number(select.value) }, "Closed."),
+    }, "Close"));
+  }
+  return group;
+}
+
 function describe(entry: QueueEntry): HTMLElement[] {
   const item = entry.item;
   const lines: HTMLElement[] = [];
   for (const report of entry.reports) {
     lines.push(h("li", {}, h("strong", {}, reasonNames[report.reason] ?? "Flagged"), report.note ? `: "${report.note}"` : ""));
   }
-  if (item.matched) lines.push(h("li", {}, "Matched phrase: ", h("strong", {}, `"${item.matched}"`)));
+  if (item.riskConcept) {
+    const why = `${conceptNames[item.riskConcept] ?? item.riskConcept.replace(/_/g, " ")}${item.severity === "concern" ? " (concern)" : ""}`;
+    lines.push(h("li", { class: "crisis-why" }, "Why: ", h("strong", {}, why), item.rule ? ` - rule ${item.rule}` : ""));
+  }
+  if (item.matched) lines.push(h("li", {}, "Matched words: ", h("strong", {}, `"${item.matched}"`)));
   const count = item.flagCount ?? 0;
   if (count > 1) lines.push(h("li", {}, `Flagged by ${count} people`));
   if (item.kind === ItemKind.AUTO_HIDDEN) lines.push(h("li", {}, "Hidden from the room until a moderator decides."));
   if (item.kind === ItemKind.HELD_POST) lines.push(h("li", {}, "Nobody else has seen it yet."));
+  if (item.claimedBy) lines.push(h("li", { class: "claimed-by" }, "Claimed by ", h("strong", {}, item.claimedBy)));
+  else if (item.escalation) lines.push(h("li", { class: "escalation" }, escalationNames[item.escalation] ?? "Escalated"));
   return lines.length ? [h("ul", { class: "item-facts" }, ...lines)] : [];
 }
 
@@ -77,9 +131,7 @@ export function renderQueueItem(entry: QueueEntry, client: HavenClient): HTMLEle
         button("Restore post", { action: ModerationAction.RESTORE_POST, seq }, `${author}'s message is visible again.`));
       break;
     case ItemKind.CRISIS:
-      actions.push(
-        button("Mark as handled", { action: ModerationAction.RESOLVE_FLAGS, seq }, "Marked as handled.", true),
-        button("Hide post", { action: ModerationAction.HIDE_POST, seq }, `${author}'s message is hidden.`));
+      if (seq) actions.push(button("Hide post", { action: ModerationAction.HIDE_POST, seq }, `${author}'s message is hidden.`));
       break;
     default:
       actions.push(
@@ -96,7 +148,8 @@ export function renderQueueItem(entry: QueueEntry, client: HavenClient): HTMLEle
       renderPost(entry),
       ...describe(entry),
       h("div", { class: "item-actions" },
-        h("div", { class: "action-group", role: "group", "aria-label": "The message" }, ...actions),
+        item.kind === ItemKind.CRISIS ? claimControls(client, entry, author) : null,
+        actions.length ? h("div", { class: "action-group", role: "group", "aria-label": "The message" }, ...actions) : null,
         subject
           ? h("div", { class: "action-group", role: "group", "aria-label": `The author, ${author}` },
             h("span", { class: "group-label", "aria-hidden": "true" }, `${author}:`),

@@ -4,6 +4,7 @@ import type { HavenClient } from "../../client";
 import { h } from "../dom";
 import { AuditView } from "./audit";
 import { renderQueueItem } from "./queue";
+import type { UrgentSignals } from "./urgentSignals";
 
 type Tab = "queue" | "audit";
 
@@ -18,8 +19,23 @@ export class ModerationView {
   private readonly audit: AuditView;
   readonly heading = h("h2", { id: "moderation-title", tabindex: "-1" }, "Moderation");
 
-  constructor(private readonly client: HavenClient, back: () => void) {
+  constructor(private readonly client: HavenClient, back: () => void, signals: UrgentSignals) {
     this.audit = new AuditView(client);
+    const chime = h("input", { type: "checkbox", id: "urgent-chime" }) as HTMLInputElement;
+    chime.checked = signals.soundOn;
+    chime.addEventListener("change", () => { signals.soundOn = chime.checked; });
+    const notifyStatus = h("span", { class: "hint", role: "status" });
+    const notify = signals.canNotify
+      ? h("button", {
+        type: "button", class: "quiet",
+        onclick: async () => {
+          const answer = await signals.askToNotify();
+          notifyStatus.textContent = answer === "granted" ? "Desktop notifications are on." : "Desktop notifications stay off.";
+        },
+      }, "Desktop notifications for urgent items")
+      : null;
+    const alerting = h("div", { class: "urgent-settings" },
+      h("label", { for: "urgent-chime" }, chime, " Chime for urgent items"), notify, notifyStatus);
     const tab = (id: Tab, label: string) => h("button", {
       type: "button", role: "tab", id: `tab-${id}`, "aria-controls": `panel-${id}`, class: "tab",
       onclick: () => this.select(id), onkeydown: (event: Event) => this.arrows(event as KeyboardEvent),
@@ -27,8 +43,8 @@ export class ModerationView {
     this.tabs = { queue: tab("queue", "Queue"), audit: tab("audit", "Audit log") };
     this.panels = {
       queue: h("section", { id: "panel-queue", role: "tabpanel", "aria-labelledby": "tab-queue", class: "mod-panel" },
-        h("p", { class: "hint" }, "Urgent items come first. Each decision is kept in the audit log."),
-        this.empty, this.queue),
+        h("p", { class: "hint" }, "Urgent items come first. Claim one to answer it: only one moderator can. Each decision is kept in the audit log."),
+        alerting, this.empty, this.queue),
       audit: h("section", { id: "panel-audit", role: "tabpanel", "aria-labelledby": "tab-audit", class: "mod-panel" }, this.audit.element),
     };
     this.element = h("section", { class: "moderation", "aria-labelledby": "moderation-title" },

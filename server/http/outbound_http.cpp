@@ -1,4 +1,4 @@
-#include "tools/admin_http.hpp"
+#include "http/outbound_http.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -9,50 +9,57 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
-namespace haven::tools {
+namespace haven::http {
 namespace {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
+namespace bhttp = beast::http;
 
 template <class Stream>
-std::optional<AdminResponse> exchange(Stream& stream, const AdminRequest& request,
-                                      const std::string& host, std::string& error) {
-    http::request<http::string_body> message{
-        request.method == "POST" ? http::verb::post : http::verb::get, request.target, 11};
-    message.set(http::field::host, host);
-    message.set(http::field::user_agent, "haven-admin");
-    message.set(http::field::authorization, "Bearer " + request.bearer);
+std::optional<OutboundResponse> exchange(Stream& stream, const OutboundRequest& request,
+                                         const std::string& host, const std::string& target,
+                                         std::string& error) {
+    bhttp::request<bhttp::string_body> message{
+        request.method == "POST" ? bhttp::verb::post : bhttp::verb::get, target, 11};
+    message.set(bhttp::field::host, host);
+    message.set(bhttp::field::user_agent, request.user_agent);
+    if (!request.bearer.empty()) {
+        message.set(bhttp::field::authorization, "Bearer " + request.bearer);
+    }
+    for (const auto& [name, value] : request.headers) message.set(name, value);
     if (request.method == "POST") {
-        message.set(http::field::content_type, "application/json");
+        message.set(bhttp::field::content_type, "application/json");
         message.body() = request.body;
     }
     message.prepare_payload();
     beast::error_code ec;
-    http::write(stream, message, ec);
+    bhttp::write(stream, message, ec);
     if (ec) {
         error = "cannot send the request: " + ec.message();
         return std::nullopt;
     }
     beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response, ec);
+    bhttp::response<bhttp::string_body> response;
+    bhttp::read(stream, buffer, response, ec);
     if (ec) {
         error = "no answer: " + ec.message();
         return std::nullopt;
     }
-    return AdminResponse{response.result_int(), std::move(response.body())};
+    return OutboundResponse{response.result_int(), std::move(response.body())};
 }
 
 }  // namespace
 
-std::optional<AdminResponse> send_admin_request(const AdminRequest& request, std::string& error) {
+std::optional<OutboundResponse> send_http_request(const OutboundRequest& request,
+                                                  std::string& error) {
     const auto url = boost::urls::parse_absolute_uri(request.url);
     if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
-        error = "--url must be http://host:port or https://host:port";
+        error = "the url must be http://host[:port] or https://host[:port]";
         return std::nullopt;
     }
+    std::string target = request.target;
+    if (target.empty()) target = url->encoded_path().empty() ? "/" : std::string(url->encoded_path());
     const bool tls = url->scheme() == "https";
     const std::string host = url->host();
     const std::string port = url->has_port() ? std::string(url->port()) : (tls ? "443" : "80");
@@ -72,7 +79,7 @@ std::optional<AdminResponse> send_admin_request(const AdminRequest& request, std
         error = "cannot connect to " + request.url + ": " + ec.message();
         return std::nullopt;
     }
-    if (!tls) return exchange(tcp, request, host, error);
+    if (!tls) return exchange(tcp, request, host, target, error);
 
     asio::ssl::context context(asio::ssl::context::tls_client);
     context.set_default_verify_paths();
@@ -88,7 +95,7 @@ std::optional<AdminResponse> send_admin_request(const AdminRequest& request, std
         error = "TLS handshake with " + request.url + " failed: " + ec.message();
         return std::nullopt;
     }
-    return exchange(stream, request, host, error);
+    return exchange(stream, request, host, target, error);
 }
 
-}  // namespace haven::tools
+}  // namespace haven::http

@@ -1,0 +1,73 @@
+// The escalation ladder's timing and its webhook body, and the open queue that feeds it.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+
+#include "moderation/open_queue.hpp"
+#include "rooms/alert_ladder.hpp"
+
+using haven::moderation::OpenQueue;
+using haven::rooms::due_step;
+using haven::rooms::LadderTiming;
+
+TEST_CASE(
+    "ladder: a step per interval after the claim timeout, up to the webhook when there is one") {
+    const LadderTiming with_webhook{60'000, 30'000, true};
+    CHECK(due_step(with_webhook, 59'999, 0) == 0);
+    CHECK(due_step(with_webhook, 60'000, 0) == 1);
+    CHECK(due_step(with_webhook, 89'999, 0) == 1);
+    CHECK(due_step(with_webhook, 90'000, 0) == 2);
+    CHECK(due_step(with_webhook, 120'000, 0) == 3);
+    CHECK(due_step(with_webhook, 10'000'000, 0) == 3);
+    CHECK(due_step(with_webhook, 0, 5'000) == 0);  // a clock behind the item's time
+    const LadderTiming without{60'000, 30'000, false};
+    CHECK(due_step(without, 10'000'000, 0) == 2);
+}
+
+TEST_CASE("ladder: the webhook body names the item and the wait, nothing anyone wrote") {
+    const OpenQueue::Waiting waiting{"crisis:lobby:7", "lobby", 1'000, 2};
+    const std::string body = haven::rooms::webhook_body(waiting, 3, "inst-1", 181'000);
+    const boost::json::value json = boost::json::parse(body);
+    CHECK(json.at("item_id").as_string() == "crisis:lobby:7");
+    CHECK(json.at("room_id").as_string() == "lobby");
+    CHECK(json.at("waited_seconds").as_int64() == 180);
+    CHECK(json.at("step").as_int64() == 3);
+    CHECK(json.at("instance").as_string() == "inst-1");
+    CHECK(json.as_object().size() == 7);
+}
+
+TEST_CASE("open queue: unclaimed urgent items, their steps, and claims taking them out") {
+    OpenQueue queue;
+    haven::v1::ModerationItem urgent;
+    urgent.set_id("crisis:a:1");
+    urgent.set_kind(haven::v1::ModerationItem::CRISIS);
+    urgent.set_room_id("a");
+    urgent.set_urgent(true);
+    urgent.set_time_ms(100);
+    haven::v1::ModerationItem concern = urgent;
+    concern.set_id("crisis:a:2");
+    concern.set_urgent(false);  // a concern: seen, not escalated
+    queue.apply(urgent);
+    queue.apply(concern);
+    REQUIRE(queue.unclaimed_urgent().size() == 1);
+    CHECK(queue.unclaimed_urgent().front().id == "crisis:a:1");
+    CHECK(queue.summary().unclaimed_urgent == 1);
+    haven::v1::ModerationItem step;
+    step.set_id("crisis:a:1");
+    step.set_kind(haven::v1::ModerationItem::ESCALATED);
+    step.set_escalation(2);
+    queue.apply(step);
+    CHECK(queue.unclaimed_urgent().front().escalation == 2);
+    haven::v1::ModerationItem claimed;
+    claimed.set_id("crisis:a:1");
+    claimed.set_kind(haven::v1::ModerationItem::CLAIMED);
+    claimed.set_claimed_by("Maya");
+    queue.apply(claimed);
+    CHECK(queue.unclaimed_urgent().empty());
+    CHECK(queue.summary().urgent == 1);
+    CHECK(queue.summary().unclaimed_urgent == 0);
+    // A step or claim for an item closed meanwhile changes nothing.
+    step.set_id("crisis:a:9");
+    queue.apply(step);
+    CHECK(queue.size() == 2);
+}
