@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <unordered_set>
 #include <utility>
 
 namespace haven::moderation {
@@ -209,6 +210,20 @@ void CrisisDetector::collect_phrase_matches(const std::vector<MatchWord>& words,
 void CrisisDetector::collect_rule_matches(const std::vector<MatchWord>& words,
                                           std::vector<Candidate>& out) const {
     if (rules_.empty()) return;
+    // Most rules need a word the post does not have: found out once per rule and post.
+    std::unordered_set<std::string_view> present;
+    for (const MatchWord& word : words) present.insert(word.letters);
+    std::vector<std::int8_t> possible(rules_.size(), -1);
+    const auto may_match = [&](std::size_t rule) {
+        if (possible[rule] < 0) {
+            const std::vector<std::string>& anchors = rules_[rule].pattern.anchor_words();
+            possible[rule] = anchors.empty() || std::any_of(anchors.begin(), anchors.end(),
+                                                            [&](const std::string& anchor) {
+                                                                return present.contains(anchor);
+                                                            });
+        }
+        return possible[rule] != 0;
+    };
     std::size_t sentence_end = 0;
     for (std::size_t start = 0; start < words.size(); ++start) {
         if (start >= sentence_end) {
@@ -219,6 +234,7 @@ void CrisisDetector::collect_rule_matches(const std::vector<MatchWord>& words,
             }
         }
         const auto try_rule = [&](std::size_t rule) {
+            if (!may_match(rule)) return;
             if (const auto end = rules_[rule].pattern.match_at(words, start, sentence_end)) {
                 out.push_back({rules_[rule].entry, start, *end, rule});
             }

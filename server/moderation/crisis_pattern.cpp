@@ -140,6 +140,22 @@ CrisisPattern::CrisisPattern(std::string_view source, const WordClasses& classes
             vocabulary_.insert(vocabulary_.end(), choice.begin(), choice.end());
         }
     }
+    const Element* anchor = nullptr;
+    for (std::size_t i = 1; i < elements_.size(); ++i) {
+        const Element& element = elements_[i];
+        if (element.optional || element.gap != 0) continue;
+        const bool exact =
+            std::none_of(element.choices.begin(), element.choices.end(),
+                         [](const WordSequence& choice) { return choice.front().prefix; });
+        if (exact && (anchor == nullptr || element.choices.size() < anchor->choices.size())) {
+            anchor = &element;
+        }
+    }
+    if (anchor != nullptr) {
+        for (const WordSequence& choice : anchor->choices) {
+            anchor_words_.push_back(choice.front().letters);
+        }
+    }
 }
 
 bool CrisisPattern::mentions(std::string_view word) const {

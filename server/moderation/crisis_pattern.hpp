@@ -62,6 +62,10 @@ public:
 
     // What the first word of any match must be (for indexing).
     const std::vector<WordTest>& first_words() const { return first_words_; }
+    // Words of which at least one must be in the sentence for a match, from the most
+    // selective required element after the first (none when every such element accepts
+    // word prefixes or there is none): a cheap test that rules most rules out at once.
+    const std::vector<std::string>& anchor_words() const { return anchor_words_; }
 
     // Whether the pattern itself names a word that accepts `word`. A negation the pattern
     // does not name, inside what a gap skipped ("i don't want to die" against
@@ -80,6 +84,7 @@ private:
 
     std::vector<Element> elements_;
     std::vector<WordTest> first_words_;
+    std::vector<std::string> anchor_words_;
     std::vector<WordTest> vocabulary_;
 };
 
