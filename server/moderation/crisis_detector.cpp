@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
-#include <unordered_set>
 #include <utility>
 
 namespace haven::moderation {
@@ -121,8 +120,8 @@ CrisisDetector::CrisisDetector(std::vector<LocaleList> lists) : lists_(std::move
         }
         for (const std::string& word : locale_list.common_words) {
             for (const MatchWord& normalised : split_for_matching(word)) {
-                std::vector<std::size_t>& lists = common_words_[normalised.letters];
-                if (lists.empty() || lists.back() != list) lists.push_back(list);
+                std::vector<std::size_t>& speakers = common_words_[normalised.letters];
+                if (speakers.empty() || speakers.back() != list) speakers.push_back(list);
             }
         }
     }
@@ -177,8 +176,12 @@ void CrisisDetector::add_rules(std::size_t list_index) {
             {list_index, source.concept_name, source.pattern,
              list.locale + "/" + source.concept_name + "/r" + std::to_string(number),
              severity == list.severities.end() ? CrisisSeverity::urgent : severity->second});
-        rules_.push_back({CrisisPattern(source.pattern, list.words), entries_.size() - 1});
+        rules_.push_back({CrisisPattern(source.pattern, list.words), entries_.size() - 1, {}});
         const std::size_t rule = rules_.size() - 1;
+        for (const std::string& anchor : rules_.back().pattern.anchor_words()) {
+            const auto id = static_cast<std::uint32_t>(anchor_ids_.size());
+            rules_.back().anchors.push_back(anchor_ids_.try_emplace(anchor, id).first->second);
+        }
         for (const WordTest& first : rules_.back().pattern.first_words()) {
             if (first.prefix) {
                 rules_by_first_prefix_.emplace_back(first, rule);
@@ -210,19 +213,18 @@ void CrisisDetector::collect_phrase_matches(const std::vector<MatchWord>& words,
 void CrisisDetector::collect_rule_matches(const std::vector<MatchWord>& words,
                                           std::vector<Candidate>& out) const {
     if (rules_.empty()) return;
-    // Most rules need a word the post does not have: found out once per rule and post.
-    std::unordered_set<std::string_view> present;
-    for (const MatchWord& word : words) present.insert(word.letters);
-    std::vector<std::int8_t> possible(rules_.size(), -1);
-    const auto may_match = [&](std::size_t rule) {
-        if (possible[rule] < 0) {
-            const std::vector<std::string>& anchors = rules_[rule].pattern.anchor_words();
-            possible[rule] = anchors.empty() || std::any_of(anchors.begin(), anchors.end(),
-                                                            [&](const std::string& anchor) {
-                                                                return present.contains(anchor);
-                                                            });
+    // Most rules need a word the post does not have: which anchor words it has, at one lookup
+    // per word, decides it for each rule before any matching.
+    std::vector<bool> present(anchor_ids_.size(), false);
+    for (const MatchWord& word : words) {
+        if (const auto id = anchor_ids_.find(word.letters); id != anchor_ids_.end()) {
+            present[id->second] = true;
         }
-        return possible[rule] != 0;
+    }
+    const auto may_match = [&](std::size_t rule) {
+        const std::vector<std::uint32_t>& anchors = rules_[rule].anchors;
+        return anchors.empty() || std::any_of(anchors.begin(), anchors.end(),
+                                              [&](std::uint32_t id) { return present[id]; });
     };
     std::size_t sentence_end = 0;
     for (std::size_t start = 0; start < words.size(); ++start) {

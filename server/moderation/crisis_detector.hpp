@@ -187,6 +187,7 @@ private:
     struct Rule {
         CrisisPattern pattern;
         std::size_t entry;
+        std::vector<std::uint32_t> anchors;  // ids of its anchor words (anchor_ids_)
     };
     // What lowers the risk of a match, as each list says it (see the top of this file).
     struct Lowering {
@@ -222,6 +223,7 @@ private:
     std::vector<SearchPhrase> search_phrases_;
     std::vector<Rule> rules_;
     std::unordered_map<std::string, std::vector<std::size_t>> rules_by_first_word_;
+    std::unordered_map<std::string, std::uint32_t> anchor_ids_;  // every rule's anchor words
     std::vector<std::pair<WordTest, std::size_t>> rules_by_first_prefix_;
     std::vector<Lowering> lowering_;                                          // by list
     std::unordered_map<std::string, std::vector<std::size_t>> common_words_;  // word -> lists
