@@ -16,7 +16,7 @@ jobs=${HAVEN_JOBS:-$(nproc)}
 # the lines in a report.
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DHAVEN_BUILD_TESTS=ON -DHAVEN_SANITIZE=ON >/dev/null
-cmake --build "$build_dir" --parallel "$jobs" --target haven_unit_tests haven_broker_tests \
+cmake --build "$build_dir" --parallel "$jobs" --target haven_unit_tests haven_broker_tests haven_crisis_eval \
   haven-server
 
 # Unit and broker suites: reports go to stderr, which ctest shows for a failing test.
