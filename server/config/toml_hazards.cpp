@@ -154,10 +154,14 @@ private:
 
     // At a space ending a bare value shaped like a date ("1979-05-27 07:32:00" may use a space
     // for the T): toml++ then reads a time, and assumes a lone digit is not all of its hour.
+    // It judges the shape on the value's characters with its underscores left out, so
+    // "1_9_7_9-05-27" is one too.
     void check_time_after_date() {
-        if (i_ - value_begin_ != 10 || at(value_begin_ + 4) != '-' || at(value_begin_ + 7) != '-') {
-            return;
+        std::string shape;
+        for (std::size_t k = value_begin_; k < i_ && shape.size() <= 10; ++k) {
+            if (at(k) != '_') shape.push_back(static_cast<char>(at(k)));
         }
+        if (shape.size() != 10 || shape[4] != '-' || shape[7] != '-') return;
         const std::size_t hour = i_ + 1;
         const auto digit = [this](std::size_t k) { return at(k) >= '0' && at(k) <= '9'; };
         if (hour + 1 >= text_.size() || !digit(hour) || digit(hour + 1)) return;

@@ -101,6 +101,10 @@ TEST_CASE("config: a date, a space and a one-digit hour is refused (found by con
           "'7')");
     CHECK(config_error_of("a = [1979-05-27 7, 1]").find("two-digit hour") != std::string::npos);
     CHECK(config_error_of("a=198=-05-2a 7 ").find("two-digit hour") != std::string::npos);
+    // Underscores do not count towards the shape.
+    CHECK(config_error_of("a=198=-05-____________________________2a 7 ").find("two-digit hour") !=
+          std::string::npos);
+    CHECK(config_error_of("a = 1_979-05-27 7\n").find("two-digit hour") != std::string::npos);
     // A well-formed one, and a date on its own, reach the option's own check.
     CHECK(config_error_of("[log]\nlevel = 1979-05-27 07:32:00\n") ==
           "config test.toml: log.level: must be a string (got date-time)");
