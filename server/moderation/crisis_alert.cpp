@@ -7,12 +7,16 @@ v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_i
     v1::Alert alert;
     alert.set_kind(v1::Alert::CRISIS_RESOURCES);
     alert.set_room_id(room_id);
-    alert.set_locale(match.locale);
-    const CrisisPanel& panel = detector.panel(match.locale);
+    // A post in a language no list is for gets the default list's panel and resources (the
+    // list that matched is only the one whose words the post happened to share).
+    const std::string_view locale = match.language_unlisted ? std::string_view() : match.locale;
+    const CrisisPanel& panel = detector.panel(locale);
+    alert.set_locale(match.language_unlisted ? detector.default_locale() : match.locale);
     alert.set_headline(panel.headline);
-    alert.set_message(panel.message);
+    alert.set_message(match.language_unlisted ? panel.unlisted_language + " " + panel.message
+                                              : panel.message);
     alert.set_private_note(panel.private_note);
-    for (const auto& resource : detector.resources(match.locale)) {
+    for (const auto& resource : detector.resources(locale)) {
         v1::CrisisResource* out = alert.add_resources();
         out->set_name(resource.name);
         out->set_phone(resource.phone);

@@ -99,7 +99,10 @@ CrisisPanel default_crisis_panel() {
             "support right now, and you don't have to face this alone. These services are free "
             "and confidential:",
             "Only you can see this. If you are in immediate danger, please call your local "
-            "emergency number now."};
+            "emergency number now.",
+            "These services may not be in your country or your language. If you are in danger, "
+            "call your local emergency number now (112 in Europe, 911 in North America), or "
+            "find a line near you at findahelpline.com."};
 }
 
 std::string_view severity_name(CrisisSeverity severity) {
@@ -139,6 +142,37 @@ std::optional<std::size_t> CrisisDetector::guess_language(
     const auto best = std::max_element(counts.begin(), counts.end());
     if (*best == 0 || std::count(counts.begin(), counts.end(), *best) > 1) return std::nullopt;
     return static_cast<std::size_t>(best - counts.begin());
+}
+
+// Letters outside Latin, counted by the lead bytes of their UTF-8 sequences: U+0380 to
+// U+07FF (Greek, Cyrillic, Armenian, Hebrew, Arabic and more), U+0800 to U+1FFF apart from
+// Latin Extended Additional (E1 B8 to E1 BB), and U+3000 to U+DFFF (CJK, kana, Hangul).
+// Punctuation, symbols and emoji (E2, EF, F0 and above) are not letters of any language.
+std::size_t letters_outside_latin(std::string_view text) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+        const bool latin_additional = lead == 0xE1 && next >= 0xB8 && next <= 0xBB;
+        if ((lead >= 0xCE && lead <= 0xDF) ||
+            ((lead == 0xE0 || lead == 0xE1) && !latin_additional) ||
+            (lead >= 0xE3 && lead <= 0xED)) {
+            ++count;
+        }
+    }
+    return count;
+}
+
+bool CrisisDetector::looks_unlisted(std::string_view text,
+                                    const std::vector<MatchWord>& words) const {
+    if (common_words_.empty()) return false;  // the lists do not say what their languages are
+    std::size_t latin = 0;
+    for (const MatchWord& word : words) latin += word.letters.size();
+    if (letters_outside_latin(text) > latin) return true;
+    if (words.size() < kUnlistedLanguageMinWords) return false;  // too few to tell
+    return std::none_of(words.begin(), words.end(), [&](const MatchWord& word) {
+        return common_words_.contains(word.letters);
+    });
 }
 
 void CrisisDetector::add_phrases(std::size_t list_index) {
@@ -322,7 +356,8 @@ std::optional<CrisisMatch> CrisisDetector::scan(std::string_view text) const {
                            entry.concept_name,
                            entry.rule,
                            entry.severity,
-                           std::string(text.substr(from, to - from))};
+                           std::string(text.substr(from, to - from)),
+                           !language && looks_unlisted(text, words)};
     }
     return std::nullopt;
 }
@@ -356,6 +391,11 @@ const CrisisPanel& CrisisDetector::panel(std::string_view locale) const {
     static const CrisisPanel kDefault = default_crisis_panel();
     const LocaleList* list = list_for(locale, [](const LocaleList&) { return true; });
     return list != nullptr ? list->panel : kDefault;
+}
+
+std::string CrisisDetector::default_locale() const {
+    const LocaleList* list = list_for("", [](const LocaleList&) { return true; });
+    return list != nullptr ? list->locale : std::string();
 }
 
 }  // namespace haven::moderation

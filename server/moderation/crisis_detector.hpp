@@ -100,6 +100,9 @@ struct CrisisPanel {
     std::string headline;
     std::string message;
     std::string private_note;  // that nobody else sees the panel
+    // Said first when the post seems to be in a language no list is for, so the resources
+    // shown may not be the person's country's: where to turn instead.
+    std::string unlisted_language = {};
 };
 
 // The panel of a list that does not say otherwise.
@@ -152,7 +155,14 @@ struct CrisisMatch {
     std::string rule;
     CrisisSeverity severity = CrisisSeverity::urgent;
     std::string excerpt;  // the words of the post that matched, as written
+    // The post seems to be in a language none of the lists is for: at least
+    // kUnlistedLanguageMinWords words and none of any list's common words, or more letters in
+    // scripts other than Latin than in Latin (every list is read as a-z). Its panel is then
+    // the default list's, with the panel's unlisted_language line first.
+    bool language_unlisted = false;
 };
+
+inline constexpr std::size_t kUnlistedLanguageMinWords = 6;
 
 class CrisisDetector {
 public:
@@ -169,6 +179,8 @@ public:
     const std::vector<CrisisResource>& resources(std::string_view locale) const;
     // The panel text for a locale, with the same fallback.
     const CrisisPanel& panel(std::string_view locale) const;
+    // The list a post of no listed language gets: "en", else the first list ("" without any).
+    std::string default_locale() const;
 
     const std::vector<LocaleList>& lists() const { return lists_; }
 
@@ -217,6 +229,7 @@ private:
     const LocaleList* list_for(std::string_view locale, bool (*usable)(const LocaleList&)) const;
     // The list whose common words the post has most of; nothing on a tie or none at all.
     std::optional<std::size_t> guess_language(const std::vector<MatchWord>& words) const;
+    bool looks_unlisted(std::string_view text, const std::vector<MatchWord>& words) const;
 
     std::vector<LocaleList> lists_;
     std::vector<Entry> entries_;
@@ -234,7 +247,8 @@ private:
 // order the file lists them), or one array of phrases of kDefaultCrisisConcept. Optional
 // tables: [severity] (concept = "urgent" | "concern"), [words] (named alternatives for rules),
 // [rules] (concept = [patterns]), [negation] (words, unless, window), [context]
-// (kind = [patterns]), [language] (words) and [panel] (headline, message, private_note). Throws
+// (kind = [patterns]), [language] (words) and [panel] (headline, message, private_note,
+// unlisted_language). Throws
 // std::runtime_error with one line naming the file and the key when a file is malformed, a
 // key is unknown or missing, the locale differs from the file name, a list is empty, a
 // concept's name is not 1 to 32 of a-z, 0-9 and _, a pattern is malformed, a resource has no
