@@ -9,9 +9,9 @@ v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_i
     alert.set_room_id(room_id);
     // A post in a language no list is for gets the default list's panel and resources (the
     // list that matched is only the one whose words the post happened to share).
-    const std::string_view locale = match.language_unlisted ? std::string_view() : match.locale;
+    const std::string locale = match.language_unlisted ? detector.default_locale() : match.locale;
     const CrisisPanel& panel = detector.panel(locale);
-    alert.set_locale(match.language_unlisted ? detector.default_locale() : match.locale);
+    alert.set_locale(locale);
     alert.set_headline(panel.headline);
     alert.set_message(match.language_unlisted ? panel.unlisted_language + " " + panel.message
                                               : panel.message);

@@ -248,12 +248,11 @@ private:
 // tables: [severity] (concept = "urgent" | "concern"), [words] (named alternatives for rules),
 // [rules] (concept = [patterns]), [negation] (words, unless, window), [context]
 // (kind = [patterns]), [language] (words) and [panel] (headline, message, private_note,
-// unlisted_language). Throws
-// std::runtime_error with one line naming the file and the key when a file is malformed, a
-// key is unknown or missing, the locale differs from the file name, a list is empty, a
-// concept's name is not 1 to 32 of a-z, 0-9 and _, a pattern is malformed, a resource has no
-// way to reach it, or a phrase has fewer than 3 letters once normalised (it would match
-// almost anything); and when the directory holds no lists at all, since a safety feature
+// unlisted_language). Throws std::runtime_error with one line naming the file and the key
+// when a file is malformed, a key is unknown or missing, the locale differs from the file name, a
+// list is empty, a concept's name is not 1 to 32 of a-z, 0-9 and _, a pattern is malformed, a
+// resource has no way to reach it, or a phrase has fewer than 3 letters once normalised (it would
+// match almost anything); and when the directory holds no lists at all, since a safety feature
 // should not quietly switch itself off.
 std::vector<LocaleList> load_crisis_lists(const std::string& directory);
 
