@@ -32,6 +32,8 @@ export interface CrisisAlert {
   headline: string;     // in the language of the list that matched
   message: string;
   privateNote: string;  // that only this person sees the panel
+  humanNote: string;    // whether a moderator on duty was let know (empty: not said)
+  moderatorOnDuty: boolean;
   resources: CrisisResource[];
 }
 
@@ -549,6 +551,7 @@ export class HavenClient {
         this.crisis = {
           roomId: alert.roomId ?? "", headline: alert.headline ?? "", message: alert.message ?? "",
           privateNote: alert.privateNote ?? "", resources: alert.resources ?? [],
+          humanNote: alert.humanNote ?? "", moderatorOnDuty: alert.moderatorOnDuty ?? false,
         };
         return this.emit({ type: "crisis" });
       case AlertKind.POST_HELD:

@@ -32,7 +32,11 @@ ChatEngine::~ChatEngine() = default;
 void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
     hubs_[shard]->sweep(now);
     owners_[shard]->expire_waiting_joins(now);
-    if (shard == 0) server_wide_.escalate_due(core::wall_ms());
+    if (shard == 0) {
+        const std::uint64_t now_ms = core::wall_ms();
+        server_wide_.escalate_due(now_ms);
+        server_wide_.duty_board().tick(now_ms);
+    }
 }
 
 void ChatEngine::stop_routing() {

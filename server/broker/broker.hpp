@@ -149,6 +149,8 @@ public:
     virtual void on_global_event(const EventPtr& event) = 0;
     // An item for the moderators connected to this instance. Delivered to shard 0's sink.
     virtual void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) = 0;
+    // Another instance's account of who is on duty there. Delivered to shard 0's sink.
+    virtual void on_duty_report(const std::shared_ptr<const v1::DutyReport>& report) = 0;
 };
 
 class Broker {
@@ -225,6 +227,10 @@ public:
     // instance's on_moderation_item.
     virtual void publish_moderation_item(const v1::ModerationItem& item) = 0;
     virtual void read_moderation_queue(QueueCallback done) = 0;
+    // Tells every other instance's on_duty_report who is on duty here; not stored (each
+    // instance reports again every third of the presence timeout). The embedded broker has
+    // nobody to tell.
+    virtual void publish_duty(const v1::DutyReport& report) = 0;
     // Makes `claim` (a CLAIMED item: the id, room, claimed_by, claimed_by_subject and
     // claimed_at_ms) the owner of that open item unless it has one, in one atomic step; a won
     // claim's fields are stored into the item and `claim` is published to every instance.

@@ -181,6 +181,9 @@ struct SafetyConfig {
     std::uint32_t webhook_timeout_ms = 5000;
     std::uint32_t webhook_attempts = 5;  // tries, with doubling backoff from 1 s
     std::uint32_t webhook_queue = 100;   // alerts waiting to be sent; more are counted as failed
+    // The crisis panel also says what happens on the human side: a moderator on duty was let
+    // know, or none is on duty and the resources are the way to help now.
+    bool tell_author = true;
 };
 
 struct LogConfig {

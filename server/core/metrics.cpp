@@ -166,6 +166,10 @@ std::string Metrics::render() const {
         "# HELP haven_alerts_unclaimed Open urgent items nobody has claimed (the whole "
         "deployment).\n# TYPE haven_alerts_unclaimed gauge\nhaven_alerts_unclaimed " +
         std::to_string(queue.unclaimed_urgent.load()) + "\n";
+    out +=
+        "# HELP haven_on_duty_moderators Moderators on duty in the whole deployment.\n"
+        "# TYPE haven_on_duty_moderators gauge\nhaven_on_duty_moderators " +
+        std::to_string(queue.on_duty_moderators.load()) + "\n";
     out += render_alerts();
     out +=
         "# HELP haven_draining Whether this instance is draining (1) or serving (0).\n"

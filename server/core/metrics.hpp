@@ -92,6 +92,8 @@ public:
         std::atomic<std::uint64_t> held{0};              // held posts
         std::atomic<std::uint64_t> oldest_urgent_ms{0};  // wall time; 0 = none open
         std::atomic<std::uint64_t> unclaimed_urgent{0};  // urgent items nobody has claimed
+        // People on duty who moderate a room (rooms/duty_board), on any instance.
+        std::atomic<std::uint64_t> on_duty_moderators{0};
     } queue;
 
     // Crisis alerts answered: how long claims took, how far unclaimed ones climbed, and the

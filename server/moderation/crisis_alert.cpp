@@ -3,7 +3,7 @@
 namespace haven::moderation {
 
 v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
-                       const CrisisMatch& match) {
+                       const CrisisMatch& match, HumanSide human_side) {
     v1::Alert alert;
     alert.set_kind(v1::Alert::CRISIS_RESOURCES);
     alert.set_room_id(room_id);
@@ -16,6 +16,11 @@ v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_i
     alert.set_message(match.language_unlisted ? panel.unlisted_language + " " + panel.message
                                               : panel.message);
     alert.set_private_note(panel.private_note);
+    alert.set_moderator_on_duty(human_side == HumanSide::moderator_told);
+    if (human_side != HumanSide::untold) {
+        alert.set_human_note(human_side == HumanSide::moderator_told ? panel.moderator_told
+                                                                     : panel.nobody_on_duty);
+    }
     for (const auto& resource : detector.resources(locale)) {
         v1::CrisisResource* out = alert.add_resources();
         out->set_name(resource.name);

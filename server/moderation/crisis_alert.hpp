@@ -12,8 +12,15 @@
 
 namespace haven::moderation {
 
+// What the person is told about the human side, under the resources.
+enum class HumanSide : std::uint8_t {
+    untold,          // safety.tell_author is off
+    moderator_told,  // a moderator on duty for the room was let know
+    nobody_on_duty,  // none is: the resources are the way to get help now
+};
+
 v1::Alert crisis_alert(const CrisisDetector& detector, const std::string& room_id,
-                       const CrisisMatch& match);
+                       const CrisisMatch& match, HumanSide human_side);
 
 // Fills a moderation item's account of a match: the words, the concept, the rule and the
 // severity (urgent items go to the top of the queue; concerns follow them, by age).

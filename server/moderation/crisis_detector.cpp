@@ -102,7 +102,9 @@ CrisisPanel default_crisis_panel() {
             "emergency number now.",
             "These services may not be in your country or your language. If you are in danger, "
             "call your local emergency number now (112 in Europe, 911 in North America), or "
-            "find a line near you at findahelpline.com."};
+            "find a line near you at findahelpline.com.",
+            "A moderator has been let know and may reach out to you privately.",
+            "No moderator is available right now. The services above can help you now."};
 }
 
 std::string_view severity_name(CrisisSeverity severity) {

@@ -103,6 +103,10 @@ struct CrisisPanel {
     // Said first when the post seems to be in a language no list is for, so the resources
     // shown may not be the person's country's: where to turn instead.
     std::string unlisted_language = {};
+    // What happens next on the human side (safety.tell_author): a moderator on duty was let
+    // know, or none is on duty now and the resources are the way to get help now.
+    std::string moderator_told = {};
+    std::string nobody_on_duty = {};
 };
 
 // The panel of a list that does not say otherwise.

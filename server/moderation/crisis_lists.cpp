@@ -286,13 +286,15 @@ void parse_language(const toml::table& root, const std::filesystem::path& file, 
     }
 }
 
-// [panel]: headline, message, private_note, unlisted_language; what is not given stays the
-// default.
+// [panel]: headline, message, private_note, unlisted_language, moderator_told, nobody_on_duty;
+// what is not given stays the default.
 void parse_panel(const toml::table& root, const std::filesystem::path& file, LocaleList& list) {
     const toml::table* table = optional_table(root, "panel", file);
     if (table == nullptr) return;
-    allow_only(*table, {"headline", "message", "private_note", "unlisted_language"}, file,
-               "panel.");
+    allow_only(*table,
+               {"headline", "message", "private_note", "unlisted_language", "moderator_told",
+                "nobody_on_duty"},
+               file, "panel.");
     const auto field = [&](std::string_view name, std::string& out) {
         if (const toml::node* value = table->get(name)) {
             out = read_string(*value, file, "panel." + std::string(name));
@@ -303,6 +305,8 @@ void parse_panel(const toml::table& root, const std::filesystem::path& file, Loc
     field("message", list.panel.message);
     field("private_note", list.panel.private_note);
     field("unlisted_language", list.panel.unlisted_language);
+    field("moderator_told", list.panel.moderator_told);
+    field("nobody_on_duty", list.panel.nobody_on_duty);
 }
 
 // `phrases = [...]` (one concept), or `[phrases]` with one array per concept, taken in the

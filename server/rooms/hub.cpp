@@ -271,6 +271,27 @@ void Hub::deliver_item(const v1::ModerationItem& item) {
     }
 }
 
+void Hub::go_on_duty(const LocalSession& session, v1::OnDuty duty) {
+    check_owner();
+    if (!routing_) return;
+    server_wide_->duty_board().set(session.id(), session.subject(), std::move(duty));
+}
+
+void Hub::go_off_duty(const LocalSession& session) {
+    check_owner();
+    if (!routing_) return;
+    server_wide_->duty_board().clear(session.id());
+}
+
+void Hub::set_duty(std::shared_ptr<const moderation::DutySnapshot> duty) {
+    check_owner();
+    duty_ = std::move(duty);
+    if (moderators_.empty()) return;
+    v1::ServerMessage message;
+    *message.mutable_duty_roster() = duty_->roster;
+    for (LocalSession* moderator : moderators_) moderator->send(message);
+}
+
 void Hub::sweep(core::SteadyTime now) {
     check_owner();
     std::vector<LocalSession*> late;

@@ -22,6 +22,7 @@
 #include "core/shard_router.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "moderation/duty_roster.hpp"
 #include "moderation/moderation_state.hpp"
 #include "protocol/close_codes.hpp"
 #include "rooms/encoded_event.hpp"
@@ -84,6 +85,12 @@ public:
     using StaffNameCallback = std::function<void(std::optional<bool> staff_name)>;
     void check_staff_name(const LocalSession& session, const std::string& subject,
                           std::string name_key, StaffNameCallback done);
+    // On duty (`duty`: the rooms, filled in by the session) or off duty; a session that goes
+    // away while on duty must call go_off_duty.
+    void go_on_duty(const LocalSession& session, v1::OnDuty duty);
+    void go_off_duty(const LocalSession& session);
+    // Who is on duty in the whole deployment, as shard 0 last told this shard.
+    const moderation::DutySnapshot& duty() const { return *duty_; }
     // Banned from every room, by who they are or (a guest) the address they come from.
     bool globally_banned(const std::string& subject,
                          const std::string& address_key = moderation::kNoAddressKey) const;
@@ -103,6 +110,8 @@ public:
     // A global ban or unban: kept, and a banned person's sessions here are closed.
     void apply_global(const v1::Event& event);
     void deliver_item(const v1::ModerationItem& item);
+    // A new on-duty roster (rooms/duty_board): kept, and pushed to the moderators here.
+    void set_duty(std::shared_ptr<const moderation::DutySnapshot> duty);
     // A room opened at run time has closed: its owner shard sends its members here away.
     void close_room(const std::string& room_id);
 
@@ -139,6 +148,8 @@ private:
     RoomFanout fanout_;                      // events on their way to local_members_
     std::vector<LocalSession*> moderators_;  // local sessions that moderate anything
     moderation::GlobalBans global_bans_;     // this shard's copy
+    std::shared_ptr<const moderation::DutySnapshot> duty_ =
+        std::make_shared<const moderation::DutySnapshot>();
 };
 
 }  // namespace haven::rooms

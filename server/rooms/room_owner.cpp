@@ -320,6 +320,20 @@ void RoomOwner::on_moderation_item(const std::shared_ptr<const v1::ModerationIte
     server_wide_.on_moderation_item(item);
 }
 
+bool RoomOwner::moderator_on_duty(const std::string& room_id) const {
+    return hubs_[shard_]->duty().covers(room_id);
+}
+
+moderation::HumanSide RoomOwner::human_side(const std::string& room_id) const {
+    if (!context_.config.safety.tell_author) return moderation::HumanSide::untold;
+    return moderator_on_duty(room_id) ? moderation::HumanSide::moderator_told
+                                      : moderation::HumanSide::nobody_on_duty;
+}
+
+void RoomOwner::on_duty_report(const std::shared_ptr<const v1::DutyReport>& report) {
+    server_wide_.duty_board().on_report(*report);
+}
+
 void RoomOwner::fan_out(Room& state, const v1::Event& event) {
     check_owner();
     v1::ServerMessage message;

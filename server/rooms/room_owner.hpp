@@ -26,6 +26,7 @@
 #include "core/shard_router.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "moderation/crisis_alert.hpp"
 #include "moderation/crisis_detector.hpp"
 #include "rooms/moderation_hooks.hpp"
 #include "rooms/replies.hpp"
@@ -90,6 +91,12 @@ public:
     void on_room_resubscribed(const std::string& room_id) override;
     void on_global_event(const broker::EventPtr& event) override;
     void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override;
+    void on_duty_report(const std::shared_ptr<const v1::DutyReport>& report) override;
+
+    // Whether a moderator on duty serves the room (the roster this shard last got), and so
+    // what a person whose post raised an alert there is told (safety.tell_author).
+    bool moderator_on_duty(const std::string& room_id) const;
+    moderation::HumanSide human_side(const std::string& room_id) const;
 
 private:
     core::Awaitable<void> join_flow(std::string room_id, MemberRecord record,

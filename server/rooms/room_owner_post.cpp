@@ -67,8 +67,9 @@ core::Awaitable<void> RoomOwner::post_flow(std::unique_ptr<v1::Event> event, Rep
     using Outcome = moderation::ScreeningVerdict::Outcome;
     if (verdict.outcome == Outcome::refuse) {
         if (verdict.crisis) {
-            replies_.alert(reply, moderation::crisis_alert(*context_.crisis, event->room_id(),
-                                                           *verdict.crisis));
+            replies_.alert(
+                reply, moderation::crisis_alert(*context_.crisis, event->room_id(), *verdict.crisis,
+                                                human_side(event->room_id())));
             moderation_->crisis_seen(*event, *verdict.crisis);
         }
         co_return co_await refuse_post(event->room_id(), dedupe_key, verdict.restriction.code,
@@ -111,7 +112,8 @@ core::Awaitable<void> RoomOwner::publish_post(std::unique_ptr<v1::Event>&& event
     if (crisis && !published->duplicate) {
         // The resources travel in the same round trip as the Ack, before it (tasks posted to
         // one shard run in order).
-        replies_.alert(reply, moderation::crisis_alert(*context_.crisis, room_id, *crisis));
+        replies_.alert(reply, moderation::crisis_alert(*context_.crisis, room_id, *crisis,
+                                                       human_side(room_id)));
         copy->set_seq(published->seq);
         moderation_->crisis_seen(*copy, *crisis);
     }

@@ -12,7 +12,7 @@
 namespace haven::rooms {
 
 ServerWide::ServerWide(core::ShardRouter& router, const std::vector<Hub*>& hubs)
-    : router_(router), hubs_(hubs) {}
+    : router_(router), hubs_(hubs), duty_board_(router, hubs) {}
 
 template <class Task>
 void ServerWide::on_zero(Task task) {

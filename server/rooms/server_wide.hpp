@@ -18,6 +18,7 @@
 #include "core/spawn.hpp"
 #include "haven.pb.h"
 #include "moderation/open_queue.hpp"
+#include "rooms/duty_board.hpp"
 
 namespace haven::rooms {
 
@@ -31,7 +32,9 @@ public:
     void connect(broker::Broker& shard_zero) {
         broker_ = &shard_zero;
         zero_.emplace(shard_zero);
+        duty_board_.connect(shard_zero);
     }
+    DutyBoard& duty_board() { return duty_board_; }
 
     void append_audit(v1::AuditEntry entry);
     void publish_item(v1::ModerationItem item);
@@ -88,6 +91,7 @@ private:
     moderation::OpenQueue open_queue_;         // shard 0's
     std::function<void(std::string)> webhook_;
     std::set<std::string> escalating_;  // items with a step in flight
+    DutyBoard duty_board_;
 };
 
 }  // namespace haven::rooms

@@ -244,6 +244,7 @@ void ClientSession::welcome(std::uint64_t request_id, Admission admission) {
         welcome->set_guest_token(
             context.guest_passes.issue(subject_, admission.handle, core::wall_seconds()));
     }
+    if (moderates_anything()) *welcome->mutable_duty() = hub_.duty().roster;
     if (admission.omit_rooms) {
         send(message);
     } else {
@@ -302,6 +303,7 @@ void ClientSession::handle_refresh(std::uint64_t request_id, const v1::Refresh& 
     if (moderated && !moderates_anything()) hub_.remove_moderator(*this);
     if (!moderated && moderates_anything()) hub_.add_moderator(*this);
     hub_.record_role(*this, auth::loose_handle_key(member_.handle()));
+    review_duty();
 
     v1::ServerMessage message;
     message.set_request_id(request_id);

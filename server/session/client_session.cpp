@@ -58,6 +58,8 @@ void ClientSession::on_open(core::SteadyTime now) {
 void ClientSession::on_closed() {
     if (!open_) return;
     open_ = false;
+    if (on_duty_) hub_.go_off_duty(*this);
+    on_duty_ = false;
     hub_.remove_session(*this);
     joined_.clear();
     joined_at_.clear();
@@ -117,6 +119,8 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
             return handle_audit(request, message.audit());
         case Body::kModerationQueue:
             return handle_moderation_queue(request);
+        case Body::kSetDuty:
+            return handle_set_duty(request, message.set_duty());
         default:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");

@@ -114,6 +114,14 @@ private:
     void handle_moderate(std::uint64_t request_id, const v1::Moderate& moderate);
     void handle_audit(std::uint64_t request_id, const v1::AuditRequest& request);
     void handle_moderation_queue(std::uint64_t request_id);
+    void handle_set_duty(std::uint64_t request_id, const v1::SetDuty& set);
+    // Moderators and peer supporters (globally or in a room) may go on duty.
+    bool serves_anything() const;
+    // Fills `duty` for these rooms (empty: every room they serve), or says why it cannot be.
+    std::optional<std::pair<v1::ErrorCode, std::string>> duty_in(
+        const google::protobuf::RepeatedPtrField<std::string>& room_ids, v1::OnDuty& duty) const;
+    // After a Refresh: on duty only for what the new token still allows.
+    void review_duty();
     // The reason a moderation request is invalid, or nothing.
     std::optional<std::pair<v1::ErrorCode, std::string>> check_moderate(
         const v1::Moderate& moderate) const;
@@ -148,7 +156,9 @@ private:
     std::vector<std::string> joined_;          // rooms this session is a member of
     std::vector<core::SteadyTime> joined_at_;  // when each of joined_ was joined
     std::vector<std::string> pending_;         // joins sent to the owner shard, not yet answered
-    std::string address_key_;                  // cleared at Welcome for signed-in people
+    bool on_duty_ = false;
+    std::vector<std::string> duty_rooms_;  // as asked for (empty: every room they serve)
+    std::string address_key_;              // cleared at Welcome for signed-in people
     core::TokenBucket post_budget_;
     core::TokenBucket typing_budget_;
     core::TokenBucket join_leave_budget_;

@@ -183,6 +183,10 @@ describe("moderation", () => {
     assert.equal(await panel.getByRole("link", { name: "Call 112" }).getAttribute("href"), "tel:112");
     await panel.getByText("Text HOME to 741741").waitFor();
     await panel.getByText("Only you can see this.", { exact: false }).waitFor();
+    // Sam moderates but is not on duty: the panel says no moderator is available, not that one
+    // will reach out.
+    await panel.getByText("No moderator is available right now.", { exact: false }).waitFor();
+    assert.equal(await panel.locator(".crisis-human").getAttribute("data-on-duty"), "no");
     await nia.shot("36-crisis-panel-desktop");
     assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA in the support panel");
 

@@ -274,3 +274,99 @@ TEST_CASE(
 }
 
 }  // namespace haven::test
+
+namespace haven::test {
+namespace {
+
+v1::ClientMessage set_duty(bool on_duty, std::vector<std::string> rooms = {}) {
+    v1::ClientMessage message;
+    message.mutable_set_duty()->set_on_duty(on_duty);
+    for (std::string& room : rooms) message.mutable_set_duty()->add_room_ids(std::move(room));
+    return message;
+}
+
+Predicate roster_with(std::size_t people) {
+    return [people](const v1::ServerMessage& m) {
+        return m.has_duty_roster() &&
+               static_cast<std::size_t>(m.duty_roster().on_duty_size()) == people;
+    };
+}
+
+// The author's crisis panel for one post: what it says about the human side.
+v1::Alert panel_for(Client& author, const std::string& text) {
+    REQUIRE(author.post("lobby", text).seq() > 0);
+    const v1::ServerMessage alert = author.expect(
+        [](const v1::ServerMessage& m) {
+            return m.has_alert() && m.alert().kind() == v1::Alert::CRISIS_RESOURCES;
+        },
+        "the crisis panel");
+    return alert.alert();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "on duty across instances: a moderator on duty on B is in A's roster and the author on A is "
+    "told a moderator was let know, until B is killed and the roster forgets them") {
+    TwoInstances cluster("duty-roster", crisis_settings());
+    const ServerProcess& a = *cluster.first;
+    Client author = guest_in(a, Encoding::binary, "lobby", "Robin");
+    Client watcher = moderator(a, kGlobalModerator);  // sees the roster on A
+    Client maya = moderator(*cluster.second, kModeratorB);
+
+    // Nobody on duty: the panel says so instead of promising a human.
+    v1::Alert alone = panel_for(author, "I am going to end my life tonight");
+    CHECK_FALSE(alone.moderator_on_duty());
+    CHECK(alone.human_note().find("No moderator is available") != std::string::npos);
+
+    // A participant cannot go on duty; a moderator of another room cannot serve the lobby.
+    CHECK(author.error_reply(author.send(set_duty(true))) == v1::FORBIDDEN);
+    CHECK(maya.error_reply(maya.send(set_duty(true, {"no-such-room"}))) == v1::UNKNOWN_ROOM);
+
+    const v1::ServerMessage own = maya.reply(maya.send(set_duty(true)));
+    REQUIRE(own.has_duty_roster());
+    REQUIRE(own.duty_roster().on_duty_size() == 1);
+    CHECK(own.duty_roster().on_duty(0).handle() == "Maya");
+    CHECK(own.duty_roster().on_duty(0).moderates(0) == "lobby");
+    // The moderator on A hears of it from B's report.
+    const v1::ServerMessage pushed = watcher.expect(roster_with(1), "Maya in A's roster");
+    CHECK(pushed.duty_roster().on_duty(0).handle() == "Maya");
+    CHECK(metric(a, "haven_on_duty_moderators").value_or(0) == 1);
+
+    const v1::Alert told = panel_for(author, "I want to kill myself, I have the pills here");
+    CHECK(told.moderator_on_duty());
+    CHECK(told.human_note().find("A moderator has been let know") != std::string::npos);
+
+    // B dies without a word: within the presence timeout A forgets who was on duty there.
+    cluster.second->stop(SIGKILL);
+    watcher.expect(roster_with(0), "the roster without Maya", std::chrono::seconds(10));
+    const v1::Alert after = panel_for(author, "I am going to end my life tonight for real");
+    CHECK_FALSE(after.moderator_on_duty());
+    CHECK(after.human_note().find("No moderator is available") != std::string::npos);
+}
+
+TEST_CASE("on duty: going off duty, or leaving, takes a moderator out of the roster at once") {
+    TwoInstances cluster("duty-off", crisis_settings());
+    Client watcher = moderator(*cluster.first, kGlobalModerator);
+    {
+        Client maya = moderator(*cluster.second, kModeratorB);
+        REQUIRE(maya.reply(maya.send(set_duty(true, {"lobby"}))).has_duty_roster());
+        watcher.expect(roster_with(1), "Maya on duty");
+        const v1::ServerMessage off = maya.reply(maya.send(set_duty(false)));
+        REQUIRE(off.has_duty_roster());
+        CHECK(off.duty_roster().on_duty_size() == 0);
+        watcher.expect(roster_with(0), "Maya off duty");
+        REQUIRE(maya.reply(maya.send(set_duty(true))).has_duty_roster());
+        watcher.expect(roster_with(1), "Maya on duty again");
+    }  // Maya's connection closes
+    watcher.expect(roster_with(0), "Maya gone", std::chrono::seconds(2));
+    // A moderator who connects later finds the roster in Welcome.
+    Client noor = moderator(*cluster.second, kModeratorC);
+    REQUIRE(noor.reply(noor.send(set_duty(true))).has_duty_roster());
+    watcher.expect(roster_with(1), "Noor on duty");
+    Client late = moderator(*cluster.first, kGlobalModerator);
+    REQUIRE(late.welcome().duty().on_duty_size() == 1);
+    CHECK(late.welcome().duty().on_duty(0).handle() == "Noor");
+}
+
+}  // namespace haven::test

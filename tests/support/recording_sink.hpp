@@ -14,6 +14,7 @@ struct RecordingSink : broker::BrokerSink {
     std::vector<broker::EventPtr> global;
     std::vector<std::shared_ptr<const v1::ModerationItem>> items;
     std::vector<std::string> resubscribed;
+    std::vector<std::shared_ptr<const v1::DutyReport>> duty_reports;
 
     void on_room_event(const broker::EventPtr& event) override { events.push_back(event); }
     void on_global_event(const broker::EventPtr& event) override { global.push_back(event); }
@@ -22,6 +23,9 @@ struct RecordingSink : broker::BrokerSink {
     }
     void on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) override {
         items.push_back(item);
+    }
+    void on_duty_report(const std::shared_ptr<const v1::DutyReport>& report) override {
+        duty_reports.push_back(report);
     }
 
     // Sequence numbers of the posts delivered for one room.

@@ -11,6 +11,7 @@
 using haven::moderation::crisis_alert;
 using haven::moderation::CrisisDetector;
 using haven::moderation::CrisisMatch;
+using haven::moderation::HumanSide;
 using haven::moderation::load_crisis_lists;
 
 namespace {
@@ -33,7 +34,7 @@ TEST_CASE("a crisis post in an unlisted language gets the default resources and 
     const auto italian = shipped().scan("Penso ogni notte suicidio, nessuno capisce questo dolore");
     REQUIRE(italian);
     CHECK(italian->language_unlisted);
-    const auto alert = crisis_alert(shipped(), "lobby", *italian);
+    const auto alert = crisis_alert(shipped(), "lobby", *italian, HumanSide::untold);
     CHECK(alert.locale() == "en");
     CHECK(starts_with_unlisted_line(alert));
     REQUIRE(alert.resources_size() > 0);
@@ -43,7 +44,7 @@ TEST_CASE("a crisis post in an unlisted language gets the default resources and 
     const auto russian = shipped().scan("Я думаю про suicide каждую ночь");
     REQUIRE(russian);
     CHECK(russian->language_unlisted);
-    CHECK(starts_with_unlisted_line(crisis_alert(shipped(), "lobby", *russian)));
+    CHECK(starts_with_unlisted_line(crisis_alert(shipped(), "lobby", *russian, HumanSide::untold)));
 }
 
 TEST_CASE("a crisis post in a listed language keeps its own list's panel") {
@@ -51,7 +52,7 @@ TEST_CASE("a crisis post in a listed language keeps its own list's panel") {
         shipped().scan("Pienso en el suicidio todas las noches desde hace semanas");
     REQUIRE(spanish);
     CHECK_FALSE(spanish->language_unlisted);
-    const auto alert = crisis_alert(shipped(), "lobby", *spanish);
+    const auto alert = crisis_alert(shipped(), "lobby", *spanish, HumanSide::untold);
     CHECK(alert.locale() == "es");
     CHECK_FALSE(starts_with_unlisted_line(alert));
     CHECK(alert.message() == shipped().panel("es").message);
@@ -63,7 +64,8 @@ TEST_CASE("a crisis post in a listed language keeps its own list's panel") {
     const auto short_post = shipped().scan("suicidio ahora");
     REQUIRE(short_post);
     CHECK_FALSE(short_post->language_unlisted);
-    CHECK(crisis_alert(shipped(), "lobby", *short_post).locale() == short_post->locale);
+    CHECK(crisis_alert(shipped(), "lobby", *short_post, HumanSide::untold).locale() ==
+          short_post->locale);
 }
 
 TEST_CASE("an unlisted-language match on lists without a [panel] line uses the built-in one") {
@@ -71,7 +73,7 @@ TEST_CASE("an unlisted-language match on lists without a [panel] line uses the b
     match.locale = "es";
     match.language_unlisted = true;
     const CrisisDetector detector({{"es", {"suicidio"}, {{"Línea", "024", "", "", ""}}}});
-    const auto alert = crisis_alert(detector, "lobby", match);
+    const auto alert = crisis_alert(detector, "lobby", match, HumanSide::untold);
     CHECK(alert.locale() == "es");  // the only list is the default
     CHECK(alert.message().rfind(haven::moderation::default_crisis_panel().unlisted_language, 0) ==
           0);

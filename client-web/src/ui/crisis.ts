@@ -85,10 +85,13 @@ export class CrisisPanel {
         h("p", { class: "crisis-private" }, alert.privateNote || `${PRIVATE_NOTE} ${EMERGENCY}`)),
       h("p", { id: "crisis-message" }, alert.message),
       h("ul", { class: "crisis-resources" }, ...alert.resources.map(renderResource)),
+      // Whether a moderator on duty was let know, or none is and the lines above are the way to
+      // get help now: said plainly, so nobody waits for a reply that will not come.
+      ...(alert.humanNote ? [h("p", { class: "crisis-human", "data-on-duty": alert.moderatorOnDuty ? "yes" : "no" }, alert.humanNote)] : []),
     );
     replaceChildren(this.element, panel);
     panel.focus();
-    this.announce(`${title}. ${alert.privateNote || PRIVATE_NOTE}`);
+    this.announce(`${title}. ${alert.privateNote || PRIVATE_NOTE}${alert.humanNote ? ` ${alert.humanNote}` : ""}`);
     this.changed();
   }
 

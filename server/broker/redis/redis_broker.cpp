@@ -115,6 +115,8 @@ RedisBroker::RedisBroker(boost::asio::io_context& io, RedisBrokerOptions options
             // Shard 0 also hears the server-wide channels for the whole instance.
             if (options_.keeps_instance_alive) {
                 args.push_back(global_key("control"));
+                args.push_back(global_key("duty"));
+                // Last: health waits for its confirmation (on_push).
                 args.push_back(global_key("moderation"));
             }
             for (const auto& [room_id, stream] : streams_) args.push_back(channel(room_id));
@@ -317,6 +319,12 @@ void RedisBroker::publish_global(EventPtr event, moderation::StateChange change,
 
 void RedisBroker::read_global_state(StateCallback done) {
     read_hash(global_key("global"), std::move(done));
+}
+
+void RedisBroker::publish_duty(const v1::DutyReport& report) {
+    // Lost while Redis is away: the next report, a third of the timeout later, says it again.
+    commands_.command({"PUBLISH", global_key("duty"), report.SerializeAsString()},
+                      [](const redisReply*) {});
 }
 
 void RedisBroker::publish_moderation_item(const v1::ModerationItem& item) {
@@ -604,7 +612,7 @@ void RedisBroker::on_push(const redisReply* reply) {
     if (channel_reply->type != REDIS_REPLY_STRING) return;
     std::string_view name = as_view(channel_reply);
     if (kind == "subscribe" && name == global_key("moderation")) {
-        // The server-wide channels are confirmed in the order asked (control, then this):
+        // The server-wide channels are confirmed in the order asked (this one last):
         // from now on nothing published to them is missed, and the broker is healthy.
         server_wide_subscribed_ = true;
         return update_health();
@@ -615,6 +623,13 @@ void RedisBroker::on_push(const redisReply* reply) {
             auto event = std::make_shared<v1::Event>();
             if (event->ParseFromArray(payload->str, static_cast<int>(payload->len))) {
                 sink_.on_global_event(event);
+            }
+            return;
+        }
+        if (name == global_key("duty")) {
+            auto report = std::make_shared<v1::DutyReport>();
+            if (report->ParseFromArray(payload->str, static_cast<int>(payload->len))) {
+                sink_.on_duty_report(report);
             }
             return;
         }

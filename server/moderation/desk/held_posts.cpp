@@ -103,12 +103,17 @@ core::Awaitable<void> ModerationDesk::store_held(std::unique_ptr<v1::Event>&& po
 
     // Tasks posted to one shard run in order: resources, then the notice, then the Ack.
     if (crisis) {
-        replies.alert(reply, crisis_alert(*owner_.context().crisis, held.room_id(), *crisis));
+        replies.alert(reply, crisis_alert(*owner_.context().crisis, held.room_id(), *crisis,
+                                          owner_.human_side(held.room_id())));
     }
     v1::Alert notice;
     notice.set_kind(v1::Alert::POST_HELD);
     notice.set_room_id(held.room_id());
-    notice.set_message("Your post is waiting for a moderator, who will look at it soon.");
+    // Honest about when: a promise of "soon" with nobody on duty would not be kept.
+    notice.set_message(owner_.moderator_on_duty(held.room_id())
+                           ? "Your post is waiting for a moderator, who will look at it soon."
+                           : "Your post is waiting for a moderator. None is on duty right now, "
+                             "so it may take a while.");
     replies.alert(reply, std::move(notice));
     v1::Ack ack;
     ack.set_room_id(held.room_id());
