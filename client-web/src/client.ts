@@ -27,6 +27,8 @@ export type Change =
   | { type: "crisis" }                             // crisis resources arrived for me
   | { type: "moderation"; item?: ModerationItem }; // the queue or audit log changed (item: a new one)
 
+const DUTY_KEY = "haven.onDuty";  // sessionStorage: this tab's moderator is on duty
+
 export interface CrisisAlert {
   roomId: string;
   headline: string;     // in the language of the list that matched
@@ -278,11 +280,34 @@ export class HavenClient {
     return this.outcome(await this.call({ moderate: action }));
   }
 
+  /**
+   * On or off duty for every room this moderator serves. Remembered for this tab, so a
+   * reconnect (or a reload) puts them back on duty without asking.
+   */
+  async setDuty(onDuty: boolean): Promise<Outcome> {
+    const reply = await this.call({ setDuty: { onDuty } });
+    if (reply?.body === "dutyRoster") {
+      this.moderation.meOnDuty = onDuty;
+      if (onDuty) sessionStorage.setItem(DUTY_KEY, "on");
+      else sessionStorage.removeItem(DUTY_KEY);
+      this.rosterChanged(reply.dutyRoster!);
+      return { ok: true };
+    }
+    return this.outcome(reply);
+  }
+
+  private rosterChanged(roster: { onDuty?: { handle?: string | null }[] | null }): void {
+    this.moderation.onDuty = (roster.onDuty ?? []).map((person) => person.handle ?? "");
+    this.emit({ type: "moderation" });
+  }
+
   async loadQueue(): Promise<void> {
     const reply = await this.call({ moderationQueue: {} });
     if (reply?.body === "moderationQueue") {
       this.moderation.enabled = true;
       this.moderation.replace(reply.moderationQueue!.items ?? []);
+      // Back on duty after a reconnect, as this tab was.
+      if (sessionStorage.getItem(DUTY_KEY) === "on") void this.setDuty(true);
     } else if (reply?.error?.code === ErrorCode.FORBIDDEN) {
       this.moderation.enabled = this.globalModerator;
     }
@@ -385,6 +410,7 @@ export class HavenClient {
       case "reconnect": return this.conn?.reconnectAfter(message.reconnect?.afterMs ?? 1000);
       case "pong": return;
       case "alert": return this.alerted(message);
+      case "dutyRoster": return this.rosterChanged(message.dutyRoster!);
       case "moderationItem": {
         if (!this.moderation.enabled) return;
         const added = this.moderation.apply(message.moderationItem!);
@@ -405,6 +431,7 @@ export class HavenClient {
     if (welcome.rooms?.length) this.directory = welcome.rooms;
     this.banned = false;
     this.moderation.enabled ||= this.globalModerator;
+    if (welcome.duty) this.rosterChanged(welcome.duty);
     if (this.identity && !this.identity.token && welcome.guestToken) {
       this.identity = { ...this.identity, guestToken: welcome.guestToken, guestHandle: welcome.handle ?? this.identity.guestHandle };
     }

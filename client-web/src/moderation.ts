@@ -79,6 +79,8 @@ export const SLOW_MODES: [string, number][] = [
 export class ModerationState {
   enabled = false;  // show the moderator tools
   loaded = false;   // the queue snapshot arrived
+  onDuty: string[] = [];  // handles of the people on duty in the whole deployment
+  meOnDuty = false;       // this tab has put its moderator on duty
   private entries = new Map<string, QueueEntry>();
   audit = { entries: [] as AuditEntry[], hasMore: false, loading: false, problem: "", scope: "", loaded: false };
 

@@ -251,6 +251,32 @@ describe("moderation", () => {
     await urgent.waitFor({ state: "detached" });
   });
 
+  test("on duty: the moderator goes on duty and the author is told a moderator was let know", async () => {
+    await sam.page.getByRole("tab", { name: /^Queue/ }).click();
+    const duty = sam.page.getByLabel("I am on duty");
+    await sam.page.getByText("Nobody is on duty right now.").waitFor();
+    await duty.check();
+    await sam.page.getByText("On duty now: Sam.").waitFor();
+    await sam.shot("37-on-duty-desktop");
+    const words = "Some nights I want to end my life, honestly.";
+    await nia.post(words);
+    const panel = nia.page.getByRole("region", { name: SUPPORT_TITLE });
+    await panel.getByText("A moderator has been let know", { exact: false }).waitFor();
+    assert.equal(await panel.locator(".crisis-human").getAttribute("data-on-duty"), "yes");
+    await panel.getByRole("button", { name: "Close support lines" }).click();
+    // A reload (a reconnect) keeps this tab on duty.
+    await sam.page.reload();
+    await openQueue();
+    await sam.page.getByText("On duty now: Sam.").waitFor();
+    const urgent = sam.page.locator(".queue-item.urgent", { hasText: words });
+    await urgent.getByRole("button", { name: /^Claim/ }).click();
+    await urgent.getByLabel("How it ended").selectOption({ label: "Reached out to them" });
+    await urgent.getByRole("button", { name: /^Close/ }).click();
+    await urgent.waitFor({ state: "detached" });
+    await sam.page.getByLabel("I am on duty").uncheck();
+    await sam.page.getByText("Nobody is on duty right now.").waitFor();
+  });
+
   test("in a hold room a held post waits, then appears for the other person once released", async () => {
     await nia.join(...CIRCLE);
     await oscar.join(...CIRCLE);

@@ -17,6 +17,8 @@ export class ModerationView {
   private readonly empty = h("p", { class: "queue-empty" }, "Nothing is waiting right now. Thank you for looking after the rooms.");
   private readonly cards = new Map<string, { element: HTMLElement; item: unknown }>();
   private readonly audit: AuditView;
+  private readonly duty = h("input", { type: "checkbox", id: "on-duty" }) as HTMLInputElement;
+  private readonly roster = h("p", { class: "hint duty-roster", role: "status" });
   readonly heading = h("h2", { id: "moderation-title", tabindex: "-1" }, "Moderation");
 
   constructor(private readonly client: HavenClient, back: () => void, signals: UrgentSignals) {
@@ -34,6 +36,18 @@ export class ModerationView {
         },
       }, "Desktop notifications for urgent items")
       : null;
+    this.duty.addEventListener("change", async () => {
+      const wanted = this.duty.checked;
+      const outcome = await client.setDuty(wanted);
+      if (!outcome.ok) {
+        this.duty.checked = !wanted;
+        this.roster.textContent = outcome.text;
+      }
+    });
+    const onDuty = h("div", { class: "urgent-settings" },
+      h("label", { for: "on-duty" }, this.duty, " I am on duty"),
+      h("p", { class: "hint" }, "While you are on duty, a person whose post raises a crisis alert is told a moderator has been let know."),
+      this.roster);
     const alerting = h("div", { class: "urgent-settings" },
       h("label", { for: "urgent-chime" }, chime, " Chime for urgent items"), notify, notifyStatus);
     const tab = (id: Tab, label: string) => h("button", {
@@ -44,7 +58,7 @@ export class ModerationView {
     this.panels = {
       queue: h("section", { id: "panel-queue", role: "tabpanel", "aria-labelledby": "tab-queue", class: "mod-panel" },
         h("p", { class: "hint" }, "Urgent items come first. Claim one to answer it: only one moderator can. Each decision is kept in the audit log."),
-        alerting, this.empty, this.queue),
+        onDuty, alerting, this.empty, this.queue),
       audit: h("section", { id: "panel-audit", role: "tabpanel", "aria-labelledby": "tab-audit", class: "mod-panel" }, this.audit.element),
     };
     this.element = h("section", { class: "moderation", "aria-labelledby": "moderation-title" },
@@ -60,6 +74,9 @@ export class ModerationView {
   }
 
   update(): void {
+    const people = this.client.moderation.onDuty;
+    this.duty.checked = this.client.moderation.meOnDuty;
+    this.roster.textContent = people.length ? `On duty now: ${people.join(", ")}.` : "Nobody is on duty right now.";
     const entries = this.client.moderation.sorted();
     this.tabs.queue.textContent = entries.length ? `Queue (${entries.length})` : "Queue";
     this.empty.hidden = entries.length > 0 || !this.client.moderation.loaded;
