@@ -7,7 +7,7 @@ import { Connection, defaultSocketUrl, type ConnectionState } from "./connection
 import { kindMessage } from "./errors";
 import { ModerationState } from "./moderation";
 import {
-  AlertKind, ErrorCode, Role,
+  AlertKind, ErrorCode, ItemKind, Role,
   type ClientMessageProps, type CrisisResource, type Limits, type Moderate, type ModerationItem, type RoomInfo,
   type ServerMessage, type WireError, type WireEvent,
 } from "./proto";
@@ -413,7 +413,13 @@ export class HavenClient {
       case "dutyRoster": return this.rosterChanged(message.dutyRoster!);
       case "moderationItem": {
         if (!this.moderation.enabled) return;
-        const added = this.moderation.apply(message.moderationItem!);
+        const item = message.moderationItem!;
+        const added = this.moderation.apply(item);
+        if (item.kind === ItemKind.AUTHOR_LEFT) {
+          // Sent to this moderator alone (the alert's owner, or on duty): worth saying aloud.
+          const author = this.moderation.find(item.id ?? "")?.item.post?.author?.handle || "Someone";
+          this.notify(`${author} left soon after a crisis post and has not come back.`, "error");
+        }
         return this.emit({ type: "moderation", item: added?.item });
       }
       default:

@@ -42,6 +42,7 @@ const auditNames: Record<string, string> = {
   resolve_flags: "resolved the flags on a post",
   auto_hide: "hid a post after flags",
   crisis_detected: "noticed crisis language",
+  author_left: "noticed that the author of a crisis post left and did not come back",
   hold_post: "held a post for review",
   release_post: "released a held post",
   reject_post: "rejected a held post",
@@ -98,11 +99,14 @@ export class ModerationState {
       return null;
     }
     const known = this.entries.get(id);
-    // An owner or a step up the ladder for an item already here: only those fields change.
-    if (item.kind === ItemKind.CLAIMED || item.kind === ItemKind.ESCALATED) {
+    // An owner, a step up the ladder, or the author gone, for an item already here: only
+    // those fields change.
+    if (item.kind === ItemKind.CLAIMED || item.kind === ItemKind.ESCALATED || item.kind === ItemKind.AUTHOR_LEFT) {
       if (!known) return null;
       if (item.kind === ItemKind.CLAIMED) {
         known.item = { ...known.item, claimedBy: item.claimedBy, claimedBySubject: item.claimedBySubject, claimedAtMs: item.claimedAtMs };
+      } else if (item.kind === ItemKind.AUTHOR_LEFT) {
+        known.item = { ...known.item, leftAtMs: item.leftAtMs };
       } else {
         known.item = { ...known.item, escalation: Math.max(known.item.escalation ?? 0, item.escalation ?? 0) };
       }
@@ -118,6 +122,11 @@ export class ModerationState {
     const entry = { item: { ...item, timeMs }, reports };
     this.entries.set(id, entry);
     return known ? null : entry;
+  }
+
+  /** The item an update names, when it is here. */
+  find(id: string): QueueEntry | undefined {
+    return this.entries.get(id);
   }
 
   /** Urgent first, then the longest waiting first. */

@@ -24,7 +24,7 @@ ChatEngine::ChatEngine(core::ServerContext& context, core::ShardRouter& router,
     }
     for (rooms::Hub* hub : hubs_) hub->connect(owners, server_wide_);
     for (auto& desk : desks_) desk->connect(desks);
-    server_wide_.connect(owners_[0]->broker());
+    server_wide_.connect(owners);
 }
 
 ChatEngine::~ChatEngine() = default;
@@ -35,6 +35,7 @@ void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
     if (shard == 0) {
         const std::uint64_t now_ms = core::wall_ms();
         server_wide_.escalate_due(now_ms);
+        server_wide_.follow_up_due(now_ms);
         server_wide_.duty_board().tick(now_ms);
     }
 }

@@ -232,6 +232,12 @@ core::Awaitable<Result<bool>> AsyncBroker::escalate_item(const v1::ModerationIte
     });
 }
 
+core::Awaitable<Result<bool>> AsyncBroker::mark_author_left(const v1::ModerationItem& notice) {
+    return awaited<Result<bool>>([broker = broker_, notice](auto reply) {
+        broker->mark_author_left(notice, converting(std::move(reply), optional_to_result<bool>()));
+    });
+}
+
 core::Awaitable<Result<std::vector<v1::ModerationItem>>> AsyncBroker::read_moderation_queue() {
     return awaited<Result<std::vector<v1::ModerationItem>>>([broker = broker_](auto reply) {
         broker->read_moderation_queue(

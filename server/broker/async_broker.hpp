@@ -68,6 +68,8 @@ public:
     core::Awaitable<Result<ClaimOutcome>> claim_item(const v1::ModerationItem& claim);
     // Whether this call took the step (see Broker::escalate_item).
     core::Awaitable<Result<bool>> escalate_item(const v1::ModerationItem& notice);
+    // Whether this call marked the author gone (see Broker::mark_author_left).
+    core::Awaitable<Result<bool>> mark_author_left(const v1::ModerationItem& notice);
     // Nothing: never seen (or forgotten).
     core::Awaitable<Result<std::optional<KnownRole>>> find_role(const std::string& subject);
     core::Awaitable<Result<v1::AuditPage>> read_audit(const std::string& room_id,

@@ -80,7 +80,8 @@ struct JoinOutcome {
 using JoinCallback = std::function<void(JoinOutcome)>;
 struct PresenceSnapshot {
     std::vector<v1::Member> members;
-    std::uint64_t version = 0;  // the presence version `members` shows
+    std::uint64_t version = 0;          // the presence version `members` shows
+    std::vector<std::string> subjects;  // whose sessions they are: subjects[i] is members[i]'s
 };
 // Nothing: the broker could not be reached.
 using PresenceCallback = std::function<void(std::optional<PresenceSnapshot>)>;
@@ -239,6 +240,11 @@ public:
     // in one atomic step, and publishes `notice` (an ESCALATED item): so each step is taken
     // once, by whichever instance comes first. Resolving an item forgets its claim and step.
     virtual void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) = 0;
+    // Marks an open item's author as gone (`notice`: an AUTHOR_LEFT item with left_at_ms)
+    // unless it is marked already, in one atomic step: the mark is stored into the item and
+    // `notice` published to every instance, so each alert's notice is sent once. The callback
+    // says whether this call did it. Resolving an item forgets the mark.
+    virtual void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) = 0;
     // Remembers a signed-in person's roles (the higher of what was known and `seen`), for the
     // configured time since they were last seen.
     virtual void record_role(const std::string& subject, const KnownRole& seen) = 0;

@@ -89,6 +89,7 @@ void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
         open_items_.erase(item.id());
         claims_.erase(item.id());
         escalations_.erase(item.id());
+        authors_left_.erase(item.id());
         return sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(item));
     }
     // An item published again (one more flag) keeps its owner and its step.
@@ -98,6 +99,9 @@ void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
     }
     if (const auto step = escalations_.find(item.id()); step != escalations_.end()) {
         merged->set_escalation(step->second);
+    }
+    if (const auto left = authors_left_.find(item.id()); left != authors_left_.end()) {
+        merged->set_left_at_ms(left->second);
     }
     open_items_[item.id()] = *merged;
     sink_.on_moderation_item(merged);
@@ -124,6 +128,17 @@ void MemoryBroker::escalate_item(const v1::ModerationItem& notice, EscalateCallb
     }
     escalations_[notice.id()] = notice.escalation();
     open->second.set_escalation(notice.escalation());
+    sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(notice));
+    done(true);
+}
+
+void MemoryBroker::mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) {
+    const auto open = open_items_.find(notice.id());
+    if (open == open_items_.end() ||
+        !authors_left_.emplace(notice.id(), notice.left_at_ms()).second) {
+        return done(false);
+    }
+    open->second.set_left_at_ms(notice.left_at_ms());
     sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(notice));
     done(true);
 }
@@ -235,7 +250,10 @@ void MemoryBroker::remove_member(const std::string& room_id, const v1::Member& m
 
 void MemoryBroker::read_presence(const std::string& room_id, PresenceCallback done) {
     RoomLog& log = rooms_[room_id];
-    done(PresenceSnapshot{members_of(log), log.presence_version});
+    PresenceSnapshot snapshot{members_of(log), log.presence_version, {}};
+    snapshot.subjects.reserve(log.members.size());
+    for (const auto& [id, present] : log.members) snapshot.subjects.push_back(present.subject());
+    done(std::move(snapshot));
 }
 
 std::optional<std::uint64_t> MemoryBroker::delivered_seq(const std::string& room_id) const {

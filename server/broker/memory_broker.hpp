@@ -61,6 +61,7 @@ public:
     void read_moderation_queue(QueueCallback done) override;
     void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
     void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
+    void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
@@ -104,6 +105,7 @@ private:
     std::map<std::string, v1::ModerationItem> open_items_;  // claims and steps merged in
     std::map<std::string, v1::ModerationItem> claims_;      // by item id: the winning claim
     std::map<std::string, std::uint32_t> escalations_;      // by item id: the step reached
+    std::map<std::string, std::uint64_t> authors_left_;     // by item id: when its author left
     KnownRoles known_roles_;
 };
 

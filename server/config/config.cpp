@@ -618,8 +618,10 @@ void parse_moderation(const Section& s, ModerationConfig& moderation) {
 void parse_safety(const Section& s, SafetyConfig& safety) {
     s.allow_only({"claim_timeout_seconds", "escalation_step_seconds", "webhook_url",
                   "webhook_secret", "webhook_timeout_ms", "webhook_attempts", "webhook_queue",
-                  "tell_author"});
+                  "tell_author", "followup_minutes", "followup_grace_seconds"});
     s.read("tell_author", safety.tell_author);
+    s.read("followup_minutes", safety.followup_minutes, 0, 24 * 60);
+    s.read("followup_grace_seconds", safety.followup_grace_seconds, 1, 3600);
     s.read("claim_timeout_seconds", safety.claim_timeout_seconds, 1, 3600);
     s.read("escalation_step_seconds", safety.escalation_step_seconds, 1, 3600);
     if (s.read_text("webhook_url", safety.webhook_url) && !safety.webhook_url.empty() &&

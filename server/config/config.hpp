@@ -184,6 +184,11 @@ struct SafetyConfig {
     // The crisis panel also says what happens on the human side: a moderator on duty was let
     // know, or none is on duty and the resources are the way to help now.
     bool tell_author = true;
+    // Someone whose post raised a crisis alert in the last followup_minutes leaves its room
+    // (or loses their connection) and is not back within followup_grace_seconds: the alert's
+    // owner, or the moderators on duty, are told (0 minutes: never).
+    std::uint32_t followup_minutes = 30;
+    std::uint32_t followup_grace_seconds = 60;
 };
 
 struct LogConfig {

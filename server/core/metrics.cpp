@@ -57,6 +57,11 @@ std::string Metrics::render_alerts() const {
         "every attempt (or had no room to queue).\n"
         "# TYPE haven_alert_webhook_failures_total counter\nhaven_alert_webhook_failures_total " +
         std::to_string(alerts.webhook_failures.load()) + "\n";
+    out +=
+        "# HELP haven_crisis_followups_total People who left right after a crisis post and were "
+        "not back in the grace period, reported to a moderator by this instance.\n"
+        "# TYPE haven_crisis_followups_total counter\nhaven_crisis_followups_total " +
+        std::to_string(alerts.followups.load()) + "\n";
     return out;
 }
 

@@ -15,12 +15,12 @@ namespace haven::core {
 
 // What the audit log records, each counted in haven_moderation_actions_total{action}: the
 // moderators' actions and the automatic decisions (flag, auto_hide, hold_post,
-// crisis_detected, escalate_item).
+// crisis_detected, escalate_item, author_left).
 inline constexpr std::string_view kAuditedActions[] = {
-    "hide_post",       "restore_post", "mute",         "unmute",       "kick",        "ban",
-    "ban_global",      "unban",        "unban_global", "lock_room",    "unlock_room", "slow_mode",
-    "resolve_flags",   "release_post", "reject_post",  "flag",         "auto_hide",   "hold_post",
-    "crisis_detected", "claim_item",   "resolve_item", "escalate_item"};
+    "hide_post",       "restore_post", "mute",         "unmute",        "kick",        "ban",
+    "ban_global",      "unban",        "unban_global", "lock_room",     "unlock_room", "slow_mode",
+    "resolve_flags",   "release_post", "reject_post",  "flag",          "auto_hide",   "hold_post",
+    "crisis_detected", "claim_item",   "resolve_item", "escalate_item", "author_left"};
 inline constexpr std::size_t kAuditedActionKinds = std::size(kAuditedActions);
 
 struct ShardCounters {
@@ -109,6 +109,7 @@ public:
         std::atomic<std::uint64_t> escalations[kSteps]{};  // by step - 1
         std::atomic<std::uint64_t> webhook_sent{0};
         std::atomic<std::uint64_t> webhook_failures{0};  // alerts given up on after every try
+        std::atomic<std::uint64_t> followups{0};  // AUTHOR_LEFT notices sent by this instance
 
         void observe_claim(std::uint64_t waited_ms) {
             for (std::size_t i = 0; i < kClaimBuckets; ++i) {

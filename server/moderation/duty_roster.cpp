@@ -7,9 +7,7 @@ namespace {
 
 void add_missing(google::protobuf::RepeatedPtrField<std::string>& into,
                  const google::protobuf::RepeatedPtrField<std::string>& from) {
-    for (const std::string& value : from) {
-        if (std::find(into.begin(), into.end(), value) == into.end()) into.Add()->assign(value);
-    }
+    for (const std::string& value : from) add_once(into, value);
 }
 
 bool same_entries(const std::vector<v1::DutyReport::Entry>& a,
@@ -21,7 +19,21 @@ bool same_entries(const std::vector<v1::DutyReport::Entry>& a,
     return true;
 }
 
+// Global staff of moderator rank serve every room; otherwise the rooms they moderate count.
+bool moderates_everywhere(const v1::OnDuty& duty) {
+    return duty.everywhere() && duty.role() >= v1::ROLE_MODERATOR;
+}
+
+bool moderates_room(const v1::OnDuty& duty, const std::string& room_id) {
+    return moderates_everywhere(duty) || std::find(duty.moderates().begin(), duty.moderates().end(),
+                                                   room_id) != duty.moderates().end();
+}
+
 }  // namespace
+
+void add_once(google::protobuf::RepeatedPtrField<std::string>& list, const std::string& value) {
+    if (std::find(list.begin(), list.end(), value) == list.end()) list.Add()->assign(value);
+}
 
 void merge_duty(v1::OnDuty& into, const v1::OnDuty& from) {
     into.set_everywhere(into.everywhere() || from.everywhere());
@@ -34,19 +46,21 @@ void merge_duty(v1::OnDuty& into, const v1::OnDuty& from) {
 }
 
 bool DutySnapshot::covers(const std::string& room_id) const {
-    return std::any_of(roster.on_duty().begin(), roster.on_duty().end(), [&](const auto& duty) {
-        if (duty.everywhere() && duty.role() >= v1::ROLE_MODERATOR) return true;
-        return std::find(duty.moderates().begin(), duty.moderates().end(), room_id) !=
-               duty.moderates().end();
-    });
+    return std::any_of(roster.on_duty().begin(), roster.on_duty().end(),
+                       [&](const v1::OnDuty& duty) { return moderates_room(duty, room_id); });
+}
+
+bool DutySnapshot::covered_by(const std::string& handle, const std::string& room_id) const {
+    return std::any_of(roster.on_duty().begin(), roster.on_duty().end(),
+                       [&](const v1::OnDuty& duty) {
+                           return duty.handle() == handle && moderates_room(duty, room_id);
+                       });
 }
 
 std::size_t DutySnapshot::moderators() const {
-    return static_cast<std::size_t>(
-        std::count_if(roster.on_duty().begin(), roster.on_duty().end(), [](const auto& duty) {
-            return (duty.everywhere() && duty.role() >= v1::ROLE_MODERATOR) ||
-                   !duty.moderates().empty();
-        }));
+    return static_cast<std::size_t>(std::count_if(
+        roster.on_duty().begin(), roster.on_duty().end(),
+        [](const auto& duty) { return moderates_everywhere(duty) || !duty.moderates().empty(); }));
 }
 
 bool DutyRoster::set_local(std::uint64_t session_id, std::string subject, v1::OnDuty duty) {

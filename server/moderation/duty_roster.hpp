@@ -22,6 +22,8 @@ struct DutySnapshot {
     v1::DutyRoster roster;  // one entry per person, by handle
     // Someone on duty could act on a crisis alert in `room_id`: a moderator serving it.
     bool covers(const std::string& room_id) const;
+    // The person on duty with this handle is such a moderator for `room_id`.
+    bool covered_by(const std::string& handle, const std::string& room_id) const;
     std::size_t moderators() const;  // people on duty who moderate at least one room
 };
 
@@ -62,6 +64,8 @@ private:
     std::map<std::string, Remote> remote_;  // by instance id
 };
 
+// Adds `value` to a list of room ids unless it is there already.
+void add_once(google::protobuf::RepeatedPtrField<std::string>& list, const std::string& value);
 // `into` absorbs `from` (the same person on duty in two places): the union of their rooms.
 void merge_duty(v1::OnDuty& into, const v1::OnDuty& from);
 

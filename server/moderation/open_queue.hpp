@@ -1,8 +1,9 @@
 // The moderation queue counted: every open item by id, from the stored queue read at start
 // and each item published after it (RESOLVED closes the one it names, CLAIMED gives it an
-// owner, ESCALATED records its step), so /metrics can say what waits for a moderator and for
-// how long, and the escalation ladder knows what nobody has answered. Kept by shard 0
-// (rooms/server_wide).
+// owner, ESCALATED records its step, AUTHOR_LEFT that its author was reported gone), so
+// /metrics can say what waits for a moderator and for how long, the escalation ladder knows
+// what nobody has answered, and a departure can be matched to the crisis alerts its person
+// raised. Kept by shard 0 (rooms/server_wide).
 #pragma once
 
 #include <cstdint>
@@ -33,11 +34,24 @@ public:
         std::uint32_t escalation = 0;  // the step reached so far
     };
 
+    // An open crisis alert raised by one person's post, as a departure is matched to it.
+    struct CrisisByAuthor {
+        std::string id;
+        std::uint64_t time_ms = 0;
+        std::string claimed_by;  // the owner's handle and subject; empty: nobody yet
+        std::string claimed_by_subject;
+    };
+
     // Replaces what is known with the stored queue.
     void load(const std::vector<v1::ModerationItem>& items);
     void apply(const v1::ModerationItem& item);
     Summary summary() const;
     std::vector<Waiting> unclaimed_urgent() const;
+    // The open crisis alerts that `subject`'s posts in `room_id` raised at `since_ms` or later
+    // and whose author has not been reported gone yet.
+    std::vector<CrisisByAuthor> crisis_by(const std::string& room_id, const std::string& subject,
+                                          std::uint64_t since_ms) const;
+    bool is_open(const std::string& id) const { return open_.count(id) != 0; }
     std::size_t size() const { return open_.size(); }
 
 private:
@@ -48,8 +62,17 @@ private:
         std::string room_id;
         bool claimed = false;
         std::uint32_t escalation = 0;
+        std::string author_key;  // crisis items: author_key(room, subject) of the post
+        std::string claimed_by;
+        std::string claimed_by_subject;
+        bool author_left = false;
     };
+    static std::string author_key(const std::string& room_id, const std::string& subject);
+    void erase(const std::string& id);
+
     std::unordered_map<std::string, Open> open_;
+    // Crisis item ids by author_key, so a departure is matched without a scan of the queue.
+    std::unordered_multimap<std::string, std::string> crisis_by_author_;
 };
 
 }  // namespace haven::moderation

@@ -266,8 +266,23 @@ void Hub::deliver_item(const v1::ModerationItem& item) {
     if (moderators_.empty()) return;
     v1::ServerMessage message;
     *message.mutable_moderation_item() = item;
+    const std::string& room_id = item.room_id();
+    // An author gone after a crisis post is a private notice: for the alert's owner while they
+    // are on duty; otherwise for the owner and the moderators on duty for the room, or, when
+    // nobody is on duty there, for everyone who moderates it.
+    const bool notice = item.kind() == v1::ModerationItem::AUTHOR_LEFT;
+    const bool owned = notice && !item.claimed_by_subject().empty();
+    const bool owner_only = owned && duty_->covered_by(item.claimed_by(), room_id);
+    const bool on_duty_only = notice && !owner_only && duty_->covers(room_id);
     for (LocalSession* moderator : moderators_) {
-        if (moderator->can_moderate(item.room_id())) moderator->send(message);
+        if (!moderator->can_moderate(room_id)) continue;
+        const bool is_owner = owned && moderator->subject() == item.claimed_by_subject();
+        if (owner_only && !is_owner) continue;
+        if (on_duty_only && !is_owner &&
+            !duty_->covered_by(moderator->member().handle(), room_id)) {
+            continue;
+        }
+        moderator->send(message);
     }
 }
 

@@ -26,6 +26,9 @@ public:
     // A moderation event of the room (a mute, a removal) on its way to the members: the
     // people it concerns are told and removed where it says so.
     virtual void enforce(Room& room, const v1::Event& event) = 0;
+    // A member left the room of their own accord or lost their connection, and no session of
+    // theirs is left in it on this instance.
+    virtual void member_left(const std::string& room_id, const std::string& subject) = 0;
 };
 
 }  // namespace haven::rooms

@@ -185,17 +185,23 @@ void RoomOwner::refuse_join(const std::string& room_id, const ReplyTo& reply, v1
 
 // ---- leave -------------------------------------------------------------------------------
 
-void RoomOwner::leave(const std::string& room_id, std::uint64_t session_id, ReplyTo reply) {
-    core::spawn(loop(), leave_flow(room_id, session_id, reply));
+void RoomOwner::leave(const std::string& room_id, std::uint64_t session_id, ReplyTo reply,
+                      LeaveCause cause) {
+    core::spawn(loop(), leave_flow(room_id, session_id, reply, cause));
 }
 
 core::Awaitable<void> RoomOwner::leave_flow(std::string room_id, std::uint64_t session_id,
-                                            ReplyTo reply) {
+                                            ReplyTo reply, LeaveCause cause) {
     check_owner();
     Room* state = existing_room(room_id);
     std::optional<MemberRecord> record =
         state == nullptr ? std::nullopt : state->remove(session_id);
     if (record) {
+        // Gone from the room here (no other session of theirs stays in it on this instance).
+        if (cause == LeaveCause::own && moderation_ != nullptr &&
+            state->sessions_of(record->subject).empty()) {
+            moderation_->member_left(room_id, record->subject);
+        }
         if (state->empty()) {
             counters_.sub(counters_.rooms_owned_active);
             broker_->unsubscribe(room_id);
@@ -231,7 +237,7 @@ core::Awaitable<void> RoomOwner::close_room_flow(std::string room_id) {
             replies_.to_shard(member->shard, [room_id, session_id](Hub& hub) {
                 hub.remove_from_room(room_id, session_id, Hub::Removal::room_closed);
             });
-            co_await leave_flow(room_id, session_id, ReplyTo{});
+            co_await leave_flow(room_id, session_id, ReplyTo{}, LeaveCause::room_closed);
         }
         if (existing_room(room_id) == state.get()) owned_rooms_.erase(room_id);
     }

@@ -64,8 +64,12 @@ public:
     // ---- requests from the Hubs ---------------------------------------------------------
     void join(const std::string& room_id, MemberRecord record, std::uint64_t since_seq,
               ReplyTo reply);
+    // Why a member goes: of their own accord (Leave, or their connection ended: the moderation
+    // module watches for someone leaving right after a crisis post), or sent away.
+    enum class LeaveCause { own, removed, room_closed };
     // Removes the member (reply.session_id 0: nobody waits for the Left).
-    void leave(const std::string& room_id, std::uint64_t session_id, ReplyTo reply);
+    void leave(const std::string& room_id, std::uint64_t session_id, ReplyTo reply,
+               LeaveCause cause = LeaveCause::own);
     // The Hub's post: author, screening, then hold, refusal or publication.
     void post(std::unique_ptr<v1::Event> event, ReplyTo reply);
     void typing(const std::string& room_id, std::uint64_t session_id, bool active);
@@ -101,7 +105,8 @@ public:
 private:
     core::Awaitable<void> join_flow(std::string room_id, MemberRecord record,
                                     std::uint64_t since_seq, ReplyTo reply);
-    core::Awaitable<void> leave_flow(std::string room_id, std::uint64_t session_id, ReplyTo reply);
+    core::Awaitable<void> leave_flow(std::string room_id, std::uint64_t session_id, ReplyTo reply,
+                                     LeaveCause cause);
     core::Awaitable<void> close_room_flow(std::string room_id);
     core::Awaitable<void> post_flow(std::unique_ptr<v1::Event> event, ReplyTo reply);
     // Awaited flows take what they are given by reference: see broker/async_broker.hpp.

@@ -8,11 +8,20 @@
 #include "core/server_context.hpp"
 #include "core/shard_identity.hpp"
 #include "rooms/hub.hpp"
+#include "rooms/room_owner.hpp"
 
 namespace haven::rooms {
 
 ServerWide::ServerWide(core::ShardRouter& router, const std::vector<Hub*>& hubs)
     : router_(router), hubs_(hubs), duty_board_(router, hubs) {}
+
+void ServerWide::connect(std::vector<RoomOwner*> owners) {
+    owners_ = std::move(owners);
+    broker_ = &owners_[0]->broker();
+    zero_.emplace(*broker_);
+    duty_board_.connect(*broker_);
+    followups_.emplace(hubs_[0]->context().config.safety.followup_grace_seconds * 1000ULL);
+}
 
 template <class Task>
 void ServerWide::on_zero(Task task) {
@@ -109,6 +118,77 @@ core::Awaitable<void> ServerWide::escalate_flow(moderation::OpenQueue::Waiting w
     }
 }
 
+void ServerWide::watch_departure(std::string room_id, std::string subject) {
+    const config::SafetyConfig& safety = hubs_[0]->context().config.safety;
+    if (safety.followup_minutes == 0 || !hubs_[0]->routing()) return;
+    const std::uint64_t left_at_ms = core::wall_ms();
+    const std::uint64_t window_ms = safety.followup_minutes * 60'000ULL;
+    router_.post(0, [this, room_id = std::move(room_id), subject = std::move(subject), left_at_ms,
+                     since_ms = left_at_ms - std::min(left_at_ms, window_ms)] {
+        core::check_owner(0, "rooms::ServerWide");
+        for (const auto& raised : open_queue_.crisis_by(room_id, subject, since_ms)) {
+            followups_->departed({raised.id, room_id, subject, left_at_ms});
+        }
+    });
+}
+
+void ServerWide::follow_up_due(std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    if (!zero_ || !hubs_[0]->routing()) return;
+    for (moderation::Departure& gone : followups_->take_due(now_ms)) {
+        if (!open_queue_.is_open(gone.item_id)) continue;
+        core::spawn(router_.context(0), follow_up_flow(std::move(gone)));
+    }
+}
+
+core::Awaitable<void> ServerWide::follow_up_flow(moderation::Departure gone) {
+    core::check_owner(0, "rooms::ServerWide");
+    // The room's presence, as its owner shard's broker keeps it (Redis: every instance's).
+    const unsigned shard = directory().owner_shard(gone.room_id);
+    broker::AsyncBroker& owner = owners_[shard]->async_broker();
+    broker::Result<broker::PresenceSnapshot> present = co_await core::on_loop(
+        router_.context(shard), [&]() { return owner.read_presence(gone.room_id); });
+    if (present && std::find(present->subjects.begin(), present->subjects.end(), gone.subject) !=
+                       present->subjects.end()) {
+        co_return;  // back, here or on another instance
+    }
+    // Not known (the broker did not answer): a notice too many is better than one missing.
+    std::optional<moderation::OpenQueue::CrisisByAuthor> alert;
+    for (auto& raised : open_queue_.crisis_by(gone.room_id, gone.subject, 0)) {
+        if (raised.id == gone.item_id) alert = std::move(raised);
+    }
+    if (!alert) co_return;  // closed, or reported by another instance, meanwhile
+    v1::ModerationItem notice;
+    notice.set_id(alert->id);
+    notice.set_kind(v1::ModerationItem::AUTHOR_LEFT);
+    notice.set_room_id(gone.room_id);
+    notice.set_time_ms(alert->time_ms);
+    notice.set_left_at_ms(gone.left_at_ms);
+    notice.set_claimed_by(alert->claimed_by);
+    notice.set_claimed_by_subject(alert->claimed_by_subject);
+    broker::Result<bool> took = co_await zero_->mark_author_left(notice);
+    if (!took) {
+        followups_->departed(std::move(gone));  // the broker is away: ask again later
+        co_return;
+    }
+    if (!*took) co_return;  // another instance told them
+    core::ServerContext& context = hubs_[0]->context();
+    context.metrics.alerts.followups.fetch_add(1);
+    context.metrics.shard(0).count_action("author_left");
+    v1::AuditEntry entry;
+    entry.set_time_ms(core::wall_ms());
+    entry.set_actor("haven");
+    entry.set_action("author_left");
+    entry.set_room_id(gone.room_id);
+    entry.set_target("item " + alert->id);
+    entry.set_reason(
+        "left " +
+        std::to_string((gone.left_at_ms - std::min(gone.left_at_ms, alert->time_ms)) / 1000) +
+        " s after the alert and was not back in " +
+        std::to_string(context.config.safety.followup_grace_seconds) + " s");
+    zero_->plain().append_audit(std::move(entry));
+}
+
 core::Awaitable<broker::Result<void>> ServerWide::publish_global(broker::EventPtr&& event,
                                                                  moderation::StateChange&& change) {
     co_return co_await core::on_loop(router_.context(0), [&]() {
@@ -188,6 +268,7 @@ void ServerWide::publish_queue_gauges() {
 void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
     core::check_owner(0, "rooms::ServerWide");
     open_queue_.apply(*item);
+    if (item->kind() == v1::ModerationItem::RESOLVED) followups_->forget(item->id());
     publish_queue_gauges();
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;

@@ -17,6 +17,7 @@
 #include "core/shard_router.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "moderation/followup_watch.hpp"
 #include "moderation/open_queue.hpp"
 #include "rooms/duty_board.hpp"
 
@@ -24,16 +25,13 @@ namespace haven::rooms {
 
 class Hub;
 class RoomDirectory;
+class RoomOwner;
 
 class ServerWide {
 public:
     ServerWide(core::ShardRouter& router, const std::vector<Hub*>& hubs);
-    // Wiring: shard 0's broker.
-    void connect(broker::Broker& shard_zero) {
-        broker_ = &shard_zero;
-        zero_.emplace(shard_zero);
-        duty_board_.connect(shard_zero);
-    }
+    // Wiring: every shard's owner (shard 0's broker holds the server-wide state).
+    void connect(std::vector<RoomOwner*> owners);
     DutyBoard& duty_board() { return duty_board_; }
 
     void append_audit(v1::AuditEntry entry);
@@ -60,6 +58,15 @@ public:
     }
     void escalate_due(std::uint64_t now_ms);
 
+    // Someone who leaves right after a crisis post (config [safety] followup_*): a member left
+    // `room_id` of their own accord or lost their connection. When their post there raised an
+    // open alert in the follow-up window, their return is waited for through the grace period;
+    // `follow_up_due` (shard 0, with the sweep) then asks the room's presence, on every
+    // instance, and when they are not back the alert's owner or the moderators on duty get an
+    // AUTHOR_LEFT notice, once per alert in the whole deployment.
+    void watch_departure(std::string room_id, std::string subject);
+    void follow_up_due(std::uint64_t now_ms);
+
     // Shard 0, at start-up: loads the global bans and hands them to every shard, opens the
     // rooms opened at run time, and reads the open moderation queue for /metrics (each trying
     // again while the broker cannot be reached).
@@ -78,6 +85,7 @@ private:
     void publish_queue_gauges();
     core::Awaitable<void> escalate_flow(moderation::OpenQueue::Waiting waiting, std::uint32_t step,
                                         std::uint64_t now_ms);
+    core::Awaitable<void> follow_up_flow(moderation::Departure gone);
     // A room opened or closed at run time, on whichever instance: the directory follows, and a
     // closed room's members here leave it.
     void room_opened(const v1::RuntimeRoom& room);
@@ -86,11 +94,13 @@ private:
 
     core::ShardRouter& router_;
     const std::vector<Hub*>& hubs_;
+    std::vector<RoomOwner*> owners_;
     broker::Broker* broker_ = nullptr;
     std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
     moderation::OpenQueue open_queue_;         // shard 0's
     std::function<void(std::string)> webhook_;
-    std::set<std::string> escalating_;  // items with a step in flight
+    std::set<std::string> escalating_;                    // items with a step in flight
+    std::optional<moderation::FollowupWatch> followups_;  // made with the config, at connect
     DutyBoard duty_board_;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/clock.hpp"
+#include "moderation/duty_roster.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_directory.hpp"
 #include "session/client_session.hpp"
@@ -12,10 +13,6 @@ namespace {
 
 constexpr std::size_t kMaxDutyRooms = 64;
 constexpr std::size_t kMaxRoomIdBytes = 64;
-
-void add_once(google::protobuf::RepeatedPtrField<std::string>& list, const std::string& value) {
-    if (std::find(list.begin(), list.end(), value) == list.end()) list.Add()->assign(value);
-}
 
 }  // namespace
 
@@ -34,8 +31,8 @@ std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::duty_in(
         duty.set_everywhere(member_.role() >= v1::ROLE_PEER_SUPPORTER);
         for (const auto& [room_id, role] : room_roles_) {
             if (role_in(room_id) >= v1::ROLE_PEER_SUPPORTER)
-                add_once(*duty.mutable_room_ids(), room_id);
-            if (can_moderate(room_id)) add_once(*duty.mutable_moderates(), room_id);
+                moderation::add_once(*duty.mutable_room_ids(), room_id);
+            if (can_moderate(room_id)) moderation::add_once(*duty.mutable_moderates(), room_id);
         }
         if (duty.everywhere() || !duty.room_ids().empty()) return std::nullopt;
         return std::pair{v1::FORBIDDEN, std::string("you serve no room")};
@@ -53,8 +50,8 @@ std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::duty_in(
             return std::pair{v1::FORBIDDEN,
                              "only moderators and peer supporters of a room serve it: " + room_id};
         }
-        add_once(*duty.mutable_room_ids(), room_id);
-        if (can_moderate(room_id)) add_once(*duty.mutable_moderates(), room_id);
+        moderation::add_once(*duty.mutable_room_ids(), room_id);
+        if (can_moderate(room_id)) moderation::add_once(*duty.mutable_moderates(), room_id);
     }
     return std::nullopt;
 }

@@ -29,6 +29,44 @@ std::unique_ptr<v1::Event> mute_event(const std::string& room, const std::string
     return event;
 }
 
+// An open urgent crisis alert in room "a".
+v1::ModerationItem crisis_alert(const std::string& id) {
+    v1::ModerationItem item;
+    item.set_id(id);
+    item.set_kind(v1::ModerationItem::CRISIS);
+    item.set_room_id("a");
+    item.set_urgent(true);
+    item.set_time_ms(1000);
+    return item;
+}
+
+// An update of kind `kind` about `item`.
+v1::ModerationItem update_of(const v1::ModerationItem& item, v1::ModerationItem::Kind kind) {
+    v1::ModerationItem update;
+    update.set_id(item.id());
+    update.set_kind(kind);
+    update.set_room_id(item.room_id());
+    return update;
+}
+
+// The one item of the stored queue.
+template <class H>
+v1::ModerationItem only_stored(H& h) {
+    auto items = await_result<std::optional<std::vector<v1::ModerationItem>>>(
+        h, [&](auto done) { h.broker->read_moderation_queue(done); });
+    REQUIRE(items.has_value());
+    REQUIRE(items->size() == 1);
+    return items->front();
+}
+
+// Whether a once-only step (escalate_item, mark_author_left) was taken by this call.
+template <class H, class Call>
+bool step_taken(H& h, Call call) {
+    auto took = await_result<std::optional<bool>>(h, call);
+    REQUIRE(took.has_value());
+    return *took;
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE("publish sequences per room, stores, and delivers in order", H, Memory, Redis) {
@@ -155,6 +193,8 @@ TEST_CASE_TEMPLATE("presence versions count every arrival and departure, once, i
     REQUIRE(snapshot.members.size() == 1);
     CHECK(snapshot.members[0].member_id() == "m2");
     CHECK(snapshot.members[0].handle() == "h-m2");
+    // Whose session each member is, for a server that waits for a person's return.
+    CHECK(snapshot.subjects == std::vector<std::string>{"subject-m2"});
     REQUIRE(h.run_until([&] {
         return h.sink.count(v1::Event::kMemberJoined) + h.sink.count(v1::Event::kMemberLeft) == 3;
     }));
@@ -465,18 +505,10 @@ TEST_CASE_TEMPLATE("moderation items: one claim wins, steps are taken once, reso
     H h;
     h.start();
     REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
-    v1::ModerationItem item;
-    item.set_id("crisis:a:1");
-    item.set_kind(v1::ModerationItem::CRISIS);
-    item.set_room_id("a");
-    item.set_urgent(true);
-    item.set_time_ms(1000);
+    const v1::ModerationItem item = crisis_alert("crisis:a:1");
     h.broker->publish_moderation_item(item);
     const auto claim_as = [&](const std::string& who) {
-        v1::ModerationItem claim;
-        claim.set_id(item.id());
-        claim.set_kind(v1::ModerationItem::CLAIMED);
-        claim.set_room_id("a");
+        v1::ModerationItem claim = update_of(item, v1::ModerationItem::CLAIMED);
         claim.set_claimed_by(who);
         claim.set_claimed_by_subject("sub-" + who);
         claim.set_claimed_at_ms(2000);
@@ -486,23 +518,11 @@ TEST_CASE_TEMPLATE("moderation items: one claim wins, steps are taken once, reso
         return *outcome;
     };
     const auto escalate_to = [&](std::uint32_t step) {
-        v1::ModerationItem notice;
-        notice.set_id(item.id());
-        notice.set_kind(v1::ModerationItem::ESCALATED);
-        notice.set_room_id("a");
+        v1::ModerationItem notice = update_of(item, v1::ModerationItem::ESCALATED);
         notice.set_escalation(step);
-        auto took = await_result<std::optional<bool>>(
-            h, [&](auto done) { h.broker->escalate_item(notice, done); });
-        REQUIRE(took.has_value());
-        return *took;
+        return step_taken(h, [&](auto done) { h.broker->escalate_item(notice, done); });
     };
-    const auto stored = [&] {
-        auto items = await_result<std::optional<std::vector<v1::ModerationItem>>>(
-            h, [&](auto done) { h.broker->read_moderation_queue(done); });
-        REQUIRE(items.has_value());
-        REQUIRE(items->size() == 1);
-        return items->front();
-    };
+    const auto stored = [&] { return only_stored(h); };
 
     CHECK(escalate_to(1));
     CHECK_FALSE(escalate_to(1));  // taken already
@@ -538,6 +558,46 @@ TEST_CASE_TEMPLATE("moderation items: one claim wins, steps are taken once, reso
     CHECK(stored().claimed_by().empty());
     CHECK(stored().escalation() == 0);
     CHECK(claim_as("Noor").kind == broker::ClaimOutcome::Kind::won);
+}
+
+TEST_CASE_TEMPLATE(
+    "moderation items: an author is marked gone once, kept, and forgotten on resolve", H, Memory,
+    Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    const v1::ModerationItem item = crisis_alert("crisis:a:2");
+    const auto mark_left = [&](std::uint64_t at_ms) {
+        v1::ModerationItem notice = update_of(item, v1::ModerationItem::AUTHOR_LEFT);
+        notice.set_left_at_ms(at_ms);
+        return step_taken(h, [&](auto done) { h.broker->mark_author_left(notice, done); });
+    };
+    const auto stored = [&] { return only_stored(h); };
+    const auto notices = [&] {
+        return std::count_if(h.sink.items.begin(), h.sink.items.end(), [](const auto& i) {
+            return i->kind() == v1::ModerationItem::AUTHOR_LEFT;
+        });
+    };
+
+    CHECK_FALSE(mark_left(1500));  // no such open item
+    h.broker->publish_moderation_item(item);
+    CHECK(mark_left(2000));
+    CHECK_FALSE(mark_left(3000));  // once per alert, whoever asks
+    CHECK(stored().left_at_ms() == 2000);
+    CHECK(stored().kind() == v1::ModerationItem::CRISIS);
+    REQUIRE(h.run_until([&] { return notices() == 1; }));
+    // Published again (one more flag), it keeps the mark.
+    h.broker->publish_moderation_item(item);
+    CHECK(stored().left_at_ms() == 2000);
+    // Resolved and raised again, it can be marked again.
+    v1::ModerationItem resolved;
+    resolved.set_id(item.id());
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    h.broker->publish_moderation_item(resolved);
+    h.broker->publish_moderation_item(item);
+    CHECK(stored().left_at_ms() == 0);
+    CHECK(mark_left(4000));
+    REQUIRE(h.run_until([&] { return notices() == 2; }));
 }
 
 TEST_CASE_TEMPLATE("audit: newest first, by room, paged with before_id", H, Memory, Redis) {

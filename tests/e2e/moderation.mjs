@@ -49,6 +49,7 @@ describe("moderation", () => {
       limits: { posts_per_second: 50.0, post_burst: 50 },
       auth: { jwt_hs256_secret: SECRET },
       moderation: { crisis_dir: join(repoRoot, "config", "crisis") },
+      safety: { followup_grace_seconds: 1 },
     });
     await server.start();
     browser = await launchBrowser();
@@ -273,6 +274,23 @@ describe("moderation", () => {
     await urgent.getByLabel("How it ended").selectOption({ label: "Reached out to them" });
     await urgent.getByRole("button", { name: /^Close/ }).click();
     await urgent.waitFor({ state: "detached" });
+
+    // Someone who leaves right after a crisis post and does not come back: the moderator on
+    // duty is told, and the item says so.
+    const ivy = await Participant.enter(browser, server.url, "Ivy");
+    await ivy.join(...LOBBY);
+    const goodbye = "I can't do this anymore, I want to end my life tonight.";
+    await ivy.post(goodbye);
+    const hers = sam.page.locator(".queue-item.urgent", { hasText: goodbye });
+    await hers.waitFor();
+    await ivy.context.close();
+    await sam.page.getByText("Ivy left soon after a crisis post and has not come back.").waitFor();
+    await hers.locator(".author-left", { hasText: "has not come back" }).waitFor();
+    await sam.shot("37-author-left-desktop");
+    await hers.getByRole("button", { name: /^Claim/ }).click();
+    await hers.getByLabel("How it ended").selectOption({ label: "Gave them the crisis lines" });
+    await hers.getByRole("button", { name: /^Close/ }).click();
+    await hers.waitFor({ state: "detached" });
     await sam.page.getByLabel("I am on duty").uncheck();
     await sam.page.getByText("Nobody is on duty right now.").waitFor();
   });
@@ -371,8 +389,11 @@ describe("moderation", () => {
     const entries = sam.page.locator(".audit-entry");
     await sam.page.locator(".audit-entry[data-action='ban']").first().waitFor();
     assert.equal(await entries.count(), 10, "one page");
-    await sam.page.getByRole("button", { name: "Load more" }).click();
-    await sam.page.waitForFunction(() => document.querySelectorAll(".audit-entry").length > 10);
+    // Back to the first flag of the evening: a few pages, each a "Load more".
+    for (let page = 1; page <= 4 && !(await sam.page.locator(".audit-entry[data-action='flag']").count()); page += 1) {
+      await sam.page.getByRole("button", { name: "Load more" }).click();
+      await sam.page.waitForFunction((shown) => document.querySelectorAll(".audit-entry").length > shown, page * 10);
+    }
     const times = await entries.evaluateAll((els) => els.map((e) => Date.parse(e.querySelector("time").dateTime)));
     assert.deepEqual(times, [...times].sort((a, b) => b - a), "newest first across pages");
     const actions = await entries.evaluateAll((els) => els.map((e) => e.dataset.action));

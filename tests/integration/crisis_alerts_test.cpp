@@ -1,7 +1,8 @@
 // Crisis alerts that reach a human, across instances on a real Redis: an alert raised on one
 // instance reaches moderators on the others; a moderator who was away finds it again; two
 // moderators claiming at once on two instances, 200 times, leave exactly one owner each time;
-// an alert nobody claims climbs the escalation ladder, once, to a local webhook receiver.
+// an alert nobody claims climbs the escalation ladder, once, to a local webhook receiver; and
+// someone who leaves right after a crisis post is followed up, unless they come back.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -367,6 +368,113 @@ TEST_CASE("on duty: going off duty, or leaving, takes a moderator out of the ros
     Client late = moderator(*cluster.first, kGlobalModerator);
     REQUIRE(late.welcome().duty().on_duty_size() == 1);
     CHECK(late.welcome().duty().on_duty(0).handle() == "Noor");
+}
+
+namespace {
+
+v1::ClientMessage leave(const std::string& room) {
+    v1::ClientMessage message;
+    message.mutable_leave()->set_room_id(room);
+    return message;
+}
+
+// How many AUTHOR_LEFT notices for `id` reach `who` within `window`.
+std::size_t notices_for(Client& who, const std::string& id, Millis window) {
+    std::size_t count = 0;
+    for (const v1::ServerMessage& m : who.collect(window)) {
+        count += item(id, v1::ModerationItem::AUTHOR_LEFT)(m) ? 1 : 0;
+    }
+    return count;
+}
+
+const std::string kShortFollowup = "followup_minutes = 30\nfollowup_grace_seconds = 2\n";
+
+}  // namespace
+
+TEST_CASE(
+    "leave after a crisis post, on two instances: the author's connection ends on A and they do "
+    "not come back: the moderator on duty on B is told once, after the grace period, and the "
+    "moderator off duty is not") {
+    TwoInstances cluster("followup-gone", crisis_settings(kShortFollowup));
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
+    Client maya = moderator(b, kModeratorB);
+    Client noor = moderator(b, kModeratorC);
+    REQUIRE(maya.reply(maya.send(set_duty(true, {"lobby"}))).has_duty_roster());
+    noor.expect(roster_with(1), "Maya on duty, as B's roster says");
+
+    std::string id;
+    std::chrono::steady_clock::time_point gone_at;
+    {
+        Client robin = guest_in(a, Encoding::binary, "lobby", "Robin");
+        id = raise_alert(robin);
+        maya.expect(item(id, v1::ModerationItem::CRISIS), "the alert on B");
+        gone_at = std::chrono::steady_clock::now();
+    }  // Robin's connection ends
+    const v1::ServerMessage told =
+        maya.expect(item(id, v1::ModerationItem::AUTHOR_LEFT), "the notice", Millis(8000));
+    // Not before the grace period (2 s) has passed.
+    CHECK(std::chrono::steady_clock::now() - gone_at >= std::chrono::milliseconds(1900));
+    CHECK(told.moderation_item().room_id() == "lobby");
+    CHECK(told.moderation_item().left_at_ms() > 0);
+    CHECK(told.moderation_item().left_at_ms() >= told.moderation_item().time_ms());
+    // Once in the whole deployment, and only to the moderator on duty.
+    CHECK(notices_for(maya, id, Millis(1500)) == 0);
+    CHECK(notices_for(noor, id, Millis(100)) == 0);
+    CHECK(total({&a, &b}, "haven_crisis_followups_total") == 1);
+    // The stored alert keeps it, for whoever opens the queue later.
+    Client later = moderator(a, kGlobalModerator);
+    bool marked = false;
+    for (const v1::ModerationItem& open : queue_of(later)) {
+        if (open.id() == id) marked = open.left_at_ms() == told.moderation_item().left_at_ms();
+    }
+    CHECK(marked);
+    const HttpResult audit =
+        http_get(a.port(), "/admin/audit?room=lobby&limit=20", false, kDefaultWait, kOperator);
+    CHECK(audit.body.find("author_left") != std::string::npos);
+}
+
+TEST_CASE(
+    "leave after a crisis post: an author who leaves on A and comes back on B within the grace "
+    "period is not reported, and one who leaves a claimed alert is reported to its owner alone") {
+    TwoInstances cluster("followup-back", crisis_settings(kShortFollowup));
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
+    Client maya = moderator(b, kModeratorB);
+    Client noor = moderator(a, kModeratorC);
+    REQUIRE(maya.reply(maya.send(set_duty(true, {"lobby"}))).has_duty_roster());
+    REQUIRE(noor.reply(noor.send(set_duty(true, {"lobby"}))).has_duty_roster());
+    maya.expect(roster_with(2), "both on duty");
+
+    // Sam leaves the room on A and is back, as the same guest, on B a moment later.
+    Client sam = guest_in(a, Encoding::binary, "lobby", "Sam");
+    const std::string pass = sam.welcome().guest_token();
+    REQUIRE_FALSE(pass.empty());
+    const std::string back_id = raise_alert(sam);
+    maya.expect(item(back_id, v1::ModerationItem::CRISIS), "Sam's alert");
+    REQUIRE(sam.reply(sam.send(leave("lobby"))).has_left());
+    Client sam_again(b, Encoding::binary);
+    CHECK(sam_again.hello_guest("Sam", pass).handle() == "Sam");
+    sam_again.join("lobby");
+
+    // Robin's alert is claimed by Noor (on duty): when Robin leaves, only Noor hears.
+    Client robin = guest_in(a, Encoding::binary, "lobby", "Robin");
+    const std::string claimed_id = raise_alert(robin, 1);
+    noor.expect(item(claimed_id, v1::ModerationItem::CRISIS), "Robin's alert");
+    REQUIRE(noor.reply(noor.send(claim(claimed_id))).has_ack());
+    maya.expect(item(claimed_id, v1::ModerationItem::CLAIMED), "Noor's claim");
+    REQUIRE(robin.reply(robin.send(leave("lobby"))).has_left());
+    noor.expect(item(claimed_id, v1::ModerationItem::AUTHOR_LEFT), "the owner's notice",
+                Millis(8000));
+
+    // Well past Sam's grace period too: no notice for Sam, none for Maya about Robin.
+    const std::vector<v1::ServerMessage> seen = maya.collect(Millis(2500));
+    for (const v1::ServerMessage& m : seen) {
+        CHECK_FALSE(item(back_id, v1::ModerationItem::AUTHOR_LEFT)(m));
+        CHECK_FALSE(item(claimed_id, v1::ModerationItem::AUTHOR_LEFT)(m));
+    }
+    CHECK(notices_for(noor, back_id, Millis(100)) == 0);
+    CHECK(total({&a, &b}, "haven_crisis_followups_total") == 1);
 }
 
 }  // namespace haven::test

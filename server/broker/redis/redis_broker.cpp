@@ -56,7 +56,10 @@ std::string state_op(const moderation::StateChange& change) {
 }
 
 // The members in stored PresenceRecords, from element `first` of a script's reply on.
-std::vector<v1::Member> members_from(const redisReply* reply, std::size_t first) {
+// The members among stored PresenceRecords from element `first` on (and, when asked, whose
+// sessions they are).
+std::vector<v1::Member> members_from(const redisReply* reply, std::size_t first,
+                                     std::vector<std::string>* subjects = nullptr) {
     std::vector<v1::Member> members;
     members.reserve(reply->elements > first ? reply->elements - first : 0);
     for (std::size_t i = first; i < reply->elements; ++i) {
@@ -65,6 +68,7 @@ std::vector<v1::Member> members_from(const redisReply* reply, std::size_t first)
         if (bytes->type == REDIS_REPLY_STRING &&
             present.ParseFromArray(bytes->str, static_cast<int>(bytes->len))) {
             members.push_back(std::move(*present.mutable_member()));
+            if (subjects != nullptr) subjects->push_back(std::move(*present.mutable_subject()));
         }
     }
     return members;
@@ -331,7 +335,7 @@ void RedisBroker::publish_moderation_item(const v1::ModerationItem& item) {
     const bool resolved = item.kind() == v1::ModerationItem::RESOLVED;
     eval(moderation_item_script(),
          {global_key("moderation:open"), global_key("moderation:claims"),
-          global_key("moderation:escalation")},
+          global_key("moderation:escalation"), global_key("moderation:left")},
          {item.id(), item.SerializeAsString(), resolved ? "1" : "0", global_key("moderation")},
          [](const redisReply*) {});
 }
@@ -366,6 +370,18 @@ void RedisBroker::escalate_item(const v1::ModerationItem& notice, EscalateCallba
          {global_key("moderation:open"), global_key("moderation:claims"),
           global_key("moderation:escalation")},
          {notice.id(), std::to_string(notice.escalation()), global_key("moderation"),
+          notice.SerializeAsString()},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+             done(reply->integer == 1);
+         });
+}
+
+void RedisBroker::mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) {
+    v1::ModerationItem mark;
+    mark.set_left_at_ms(notice.left_at_ms());
+    eval(mark_author_left_script(), {global_key("moderation:open"), global_key("moderation:left")},
+         {notice.id(), mark.SerializeAsString(), global_key("moderation"),
           notice.SerializeAsString()},
          [done = std::move(done)](const redisReply* reply) {
              if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
@@ -580,7 +596,7 @@ void RedisBroker::read_presence(const std::string& room_id, PresenceCallback don
              if (!is_array(reply, 1)) return done(std::nullopt);
              PresenceSnapshot snapshot;
              snapshot.version = static_cast<std::uint64_t>(integer_at(reply, 0));
-             snapshot.members = members_from(reply, 1);
+             snapshot.members = members_from(reply, 1, &snapshot.subjects);
              done(std::move(snapshot));
          });
 }

@@ -74,6 +74,7 @@ public:
     void publish_duty(const v1::DutyReport& report) override;
     void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
     void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
+    void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) override;
     void read_moderation_queue(QueueCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;

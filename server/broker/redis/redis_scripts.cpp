@@ -210,12 +210,15 @@ if ARGV[3] == '1' then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('HDEL', KEYS[4], ARGV[1])
   redis.call('PUBLISH', ARGV[4], ARGV[2])
   return 1
 end
--- Published again (one more flag): the item keeps its owner and its step. Appending fields
--- to a serialized message sets them (protobuf merges what follows).
+-- Published again (one more flag): the item keeps its owner, its step and its author's
+-- departure. Appending fields to a serialized message sets them (protobuf merges what
+-- follows).
 local item = ARGV[2] .. (redis.call('HGET', KEYS[2], ARGV[1]) or '')
+  .. (redis.call('HGET', KEYS[4], ARGV[1]) or '')
 local step = redis.call('HGET', KEYS[3], ARGV[1])
 if step then item = item .. escalation_field(tonumber(step)) end
 redis.call('HSET', KEYS[1], ARGV[1], item)
@@ -242,6 +245,17 @@ local step = tonumber(ARGV[2])
 if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= step then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], step)
 redis.call('HSET', KEYS[1], ARGV[1], item .. escalation_field(step))
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+)lua";
+
+// KEYS: open items, authors gone; ARGV: item id, the mark (left_at_ms, serialized), the
+// moderation channel, the notice.
+constexpr std::string_view kMarkAuthorLeft = R"lua(
+local item = redis.call('HGET', KEYS[1], ARGV[1])
+if not item then return 0 end
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], item .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 )lua";
@@ -314,6 +328,10 @@ const Script& escalate_item_script() {
     static const OwnedScript owned(kEscalateItem);
     return owned.script;
 }
+const Script& mark_author_left_script() {
+    static const OwnedScript owned(kMarkAuthorLeft);
+    return owned.script;
+}
 const Script& reap_script() {
     static const OwnedScript owned(kReap);
     return owned.script;
@@ -323,7 +341,8 @@ std::vector<const Script*> all_scripts() {
     return {&publish_script(),    &history_script(),       &join_script(),
             &leave_script(),      &presence_script(),      &record_role_script(),
             &flag_script(),       &global_script(),        &moderation_item_script(),
-            &claim_item_script(), &escalate_item_script(), &reap_script()};
+            &claim_item_script(), &escalate_item_script(), &mark_author_left_script(),
+            &reap_script()};
 }
 
 }  // namespace haven::broker::redis

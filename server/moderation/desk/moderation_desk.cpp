@@ -221,7 +221,7 @@ void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {
     tell(removed.subject(), alert);
     for (std::uint64_t session_id : room.sessions_of(removed.subject())) {
         const unsigned home = room.find(session_id)->shard;
-        owner_.leave(room_id, session_id, ReplyTo{});
+        owner_.leave(room_id, session_id, ReplyTo{}, rooms::RoomOwner::LeaveCause::removed);
         owner_.replies().to_shard(
             home, [room_id, session_id, banned = removed.banned()](rooms::Hub& hub) {
                 hub.remove_from_room(
@@ -229,6 +229,11 @@ void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {
                     banned ? rooms::Hub::Removal::banned : rooms::Hub::Removal::kicked);
             });
     }
+}
+
+void ModerationDesk::member_left(const std::string& room_id, const std::string& subject) {
+    check_owner();
+    owner_.server_wide().watch_departure(room_id, subject);
 }
 
 // ---- what moderators and the audit log are told ------------------------------------------

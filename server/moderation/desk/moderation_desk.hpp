@@ -60,6 +60,8 @@ public:
                    std::optional<CrisisMatch> crisis, rooms::ReplyTo reply) override;
     void crisis_seen(const v1::Event& post, const CrisisMatch& match) override;
     void enforce(rooms::Room& room, const v1::Event& event) override;
+    // Handed to the server-wide state, which knows the alerts and waits for the person's return.
+    void member_left(const std::string& room_id, const std::string& subject) override;
 
 private:
     void check_owner() const;

@@ -50,7 +50,7 @@ export function mintToken(secret, claims) {
 }
 
 export class HavenServer {
-  constructor({ port, binary = serverBinary(), staticDir = webDist(), rooms, limits = {}, history = {}, auth = {}, moderation = {} }) {
+  constructor({ port, binary = serverBinary(), staticDir = webDist(), rooms, limits = {}, history = {}, auth = {}, moderation = {}, safety = {} }) {
     this.port = port;
     this.binary = binary;
     this.staticDir = staticDir;
@@ -61,6 +61,7 @@ export class HavenServer {
     this.history = history;
     this.auth = auth;
     this.moderation = moderation;
+    this.safety = safety;
     this.process = null;
     this.log = "";
     this.writeConfig();
@@ -88,6 +89,8 @@ export class HavenServer {
       ...Object.entries(this.auth).map(entry),
       "[moderation]",
       ...Object.entries(this.moderation).map(entry),
+      "[safety]",
+      ...Object.entries(this.safety).map(entry),
       "[broker]",
       `kind = "memory"`,
       "[log]",

@@ -85,6 +85,12 @@ function describe(entry: QueueEntry): HTMLElement[] {
   if (count > 1) lines.push(h("li", {}, `Flagged by ${count} people`));
   if (item.kind === ItemKind.AUTO_HIDDEN) lines.push(h("li", {}, "Hidden from the room until a moderator decides."));
   if (item.kind === ItemKind.HELD_POST) lines.push(h("li", {}, "Nobody else has seen it yet."));
+  const leftAt = Number(item.leftAtMs ?? 0);
+  if (leftAt) {
+    const after = Math.max(0, Math.round((leftAt - Number(item.timeMs ?? leftAt)) / 60000));
+    lines.push(h("li", { class: "author-left" }, h("strong", {}, "Left the room"),
+      ` ${after ? `${after} min` : "moments"} after posting, and has not come back.`));
+  }
   if (item.claimedBy) lines.push(h("li", { class: "claimed-by" }, "Claimed by ", h("strong", {}, item.claimedBy)));
   else if (item.escalation) lines.push(h("li", { class: "escalation" }, escalationNames[item.escalation] ?? "Escalated"));
   return lines.length ? [h("ul", { class: "item-facts" }, ...lines)] : [];
