@@ -36,6 +36,7 @@ void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
         const std::uint64_t now_ms = core::wall_ms();
         server_wide_.escalate_due(now_ms);
         server_wide_.follow_up_due(now_ms);
+        server_wide_.expire_held_due(now_ms);
         server_wide_.duty_board().tick(now_ms);
     }
 }

@@ -126,6 +126,16 @@ core::Awaitable<Result<moderation::StateFields>> AsyncBroker::read_state(
     });
 }
 
+core::Awaitable<Result<std::optional<std::string>>> AsyncBroker::take_state_field(
+    const std::string& room_id, const std::string& field) {
+    return awaited<Result<std::optional<std::string>>>(
+        [broker = broker_, room_id, field](auto reply) {
+            broker->take_state_field(
+                room_id, field,
+                converting(std::move(reply), optional_to_result<std::optional<std::string>>()));
+        });
+}
+
 core::Awaitable<Result<std::uint64_t>> AsyncBroker::find_duplicate(const std::string& room_id,
                                                                    const std::string& dedupe_key) {
     return awaited<Result<std::uint64_t>>([broker = broker_, room_id, dedupe_key](auto reply) {

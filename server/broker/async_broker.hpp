@@ -39,6 +39,9 @@ public:
     core::Awaitable<Result<void>> update_state(const std::string& room_id,
                                                moderation::StateChange&& change);
     core::Awaitable<Result<moderation::StateFields>> read_state(const std::string& room_id);
+    // The field's value when this call took it (see Broker::take_state_field).
+    core::Awaitable<Result<std::optional<std::string>>> take_state_field(const std::string& room_id,
+                                                                         const std::string& field);
     // The sequence number the key was published under; 0 when it was not (or was forgotten).
     core::Awaitable<Result<std::uint64_t>> find_duplicate(const std::string& room_id,
                                                           const std::string& dedupe_key);

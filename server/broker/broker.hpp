@@ -90,6 +90,9 @@ using LeaveCallback = std::function<void(std::optional<std::uint32_t> remaining)
 
 // Nothing: the broker could not be reached.
 using StateCallback = std::function<void(std::optional<moderation::StateFields>)>;
+// A field taken out of a room's state: its value, or nothing inner when it was not there
+// (nothing outer: the broker could not be reached).
+using TakeCallback = std::function<void(std::optional<std::optional<std::string>>)>;
 using MemberCallback = std::function<void(std::optional<v1::PresenceRecord>)>;
 // A post's flags after one more: distinct flaggers (0 when this person had flagged it
 // already), and how many of them were trusted (see moderation.flag_trust_minutes).
@@ -174,6 +177,10 @@ public:
     virtual void update_state(const std::string& room_id, moderation::StateChange change,
                               DoneCallback done) = 0;
     virtual void read_state(const std::string& room_id, StateCallback done) = 0;
+    // Reads and removes one field of the room's state in one atomic step, so of two takers
+    // (a moderator and a timeout, on two instances) exactly one gets the value.
+    virtual void take_state_field(const std::string& room_id, const std::string& field,
+                                  TakeCallback done) = 0;
 
     // The sequence number a dedupe key was published under: 0 when it was not (or was
     // forgotten), nothing when the broker could not be reached.

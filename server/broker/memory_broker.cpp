@@ -39,6 +39,16 @@ void MemoryBroker::read_state(const std::string& room_id, StateCallback done) {
     done(rooms_[room_id].state);
 }
 
+void MemoryBroker::take_state_field(const std::string& room_id, const std::string& field,
+                                    TakeCallback done) {
+    moderation::StateFields& state = rooms_[room_id].state;
+    const auto found = state.find(field);
+    if (found == state.end()) return done(std::optional<std::string>());
+    std::optional<std::string> value = std::move(found->second);
+    state.erase(found);
+    done(std::move(value));
+}
+
 void MemoryBroker::find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                                   std::function<void(std::optional<std::uint64_t>)> done) {
     const RoomLog& log = rooms_[room_id];

@@ -605,7 +605,8 @@ void parse_broker(const Section& s, BrokerConfig& broker) {
 
 void parse_moderation(const Section& s, ModerationConfig& moderation) {
     s.allow_only({"flag_threshold", "redact_contact_details", "audit_file", "crisis_dir",
-                  "role_memory_days", "max_known_roles", "flag_trust_minutes"});
+                  "role_memory_days", "max_known_roles", "flag_trust_minutes",
+                  "hold_timeout_seconds"});
     s.read("flag_threshold", moderation.flag_threshold, 0, 1000);
     s.read("flag_trust_minutes", moderation.flag_trust_minutes, 0, 7 * 24 * 60);
     s.read("redact_contact_details", moderation.redact_contact_details);
@@ -613,6 +614,7 @@ void parse_moderation(const Section& s, ModerationConfig& moderation) {
     s.read_text("crisis_dir", moderation.crisis_dir);
     s.read("role_memory_days", moderation.role_memory_days, 1, 3650);
     s.read("max_known_roles", moderation.max_known_roles, 100, 10'000'000);
+    s.read("hold_timeout_seconds", moderation.hold_timeout_seconds, 0, 7 * 24 * 3600);
 }
 
 void parse_safety(const Section& s, SafetyConfig& safety) {
@@ -646,20 +648,33 @@ void parse_log(const Section& s, LogConfig& log) {
     }
 }
 
-RoomConfig parse_room(const Section& s) {
-    s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy", "guests"});
-    RoomConfig room;
-    std::string policy;
-    if (s.read("crisis_policy", policy)) {
-        if (policy == "deliver") {
-            room.crisis_policy = CrisisPolicy::deliver;
-        } else if (policy == "hold") {
-            room.crisis_policy = CrisisPolicy::hold;
-        } else {
-            s.fail("crisis_policy",
-                   "must be \"deliver\" or \"hold\" (got " + printable(policy) + ")");
+// A key naming one of a few choices: `out` becomes the one named (unchanged when absent).
+template <typename Choice>
+void read_choice(const Section& s, std::string_view key,
+                 std::initializer_list<std::pair<std::string_view, Choice>> choices, Choice& out) {
+    std::string named;
+    if (!s.read(key, named)) return;
+    std::vector<std::string> quoted;
+    for (const auto& [name, choice] : choices) {
+        if (name == named) {
+            out = choice;
+            return;
         }
+        quoted.push_back("\"" + std::string(name) + "\"");
     }
+    s.fail(key, "must be one of: " + join(quoted) + " (got " + printable(named) + ")");
+}
+
+RoomConfig parse_room(const Section& s) {
+    s.allow_only(
+        {"id", "title", "topic", "kind", "capacity", "crisis_policy", "held_unanswered", "guests"});
+    RoomConfig room;
+    read_choice(s, "held_unanswered",
+                {{"reject", HeldUnanswered::reject}, {"deliver", HeldUnanswered::deliver}},
+                room.held_unanswered);
+    read_choice(s, "crisis_policy",
+                {{"deliver", CrisisPolicy::deliver}, {"hold", CrisisPolicy::hold}},
+                room.crisis_policy);
     if (!s.read("id", room.id)) s.fail("id", "is required");
     s.fail_if("id", check_room_id(room.id));
 

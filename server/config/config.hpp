@@ -17,6 +17,8 @@ enum class RoomKind { drop_in, group, meeting, one_to_one };
 // What happens to a post in which crisis language was found (the author always gets the
 // crisis resources privately and the moderators an urgent item).
 enum class CrisisPolicy { deliver, hold };
+// What happens to a held post nobody has answered in moderation.hold_timeout_seconds.
+enum class HeldUnanswered { reject, deliver };
 
 struct RoomConfig {
     std::string id;     // stable identifier used on the wire, [a-z0-9-_]{1,64}
@@ -25,6 +27,7 @@ struct RoomConfig {
     RoomKind kind = RoomKind::drop_in;
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
+    HeldUnanswered held_unanswered = HeldUnanswered::reject;
     bool guests = true;  // false: only signed-in people may join
 };
 
@@ -167,6 +170,9 @@ struct ModerationConfig {
     // naming them by subject while they are offline still respect it
     std::uint32_t role_memory_days = 90;
     std::uint32_t max_known_roles = 100'000;  // people remembered by the embedded broker
+    // A held post nobody has released or rejected in this time is delivered or rejected by
+    // its room's held_unanswered, and its author told which (0: held posts wait forever).
+    std::uint32_t hold_timeout_seconds = 1800;
 };
 
 // Crisis alerts that always reach a human: how long an urgent item may wait unclaimed before

@@ -64,6 +64,10 @@ void OpenQueue::apply(const v1::ModerationItem& item) {
         open.claimed_by = item.claimed_by();
         open.claimed_by_subject = item.claimed_by_subject();
     }
+    if (item.kind() == Item::HELD_POST) {
+        open.hold_id = item.hold_id();
+        open.author_member_id = item.post().author().member_id();
+    }
     if (!known && item.kind() == Item::CRISIS && !item.post().author_subject().empty()) {
         open.author_key = author_key(item.room_id(), item.post().author_subject());
         crisis_by_author_.emplace(open.author_key, item.id());
@@ -83,14 +87,28 @@ std::vector<OpenQueue::CrisisByAuthor> OpenQueue::crisis_by(const std::string& r
     return raised;
 }
 
-std::vector<OpenQueue::Waiting> OpenQueue::unclaimed_urgent() const {
+std::vector<OpenQueue::Waiting> OpenQueue::on_the_ladder() const {
     std::vector<Waiting> waiting;
     for (const auto& [id, open] : open_) {
-        if (open.urgent && !open.claimed) {
-            waiting.push_back({id, open.room_id, open.time_ms, open.escalation});
+        if ((open.urgent || open.kind == v1::ModerationItem::HELD_POST) && !open.claimed) {
+            waiting.push_back({id, open.room_id, open.time_ms, open.escalation, open.urgent});
         }
     }
     return waiting;
+}
+
+std::vector<OpenQueue::Overdue> OpenQueue::overdue_held(std::uint64_t mine_before_ms,
+                                                        std::uint64_t others_before_ms,
+                                                        const std::string& instance_prefix) const {
+    std::vector<Overdue> overdue;
+    for (const auto& [id, open] : open_) {
+        if (open.kind != v1::ModerationItem::HELD_POST || open.hold_id.empty()) continue;
+        const bool mine = open.author_member_id.rfind(instance_prefix, 0) == 0;
+        if (open.time_ms < (mine ? mine_before_ms : others_before_ms)) {
+            overdue.push_back({id, open.room_id, open.hold_id});
+        }
+    }
+    return overdue;
 }
 
 OpenQueue::Summary OpenQueue::summary() const {

@@ -26,12 +26,21 @@ public:
         std::uint64_t unclaimed_urgent = 0;  // urgent items nobody has claimed yet
     };
 
-    // An open urgent item nobody has claimed: what the escalation ladder looks at.
+    // An open item nobody has claimed that climbs the escalation ladder: an urgent one, or a
+    // held post (its author waits for an answer).
     struct Waiting {
         std::string id;
         std::string room_id;
         std::uint64_t time_ms = 0;
         std::uint32_t escalation = 0;  // the step reached so far
+        bool urgent = false;           // only urgent items reach the webhook
+    };
+
+    // A held post that has waited its time: the room's policy decides it now.
+    struct Overdue {
+        std::string id;
+        std::string room_id;
+        std::string hold_id;
     };
 
     // An open crisis alert raised by one person's post, as a departure is matched to it.
@@ -46,7 +55,12 @@ public:
     void load(const std::vector<v1::ModerationItem>& items);
     void apply(const v1::ModerationItem& item);
     Summary summary() const;
-    std::vector<Waiting> unclaimed_urgent() const;
+    std::vector<Waiting> on_the_ladder() const;
+    // Held posts waiting since before `mine_before_ms` whose author is on the instance whose
+    // member ids begin with `instance_prefix`, or since before `others_before_ms`: their
+    // author's instance, which can tell them, goes first; the others take over if it is gone.
+    std::vector<Overdue> overdue_held(std::uint64_t mine_before_ms, std::uint64_t others_before_ms,
+                                      const std::string& instance_prefix) const;
     // The open crisis alerts that `subject`'s posts in `room_id` raised at `since_ms` or later
     // and whose author has not been reported gone yet.
     std::vector<CrisisByAuthor> crisis_by(const std::string& room_id, const std::string& subject,
@@ -66,6 +80,8 @@ private:
         std::string claimed_by;
         std::string claimed_by_subject;
         bool author_left = false;
+        std::string hold_id;           // held posts
+        std::string author_member_id;  // held posts: "<instance>-<session>" of their author
     };
     static std::string author_key(const std::string& room_id, const std::string& subject);
     void erase(const std::string& id);

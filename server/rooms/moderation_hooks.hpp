@@ -29,6 +29,9 @@ public:
     // A member left the room of their own accord or lost their connection, and no session of
     // theirs is left in it on this instance.
     virtual void member_left(const std::string& room_id, const std::string& subject) = 0;
+    // A held post has waited moderation.hold_timeout_seconds: the room's held_unanswered
+    // decides it, unless a moderator (or another instance) has meanwhile.
+    virtual void expire_held(const std::string& room_id, const std::string& hold_id) = 0;
 };
 
 }  // namespace haven::rooms

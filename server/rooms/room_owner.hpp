@@ -46,6 +46,7 @@ public:
     // Wiring, before the shards start.
     void connect(std::unique_ptr<broker::Broker> broker);
     void set_moderation(ModerationHooks& hooks) { moderation_ = &hooks; }
+    ModerationHooks& moderation_hooks() { return *moderation_; }
     void release_broker();
 
     unsigned shard() const { return shard_; }

@@ -37,6 +37,8 @@ v1::RuntimeRoom runtime_room_from_template(const config::RoomConfig& templ, std:
     room.set_capacity(templ.capacity);
     room.set_crisis_policy(templ.crisis_policy == config::CrisisPolicy::hold ? "hold" : "deliver");
     room.set_guests(templ.guests);
+    room.set_held_unanswered(templ.held_unanswered == config::HeldUnanswered::deliver ? "deliver"
+                                                                                      : "reject");
     room.set_opened_ms(now_ms);
     return room;
 }
@@ -52,6 +54,8 @@ std::optional<config::RoomConfig> room_config(const v1::RuntimeRoom& room) {
     out.capacity = room.capacity();
     out.crisis_policy =
         room.crisis_policy() == "hold" ? config::CrisisPolicy::hold : config::CrisisPolicy::deliver;
+    out.held_unanswered = room.held_unanswered() == "deliver" ? config::HeldUnanswered::deliver
+                                                              : config::HeldUnanswered::reject;
     out.guests = room.guests();
     return out;
 }

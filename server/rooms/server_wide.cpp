@@ -79,8 +79,11 @@ void ServerWide::escalate_due(std::uint64_t now_ms) {
     const LadderTiming timing{safety.claim_timeout_seconds * 1000ULL,
                               safety.escalation_step_seconds * 1000ULL,
                               static_cast<bool>(webhook_)};
-    for (moderation::OpenQueue::Waiting& waiting : open_queue_.unclaimed_urgent()) {
-        const std::uint32_t due = due_step(timing, now_ms, waiting.time_ms);
+    LadderTiming held_timing = timing;
+    held_timing.webhook = false;  // the operators' outside alert is for people at risk
+    for (moderation::OpenQueue::Waiting& waiting : open_queue_.on_the_ladder()) {
+        const std::uint32_t due =
+            due_step(waiting.urgent ? timing : held_timing, now_ms, waiting.time_ms);
         if (due <= waiting.escalation || !escalating_.insert(waiting.id).second) continue;
         // One step at a time: a late start (or a long outage) still climbs every rung.
         const std::uint32_t step = waiting.escalation + 1;
@@ -115,6 +118,29 @@ core::Awaitable<void> ServerWide::escalate_flow(moderation::OpenQueue::Waiting w
     zero_->plain().append_audit(std::move(entry));
     if (step == kWebhookStep && webhook_) {
         webhook_(webhook_body(waiting, step, context.instance_id, now_ms));
+    }
+}
+
+void ServerWide::expire_held_due(std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    if (!zero_ || !hubs_[0]->routing()) return;
+    core::ServerContext& context = hubs_[0]->context();
+    const std::uint64_t timeout_ms = context.config.moderation.hold_timeout_seconds * 1000ULL;
+    if (timeout_ms == 0) return;
+    const std::uint64_t mine_before = now_ms - std::min(now_ms, timeout_ms);
+    const std::uint64_t others_before =
+        now_ms - std::min(now_ms, timeout_ms + kOtherInstanceHoldDelayMs);
+    for (const auto& overdue :
+         open_queue_.overdue_held(mine_before, others_before, context.instance_id + "-")) {
+        auto [retry, fresh] = expiring_.try_emplace(overdue.id, 0);
+        if (!fresh && retry->second > now_ms) continue;
+        // Still open then (the broker was away, or the answer is on its way): try again.
+        retry->second = now_ms + 30'000;
+        const unsigned shard = directory().owner_shard(overdue.room_id);
+        RoomOwner* owner = owners_[shard];
+        router_.post(shard, [owner, room_id = overdue.room_id, hold_id = overdue.hold_id] {
+            owner->moderation_hooks().expire_held(room_id, hold_id);
+        });
     }
 }
 
@@ -268,7 +294,10 @@ void ServerWide::publish_queue_gauges() {
 void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
     core::check_owner(0, "rooms::ServerWide");
     open_queue_.apply(*item);
-    if (item->kind() == v1::ModerationItem::RESOLVED) followups_->forget(item->id());
+    if (item->kind() == v1::ModerationItem::RESOLVED) {
+        followups_->forget(item->id());
+        expiring_.erase(item->id());
+    }
     publish_queue_gauges();
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -57,6 +58,12 @@ public:
         webhook_ = std::move(webhook);
     }
     void escalate_due(std::uint64_t now_ms);
+    // Held posts unanswered for moderation.hold_timeout_seconds (shard 0, with the sweep): each
+    // is handed to its room's owner shard, whose moderation module delivers or rejects it by
+    // the room's policy, once in the whole deployment. The author's instance goes first; the
+    // others wait kOtherInstanceHoldDelayMs longer, in case it is gone.
+    void expire_held_due(std::uint64_t now_ms);
+    static constexpr std::uint64_t kOtherInstanceHoldDelayMs = 15'000;
 
     // Someone who leaves right after a crisis post (config [safety] followup_*): a member left
     // `room_id` of their own accord or lost their connection. When their post there raised an
@@ -99,7 +106,9 @@ private:
     std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
     moderation::OpenQueue open_queue_;         // shard 0's
     std::function<void(std::string)> webhook_;
-    std::set<std::string> escalating_;                    // items with a step in flight
+    std::set<std::string> escalating_;  // items with a step in flight
+    // Held posts handed to their owner shard, by item id: when to try again if still open.
+    std::map<std::string, std::uint64_t> expiring_;
     std::optional<moderation::FollowupWatch> followups_;  // made with the config, at connect
     DutyBoard duty_board_;
 };

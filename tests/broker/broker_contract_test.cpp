@@ -367,6 +367,30 @@ TEST_CASE_TEMPLATE("room state: changes with their event, alone, and read back",
     CHECK(h.sink.events.size() == 1);
 }
 
+TEST_CASE_TEMPLATE("room state: a field taken once, by one taker only", H, Memory, Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    const auto take = [&](const std::string& field) {
+        auto taken = await_result<std::optional<std::optional<std::string>>>(
+            h, [&](auto done) { h.broker->take_state_field("room", field, done); });
+        REQUIRE(taken.has_value());
+        return *taken;
+    };
+    CHECK_FALSE(take("held:x").has_value());
+    REQUIRE(await_result<bool>(h, [&](auto done) {
+        h.broker->update_state("room", moderation::StateChange::set("held:x", "post"), done);
+    }));
+    const std::optional<std::string> first = take("held:x");
+    REQUIRE(first.has_value());
+    CHECK(*first == "post");
+    CHECK_FALSE(take("held:x").has_value());  // gone: a second taker gets nothing
+    const auto state = await_result<std::optional<moderation::StateFields>>(
+        h, [&](auto done) { h.broker->read_state("room", done); });
+    REQUIRE(state.has_value());
+    CHECK(state->count("held:x") == 0);
+}
+
 TEST_CASE_TEMPLATE("find_duplicate: the seq a dedupe key was published under, 0 otherwise", H,
                    Memory, Redis) {
     H h;

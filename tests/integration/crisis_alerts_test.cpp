@@ -2,7 +2,9 @@
 // instance reaches moderators on the others; a moderator who was away finds it again; two
 // moderators claiming at once on two instances, 200 times, leave exactly one owner each time;
 // an alert nobody claims climbs the escalation ladder, once, to a local webhook receiver; and
-// someone who leaves right after a crisis post is followed up, unless they come back.
+// someone who leaves right after a crisis post is followed up, unless they come back; and a
+// held post nobody answers is decided by its room's policy, once, even when its author's
+// instance is killed.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -475,6 +477,130 @@ TEST_CASE(
     }
     CHECK(notices_for(noor, back_id, Millis(100)) == 0);
     CHECK(total({&a, &b}, "haven_crisis_followups_total") == 1);
+}
+
+namespace {
+
+// Two rooms that hold crisis posts: one rejects what nobody answers in time, one delivers it.
+std::string hold_settings() {
+    return kFastPosts + "[moderation]\ncrisis_dir = \"" + std::string(HAVEN_SOURCE_DIR) +
+           "/config/crisis\"\nhold_timeout_seconds = 2\n"
+           "[[rooms]]\nid = \"lobby\"\ntitle = \"Lobby\"\n"
+           "[[rooms]]\nid = \"circle-reject\"\ntitle = \"Circle\"\ncrisis_policy = \"hold\"\n"
+           "[[rooms]]\nid = \"circle-deliver\"\ntitle = \"Open circle\"\n"
+           "crisis_policy = \"hold\"\nheld_unanswered = \"deliver\"\n";
+}
+
+const std::string kHeldWords = "I am going to end my life tonight";
+
+// Posts crisis language in a hold room: held, not published. Returns the hold id.
+std::string hold_post(Client& author, const std::string& room, const std::string& text) {
+    const v1::Ack ack = author.post(room, text);
+    REQUIRE(ack.seq() == 0);
+    REQUIRE_FALSE(ack.hold_id().empty());
+    return ack.hold_id();
+}
+
+Predicate told(v1::Alert::Kind kind, const std::string& room) {
+    return [kind, room](const v1::ServerMessage& m) {
+        return m.has_alert() && m.alert().kind() == kind && m.alert().room_id() == room;
+    };
+}
+
+Predicate posted(const std::string& room, const std::string& text) {
+    return [room, text](const v1::ServerMessage& m) {
+        return m.has_event() && m.event().room_id() == room && m.event().has_posted() &&
+               m.event().posted().text() == text;
+    };
+}
+
+std::size_t occurrences(const std::string& text, const std::string& word) {
+    std::size_t count = 0;
+    for (std::size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+        ++count;
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "held posts nobody answers, on two instances: once the hold timeout passes each is rejected "
+    "or delivered by its room's policy, once in the deployment, and its author is told which") {
+    TwoInstances cluster("hold-timeout", hold_settings());
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
+    Client author(a, Encoding::binary);
+    author.hello_guest("Robin");
+    Client reader(b, Encoding::binary);
+    reader.hello_guest("Kai");
+    for (const char* room : {"circle-reject", "circle-deliver"}) {
+        author.join(room);
+        reader.join(room);
+    }
+    Client gale = moderator(b, kGlobalModerator);
+
+    const std::string rejected_text = kHeldWords + " (reject room)";
+    const std::string delivered_text = kHeldWords + " (deliver room)";
+    const std::string rejected = hold_post(author, "circle-reject", rejected_text);
+    const std::string delivered = hold_post(author, "circle-deliver", delivered_text);
+    gale.expect(item("held:" + rejected, v1::ModerationItem::HELD_POST), "the first held post");
+    gale.expect(item("held:" + delivered, v1::ModerationItem::HELD_POST), "the second");
+
+    // Not shared in the rejecting room; the author hears so, kindly.
+    const v1::ServerMessage no =
+        author.expect(told(v1::Alert::POST_REJECTED, "circle-reject"), "rejected", Millis(8000));
+    CHECK(no.alert().message().find("was not shared") != std::string::npos);
+    // Shared in the delivering room, marked as released; the author hears that too.
+    const v1::ServerMessage shared = reader.expect(posted("circle-deliver", delivered_text),
+                                                   "the delivered post on B", Millis(8000));
+    CHECK(shared.event().posted().released());
+    CHECK(shared.event().seq() > 0);
+    const v1::ServerMessage yes =
+        author.expect(told(v1::Alert::POST_RELEASED, "circle-deliver"), "delivered");
+    CHECK(yes.alert().message().find("has been shared") != std::string::npos);
+    // The queue closes both.
+    gale.expect(item("held:" + rejected, v1::ModerationItem::RESOLVED), "the first closed");
+    gale.expect(item("held:" + delivered, v1::ModerationItem::RESOLVED), "the second closed");
+
+    // Nothing more: no copy of the rejected post, no second delivery, one decision each.
+    for (const v1::ServerMessage& m : reader.collect(Millis(1500))) {
+        CHECK_FALSE(posted("circle-reject", rejected_text)(m));
+        CHECK_FALSE(posted("circle-deliver", delivered_text)(m));
+    }
+    const HttpResult audit =
+        http_get(b.port(), "/admin/audit?limit=50", false, kDefaultWait, kOperator);
+    CHECK(occurrences(audit.body, "hold_expired") == 2);
+    CHECK(audit.body.find("rejected after") != std::string::npos);
+    CHECK(audit.body.find("delivered after") != std::string::npos);
+    // A moderator who comes too late is told it was answered.
+    v1::ClientMessage release;
+    release.mutable_moderate()->set_room_id("circle-reject");
+    release.mutable_moderate()->set_action(v1::RELEASE_POST);
+    release.mutable_moderate()->set_hold_id(rejected);
+    CHECK(gale.error_reply(gale.send(release)) == v1::NOT_FOUND);
+}
+
+TEST_CASE(
+    "held posts nobody answers: when the author's instance is killed, another instance decides "
+    "their post after its own delay") {
+    TwoInstances cluster("hold-killed", hold_settings());
+    Client gale = moderator(*cluster.second, kGlobalModerator);
+    std::string hold_id;
+    {
+        Client author = guest_in(*cluster.first, Encoding::binary, "circle-reject", "Robin");
+        hold_id = hold_post(author, "circle-reject", kHeldWords);
+        gale.expect(item("held:" + hold_id, v1::ModerationItem::HELD_POST), "the held post");
+        cluster.first->stop(SIGKILL);
+    }
+    // B waits the timeout and its delay for A, then decides.
+    const auto started = std::chrono::steady_clock::now();
+    gale.expect(item("held:" + hold_id, v1::ModerationItem::RESOLVED), "closed by B",
+                Millis(30'000));
+    CHECK(std::chrono::steady_clock::now() - started >= std::chrono::seconds(10));
+    const HttpResult audit =
+        http_get(cluster.second->port(), "/admin/audit?limit=20", false, kDefaultWait, kOperator);
+    CHECK(occurrences(audit.body, "hold_expired") == 1);
 }
 
 }  // namespace haven::test

@@ -49,25 +49,65 @@ TEST_CASE("open queue: unclaimed urgent items, their steps, and claims taking th
     concern.set_urgent(false);  // a concern: seen, not escalated
     queue.apply(urgent);
     queue.apply(concern);
-    REQUIRE(queue.unclaimed_urgent().size() == 1);
-    CHECK(queue.unclaimed_urgent().front().id == "crisis:a:1");
+    REQUIRE(queue.on_the_ladder().size() == 1);
+    CHECK(queue.on_the_ladder().front().id == "crisis:a:1");
     CHECK(queue.summary().unclaimed_urgent == 1);
     haven::v1::ModerationItem step;
     step.set_id("crisis:a:1");
     step.set_kind(haven::v1::ModerationItem::ESCALATED);
     step.set_escalation(2);
     queue.apply(step);
-    CHECK(queue.unclaimed_urgent().front().escalation == 2);
+    CHECK(queue.on_the_ladder().front().escalation == 2);
     haven::v1::ModerationItem claimed;
     claimed.set_id("crisis:a:1");
     claimed.set_kind(haven::v1::ModerationItem::CLAIMED);
     claimed.set_claimed_by("Maya");
     queue.apply(claimed);
-    CHECK(queue.unclaimed_urgent().empty());
+    CHECK(queue.on_the_ladder().empty());
     CHECK(queue.summary().urgent == 1);
     CHECK(queue.summary().unclaimed_urgent == 0);
     // A step or claim for an item closed meanwhile changes nothing.
     step.set_id("crisis:a:9");
     queue.apply(step);
     CHECK(queue.size() == 2);
+}
+
+TEST_CASE("open queue: held posts climb the ladder too, and come due by where their author is") {
+    OpenQueue queue;
+    haven::v1::ModerationItem held;
+    held.set_id("held:h1");
+    held.set_kind(haven::v1::ModerationItem::HELD_POST);
+    held.set_room_id("circle");
+    held.set_hold_id("h1");
+    held.set_time_ms(1'000);
+    held.mutable_post()->mutable_author()->set_member_id("inst-a-1000000000001");
+    haven::v1::ModerationItem elsewhere = held;
+    elsewhere.set_id("held:h2");
+    elsewhere.set_hold_id("h2");
+    elsewhere.mutable_post()->mutable_author()->set_member_id("inst-b-1000000000001");
+    queue.apply(held);
+    queue.apply(elsewhere);
+
+    // Not urgent, yet waiting for an answer: on the ladder (without the webhook).
+    const std::vector<OpenQueue::Waiting> ladder = queue.on_the_ladder();
+    REQUIRE(ladder.size() == 2);
+    CHECK_FALSE(ladder[0].urgent);
+    CHECK(queue.summary().held == 2);
+    CHECK(queue.summary().unclaimed_urgent == 0);
+
+    // On inst-a: its own author's post comes due first, the other one later.
+    CHECK(queue.overdue_held(1'000, 0, "inst-a-").empty());
+    std::vector<OpenQueue::Overdue> due = queue.overdue_held(1'001, 0, "inst-a-");
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].id == "held:h1");
+    CHECK(due[0].hold_id == "h1");
+    CHECK(due[0].room_id == "circle");
+    CHECK(queue.overdue_held(1'001, 1'001, "inst-a-").size() == 2);
+    // Answered: neither on the ladder nor due.
+    haven::v1::ModerationItem resolved;
+    resolved.set_id("held:h1");
+    resolved.set_kind(haven::v1::ModerationItem::RESOLVED);
+    queue.apply(resolved);
+    CHECK(queue.overdue_held(1'001, 1'001, "inst-a-").size() == 1);
+    CHECK(queue.on_the_ladder().size() == 1);
 }

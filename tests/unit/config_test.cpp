@@ -456,6 +456,18 @@ TEST_CASE("config: rooms are validated") {
               .rooms.size() == 1);
     check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\nkind = \"support\"\n", "rooms[0].kind",
                 "drop_in, group, meeting, one_to_one");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\nheld_unanswered = \"keep\"\n",
+                "rooms[0].held_unanswered", "one of: \"reject\", \"deliver\" (got \"keep\")");
+    check_error("[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncrisis_policy = \"hide\"\n",
+                "rooms[0].crisis_policy", "one of: \"deliver\", \"hold\" (got \"hide\")");
+    const Config held = parse_config(
+        "[[rooms]]\nid = \"a\"\ntitle = \"A\"\ncrisis_policy = \"hold\"\n"
+        "held_unanswered = \"deliver\"\n[[rooms]]\nid = \"b\"\ntitle = \"B\"\n",
+        "t");
+    CHECK(held.rooms[0].crisis_policy == haven::config::CrisisPolicy::hold);
+    CHECK(held.rooms[0].held_unanswered == haven::config::HeldUnanswered::deliver);
+    CHECK(held.rooms[1].crisis_policy == haven::config::CrisisPolicy::deliver);
+    CHECK(held.rooms[1].held_unanswered == haven::config::HeldUnanswered::reject);
     check_error(R"(
 [[rooms]]
 id = "lobby"
@@ -682,6 +694,20 @@ TEST_CASE("config: [safety] sets the escalation ladder and the webhook, with def
     CHECK(set.safety.webhook_timeout_ms == 2000);
     CHECK(set.safety.webhook_attempts == 3);
     CHECK(set.safety.webhook_queue == 10);
+    CHECK(defaults.safety.followup_minutes == 30);
+    CHECK(defaults.safety.followup_grace_seconds == 60);
+    CHECK(defaults.moderation.hold_timeout_seconds == 1800);
+    const Config followup = parse_config(
+        "[safety]\nfollowup_minutes = 0\nfollowup_grace_seconds = 5\n"
+        "[moderation]\nhold_timeout_seconds = 0\n",
+        "test.toml");
+    CHECK(followup.safety.followup_minutes == 0);
+    CHECK(followup.safety.followup_grace_seconds == 5);
+    CHECK(followup.moderation.hold_timeout_seconds == 0);
+    CHECK(config_error_of("[safety]\nfollowup_grace_seconds = 0\n")
+              .find("safety.followup_grace_seconds") != std::string::npos);
+    CHECK(config_error_of("[moderation]\nhold_timeout_seconds = 604801\n")
+              .find("moderation.hold_timeout_seconds") != std::string::npos);
     CHECK(config_error_of("[safety]\nclaim_timeout_seconds = 0\n").find("safety.claim_timeout") !=
           std::string::npos);
     CHECK(config_error_of("[safety]\nwebhook_attempts = 21\n").find("safety.webhook_attempts") !=

@@ -265,6 +265,16 @@ void RedisBroker::read_state(const std::string& room_id, StateCallback done) {
     read_hash(key(room_id, ":state"), std::move(done));
 }
 
+void RedisBroker::take_state_field(const std::string& room_id, const std::string& field,
+                                   TakeCallback done) {
+    eval(take_field_script(), {key(room_id, ":state")}, {field},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) return done(std::nullopt);
+             if (reply->type != REDIS_REPLY_STRING) return done(std::optional<std::string>());
+             done(std::optional<std::string>(std::string(as_view(reply))));
+         });
+}
+
 void RedisBroker::find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                                  std::function<void(std::optional<std::uint64_t>)> done) {
     commands_.command({"GET", key(room_id, ":dedupe:" + dedupe_key)},

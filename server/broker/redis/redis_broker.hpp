@@ -62,6 +62,8 @@ public:
     void update_state(const std::string& room_id, moderation::StateChange change,
                       DoneCallback done) override;
     void read_state(const std::string& room_id, StateCallback done) override;
+    void take_state_field(const std::string& room_id, const std::string& field,
+                          TakeCallback done) override;
     void find_duplicate(const std::string& room_id, const std::string& dedupe_key,
                         std::function<void(std::optional<std::uint64_t>)> done) override;
     void add_flag(const std::string& room_id, std::uint64_t seq, const std::string& subject,

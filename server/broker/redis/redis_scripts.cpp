@@ -249,6 +249,13 @@ redis.call('PUBLISH', ARGV[3], ARGV[4])
 return 1
 )lua";
 
+// KEYS: a state hash; ARGV: the field. Its value, removed, or nil.
+constexpr std::string_view kTakeField = R"lua(
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if value then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return value
+)lua";
+
 // KEYS: open items, authors gone; ARGV: item id, the mark (left_at_ms, serialized), the
 // moderation channel, the notice.
 constexpr std::string_view kMarkAuthorLeft = R"lua(
@@ -332,6 +339,10 @@ const Script& mark_author_left_script() {
     static const OwnedScript owned(kMarkAuthorLeft);
     return owned.script;
 }
+const Script& take_field_script() {
+    static const OwnedScript owned(kTakeField);
+    return owned.script;
+}
 const Script& reap_script() {
     static const OwnedScript owned(kReap);
     return owned.script;
@@ -342,7 +353,7 @@ std::vector<const Script*> all_scripts() {
             &leave_script(),      &presence_script(),      &record_role_script(),
             &flag_script(),       &global_script(),        &moderation_item_script(),
             &claim_item_script(), &escalate_item_script(), &mark_author_left_script(),
-            &reap_script()};
+            &take_field_script(), &reap_script()};
 }
 
 }  // namespace haven::broker::redis

@@ -71,6 +71,7 @@ const Script& claim_item_script();
 // ARGV: item id, step, moderation channel, the ESCALATED notice. Returns 1 when it did.
 const Script& escalate_item_script();
 const Script& mark_author_left_script();
+const Script& take_field_script();
 
 // Removes a dead instance and its members, announcing member_left for each, exactly once
 // even when several instances reap at the same time.

@@ -1,6 +1,9 @@
 // Held posts, on the room's owner shard: a post the screening held waits in the room's state
 // for a moderator, who releases it (it is published under its author's own client message
-// id, so a retry or a second release delivers it once) or rejects it (its author is told).
+// id, so a retry or a second release delivers it once) or rejects it. Unanswered for
+// moderation.hold_timeout_seconds, the room's held_unanswered decides instead. Whoever
+// decides takes the post out of the room's state first, in one atomic step, so exactly one
+// decision is made on every instance; its author is told which.
 #include <random>
 
 #include "auth/hs256.hpp"
@@ -151,44 +154,96 @@ core::Awaitable<void> ModerationDesk::moderate_held(const v1::Moderate& m, const
     author.set_subject(held.post().author_subject());
     if (!co_await outranks(m, actor, author, reply)) co_return;
 
-    v1::ModerationItem resolved;
-    resolved.set_id("held:" + m.hold_id());
-    resolved.set_kind(v1::ModerationItem::RESOLVED);
-    resolved.set_room_id(m.room_id());
-    send_item(std::move(resolved));
+    // Ours to decide only if nobody else has meanwhile (another moderator, the timeout).
+    broker::Result<std::optional<std::string>> taken =
+        co_await owner_.async_broker().take_state_field(m.room_id(), held_field(m.hold_id()));
+    if (!taken) co_return replies.unavailable(reply, "try again in a moment");
+    if (!*taken) {
+        co_return replies.error(reply, v1::NOT_FOUND, "this held post was answered meanwhile");
+    }
+    resolve_held(m.room_id(), m.hold_id());
     const std::string target = "held " + m.hold_id();
     if (m.action() == v1::REJECT_POST) {
-        tell_author_rejected(held);
+        tell_author(held, v1::Alert::POST_REJECTED,
+                    "A moderator decided not to share your post. You can still reach out to the "
+                    "people and lines listed in the support resources.");
         record_audit(actor, "reject_post", m.room_id(), target, m.reason());
-        StateChange change = StateChange::erase(held_field(m.hold_id()));
-        broker::Result<void> erased =
-            co_await owner_.async_broker().update_state(m.room_id(), std::move(change));
-        if (!erased) co_return replies.unavailable(reply, "try again in a moment");
         co_return replies.ack(reply, m.room_id(), 0);
     }
     record_audit(actor, "release_post", m.room_id(), target, m.reason());
-    co_await release_held(m, held, reply);
+    broker::Result<broker::Published> published = co_await deliver_held(held);
+    if (!published) co_return replies.unavailable(reply, "not done; try again");
+    tell_author(held, v1::Alert::POST_RELEASED, "A moderator shared your post with the room.");
+    replies.ack(reply, m.room_id(), published->seq);
 }
 
-core::Awaitable<void> ModerationDesk::release_held(const v1::Moderate& m, const v1::HeldPost& held,
-                                                   ReplyTo reply) {
+void ModerationDesk::expire_held(const std::string& room_id, const std::string& hold_id) {
+    check_owner();
+    core::spawn(owner_.loop(), expire_held_flow(room_id, hold_id));
+}
+
+core::Awaitable<void> ModerationDesk::expire_held_flow(std::string room_id, std::string hold_id) {
+    check_owner();
+    broker::Result<std::optional<std::string>> taken =
+        co_await owner_.async_broker().take_state_field(room_id, held_field(hold_id));
+    if (!taken) co_return;  // the broker is away: shard 0 asks again later
+    v1::HeldPost held;
+    if (!*taken || !held.ParseFromString(**taken)) {
+        // Answered already, here or elsewhere: only the queue may still show it.
+        co_return resolve_held(room_id, hold_id);
+    }
+    const rooms::RoomRef room = owner_.context().directory.find(room_id);
+    const bool deliver = room && room->held_unanswered == config::HeldUnanswered::deliver;
+    const std::uint64_t waited_s =
+        (core::wall_ms() - std::min(core::wall_ms(), held.time_ms())) / 1000;
+    if (deliver) {
+        broker::Result<broker::Published> published = co_await deliver_held(held);
+        if (!published) {
+            // Put back, so the next try (or a moderator) finds it.
+            StateChange back = StateChange::set(held_field(hold_id), held.SerializeAsString());
+            broker::Result<void> restored =
+                co_await owner_.async_broker().update_state(room_id, std::move(back));
+            (void)restored;  // lost only if the broker is away again: its item then closes
+            co_return;
+        }
+        tell_author(held, v1::Alert::POST_RELEASED,
+                    "No moderator could look at your post in time, so it has been shared with "
+                    "the room as this room does.");
+    } else {
+        tell_author(held, v1::Alert::POST_REJECTED,
+                    "No moderator could look at your post in time, so it was not shared. The "
+                    "people and lines in the support resources are there for you now.");
+    }
+    resolve_held(room_id, hold_id);
+    record_audit(Actor{}, "hold_expired", room_id, "held " + hold_id,
+                 std::string(deliver ? "delivered" : "rejected") + " after " +
+                     std::to_string(waited_s) + " s unanswered");
+}
+
+void ModerationDesk::resolve_held(const std::string& room_id, const std::string& hold_id) {
+    v1::ModerationItem resolved;
+    resolved.set_id("held:" + hold_id);
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    resolved.set_room_id(room_id);
+    send_item(std::move(resolved));
+}
+
+core::Awaitable<broker::Result<broker::Published>> ModerationDesk::deliver_held(
+    const v1::HeldPost& held) {
     auto event = std::make_unique<v1::Event>();
-    event->set_room_id(m.room_id());
+    event->set_room_id(held.room_id());
     *event->mutable_posted() = held.post();
     event->mutable_posted()->set_released(true);
     // Published under the author's own client message id, so a later retry of the post is
-    // recognised, and releasing twice delivers once.
+    // recognised, and delivering twice delivers once.
     std::string dedupe_key = held.dedupe_key();
     broker::AuthorLimit no_limit;
-    broker::Result<broker::Published> published = co_await owner_.async_broker().publish(
-        std::move(event), std::move(dedupe_key), std::move(no_limit));
-    if (!published) co_return owner_.replies().unavailable(reply, "not done; try again");
-    owner_.broker().update_state(m.room_id(), StateChange::erase(held_field(m.hold_id())),
-                                 [](bool) {});
-    owner_.replies().ack(reply, m.room_id(), published->seq);
+    co_return co_await owner_.async_broker().publish(std::move(event), std::move(dedupe_key),
+                                                     std::move(no_limit));
 }
 
-void ModerationDesk::tell_author_rejected(const v1::HeldPost& held) {
+void ModerationDesk::tell_author(const v1::HeldPost& held, v1::Alert::Kind kind,
+                                 std::string message) {
     // The author's member id names their session: "<instance>-<session id in hex>". A
     // session on another instance is not reached (it sees the post stay held).
     const std::string& member_id = held.post().author().member_id();
@@ -203,11 +258,9 @@ void ModerationDesk::tell_author_rejected(const v1::HeldPost& held) {
     const auto shard = static_cast<unsigned>(session_id >> 48);
     if (shard >= desks_.size()) return;
     v1::Alert alert;
-    alert.set_kind(v1::Alert::POST_REJECTED);
+    alert.set_kind(kind);
     alert.set_room_id(held.room_id());
-    alert.set_message(
-        "A moderator decided not to share your post. You can still reach out "
-        "to the people and lines listed in the support resources.");
+    alert.set_message(std::move(message));
     owner_.replies().alert(ReplyTo{shard, session_id, 0}, alert);
 }
 

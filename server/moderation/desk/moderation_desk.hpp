@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/async_broker.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
 #include "moderation/crisis_detector.hpp"
@@ -62,6 +63,7 @@ public:
     void enforce(rooms::Room& room, const v1::Event& event) override;
     // Handed to the server-wide state, which knows the alerts and waits for the person's return.
     void member_left(const std::string& room_id, const std::string& subject) override;
+    void expire_held(const std::string& room_id, const std::string& hold_id) override;
 
 private:
     void check_owner() const;
@@ -97,9 +99,12 @@ private:
                                      std::optional<CrisisMatch>&& crisis, rooms::ReplyTo reply);
     core::Awaitable<void> moderate_held(const v1::Moderate& m, const Actor& actor,
                                         rooms::ReplyTo reply);
-    core::Awaitable<void> release_held(const v1::Moderate& m, const v1::HeldPost& held,
-                                       rooms::ReplyTo reply);
-    void tell_author_rejected(const v1::HeldPost& held);
+    core::Awaitable<void> expire_held_flow(std::string room_id, std::string hold_id);
+    // Publishes a held post (once, however often this is called).
+    core::Awaitable<broker::Result<broker::Published>> deliver_held(const v1::HeldPost& held);
+    void resolve_held(const std::string& room_id, const std::string& hold_id);
+    // Tells a held post's author (when on this instance) what became of it.
+    void tell_author(const v1::HeldPost& held, v1::Alert::Kind kind, std::string message);
 
     // Announces a moderation event with its state change and acknowledges it.
     core::Awaitable<void> publish_moderation(std::unique_ptr<v1::Event>&& event,
