@@ -25,6 +25,7 @@ export type Change =
   | { type: "toast"; text: string; tone: "info" | "error" }
   | { type: "announce"; text: string }             // for screen readers only
   | { type: "crisis" }                             // crisis resources arrived for me
+  | { type: "private"; threadId: string; fromModerator: boolean }  // a private message for me
   | { type: "moderation"; item?: ModerationItem }; // the queue or audit log changed (item: a new one)
 
 const DUTY_KEY = "haven.onDuty";  // sessionStorage: this tab's moderator is on duty
@@ -41,6 +42,25 @@ export interface CrisisAlert {
 
 /** The reply to a flag or a moderator's action. */
 export type Outcome = { ok: true } | { ok: false; code: number; text: string };
+
+/** One line of a private conversation between a moderator and the person an alert is about. */
+export interface PrivateLine {
+  from: string;
+  text: string;
+  timeMs: number;
+  mine: boolean;
+}
+
+/** A private conversation (reach out), by the alert's id. Kept for this tab only. */
+export interface PrivateThread {
+  threadId: string;
+  roomId: string;
+  withHandle: string;  // the other person
+  lines: PrivateLine[];
+  version: number;     // bumped on every line, so views redraw only what changed
+}
+
+const MAX_PRIVATE_LINES = 200;  // per conversation, oldest dropped first
 
 type Request =
   | { kind: "hello" }
@@ -72,6 +92,7 @@ export class HavenClient {
   connection: ConnectionState = { kind: "stopped" };
   banned = false;                         // closed by the server with 4003: no reconnecting
   crisis: CrisisAlert | null = null;      // the latest crisis resources, private to me
+  privateThreads = new Map<string, PrivateThread>();  // reach out, by alert id
   readonly moderation = new ModerationState();
 
   private conn: Connection | null = null;
@@ -280,6 +301,34 @@ export class HavenClient {
     return this.outcome(await this.call({ moderate: action }));
   }
 
+  /** Reach out: the moderator who owns an alert writes privately to the person it is about. */
+  async checkIn(itemId: string, roomId: string, authorHandle: string, text: string): Promise<Outcome> {
+    const outcome = this.outcome(await this.call({ checkIn: { itemId, text } }));
+    if (outcome.ok) this.addPrivateLine(itemId, roomId, authorHandle, { from: this.me?.handle ?? "", text, timeMs: Date.now(), mine: true });
+    return outcome;
+  }
+
+  /** The person's private answer to a moderator who wrote to them. */
+  async answerPrivately(threadId: string, text: string): Promise<Outcome> {
+    const thread = this.privateThreads.get(threadId);
+    const outcome = this.outcome(await this.call({ checkInReply: { threadId, text } }));
+    if (outcome.ok && thread) this.addPrivateLine(threadId, thread.roomId, thread.withHandle, { from: this.me?.handle ?? "", text, timeMs: Date.now(), mine: true });
+    return outcome;
+  }
+
+  private addPrivateLine(threadId: string, roomId: string, withHandle: string, line: PrivateLine): void {
+    let thread = this.privateThreads.get(threadId);
+    if (!thread) {
+      thread = { threadId, roomId, withHandle, lines: [], version: 0 };
+      this.privateThreads.set(threadId, thread);
+    }
+    if (!line.mine) thread.withHandle = line.from || thread.withHandle;
+    thread.lines.push(line);
+    if (thread.lines.length > MAX_PRIVATE_LINES) thread.lines.shift();
+    thread.version += 1;
+    this.emit({ type: "moderation" });
+  }
+
   /**
    * On or off duty for every room this moderator serves. Remembered for this tab, so a
    * reconnect (or a reload) puts them back on duty without asking.
@@ -411,6 +460,13 @@ export class HavenClient {
       case "pong": return;
       case "alert": return this.alerted(message);
       case "dutyRoster": return this.rosterChanged(message.dutyRoster!);
+      case "privateMessage": {
+        const note = message.privateMessage!;
+        const from = note.from?.handle ?? "";
+        const threadId = note.threadId ?? "";
+        this.addPrivateLine(threadId, note.roomId ?? "", from, { from, text: note.text ?? "", timeMs: Number(note.timeMs ?? 0) || Date.now(), mine: false });
+        return this.emit({ type: "private", threadId, fromModerator: Boolean(note.fromModerator) });
+      }
       case "moderationItem": {
         if (!this.moderation.enabled) return;
         const item = message.moderationItem!;
@@ -726,6 +782,7 @@ export class HavenClient {
     this.connection = { kind: "stopped" };
     this.banned = false;
     this.crisis = null;
+    this.privateThreads.clear();
     this.moderation.reset();
   }
 

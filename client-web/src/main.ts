@@ -8,6 +8,7 @@ import { kindNames } from "./moderation";
 import { h, replaceChildren } from "./ui/dom";
 import { ConversationView } from "./ui/conversation";
 import { CrisisPanel } from "./ui/crisis";
+import { PrivateChat } from "./ui/privateChat";
 import { renderEntry } from "./ui/entry";
 import { ModerationView } from "./ui/moderation/view";
 import { UrgentSignals } from "./ui/moderation/urgentSignals";
@@ -25,6 +26,7 @@ class App {
   private readonly urgentAnnouncer = new Announcer("assertive");
   private readonly urgentSignals = new UrgentSignals();
   private readonly crisis = new CrisisPanel((text) => this.urgentAnnouncer.say(text), () => this.schedule());
+  private readonly privateChat = new PrivateChat(this.client, (text) => this.urgentAnnouncer.say(text));
   private readonly drafts = new Map<string, string>();
   private shell: {
     layout: HTMLElement; roomList: HTMLElement; main: HTMLElement; handle: HTMLElement;
@@ -52,6 +54,17 @@ class App {
       case "crisis":
         if (this.client.crisis) this.crisis.show(this.client.crisis);
         break;
+      case "private": {
+        // To the person: the moderator's words open the panel. To the moderator: the answer
+        // shows in the alert's card, and is said aloud.
+        if (change.fromModerator) this.privateChat.open(change.threadId);
+        else {
+          const thread = this.client.privateThreads.get(change.threadId);
+          this.urgentAnnouncer.say(`${thread?.withHandle ?? "Someone"} answered you privately.`);
+          this.toasts.show(`${thread?.withHandle ?? "Someone"} answered you privately (in the moderation queue).`, "info");
+        }
+        break;
+      }
       case "moderation":
         if (change.item) {
           const room = this.client.directory.find((r) => r.id === change.item!.roomId)?.title ?? change.item.roomId ?? "";
@@ -120,6 +133,7 @@ class App {
     shell.handle.textContent = client.me?.handle ?? "…";
     renderRoomList(shell.roomList, client, (roomId) => this.openRoom(roomId));
     shell.supportLines.hidden = !this.crisis.available || this.crisis.isOpen;
+    this.privateChat.refresh();
     if (client.banned !== !shell.banned.hidden) {
       shell.layout.hidden = client.banned;
       shell.banned.hidden = !client.banned;
@@ -240,7 +254,7 @@ class App {
       h("p", { class: "me" }, "You are ", handle),
       h("button", { type: "button", class: "quiet", onclick: () => this.client.leaveHaven() }, "Leave Haven"),
     );
-    replaceChildren(this.root, top, this.banner.element, this.crisis.element, layout, banned,
+    replaceChildren(this.root, top, this.banner.element, this.crisis.element, this.privateChat.element, layout, banned,
       this.toasts.element, this.announcer.element, this.urgentAnnouncer.element);
     this.banner.show(this.client.connection);
     this.shell = { layout, roomList, main, handle, modNav, modCount, supportLines, banned };

@@ -620,7 +620,10 @@ void parse_moderation(const Section& s, ModerationConfig& moderation) {
 void parse_safety(const Section& s, SafetyConfig& safety) {
     s.allow_only({"claim_timeout_seconds", "escalation_step_seconds", "webhook_url",
                   "webhook_secret", "webhook_timeout_ms", "webhook_attempts", "webhook_queue",
-                  "tell_author", "followup_minutes", "followup_grace_seconds"});
+                  "tell_author", "followup_minutes", "followup_grace_seconds", "check_in_hours",
+                  "max_check_in_threads"});
+    s.read("check_in_hours", safety.check_in_hours, 1, 24 * 30);
+    s.read("max_check_in_threads", safety.max_check_in_threads, 10, 1'000'000);
     s.read("tell_author", safety.tell_author);
     s.read("followup_minutes", safety.followup_minutes, 0, 24 * 60);
     s.read("followup_grace_seconds", safety.followup_grace_seconds, 1, 3600);

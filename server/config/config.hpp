@@ -195,6 +195,10 @@ struct SafetyConfig {
     // owner, or the moderators on duty, are told (0 minutes: never).
     std::uint32_t followup_minutes = 30;
     std::uint32_t followup_grace_seconds = 60;
+    // Reach out (CheckIn): a conversation the person can still answer ends after this many
+    // hours without a message; at most this many are remembered (the oldest go first).
+    std::uint32_t check_in_hours = 24;
+    std::uint32_t max_check_in_threads = 10'000;
 };
 
 struct LogConfig {

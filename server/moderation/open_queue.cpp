@@ -64,6 +64,9 @@ void OpenQueue::apply(const v1::ModerationItem& item) {
         open.claimed_by = item.claimed_by();
         open.claimed_by_subject = item.claimed_by_subject();
     }
+    if (item.kind() == Item::CRISIS || item.kind() == Item::HELD_POST) {
+        open.author_subject = item.post().author_subject();
+    }
     if (item.kind() == Item::HELD_POST) {
         open.hold_id = item.hold_id();
         open.author_member_id = item.post().author().member_id();
@@ -72,6 +75,13 @@ void OpenQueue::apply(const v1::ModerationItem& item) {
         open.author_key = author_key(item.room_id(), item.post().author_subject());
         crisis_by_author_.emplace(open.author_key, item.id());
     }
+}
+
+std::optional<OpenQueue::AboutWhom> OpenQueue::about_whom(const std::string& id) const {
+    const auto found = open_.find(id);
+    if (found == open_.end() || found->second.author_subject.empty()) return std::nullopt;
+    const Open& open = found->second;
+    return AboutWhom{open.room_id, open.author_subject, open.claimed_by, open.claimed_by_subject};
 }
 
 std::vector<OpenQueue::CrisisByAuthor> OpenQueue::crisis_by(const std::string& room_id,

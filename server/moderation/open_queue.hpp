@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -66,6 +67,14 @@ public:
     std::vector<CrisisByAuthor> crisis_by(const std::string& room_id, const std::string& subject,
                                           std::uint64_t since_ms) const;
     bool is_open(const std::string& id) const { return open_.count(id) != 0; }
+    // Whom an open crisis alert or held post is about, and who owns it: for a check-in.
+    struct AboutWhom {
+        std::string room_id;
+        std::string author_subject;
+        std::string claimed_by;
+        std::string claimed_by_subject;
+    };
+    std::optional<AboutWhom> about_whom(const std::string& id) const;
     std::size_t size() const { return open_.size(); }
 
 private:
@@ -80,6 +89,7 @@ private:
         std::string claimed_by;
         std::string claimed_by_subject;
         bool author_left = false;
+        std::string author_subject;    // crisis alerts and held posts: whose post it is
         std::string hold_id;           // held posts
         std::string author_member_id;  // held posts: "<instance>-<session>" of their author
     };

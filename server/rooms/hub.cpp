@@ -286,6 +286,17 @@ void Hub::deliver_item(const v1::ModerationItem& item) {
     }
 }
 
+void Hub::deliver_private(const v1::PrivateNote& note) {
+    check_owner();
+    v1::ServerMessage message;
+    *message.mutable_private_message() = note.message();
+    for (const auto& [id, session] : sessions_) {
+        if (session->authenticated() && session->subject() == note.to_subject()) {
+            session->send(message);
+        }
+    }
+}
+
 void Hub::go_on_duty(const LocalSession& session, v1::OnDuty duty) {
     check_owner();
     if (!routing_) return;

@@ -110,6 +110,8 @@ public:
     // A global ban or unban: kept, and a banned person's sessions here are closed.
     void apply_global(const v1::Event& event);
     void deliver_item(const v1::ModerationItem& item);
+    // A private message (reach out) for every session here of its addressee.
+    void deliver_private(const v1::PrivateNote& note);
     // A new on-duty roster (rooms/duty_board): kept, and pushed to the moderators here.
     void set_duty(std::shared_ptr<const moderation::DutySnapshot> duty);
     // A room opened at run time has closed: its owner shard sends its members here away.

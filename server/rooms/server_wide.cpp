@@ -20,7 +20,9 @@ void ServerWide::connect(std::vector<RoomOwner*> owners) {
     broker_ = &owners_[0]->broker();
     zero_.emplace(*broker_);
     duty_board_.connect(*broker_);
-    followups_.emplace(hubs_[0]->context().config.safety.followup_grace_seconds * 1000ULL);
+    const config::SafetyConfig& safety = hubs_[0]->context().config.safety;
+    followups_.emplace(safety.followup_grace_seconds * 1000ULL);
+    check_ins_.emplace(safety.max_check_in_threads, safety.check_in_hours * 3'600'000ULL);
 }
 
 template <class Task>
@@ -144,6 +146,39 @@ void ServerWide::expire_held_due(std::uint64_t now_ms) {
     }
 }
 
+core::Awaitable<std::optional<moderation::OpenQueue::AboutWhom>> ServerWide::about_whom(
+    const std::string& item_id) {
+    co_return co_await core::on_loop(
+        router_.context(0),
+        [&]() -> core::Awaitable<std::optional<moderation::OpenQueue::AboutWhom>> {
+            co_return open_queue_.about_whom(item_id);
+        });
+}
+
+core::Awaitable<std::optional<moderation::CheckInThread>> ServerWide::check_in_thread(
+    const std::string& thread_id) {
+    co_return co_await core::on_loop(
+        router_.context(0), [&]() -> core::Awaitable<std::optional<moderation::CheckInThread>> {
+            co_return check_ins_->find(thread_id, core::wall_ms());
+        });
+}
+
+void ServerWide::private_note(const std::shared_ptr<const v1::Event>& event) {
+    const v1::PrivateNote& note = event->private_note();
+    const v1::PrivateMessage& message = note.message();
+    // A moderator's check-in makes (or renews) the conversation; an answer keeps it alive.
+    if (message.from_moderator()) {
+        check_ins_->wrote(message.thread_id(), {message.room_id(), note.to_subject(),
+                                                note.from_subject(), message.time_ms()});
+    } else {
+        check_ins_->touch(message.thread_id(), message.time_ms());
+    }
+    for (Hub* hub : hubs_) {
+        if (!hub->routing()) return;
+        router_.post(hub->shard(), [hub, event] { hub->deliver_private(event->private_note()); });
+    }
+}
+
 void ServerWide::watch_departure(std::string room_id, std::string subject) {
     const config::SafetyConfig& safety = hubs_[0]->context().config.safety;
     if (safety.followup_minutes == 0 || !hubs_[0]->routing()) return;
@@ -244,6 +279,7 @@ void ServerWide::on_global_event(const broker::EventPtr& event) {
     core::check_owner(0, "rooms::ServerWide");
     if (event->has_room_opened()) return room_opened(event->room_opened().room());
     if (event->has_room_closed()) return room_closed(event->room_closed().room_id());
+    if (event->has_private_note()) return private_note(event);
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;
         router_.post(hub->shard(), [hub, event] { hub->apply_global(*event); });

@@ -18,6 +18,7 @@
 #include "core/shard_router.hpp"
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "moderation/check_in_threads.hpp"
 #include "moderation/followup_watch.hpp"
 #include "moderation/open_queue.hpp"
 #include "rooms/duty_board.hpp"
@@ -72,6 +73,13 @@ public:
     // instance, and when they are not back the alert's owner or the moderators on duty get an
     // AUTHOR_LEFT notice, once per alert in the whole deployment.
     void watch_departure(std::string room_id, std::string subject);
+
+    // Reach out (moderation/desk/check_ins): whom an open alert is about and who owns it, and
+    // who may answer a private conversation, as shard 0 knows them.
+    core::Awaitable<std::optional<moderation::OpenQueue::AboutWhom>> about_whom(
+        const std::string& item_id);
+    core::Awaitable<std::optional<moderation::CheckInThread>> check_in_thread(
+        const std::string& thread_id);
     void follow_up_due(std::uint64_t now_ms);
 
     // Shard 0, at start-up: loads the global bans and hands them to every shard, opens the
@@ -109,7 +117,10 @@ private:
     std::set<std::string> escalating_;  // items with a step in flight
     // Held posts handed to their owner shard, by item id: when to try again if still open.
     std::map<std::string, std::uint64_t> expiring_;
-    std::optional<moderation::FollowupWatch> followups_;  // made with the config, at connect
+    std::optional<moderation::FollowupWatch> followups_;
+    std::optional<moderation::CheckInThreads> check_ins_;  // made with the config, at connect
+    void private_note(
+        const std::shared_ptr<const v1::Event>& event);  // made with the config, at connect
     DutyBoard duty_board_;
 };
 

@@ -15,6 +15,8 @@ namespace haven::session {
 namespace {
 
 constexpr std::size_t kMaxClientMsgIdBytes = 64;
+// An alert id names its room (up to 64 bytes) and the post: well under this.
+constexpr std::size_t kMaxThreadIdBytes = 200;
 constexpr std::size_t kMaxContentWarningChars = 100;
 constexpr std::size_t kMaxFlagNoteChars = 500;
 constexpr std::size_t kMaxReasonChars = 500;
@@ -121,6 +123,10 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
             return handle_moderation_queue(request);
         case Body::kSetDuty:
             return handle_set_duty(request, message.set_duty());
+        case Body::kCheckIn:
+            return handle_check_in(request, message.check_in());
+        case Body::kCheckInReply:
+            return handle_check_in_reply(request, message.check_in_reply());
         default:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
@@ -360,6 +366,52 @@ void ClientSession::handle_post(std::uint64_t request_id, const v1::Post& post) 
                           static_cast<std::uint32_t>(wait.count()));
     }
     hub_.post(*this, request_id, post);
+}
+
+std::optional<std::pair<v1::ErrorCode, std::string>> ClientSession::check_private_text(
+    const std::string& thread_id, const std::string& text) {
+    const std::uint32_t max_chars = hub_.context().config.limits.max_post_chars;
+    if (thread_id.empty() || thread_id.size() > kMaxThreadIdBytes) {
+        return std::pair{v1::BAD_REQUEST, std::string("the alert's id is missing or too long")};
+    }
+    const auto length = protocol::utf8_length(text);
+    if (!length || *length == 0) return std::pair{v1::BAD_REQUEST, std::string("text is required")};
+    if (*length > max_chars) {
+        return std::pair{v1::POST_TOO_LONG,
+                         "the message is longer than " + std::to_string(max_chars) + " characters"};
+    }
+    // Private messages share the post budget: nobody floods another person in private.
+    const auto now = core::steady_now();
+    if (!post_budget_.try_take(now)) {
+        auto& counters = hub_.counters();
+        counters.add(counters.rate_limited);
+        return std::pair{v1::RATE_LIMITED, std::string("slow down a little")};
+    }
+    return std::nullopt;
+}
+
+void ClientSession::handle_check_in(std::uint64_t request_id, const v1::CheckIn& check_in) {
+    if (!moderates_anything()) {
+        return send_error(request_id, v1::FORBIDDEN, "only moderators reach out");
+    }
+    if (auto problem = check_private_text(check_in.item_id(), check_in.text())) {
+        return send_error(request_id, problem->first, problem->second,
+                          problem->first == v1::RATE_LIMITED ? retry_after_post() : 0);
+    }
+    moderation_.check_in(*this, request_id, check_in);
+}
+
+void ClientSession::handle_check_in_reply(std::uint64_t request_id,
+                                          const v1::CheckInReply& answer) {
+    if (auto problem = check_private_text(answer.thread_id(), answer.text())) {
+        return send_error(request_id, problem->first, problem->second,
+                          problem->first == v1::RATE_LIMITED ? retry_after_post() : 0);
+    }
+    moderation_.check_in_reply(*this, request_id, answer);
+}
+
+std::uint32_t ClientSession::retry_after_post() {
+    return static_cast<std::uint32_t>(post_budget_.wait_time(core::steady_now()).count());
 }
 
 void ClientSession::handle_typing(const v1::Typing& typing) {

@@ -115,6 +115,13 @@ private:
     void handle_audit(std::uint64_t request_id, const v1::AuditRequest& request);
     void handle_moderation_queue(std::uint64_t request_id);
     void handle_set_duty(std::uint64_t request_id, const v1::SetDuty& set);
+    // Reach out: a moderator's private check-in, and the person's answer.
+    void handle_check_in(std::uint64_t request_id, const v1::CheckIn& check_in);
+    void handle_check_in_reply(std::uint64_t request_id, const v1::CheckInReply& answer);
+    // What is wrong with a private message's thread id or text, or its rate (which it takes).
+    std::optional<std::pair<v1::ErrorCode, std::string>> check_private_text(
+        const std::string& thread_id, const std::string& text);
+    std::uint32_t retry_after_post();
     // Moderators and peer supporters (globally or in a room) may go on duty.
     bool serves_anything() const;
     // Fills `duty` for these rooms (empty: every room they serve), or says why it cannot be.

@@ -271,6 +271,27 @@ describe("moderation", () => {
     await sam.page.getByText("On duty now: Sam.").waitFor();
     const urgent = sam.page.locator(".queue-item.urgent", { hasText: words });
     await urgent.getByRole("button", { name: /^Claim/ }).click();
+
+    // Reach out: the owner writes privately; only Nia sees it, and her answer comes back.
+    const hello = "Hi Nia, it's Sam. I saw your message and I'm here if you want to talk.";
+    await urgent.getByLabel("Reach out to Nia privately").fill(hello);
+    await urgent.getByRole("button", { name: "Send privately" }).click();
+    const privately = nia.page.getByRole("region", { name: "Sam, a moderator, wrote to you" });
+    await privately.getByText(hello).waitFor();
+    await privately.getByText("Only you and Sam can see this conversation.", { exact: false }).waitFor();
+    assert.equal(await oscar.page.getByText(hello).count(), 0, "nobody else sees it");
+    const answer = "Thanks Sam. It helps that someone noticed.";
+    await privately.getByLabel("Answer Sam privately").fill(answer);
+    await privately.getByRole("button", { name: "Send privately" }).click();
+    await privately.locator(".private-line.mine", { hasText: answer }).waitFor();
+    await urgent.locator(".private-line", { hasText: answer }).waitFor();
+    await nia.shot("36-private-conversation-desktop");
+    assert.deepEqual(await nia.contrastProblems(), [], "text contrast meets WCAG AA in the private conversation");
+    await nia.page.setViewportSize(PHONE);
+    assert.equal(await nia.hasHorizontalScroll(), false, "private conversation on a phone");
+    await nia.page.setViewportSize(DESKTOP);
+    await privately.getByRole("button", { name: "Close the private conversation" }).click();
+
     await urgent.getByLabel("How it ended").selectOption({ label: "Reached out to them" });
     await urgent.getByRole("button", { name: /^Close/ }).click();
     await urgent.waitFor({ state: "detached" });

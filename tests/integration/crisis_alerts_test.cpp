@@ -4,7 +4,7 @@
 // an alert nobody claims climbs the escalation ladder, once, to a local webhook receiver; and
 // someone who leaves right after a crisis post is followed up, unless they come back; and a
 // held post nobody answers is decided by its room's policy, once, even when its author's
-// instance is killed.
+// instance is killed; and the alert's owner reaches out privately, across instances.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -601,6 +601,88 @@ TEST_CASE(
     const HttpResult audit =
         http_get(cluster.second->port(), "/admin/audit?limit=20", false, kDefaultWait, kOperator);
     CHECK(occurrences(audit.body, "hold_expired") == 1);
+}
+
+namespace {
+
+v1::ClientMessage check_in(const std::string& id, const std::string& text) {
+    v1::ClientMessage message;
+    message.mutable_check_in()->set_item_id(id);
+    message.mutable_check_in()->set_text(text);
+    return message;
+}
+
+v1::ClientMessage answer(const std::string& thread, const std::string& text) {
+    v1::ClientMessage message;
+    message.mutable_check_in_reply()->set_thread_id(thread);
+    message.mutable_check_in_reply()->set_text(text);
+    return message;
+}
+
+Predicate private_text(const std::string& text) {
+    return [text](const v1::ServerMessage& m) {
+        return m.has_private_message() && m.private_message().text() == text;
+    };
+}
+
+}  // namespace
+
+TEST_CASE(
+    "reach out across instances: the alert's owner on B writes privately to its author on A, "
+    "every session of theirs gets it and nobody else does, and their answer reaches the owner "
+    "alone") {
+    TwoInstances cluster("check-in", crisis_settings());
+    const ServerProcess& a = *cluster.first;
+    const ServerProcess& b = *cluster.second;
+    Client robin = guest_in(a, Encoding::binary, "lobby", "Robin");
+    Client robin_tab(b, Encoding::json);  // the same guest in a second tab, on B
+    robin_tab.hello_guest("Robin", robin.welcome().guest_token());
+    Client kai = guest_in(b, Encoding::binary, "lobby", "Kai");
+    Client maya = moderator(b, kModeratorB);
+    Client noor = moderator(a, kModeratorC);
+
+    const std::string id = raise_alert(robin);
+    maya.expect(item(id, v1::ModerationItem::CRISIS), "the alert");
+    noor.expect(item(id, v1::ModerationItem::CRISIS), "the alert on A");
+    const std::string hello = "Hi Robin, it's Maya, one of the moderators. I'm here.";
+    // One moderator reaches out: the one who claimed it.
+    CHECK(maya.error_reply(maya.send(check_in(id, hello))) == v1::FORBIDDEN);
+    REQUIRE(maya.reply(maya.send(claim(id))).has_ack());
+    CHECK(noor.error_reply(noor.send(check_in(id, hello))) == v1::ALREADY_CLAIMED);
+    CHECK(kai.error_reply(kai.send(check_in(id, hello))) == v1::FORBIDDEN);
+    CHECK(maya.error_reply(maya.send(check_in("crisis:lobby:999999", hello))) == v1::NOT_FOUND);
+    CHECK(maya.error_reply(maya.send(check_in(id, ""))) == v1::BAD_REQUEST);
+
+    REQUIRE(maya.reply(maya.send(check_in(id, hello))).has_ack());
+    for (Client* tab : {&robin, &robin_tab}) {
+        const v1::ServerMessage got = tab->expect(private_text(hello), "Maya's check-in");
+        CHECK(got.private_message().thread_id() == id);
+        CHECK(got.private_message().room_id() == "lobby");
+        CHECK(got.private_message().from().handle() == "Maya");
+        CHECK(got.private_message().from().role() == v1::ROLE_MODERATOR);
+        CHECK(got.private_message().from_moderator());
+    }
+    // Somebody else cannot answer in Robin's place.
+    CHECK(kai.error_reply(kai.send(answer(id, "it's Kai"))) == v1::NOT_FOUND);
+    const std::string reply_text = "Thank you. I'm still here. It's been a really hard night.";
+    REQUIRE(robin.reply(robin.send(answer(id, reply_text))).has_ack());
+    const v1::ServerMessage heard = maya.expect(private_text(reply_text), "Robin's answer on B");
+    CHECK(heard.private_message().from().handle() == "Robin");
+    CHECK_FALSE(heard.private_message().from_moderator());
+    CHECK(heard.private_message().thread_id() == id);
+
+    // Nobody else saw a word of it.
+    for (Client* other : {&kai, &noor}) {
+        for (const v1::ServerMessage& m : other->collect(Millis(500))) {
+            CHECK_FALSE(m.has_private_message());
+        }
+    }
+    // The audit log says that Maya reached out, never what she wrote.
+    const HttpResult audit =
+        http_get(a.port(), "/admin/audit?room=lobby&limit=20", false, kDefaultWait, kOperator);
+    CHECK(audit.body.find("check_in") != std::string::npos);
+    CHECK(audit.body.find("I'm here") == std::string::npos);
+    CHECK(audit.body.find("hard night") == std::string::npos);
 }
 
 }  // namespace haven::test

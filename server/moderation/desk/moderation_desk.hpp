@@ -55,6 +55,11 @@ public:
     void audit(const rooms::LocalSession& session, std::uint64_t request_id,
                const v1::AuditRequest& request);
     void moderation_queue(const rooms::LocalSession& session, std::uint64_t request_id);
+    // check_ins.cpp: reach out, and the person's answer.
+    void check_in(const rooms::LocalSession& session, std::uint64_t request_id,
+                  const v1::CheckIn& check_in);
+    void check_in_reply(const rooms::LocalSession& session, std::uint64_t request_id,
+                        const v1::CheckInReply& answer);
 
     // ---- the owner's hooks ---------------------------------------------------------------
     void hold_post(std::unique_ptr<v1::Event> post, std::string dedupe_key,
@@ -66,7 +71,18 @@ public:
     void expire_held(const std::string& room_id, const std::string& hold_id) override;
 
 private:
+    // Who writes a check-in, as their session knew them when they sent it.
+    struct Writer {
+        v1::Member member;  // role: their own
+        std::string subject;
+        std::vector<std::pair<std::string, v1::Role>> room_roles;
+        v1::Role role_in(const std::string& room_id) const;
+    };
+
     void check_owner() const;
+    core::Awaitable<void> check_in_flow(v1::CheckIn check_in, Writer writer, rooms::ReplyTo reply);
+    core::Awaitable<void> check_in_reply_flow(v1::CheckInReply answer, v1::Member member,
+                                              std::string subject, rooms::ReplyTo reply);
     template <class Task>
     void on_owner_desk(const std::string& room_id, Task task);
 

@@ -4,7 +4,8 @@
 import type { HavenClient } from "../../client";
 import { escalationNames, kindNames, reasonNames, type QueueEntry } from "../../moderation";
 import { AlertOutcome, ItemKind, ModerationAction, type Moderate } from "../../proto";
-import { formatTime, h } from "../dom";
+import { formatTime, h, replaceChildren } from "../dom";
+import { privateForm, renderPrivateLine } from "../privateChat";
 import { act, openMemberDialog } from "./actions";
 
 function roomTitle(client: HavenClient, roomId: string): string {
@@ -68,6 +69,34 @@ function claimControls(client: HavenClient, entry: QueueEntry, author: string): 
     }, "Close"));
   }
   return group;
+}
+
+/** The private conversation with an alert's author, as far as this tab has seen it. */
+export function refreshPrivateLines(card: HTMLElement, client: HavenClient): void {
+  const list = card.querySelector<HTMLOListElement>(".item-private-lines");
+  if (!list) return;
+  const thread = client.privateThreads.get(list.dataset.thread ?? "");
+  const version = String(thread?.version ?? 0);
+  if (list.dataset.version === version) return;
+  list.dataset.version = version;
+  replaceChildren(list, ...(thread?.lines ?? []).map(renderPrivateLine));
+}
+
+/**
+ * Reach out: the alert's owner writes privately to its author, who can answer. The form keeps
+ * its draft while answers arrive (only the list of lines is redrawn).
+ */
+function reachOut(client: HavenClient, entry: QueueEntry, author: string): HTMLElement {
+  const item = entry.item;
+  const itemId = item.id ?? "";
+  const boxId = `reach-${itemId.replace(/[^\w-]/g, "_")}`;
+  const lines = h("ol", { class: "item-private-lines", "data-thread": itemId, "aria-label": `Private messages with ${author}` });
+  const section = h("div", { class: "reach-out" }, lines,
+    privateForm(boxId, `Reach out to ${author} privately`,
+      (words) => client.checkIn(itemId, item.roomId ?? "", author, words),
+      (outcome) => (outcome.ok ? `Sent to ${author}, privately.` : outcome.text)));
+  refreshPrivateLines(section, client);
+  return section;
 }
 
 function describe(entry: QueueEntry): HTMLElement[] {
@@ -153,6 +182,9 @@ export function renderQueueItem(entry: QueueEntry, client: HavenClient): HTMLEle
         time ? h("time", { datetime: new Date(time).toISOString() }, formatTime(time)) : null),
       renderPost(entry),
       ...describe(entry),
+      // The owner of an alert may write to its author privately.
+      item.kind === ItemKind.CRISIS && subject && item.claimedBy && item.claimedBy === client.me?.handle
+        ? reachOut(client, entry, author) : null,
       h("div", { class: "item-actions" },
         item.kind === ItemKind.CRISIS ? claimControls(client, entry, author) : null,
         actions.length ? h("div", { class: "action-group", role: "group", "aria-label": "The message" }, ...actions) : null,

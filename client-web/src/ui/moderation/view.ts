@@ -3,7 +3,7 @@
 import type { HavenClient } from "../../client";
 import { h } from "../dom";
 import { AuditView } from "./audit";
-import { renderQueueItem } from "./queue";
+import { refreshPrivateLines, renderQueueItem } from "./queue";
 import type { UrgentSignals } from "./urgentSignals";
 
 type Tab = "queue" | "audit";
@@ -103,6 +103,7 @@ export class ModerationView {
         card = { element: renderQueueItem(entry, this.client), item: entry.item };
         this.cards.set(id, card);
       }
+      refreshPrivateLines(card.element, this.client);
       if (card.element === cursor) cursor = cursor.nextSibling;
       else this.queue.insertBefore(card.element, cursor);
     }
