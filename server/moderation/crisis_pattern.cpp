@@ -73,7 +73,20 @@ CrisisPattern::CrisisPattern(std::string_view source, const WordClasses& classes
             std::size_t from = 0;
             while (true) {
                 const std::size_t bar = inside.find('|', from);
-                element.choices.push_back(parse_word_sequence(inside.substr(from, bar - from)));
+                std::string_view choice = inside.substr(from, bar - from);
+                while (!choice.empty() && is_space(choice.front())) choice.remove_prefix(1);
+                while (!choice.empty() && is_space(choice.back())) choice.remove_suffix(1);
+                if (!choice.empty() && choice.front() == '@') {
+                    // A class among the choices: every one of its words is a choice too.
+                    const auto found = classes.find(choice.substr(1));
+                    if (found == classes.end()) {
+                        invalid(std::string(choice) + " is not in the [words] table");
+                    }
+                    element.choices.insert(element.choices.end(), found->second.begin(),
+                                           found->second.end());
+                } else {
+                    element.choices.push_back(parse_word_sequence(choice));
+                }
                 if (bar == std::string_view::npos) break;
                 from = bar + 1;
             }

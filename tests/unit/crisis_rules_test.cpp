@@ -88,6 +88,10 @@ TEST_CASE("crisis patterns: words, endings, alternatives, classes, gaps and opti
     const WordClasses classes{{"means", {{{"pils", false}}, {{"rope", false}}}}};
     CHECK(matches("(got|have) the @means", "I have the rope", classes));
     CHECK_FALSE(matches("(got|have) the @means", "I have the car", classes));
+    // A class may be one of the choices: its words are choices too.
+    CHECK(matches("take the (bottle|@means)", "take the rope", classes));
+    CHECK(matches("take the (bottle|@means)", "take the bottle", classes));
+    CHECK_FALSE(matches("take the (bottle|@means)", "take the means", classes));
     const CrisisPattern compiled("take ~2 pills", classes);
     REQUIRE(compiled.first_words().size() == 1);
     CHECK(compiled.first_words()[0].letters == "take");
@@ -97,6 +101,7 @@ TEST_CASE("crisis patterns refuse what they cannot mean, saying why") {
     CHECK(contains(pattern_error("(end|take my life"), "'(' without ')'"));
     CHECK(contains(pattern_error("(a (b))"), "inside"));
     CHECK(contains(pattern_error("@means here"), "@means is not in the [words] table"));
+    CHECK(contains(pattern_error("(a|@nope) here"), "@nope is not in the [words] table"));
     CHECK(contains(pattern_error("take ~9 pills"), "~N needs N from 1 to 8"));
     CHECK(contains(pattern_error("~2 pills"), "cannot start with ~N"));
     CHECK(contains(pattern_error("take pills ~2"), "cannot end with ~N"));
