@@ -101,7 +101,9 @@ bool DutyRoster::apply(const v1::DutyReport& report, std::uint64_t now_ms) {
     Remote& remote = remote_[report.instance_id()];
     remote.heard_ms = now_ms;
     if (same_entries(remote.entries, report.entries())) return false;
-    remote.entries.assign(report.entries().begin(), report.entries().end());
+    // One instance's people on duty: far fewer than this, whatever a broken peer sends.
+    const int kept = std::min(report.entries_size(), static_cast<int>(kMaxReportEntries));
+    remote.entries.assign(report.entries().begin(), report.entries().begin() + kept);
     return true;
 }
 

@@ -29,6 +29,9 @@ struct DutySnapshot {
 
 class DutyRoster {
 public:
+    // Entries taken from one instance's report (its sessions on duty); more are dropped.
+    static constexpr std::size_t kMaxReportEntries = 10'000;
+
     DutyRoster(std::string instance_id, std::uint64_t timeout_ms)
         : instance_id_(std::move(instance_id)), timeout_ms_(timeout_ms) {}
 

@@ -3,8 +3,8 @@
 namespace haven::moderation {
 
 void FollowupWatch::departed(Departure departure) {
-    std::string id = departure.item_id;
-    waiting_.insert_or_assign(std::move(id), std::move(departure));
+    auto key = std::pair{departure.room_id, departure.subject};
+    waiting_.insert_or_assign(std::move(key), std::move(departure));
 }
 
 std::vector<Departure> FollowupWatch::take_due(std::uint64_t now_ms) {

@@ -183,21 +183,26 @@ void ServerWide::watch_departure(std::string room_id, std::string subject) {
     const config::SafetyConfig& safety = hubs_[0]->context().config.safety;
     if (safety.followup_minutes == 0 || !hubs_[0]->routing()) return;
     const std::uint64_t left_at_ms = core::wall_ms();
-    const std::uint64_t window_ms = safety.followup_minutes * 60'000ULL;
-    router_.post(0, [this, room_id = std::move(room_id), subject = std::move(subject), left_at_ms,
-                     since_ms = left_at_ms - std::min(left_at_ms, window_ms)] {
+    router_.post(0, [this, room_id = std::move(room_id), subject = std::move(subject),
+                     left_at_ms]() mutable {
         core::check_owner(0, "rooms::ServerWide");
-        for (const auto& raised : open_queue_.crisis_by(room_id, subject, since_ms)) {
-            followups_->departed({raised.id, room_id, subject, left_at_ms});
-        }
+        // The alert itself may still be on its way here: it is looked for when the wait ends.
+        followups_->departed({std::move(room_id), std::move(subject), left_at_ms});
     });
+}
+
+std::vector<moderation::OpenQueue::CrisisByAuthor> ServerWide::alerts_of(
+    const moderation::Departure& gone) const {
+    const std::uint64_t window_ms = hubs_[0]->context().config.safety.followup_minutes * 60'000ULL;
+    return open_queue_.crisis_by(gone.room_id, gone.subject,
+                                 gone.left_at_ms - std::min(gone.left_at_ms, window_ms));
 }
 
 void ServerWide::follow_up_due(std::uint64_t now_ms) {
     core::check_owner(0, "rooms::ServerWide");
     if (!zero_ || !hubs_[0]->routing()) return;
     for (moderation::Departure& gone : followups_->take_due(now_ms)) {
-        if (!open_queue_.is_open(gone.item_id)) continue;
+        if (alerts_of(gone).empty()) continue;  // none raised, or all closed meanwhile
         core::spawn(router_.context(0), follow_up_flow(std::move(gone)));
     }
 }
@@ -214,22 +219,24 @@ core::Awaitable<void> ServerWide::follow_up_flow(moderation::Departure gone) {
         co_return;  // back, here or on another instance
     }
     // Not known (the broker did not answer): a notice too many is better than one missing.
-    std::optional<moderation::OpenQueue::CrisisByAuthor> alert;
-    for (auto& raised : open_queue_.crisis_by(gone.room_id, gone.subject, 0)) {
-        if (raised.id == gone.item_id) alert = std::move(raised);
+    for (moderation::OpenQueue::CrisisByAuthor& alert : alerts_of(gone)) {
+        co_await tell_author_left(gone, alert);
     }
-    if (!alert) co_return;  // closed, or reported by another instance, meanwhile
+}
+
+core::Awaitable<void> ServerWide::tell_author_left(
+    const moderation::Departure& gone, const moderation::OpenQueue::CrisisByAuthor& alert) {
     v1::ModerationItem notice;
-    notice.set_id(alert->id);
+    notice.set_id(alert.id);
     notice.set_kind(v1::ModerationItem::AUTHOR_LEFT);
     notice.set_room_id(gone.room_id);
-    notice.set_time_ms(alert->time_ms);
+    notice.set_time_ms(alert.time_ms);
     notice.set_left_at_ms(gone.left_at_ms);
-    notice.set_claimed_by(alert->claimed_by);
-    notice.set_claimed_by_subject(alert->claimed_by_subject);
+    notice.set_claimed_by(alert.claimed_by);
+    notice.set_claimed_by_subject(alert.claimed_by_subject);
     broker::Result<bool> took = co_await zero_->mark_author_left(notice);
     if (!took) {
-        followups_->departed(std::move(gone));  // the broker is away: ask again later
+        followups_->departed(gone);  // the broker is away: ask again later
         co_return;
     }
     if (!*took) co_return;  // another instance told them
@@ -241,10 +248,10 @@ core::Awaitable<void> ServerWide::follow_up_flow(moderation::Departure gone) {
     entry.set_actor("haven");
     entry.set_action("author_left");
     entry.set_room_id(gone.room_id);
-    entry.set_target("item " + alert->id);
+    entry.set_target("item " + alert.id);
     entry.set_reason(
         "left " +
-        std::to_string((gone.left_at_ms - std::min(gone.left_at_ms, alert->time_ms)) / 1000) +
+        std::to_string((gone.left_at_ms - std::min(gone.left_at_ms, alert.time_ms)) / 1000) +
         " s after the alert and was not back in " +
         std::to_string(context.config.safety.followup_grace_seconds) + " s");
     zero_->plain().append_audit(std::move(entry));
@@ -330,10 +337,7 @@ void ServerWide::publish_queue_gauges() {
 void ServerWide::on_moderation_item(const std::shared_ptr<const v1::ModerationItem>& item) {
     core::check_owner(0, "rooms::ServerWide");
     open_queue_.apply(*item);
-    if (item->kind() == v1::ModerationItem::RESOLVED) {
-        followups_->forget(item->id());
-        expiring_.erase(item->id());
-    }
+    if (item->kind() == v1::ModerationItem::RESOLVED) expiring_.erase(item->id());
     publish_queue_gauges();
     for (Hub* hub : hubs_) {
         if (!hub->routing()) return;

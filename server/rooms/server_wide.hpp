@@ -66,10 +66,11 @@ public:
     void expire_held_due(std::uint64_t now_ms);
     static constexpr std::uint64_t kOtherInstanceHoldDelayMs = 15'000;
 
-    // Someone who leaves right after a crisis post (config [safety] followup_*): a member left
-    // `room_id` of their own accord or lost their connection. When their post there raised an
-    // open alert in the follow-up window, their return is waited for through the grace period;
-    // `follow_up_due` (shard 0, with the sweep) then asks the room's presence, on every
+    // Someone who leaves right after a crisis post (config [safety] followup_*): a member with
+    // a crisis post in `room_id` in the follow-up window (the room's desk knows) left it of
+    // their own accord or lost their connection. Their return is waited for through the grace
+    // period; `follow_up_due` (shard 0, with the sweep) then matches the open alerts their
+    // posts raised (which may have arrived after they left), asks the room's presence on every
     // instance, and when they are not back the alert's owner or the moderators on duty get an
     // AUTHOR_LEFT notice, once per alert in the whole deployment.
     void watch_departure(std::string room_id, std::string subject);
@@ -101,6 +102,12 @@ private:
     core::Awaitable<void> escalate_flow(moderation::OpenQueue::Waiting waiting, std::uint32_t step,
                                         std::uint64_t now_ms);
     core::Awaitable<void> follow_up_flow(moderation::Departure gone);
+    // Awaited flows take what they are given by reference: see broker/async_broker.hpp.
+    core::Awaitable<void> tell_author_left(const moderation::Departure& gone,
+                                           const moderation::OpenQueue::CrisisByAuthor& alert);
+    // The open alerts raised by a departed person's posts in the follow-up window before it.
+    std::vector<moderation::OpenQueue::CrisisByAuthor> alerts_of(
+        const moderation::Departure& gone) const;
     // A room opened or closed at run time, on whichever instance: the directory follows, and a
     // closed room's members here leave it.
     void room_opened(const v1::RuntimeRoom& room);

@@ -61,6 +61,8 @@ void ClientSession::handle_set_duty(std::uint64_t request_id, const v1::SetDuty&
         return send_error(request_id, v1::FORBIDDEN,
                           "only moderators and peer supporters go on duty");
     }
+    // Every change reaches every moderator everywhere: it shares the join and leave budget.
+    if (!take_join_leave(request_id, "you are going on and off duty too quickly")) return;
     v1::OnDuty duty;
     if (set.on_duty()) {
         if (auto problem = duty_in(set.room_ids(), duty)) {

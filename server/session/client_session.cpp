@@ -173,13 +173,12 @@ void ClientSession::forget_room(const std::string& room_id) {
     joined_.erase(found);
 }
 
-bool ClientSession::take_join_leave(std::uint64_t request_id) {
+bool ClientSession::take_join_leave(std::uint64_t request_id, std::string_view too_quickly) {
     const auto now = core::steady_now();
     if (join_leave_budget_.try_take(now)) return true;
     hub_.counters().refuse(core::Refusal::join_leave_rate);
     const auto wait = join_leave_budget_.wait_time(now);
-    send_error(request_id, v1::RATE_LIMITED, "you are joining and leaving rooms too quickly",
-               static_cast<std::uint32_t>(wait.count()));
+    send_error(request_id, v1::RATE_LIMITED, too_quickly, static_cast<std::uint32_t>(wait.count()));
     return false;
 }
 

@@ -138,7 +138,9 @@ private:
     bool is_joined(const std::string& room_id) const;
     void forget_room(const std::string& room_id);
     // Joins and leaves share one budget; false (and RATE_LIMITED sent) when it is spent.
-    bool take_join_leave(std::uint64_t request_id);
+    bool take_join_leave(std::uint64_t request_id, std::string_view too_quickly =
+                                                       "you are joining and leaving rooms too "
+                                                       "quickly");
     bool is_pending(const std::string& room_id) const;
 
     rooms::Hub& hub_;

@@ -165,6 +165,29 @@ TEST_CASE("abuse: behind a trusted proxy the limits count the client it names, n
 
 // ---- per session ---------------------------------------------------------------------------
 
+TEST_CASE("abuse: going on and off duty shares the join and leave budget") {
+    ServerProcess server(
+        {.toml = jwt_auth_toml() + "[limits]\njoin_leave_per_second = 1.0\njoin_leave_burst = 4\n"});
+    require_started(server);
+    Client mod(server, Encoding::binary);
+    mod.hello_token(make_token("sub-duty", "Dee", "moderator", 3600));
+    int accepted = 0;
+    v1::ErrorCode refusal = v1::ERROR_UNSPECIFIED;
+    for (int i = 0; i < 20 && refusal == v1::ERROR_UNSPECIFIED; ++i) {
+        v1::ClientMessage toggle;
+        toggle.mutable_set_duty()->set_on_duty(i % 2 == 0);
+        const v1::ServerMessage reply = mod.reply(mod.send(toggle));
+        if (reply.has_error()) {
+            refusal = reply.error().code();
+            CHECK(reply.error().message().find("on and off duty") != std::string::npos);
+        } else {
+            ++accepted;
+        }
+    }
+    CHECK(refusal == v1::RATE_LIMITED);
+    CHECK(accepted == 4);
+}
+
 TEST_CASE("abuse: join and leave churn is limited per session, the room hears a bounded amount") {
     ServerProcess server({.toml = "[limits]\njoin_leave_per_second = 1.0\njoin_leave_burst = "
                                   "6\npresence_delay_ms = 0\n"});

@@ -98,3 +98,17 @@ TEST_CASE("duty roster: one person in two tabs is one entry, with the rooms of b
     CHECK(roster.snapshot()->covers("lobby"));
     CHECK_FALSE(roster.snapshot()->covers("evening"));
 }
+
+TEST_CASE("duty roster: one instance's report counts for at most kMaxReportEntries people") {
+    DutyRoster roster("here", 15'000);
+    v1::DutyReport flood;
+    flood.set_instance_id("broken");
+    for (std::size_t i = 0; i < DutyRoster::kMaxReportEntries + 5; ++i) {
+        v1::DutyReport::Entry* entry = flood.add_entries();
+        entry->set_subject("s" + std::to_string(i));
+        *entry->mutable_duty() = duty("Mod" + std::to_string(i), v1::ROLE_MODERATOR, {"lobby"});
+    }
+    CHECK(roster.apply(flood, 0));
+    CHECK(static_cast<std::size_t>(roster.snapshot()->roster.on_duty_size()) ==
+          DutyRoster::kMaxReportEntries);
+}

@@ -82,24 +82,23 @@ TEST_CASE("followup: a departure matches the open crisis alerts of that person i
 
 TEST_CASE("followup: a wait ends after the grace period, and a second departure restarts it") {
     FollowupWatch watch(60'000);
-    watch.departed(Departure{"crisis:lobby:1", "lobby", "ana", 10'000});
-    watch.departed(Departure{"crisis:lobby:2", "lobby", "ben", 20'000});
+    watch.departed(Departure{"lobby", "ana", 10'000});
+    watch.departed(Departure{"lobby", "ben", 20'000});
+    watch.departed(Departure{"quiet", "ana", 20'000});  // another room: a wait of its own
+    CHECK(watch.size() == 3);
     CHECK(watch.take_due(69'999).empty());
     std::vector<Departure> due = watch.take_due(70'000);
     REQUIRE(due.size() == 1);
-    CHECK(due[0].item_id == "crisis:lobby:1");
+    CHECK(due[0].room_id == "lobby");
     CHECK(due[0].subject == "ana");
     CHECK(due[0].left_at_ms == 10'000);
     CHECK(watch.take_due(70'000).empty());  // taken once
 
     // Ben came back and left again at 50 s: his grace counts from then.
-    watch.departed(Departure{"crisis:lobby:2", "lobby", "ben", 50'000});
-    CHECK(watch.size() == 1);
-    CHECK(watch.take_due(80'000).empty());
+    watch.departed(Departure{"lobby", "ben", 50'000});
+    CHECK(watch.size() == 2);
+    CHECK(watch.take_due(80'000).size() == 1);  // Ana in the other room
+    CHECK(watch.take_due(109'999).empty());
     CHECK(watch.take_due(110'000).size() == 1);
-
-    // A closed alert waits for nobody.
-    watch.departed(Departure{"crisis:lobby:3", "lobby", "cy", 0});
-    watch.forget("crisis:lobby:3");
-    CHECK(watch.take_due(1'000'000).empty());
+    CHECK(watch.size() == 0);
 }

@@ -187,6 +187,7 @@ void ModerationDesk::crisis_seen(const v1::Event& post, const CrisisMatch& match
         owner_.counters().add(owner_.counters().crisis_concerns);
     }
     item.set_time_ms(post.time_ms() != 0 ? post.time_ms() : core::wall_ms());
+    remember_crisis_author(post.room_id(), post.posted().author_subject());
     send_item(std::move(item));
     // The log is kept long after the post has expired: it names the concept and the rule
     // that fired, never the words the person wrote.
@@ -231,8 +232,36 @@ void ModerationDesk::enforce(rooms::Room& room, const v1::Event& event) {
     }
 }
 
+namespace {
+
+std::string author_key(const std::string& room_id, const std::string& subject) {
+    return room_id + '\n' + subject;
+}
+
+}  // namespace
+
+void ModerationDesk::remember_crisis_author(const std::string& room_id,
+                                            const std::string& subject) {
+    const std::uint64_t now = core::wall_ms();
+    const std::uint64_t window_ms = owner_.context().config.safety.followup_minutes * 60'000ULL;
+    if (window_ms == 0 || subject.empty()) return;
+    // Pruned when it has grown: bounded by the crisis posts of one window.
+    if (recent_crisis_authors_.size() >= 1024) {
+        std::erase_if(recent_crisis_authors_,
+                      [&](const auto& entry) { return entry.second + window_ms < now; });
+    }
+    recent_crisis_authors_[author_key(room_id, subject)] = now;
+}
+
 void ModerationDesk::member_left(const std::string& room_id, const std::string& subject) {
     check_owner();
+    const auto found = recent_crisis_authors_.find(author_key(room_id, subject));
+    if (found == recent_crisis_authors_.end()) return;  // nobody to follow up: most leaves
+    const std::uint64_t window_ms = owner_.context().config.safety.followup_minutes * 60'000ULL;
+    if (found->second + window_ms < core::wall_ms()) {
+        recent_crisis_authors_.erase(found);
+        return;
+    }
     owner_.server_wide().watch_departure(room_id, subject);
 }
 

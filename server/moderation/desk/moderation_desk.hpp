@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "broker/async_broker.hpp"
@@ -133,6 +134,11 @@ private:
     rooms::RoomOwner& owner_;
     std::vector<ModerationDesk*> desks_;
     const std::string actor_label_key_;  // audit actor labels (moderation/actor_label)
+    // Who posted crisis language in which room here, and when (wall ms), for the follow-up of
+    // someone who leaves right after: "<room>\n<subject>". Entries older than
+    // safety.followup_minutes are dropped as new ones come.
+    std::unordered_map<std::string, std::uint64_t> recent_crisis_authors_;
+    void remember_crisis_author(const std::string& room_id, const std::string& subject);
 };
 
 }  // namespace haven::moderation
