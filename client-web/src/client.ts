@@ -93,6 +93,7 @@ export class HavenClient {
   banned = false;                         // closed by the server with 4003: no reconnecting
   crisis: CrisisAlert | null = null;      // the latest crisis resources, private to me
   privateThreads = new Map<string, PrivateThread>();  // reach out, by alert id
+  private heldNotes = new Map<string, string>();  // POST_HELD words, by hold id, until the Ack
   readonly moderation = new ModerationState();
 
   private conn: Connection | null = null;
@@ -439,7 +440,10 @@ export class HavenClient {
         const ack = message.ack!;
         const room = this.rooms.get(ack.roomId ?? "");
         if (!room) return;
-        if (ack.holdId) room.hold(ack.clientMsgId ?? "", ack.holdId);
+        if (ack.holdId) {
+          room.hold(ack.clientMsgId ?? "", ack.holdId, this.heldNotes.get(ack.holdId) ?? "");
+          this.heldNotes.delete(ack.holdId);
+        }
         else room.acknowledge(ack.clientMsgId ?? "", Number(ack.seq ?? 0));
         if (!room.outbox.some((m) => m.status === "queued" || m.status === "sending")) room.throttled = false;
         this.flush(room);
@@ -644,8 +648,22 @@ export class HavenClient {
         };
         return this.emit({ type: "crisis" });
       case AlertKind.POST_HELD:
-        // The Ack with its hold_id marks the post itself; this says it aloud.
+        // The Ack with its hold_id (right after this) marks the post with these words; this
+        // says them aloud.
+        if (alert.holdId && alert.message) {
+          this.heldNotes.set(alert.holdId, alert.message);
+          if (this.heldNotes.size > 50) this.heldNotes.delete(this.heldNotes.keys().next().value!);
+        }
         return this.emit({ type: "announce", text: alert.message || "Your post is waiting for a moderator." });
+      case AlertKind.POST_REJECTED: {
+        const room = this.rooms.get(alert.roomId ?? "");
+        if (room && alert.holdId && room.heldRejected(alert.holdId, alert.message ?? "")) {
+          this.persist();
+          this.emit({ type: "room", roomId: room.id });
+        }
+        if (alert.message) this.emit({ type: "toast", text: alert.message, tone: "info" });
+        return;
+      }
       default:
         if (alert.message) this.emit({ type: "toast", text: alert.message, tone: "info" });
     }

@@ -234,12 +234,24 @@ export class RoomState {
     this.insert(mine);
   }
 
-  /** Ack with a hold_id: the post waits for a moderator (and is never sent again by itself). */
-  hold(clientMsgId: string, holdId: string): void {
+  /**
+   * Ack with a hold_id: the post waits for a moderator (and is never sent again by itself).
+   * `note`: what the server said about the wait (whether a moderator is on duty to look soon).
+   */
+  hold(clientMsgId: string, holdId: string, note = ""): void {
     const mine = this.findOutgoing(clientMsgId);
     if (!mine) return;
-    Object.assign(mine, { status: "held", holdId, problem: HELD_NOTE });
+    Object.assign(mine, { status: "held", holdId, problem: note || HELD_NOTE });
     mine.version += 1;
+  }
+
+  /** A held post will not be shared (a moderator, or nobody in time): it can be edited or discarded. */
+  heldRejected(holdId: string, note: string): boolean {
+    const mine = this.outbox.find((m) => m.status === "held" && m.holdId === holdId);
+    if (!mine) return false;
+    Object.assign(mine, { status: "failed", problem: note });
+    mine.version += 1;
+    return true;
   }
 
   findOutgoing(clientMsgId: string): ChatMessage | undefined {

@@ -323,6 +323,8 @@ describe("moderation", () => {
     await nia.post(words);
     const mine = nia.message(words);
     await mine.locator(".msg-status", { hasText: "Waiting for a moderator" }).waitFor();
+    // Honest about the wait: nobody is on duty, so it says so rather than "soon".
+    await mine.locator(".msg-problem", { hasText: "None is on duty right now" }).waitFor();
     await nia.page.getByRole("region", { name: SUPPORT_TITLE }).waitFor();
     await nia.page.getByRole("button", { name: "Close support lines" }).click();
     await nia.shot("40-held-post-desktop");
@@ -337,6 +339,20 @@ describe("moderation", () => {
     await nia.waitForMessage(words);
     assert.equal(await mine.locator(".msg-status").count(), 0, "no longer waiting");
     assert.equal(await nia.count(words), 1);
+    await nia.page.getByText("A moderator shared your post with the room.").first().waitFor();
+
+    // Rejected: the author's message says so, and can still be edited or discarded.
+    const second = "Everything is pointless and I want to die tonight.";
+    await nia.post(second);
+    const rejected = sam.page.locator(".queue-item", { hasText: second });
+    await rejected.getByRole("button", { name: /^Reject post/ }).click();
+    await rejected.waitFor({ state: "detached" });
+    const gone = nia.message(second);
+    await gone.locator(".msg-status", { hasText: "Not sent" }).waitFor();
+    await gone.locator(".msg-problem", { hasText: "decided not to share your post" }).waitFor();
+    assert.equal(await oscar.count(second), 0, "nobody else sees a rejected post");
+    const closeSupport = nia.page.getByRole("button", { name: "Close support lines" });
+    if (await closeSupport.count()) await closeSupport.click();
   });
 
   test("room settings and member actions: lock, slow mode, mute, remove", async () => {

@@ -112,6 +112,7 @@ core::Awaitable<void> ModerationDesk::store_held(std::unique_ptr<v1::Event>&& po
     v1::Alert notice;
     notice.set_kind(v1::Alert::POST_HELD);
     notice.set_room_id(held.room_id());
+    notice.set_hold_id(held.hold_id());
     // Honest about when: a promise of "soon" with nobody on duty would not be kept.
     notice.set_message(owner_.moderator_on_duty(held.room_id())
                            ? "Your post is waiting for a moderator, who will look at it soon."
@@ -260,6 +261,7 @@ void ModerationDesk::tell_author(const v1::HeldPost& held, v1::Alert::Kind kind,
     v1::Alert alert;
     alert.set_kind(kind);
     alert.set_room_id(held.room_id());
+    alert.set_hold_id(held.hold_id());
     alert.set_message(std::move(message));
     owner_.replies().alert(ReplyTo{shard, session_id, 0}, alert);
 }
