@@ -301,6 +301,15 @@ std::string merge_toml(const std::string& base, const std::string& overrides) {
     return render(merged);
 }
 
+namespace {
+
+bool listens_here(const std::string& log, std::uint16_t port) {
+    return log.find("haven listening on") != std::string::npos &&
+           log.find(":" + std::to_string(port) + " (") != std::string::npos;
+}
+
+}  // namespace
+
 std::uint16_t find_free_port() {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw std::system_error(errno, std::generic_category(), "socket");
@@ -381,7 +390,9 @@ bool ServerProcess::start() {
             }
             const HttpResult health =
                 http_get(port_, "/healthz", tls_, std::chrono::milliseconds(500));
-            if (health.status == 200) return true;
+            // Another test's server may hold this port if ours lost the race for it: only a
+            // server whose own log says it listens here is ours.
+            if (health.status == 200 && listens_here(log(), port_)) return true;
             std::this_thread::sleep_for(kHealthPollInterval);
         }
         if (!exited) {
