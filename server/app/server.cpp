@@ -26,6 +26,7 @@
 #include "moderation/crisis_detector.hpp"
 #include "moderation/moderation_state.hpp"
 #include "net/listener.hpp"
+#include "rooms/alert_ladder.hpp"
 #include "rooms/room_directory.hpp"
 #include "rooms/runtime_rooms.hpp"
 
@@ -97,7 +98,8 @@ struct Server::Parts {
     http::HttpRoutes routes;
     http::AdminApi admin;
     std::unique_ptr<asio::ssl::context> tls;
-    std::unique_ptr<http::AlertWebhook> webhook;  // before the engine, which calls it
+    // Before the engine, which calls it; reset first in ~Server, as it calls back.
+    std::unique_ptr<http::AlertWebhook> webhook;
     std::unique_ptr<app::ChatEngine> engine;
     std::vector<std::unique_ptr<net::WriteBatcher>> batchers;
     std::vector<std::unique_ptr<net::NetContext>> net_contexts;
@@ -443,7 +445,11 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
     if (!p.config.safety.webhook_url.empty()) {
         p.webhook = std::make_unique<http::AlertWebhook>(p.config.safety, p.metrics);
         p.engine->server_wide().set_alert_webhook(
-            [webhook = p.webhook.get()](std::string json) { webhook->send(std::move(json)); });
+            [webhook = p.webhook.get()](std::string json, rooms::ServerWide::Delivered done) {
+                webhook->send(std::move(json), std::move(done));
+            },
+            rooms::webhook_hold_ms(p.config.safety.webhook_attempts,
+                                   p.config.safety.webhook_timeout_ms));
     }
     for (unsigned i = 0; i < p.shards; ++i) {
         p.batchers.push_back(std::make_unique<net::WriteBatcher>(p.pool.context(i)));
@@ -471,6 +477,8 @@ Server::Server(config::Config config) : parts_(std::make_unique<Parts>(std::move
 Server::~Server() {
     // Destroy the sessions (held by the io_contexts) while the Hubs they leave still exist.
     if (parts_) {
+        // Its thread tells shard 0 what the receiver said: it stops before the shards go.
+        parts_->webhook.reset();
         parts_->engine->stop_routing();
         // Brokers hold timers and sockets of the shards' event loops: they must go before
         // the loops do.

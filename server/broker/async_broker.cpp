@@ -248,6 +248,15 @@ core::Awaitable<Result<bool>> AsyncBroker::mark_author_left(const v1::Moderation
     });
 }
 
+core::Awaitable<Result<bool>> AsyncBroker::hold_webhook(std::string item_id, std::uint64_t now_ms,
+                                                        std::uint64_t until_ms) {
+    return awaited<Result<bool>>(
+        [broker = broker_, item_id = std::move(item_id), now_ms, until_ms](auto reply) {
+            broker->hold_webhook(item_id, now_ms, until_ms,
+                                 converting(std::move(reply), optional_to_result<bool>()));
+        });
+}
+
 core::Awaitable<Result<std::vector<v1::ModerationItem>>> AsyncBroker::read_moderation_queue() {
     return awaited<Result<std::vector<v1::ModerationItem>>>([broker = broker_](auto reply) {
         broker->read_moderation_queue(

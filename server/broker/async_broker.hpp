@@ -73,6 +73,9 @@ public:
     core::Awaitable<Result<bool>> escalate_item(const v1::ModerationItem& notice);
     // Whether this call marked the author gone (see Broker::mark_author_left).
     core::Awaitable<Result<bool>> mark_author_left(const v1::ModerationItem& notice);
+    // Whether this call holds the item's webhook (see Broker::hold_webhook).
+    core::Awaitable<Result<bool>> hold_webhook(std::string item_id, std::uint64_t now_ms,
+                                               std::uint64_t until_ms);
     // Nothing: never seen (or forgotten).
     core::Awaitable<Result<std::optional<KnownRole>>> find_role(const std::string& subject);
     core::Awaitable<Result<v1::AuditPage>> read_audit(const std::string& room_id,

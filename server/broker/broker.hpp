@@ -252,6 +252,14 @@ public:
     // `notice` published to every instance, so each alert's notice is sent once. The callback
     // says whether this call did it. Resolving an item forgets the mark.
     virtual void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) = 0;
+    // Gives the caller the sending of an escalated item's webhook until `until_ms`, in one
+    // atomic step, unless the item is closed or claimed, its webhook was sent, or another
+    // instance holds it past `now_ms`. An instance that dies while sending thus leaves the
+    // webhook to whichever instance asks once its hold has run out. Resolving forgets it.
+    virtual void hold_webhook(const std::string& item_id, std::uint64_t now_ms,
+                              std::uint64_t until_ms, EscalateCallback done) = 0;
+    // The receiver took it: nobody sends it again.
+    virtual void mark_webhook_sent(const std::string& item_id) = 0;
     // Remembers a signed-in person's roles (the higher of what was known and `seen`), for the
     // configured time since they were last seen.
     virtual void record_role(const std::string& subject, const KnownRole& seen) = 0;

@@ -1,8 +1,14 @@
 #include "broker/memory_broker.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace haven::broker {
+namespace {
+
+constexpr std::uint64_t kWebhookSent = std::numeric_limits<std::uint64_t>::max();
+
+}  // namespace
 
 MemoryBroker::MemoryBroker(const config::HistoryConfig& retention, BrokerSink& sink,
                            WallClock clock, std::unique_ptr<moderation::AuditFile> audit,
@@ -100,6 +106,7 @@ void MemoryBroker::publish_moderation_item(const v1::ModerationItem& item) {
         claims_.erase(item.id());
         escalations_.erase(item.id());
         authors_left_.erase(item.id());
+        webhooks_.erase(item.id());
         return sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(item));
     }
     // An item published again (one more flag) keeps its owner and its step.
@@ -151,6 +158,20 @@ void MemoryBroker::mark_author_left(const v1::ModerationItem& notice, EscalateCa
     open->second.set_left_at_ms(notice.left_at_ms());
     sink_.on_moderation_item(std::make_shared<const v1::ModerationItem>(notice));
     done(true);
+}
+
+void MemoryBroker::hold_webhook(const std::string& item_id, std::uint64_t now_ms,
+                                std::uint64_t until_ms, EscalateCallback done) {
+    if (open_items_.count(item_id) == 0 || claims_.count(item_id) != 0) return done(false);
+    auto [held, fresh] = webhooks_.try_emplace(item_id, until_ms);
+    if (fresh) return done(true);
+    if (held->second == kWebhookSent || held->second > now_ms) return done(false);
+    held->second = until_ms;
+    done(true);
+}
+
+void MemoryBroker::mark_webhook_sent(const std::string& item_id) {
+    if (open_items_.count(item_id) != 0) webhooks_[item_id] = kWebhookSent;
 }
 
 void MemoryBroker::read_moderation_queue(QueueCallback done) {

@@ -64,6 +64,9 @@ public:
     void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
     void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
     void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) override;
+    void hold_webhook(const std::string& item_id, std::uint64_t now_ms, std::uint64_t until_ms,
+                      EscalateCallback done) override;
+    void mark_webhook_sent(const std::string& item_id) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
@@ -108,6 +111,7 @@ private:
     std::map<std::string, v1::ModerationItem> claims_;      // by item id: the winning claim
     std::map<std::string, std::uint32_t> escalations_;      // by item id: the step reached
     std::map<std::string, std::uint64_t> authors_left_;     // by item id: when its author left
+    std::map<std::string, std::uint64_t> webhooks_;  // by item id: held until, or kWebhookSent
     KnownRoles known_roles_;
 };
 

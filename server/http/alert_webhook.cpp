@@ -7,6 +7,7 @@
 
 #include "auth/hs256.hpp"
 #include "http/outbound_http.hpp"
+#include "rooms/alert_ladder.hpp"
 
 namespace haven::http {
 namespace {
@@ -36,7 +37,7 @@ AlertWebhook::~AlertWebhook() {
     metrics_.alerts.webhook_failures.fetch_add(queue_.size());
 }
 
-bool AlertWebhook::send(std::string json) {
+bool AlertWebhook::send(std::string json, Delivered done) {
     {
         const std::lock_guard lock(mutex_);
         if (queue_.size() >= config_.webhook_queue) {
@@ -45,7 +46,7 @@ bool AlertWebhook::send(std::string json) {
                          queue_.size());
             return false;
         }
-        queue_.push_back(std::move(json));
+        queue_.emplace_back(std::move(json), std::move(done));
     }
     wake_.notify_one();
     return true;
@@ -53,18 +54,19 @@ bool AlertWebhook::send(std::string json) {
 
 void AlertWebhook::run(std::stop_token stop) {
     while (!stop.stop_requested()) {
-        std::string json;
+        std::pair<std::string, Delivered> alert;
         {
             std::unique_lock lock(mutex_);
             if (!wake_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
-            json = std::move(queue_.front());
+            alert = std::move(queue_.front());
             queue_.pop_front();
         }
-        if (deliver(json, stop)) {
-            metrics_.alerts.webhook_sent.fetch_add(1);
-        } else {
-            metrics_.alerts.webhook_failures.fetch_add(1);
-        }
+        const bool delivered = deliver(alert.first, stop);
+        (delivered ? metrics_.alerts.webhook_sent : metrics_.alerts.webhook_failures).fetch_add(1);
+        // Stopping, the caller may be gone; an alert not marked sent is sent by another
+        // instance once this one's hold runs out.
+        if (stop.stop_requested()) return;
+        if (alert.second) alert.second(delivered);
     }
 }
 
@@ -80,7 +82,6 @@ bool AlertWebhook::deliver(const std::string& json, std::stop_token stop) {
             request.headers.emplace_back("X-Haven-Signature", "sha256=" + hex(*mac));
         }
     }
-    std::chrono::milliseconds backoff{1000};
     for (std::uint32_t attempt = 1; attempt <= config_.webhook_attempts; ++attempt) {
         std::string error;
         const auto response = send_http_request(request, error);
@@ -93,9 +94,9 @@ bool AlertWebhook::deliver(const std::string& json, std::stop_token stop) {
         std::mutex pause;
         std::unique_lock lock(pause);
         std::condition_variable_any sleeper;
-        if (sleeper.wait_for(lock, stop, backoff, [] { return false; })) return false;
+        const std::chrono::milliseconds wait(rooms::webhook_pause_ms(attempt));
+        if (sleeper.wait_for(lock, stop, wait, [] { return false; })) return false;
         if (stop.stop_requested()) return false;
-        backoff *= 2;
     }
     return false;
 }

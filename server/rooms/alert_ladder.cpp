@@ -16,6 +16,23 @@ std::uint32_t due_step(const LadderTiming& timing, std::uint64_t now_ms, std::ui
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(steps, top));
 }
 
+std::uint64_t webhook_pause_ms(std::uint32_t tries_done) {
+    constexpr std::uint64_t kFirstMs = 1000;
+    constexpr std::uint64_t kLongestMs = 60'000;
+    const std::uint32_t doublings = std::min<std::uint32_t>(tries_done > 0 ? tries_done - 1 : 0, 6);
+    return std::min(kFirstMs << doublings, kLongestMs);
+}
+
+std::uint64_t webhook_hold_ms(std::uint32_t attempts, std::uint32_t timeout_ms) {
+    constexpr std::uint64_t kMarginMs = 2000;
+    std::uint64_t total = kMarginMs;
+    for (std::uint32_t tries = 1; tries <= attempts; ++tries) {
+        total += timeout_ms;
+        if (tries < attempts) total += webhook_pause_ms(tries);
+    }
+    return total;
+}
+
 std::string_view ladder_step_name(std::uint32_t step) {
     switch (step) {
         case 1:

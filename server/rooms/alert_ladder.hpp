@@ -22,6 +22,12 @@ struct LadderTiming {
     bool webhook = false;  // without one the ladder stops at step 2
 };
 
+// The webhook tries `attempts` times, pausing between tries from 1 s, doubling up to 60 s.
+std::uint64_t webhook_pause_ms(std::uint32_t tries_done);
+// How long the instance that sends an item's webhook holds it: every attempt with its timeout
+// and the pauses between, and a margin. Past it, another instance may send it.
+std::uint64_t webhook_hold_ms(std::uint32_t attempts, std::uint32_t timeout_ms);
+
 // The step an item raised at `raised_ms` should have reached at `now_ms`.
 std::uint32_t due_step(const LadderTiming& timing, std::uint64_t now_ms, std::uint64_t raised_ms);
 

@@ -1,5 +1,7 @@
 #include "rooms/server_wide.hpp"
 
+#include <limits>
+
 #include "rooms/alert_ladder.hpp"
 #include "rooms/room_directory.hpp"
 #include "rooms/runtime_rooms.hpp"
@@ -74,6 +76,13 @@ core::Awaitable<broker::Result<broker::ClaimOutcome>> ServerWide::claim_item(
                                      [&]() { return zero_->claim_item(claim); });
 }
 
+namespace {
+
+constexpr std::uint64_t kWebhookDone = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kWebhookAsking = kWebhookDone - 1;
+
+}  // namespace
+
 void ServerWide::escalate_due(std::uint64_t now_ms) {
     core::check_owner(0, "rooms::ServerWide");
     if (!zero_ || !hubs_[0]->routing()) return;
@@ -83,7 +92,9 @@ void ServerWide::escalate_due(std::uint64_t now_ms) {
                               static_cast<bool>(webhook_)};
     LadderTiming held_timing = timing;
     held_timing.webhook = false;  // the operators' outside alert is for people at risk
-    for (moderation::OpenQueue::Waiting& waiting : open_queue_.on_the_ladder()) {
+    std::vector<moderation::OpenQueue::Waiting> ladder = open_queue_.on_the_ladder();
+    if (webhook_) resend_webhooks_due(ladder, now_ms);
+    for (moderation::OpenQueue::Waiting& waiting : ladder) {
         const std::uint32_t due =
             due_step(waiting.urgent ? timing : held_timing, now_ms, waiting.time_ms);
         if (due <= waiting.escalation || !escalating_.insert(waiting.id).second) continue;
@@ -119,8 +130,52 @@ core::Awaitable<void> ServerWide::escalate_flow(moderation::OpenQueue::Waiting w
                      " s unclaimed");
     zero_->plain().append_audit(std::move(entry));
     if (step == kWebhookStep && webhook_) {
-        webhook_(webhook_body(waiting, step, context.instance_id, now_ms));
+        webhook_checks_[waiting.id] = kWebhookAsking;
+        co_await send_webhook_flow(std::move(waiting), now_ms);
     }
+}
+
+void ServerWide::resend_webhooks_due(const std::vector<moderation::OpenQueue::Waiting>& ladder,
+                                     std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    std::map<std::string, std::uint64_t> still_escalated;
+    for (const moderation::OpenQueue::Waiting& waiting : ladder) {
+        if (!waiting.urgent || waiting.escalation < kWebhookStep) continue;
+        // First seen (raised to step 3 elsewhere, or before this instance started): ask now;
+        // a hold that has not run out refuses.
+        const auto known = webhook_checks_.find(waiting.id);
+        const std::uint64_t due = known == webhook_checks_.end() ? now_ms : known->second;
+        if (due > now_ms) {
+            still_escalated.emplace(waiting.id, due);
+            continue;
+        }
+        still_escalated.emplace(waiting.id, kWebhookAsking);
+        core::spawn(router_.context(0), send_webhook_flow(waiting, now_ms));
+    }
+    // Claimed, resolved or gone: forgotten.
+    webhook_checks_ = std::move(still_escalated);
+}
+
+core::Awaitable<void> ServerWide::send_webhook_flow(moderation::OpenQueue::Waiting waiting,
+                                                    std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    const std::uint64_t until_ms = now_ms + webhook_hold_ms_;
+    const broker::Result<bool> held = co_await zero_->hold_webhook(waiting.id, now_ms, until_ms);
+    if (auto check = webhook_checks_.find(waiting.id); check != webhook_checks_.end()) {
+        check->second = until_ms;  // whoever holds it, ask again when the hold ends
+    }
+    if (!held || !*held) co_return;
+    core::ServerContext& context = hubs_[0]->context();
+    webhook_(webhook_body(waiting, kWebhookStep, context.instance_id, now_ms),
+             [this, id = waiting.id](bool delivered) {
+                 if (!delivered) return;  // asked again when the hold ends
+                 router_.post(0, [this, id] {
+                     zero_->plain().mark_webhook_sent(id);
+                     if (auto check = webhook_checks_.find(id); check != webhook_checks_.end()) {
+                         check->second = kWebhookDone;
+                     }
+                 });
+             });
 }
 
 void ServerWide::expire_held_due(std::uint64_t now_ms) {

@@ -54,9 +54,14 @@ public:
 
     // The escalation ladder for urgent items nobody claims (config [safety]): called on shard
     // 0 with the sweep. Each step due is taken by whichever instance comes first, once; step 3
-    // hands the alert to `webhook` (set at start; none: the ladder stops at step 2).
-    void set_alert_webhook(std::function<void(std::string json)> webhook) {
+    // hands the alert to `webhook` (set at start; none: the ladder stops at step 2), which
+    // says on any thread whether the receiver took it. Until it did, any instance sends it
+    // again once the sender's hold of `hold_ms` has run out (see Broker::hold_webhook).
+    using Delivered = std::function<void(bool delivered)>;
+    using AlertWebhook = std::function<void(std::string json, Delivered done)>;
+    void set_alert_webhook(AlertWebhook webhook, std::uint64_t hold_ms) {
         webhook_ = std::move(webhook);
+        webhook_hold_ms_ = hold_ms;
     }
     void escalate_due(std::uint64_t now_ms);
     // Held posts unanswered for moderation.hold_timeout_seconds (shard 0, with the sweep): each
@@ -101,6 +106,11 @@ private:
     void publish_queue_gauges();
     core::Awaitable<void> escalate_flow(moderation::OpenQueue::Waiting waiting, std::uint32_t step,
                                         std::uint64_t now_ms);
+    core::Awaitable<void> send_webhook_flow(moderation::OpenQueue::Waiting waiting,
+                                            std::uint64_t now_ms);
+    // Escalated items whose webhook may not have been taken: asks to send those due.
+    void resend_webhooks_due(const std::vector<moderation::OpenQueue::Waiting>& ladder,
+                             std::uint64_t now_ms);
     core::Awaitable<void> follow_up_flow(moderation::Departure gone);
     // Awaited flows take what they are given by reference: see broker/async_broker.hpp.
     core::Awaitable<void> tell_author_left(const moderation::Departure& gone,
@@ -120,7 +130,11 @@ private:
     broker::Broker* broker_ = nullptr;
     std::optional<broker::AsyncBroker> zero_;  // the same broker, awaited
     moderation::OpenQueue open_queue_;         // shard 0's
-    std::function<void(std::string)> webhook_;
+    AlertWebhook webhook_;
+    std::uint64_t webhook_hold_ms_ = 0;
+    // Escalated items by id: when to ask again whether their webhook is this instance's to send
+    // (kWebhookDone: it was taken; kWebhookAsking: a flow is asking).
+    std::map<std::string, std::uint64_t> webhook_checks_;
     std::set<std::string> escalating_;  // items with a step in flight
     // Held posts handed to their owner shard, by item id: when to try again if still open.
     std::map<std::string, std::uint64_t> expiring_;

@@ -624,6 +624,45 @@ TEST_CASE_TEMPLATE(
     REQUIRE(h.run_until([&] { return notices() == 2; }));
 }
 
+TEST_CASE_TEMPLATE(
+    "moderation items: a webhook is held by one sender at a time until its hold ends, never "
+    "again once sent, and not for a claimed or closed item",
+    H, Memory, Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    const v1::ModerationItem item = crisis_alert("crisis:a:3");
+    const auto hold = [&](const std::string& id, std::uint64_t now_ms, std::uint64_t until_ms) {
+        return step_taken(h,
+                          [&](auto done) { h.broker->hold_webhook(id, now_ms, until_ms, done); });
+    };
+
+    CHECK_FALSE(hold(item.id(), 1000, 6000));  // no such open item
+    h.broker->publish_moderation_item(item);
+    CHECK(hold(item.id(), 1000, 6000));
+    CHECK_FALSE(hold(item.id(), 5999, 11000));  // still held by the first sender
+    CHECK(hold(item.id(), 6001, 11000));        // its hold ran out: the next one sends
+    h.broker->mark_webhook_sent(item.id());
+    CHECK_FALSE(hold(item.id(), 20000, 25000));  // taken: never again
+    // Resolved and raised again, it is a new alert with its own webhook.
+    v1::ModerationItem resolved;
+    resolved.set_id(item.id());
+    resolved.set_kind(v1::ModerationItem::RESOLVED);
+    h.broker->publish_moderation_item(resolved);
+    CHECK_FALSE(hold(item.id(), 30000, 35000));
+    h.broker->publish_moderation_item(item);
+    CHECK(hold(item.id(), 30000, 35000));
+    // Claimed: a moderator has it, the outside alert is not sent.
+    v1::ModerationItem claim = update_of(item, v1::ModerationItem::CLAIMED);
+    claim.set_claimed_by("Maya");
+    claim.set_claimed_by_subject("maya");
+    claim.set_claimed_at_ms(36000);
+    REQUIRE(await_result<std::optional<broker::ClaimOutcome>>(h, [&](auto done) {
+                h.broker->claim_item(claim, done);
+            }).has_value());
+    CHECK_FALSE(hold(item.id(), 40000, 45000));
+}
+
 TEST_CASE_TEMPLATE("audit: newest first, by room, paged with before_id", H, Memory, Redis) {
     H h;
     h.start();

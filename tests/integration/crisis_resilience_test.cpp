@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include <boost/json/parse.hpp>
+
 #include "integration/crisis_support.hpp"
 #include "support/http_receiver.hpp"
 
@@ -151,6 +153,70 @@ TEST_CASE(
             back[i]->expect(item(during, v1::ModerationItem::CRISIS), "the alert from the storm");
         }
     }
+}
+
+// The receiver fails at first, and each attempt times out after 0.5 s: a hold of 4 s (two
+// attempts of 0.5 s, a pause of 1 s and a margin of 2 s).
+std::string failing_webhook_settings(const HttpReceiver& receiver) {
+    return "claim_timeout_seconds = 1\nescalation_step_seconds = 1\nwebhook_url = \"" +
+           receiver.url() + "\"\nwebhook_attempts = 2\nwebhook_timeout_ms = 500\n";
+}
+
+TEST_CASE(
+    "resilience: the instance sending an alert's webhook is killed before the receiver takes it: "
+    "the other sends it when the hold runs out, once") {
+    HttpReceiver receiver(503);
+    TwoInstances cluster("webhook-killed", crisis_settings(failing_webhook_settings(receiver)));
+    Client author = guest_in(*cluster.first, Encoding::binary, "lobby", "Robin");
+    const std::string id = raise_alert(author);
+    REQUIRE(eventually([&] { return receiver.received().size() == 1; }, std::chrono::seconds(15)));
+    // Whoever took step 3 is sending: kill it between its two attempts.
+    const bool first_sends =
+        metric(*cluster.first, "haven_alert_escalations_total{step=\"3\"}").value_or(0) == 1;
+    ServerProcess& sender = first_sends ? *cluster.first : *cluster.second;
+    ServerProcess& survivor = first_sends ? *cluster.second : *cluster.first;
+    sender.stop(SIGKILL);
+    receiver.answer_with(200);
+    REQUIRE(eventually([&] { return metric(survivor, "haven_alert_webhook_sent_total") == 1u; },
+                       std::chrono::seconds(15)));
+    const boost::json::value body = boost::json::parse(receiver.received().back().body);
+    CHECK(body.at("item_id").as_string() == id);
+    // Taken: nobody sends it again, however long it stays open.
+    const std::size_t requests = receiver.received().size();
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    CHECK(receiver.received().size() == requests);
+    CHECK(metric(survivor, "haven_alert_webhook_sent_total") == 1u);
+}
+
+TEST_CASE(
+    "resilience: a webhook whose every attempt failed is sent again after the hold, until the "
+    "receiver takes it; a claim stops it") {
+    HttpReceiver receiver(503);
+    TwoInstances cluster("webhook-retried", crisis_settings(failing_webhook_settings(receiver)));
+    const std::vector<const ServerProcess*> both{cluster.first.get(), cluster.second.get()};
+    Client author = guest_in(*cluster.first, Encoding::binary, "lobby", "Robin");
+    Client maya = moderator(*cluster.second, kModeratorB);
+    const std::string id = raise_alert(author);
+    // Two attempts, then two more once the hold has run out.
+    REQUIRE(eventually([&] { return receiver.received().size() >= 4; }, std::chrono::seconds(25)));
+    CHECK(total(both, "haven_alert_webhook_failures_total") >= 2);
+    receiver.answer_with(200);
+    REQUIRE(eventually([&] { return total(both, "haven_alert_webhook_sent_total") == 1; },
+                       std::chrono::seconds(15)));
+    const std::size_t requests = receiver.received().size();
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    CHECK(receiver.received().size() == requests);
+
+    // Another alert nobody answers, failing, then claimed: no more attempts after the claim.
+    receiver.answer_with(503);
+    const std::string second = raise_alert(author, 1);
+    REQUIRE(eventually([&] { return receiver.received().size() >= requests + 2; },
+                       std::chrono::seconds(15)));
+    REQUIRE(maya.reply(maya.send(claim(second))).has_ack());
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // an attempt in flight may end
+    const std::size_t after_claim = receiver.received().size();
+    std::this_thread::sleep_for(std::chrono::seconds(5));
+    CHECK(receiver.received().size() == after_claim);
 }
 
 }  // namespace haven::test

@@ -24,6 +24,22 @@ TEST_CASE(
     CHECK(due_step(without, 10'000'000, 0) == 2);
 }
 
+TEST_CASE("ladder: a webhook's sender holds it for every attempt, the pauses and a margin") {
+    using haven::rooms::webhook_hold_ms;
+    using haven::rooms::webhook_pause_ms;
+    CHECK(webhook_pause_ms(1) == 1'000);
+    CHECK(webhook_pause_ms(2) == 2'000);
+    CHECK(webhook_pause_ms(4) == 8'000);
+    CHECK(webhook_pause_ms(7) == 60'000);  // doubling stops at a minute
+    CHECK(webhook_pause_ms(19) == 60'000);
+    CHECK(webhook_hold_ms(1, 1'000) == 3'000);
+    CHECK(webhook_hold_ms(2, 1'000) == 5'000);
+    // The defaults: 5 attempts of 5 s, pauses of 1, 2, 4 and 8 s.
+    CHECK(webhook_hold_ms(5, 5'000) == 42'000);
+    // The most the config allows stays bounded: 20 attempts of 60 s.
+    CHECK(webhook_hold_ms(20, 60'000) < 45ULL * 60 * 1000);
+}
+
 TEST_CASE("ladder: the webhook body names the item and the wait, nothing anyone wrote") {
     const OpenQueue::Waiting waiting{"crisis:lobby:7", "lobby", 1'000, 2};
     const std::string body = haven::rooms::webhook_body(waiting, 3, "inst-1", 181'000);

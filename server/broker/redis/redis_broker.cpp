@@ -345,7 +345,8 @@ void RedisBroker::publish_moderation_item(const v1::ModerationItem& item) {
     const bool resolved = item.kind() == v1::ModerationItem::RESOLVED;
     eval(moderation_item_script(),
          {global_key("moderation:open"), global_key("moderation:claims"),
-          global_key("moderation:escalation"), global_key("moderation:left")},
+          global_key("moderation:escalation"), global_key("moderation:left"),
+          global_key("moderation:webhook")},
          {item.id(), item.SerializeAsString(), resolved ? "1" : "0", global_key("moderation")},
          [](const redisReply*) {});
 }
@@ -397,6 +398,23 @@ void RedisBroker::mark_author_left(const v1::ModerationItem& notice, EscalateCal
              if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
              done(reply->integer == 1);
          });
+}
+
+void RedisBroker::hold_webhook(const std::string& item_id, std::uint64_t now_ms,
+                               std::uint64_t until_ms, EscalateCallback done) {
+    eval(hold_webhook_script(),
+         {global_key("moderation:open"), global_key("moderation:claims"),
+          global_key("moderation:webhook")},
+         {item_id, std::to_string(now_ms), std::to_string(until_ms)},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_INTEGER) return done(std::nullopt);
+             done(reply->integer == 1);
+         });
+}
+
+void RedisBroker::mark_webhook_sent(const std::string& item_id) {
+    eval(webhook_sent_script(), {global_key("moderation:open"), global_key("moderation:webhook")},
+         {item_id}, [](const redisReply*) {});
 }
 
 void RedisBroker::read_moderation_queue(QueueCallback done) {

@@ -77,6 +77,9 @@ public:
     void claim_item(const v1::ModerationItem& claim, ClaimCallback done) override;
     void escalate_item(const v1::ModerationItem& notice, EscalateCallback done) override;
     void mark_author_left(const v1::ModerationItem& notice, EscalateCallback done) override;
+    void hold_webhook(const std::string& item_id, std::uint64_t now_ms, std::uint64_t until_ms,
+                      EscalateCallback done) override;
+    void mark_webhook_sent(const std::string& item_id) override;
     void read_moderation_queue(QueueCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;

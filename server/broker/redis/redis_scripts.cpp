@@ -211,6 +211,7 @@ if ARGV[3] == '1' then
   redis.call('HDEL', KEYS[2], ARGV[1])
   redis.call('HDEL', KEYS[3], ARGV[1])
   redis.call('HDEL', KEYS[4], ARGV[1])
+  redis.call('HDEL', KEYS[5], ARGV[1])
   redis.call('PUBLISH', ARGV[4], ARGV[2])
   return 1
 end
@@ -264,6 +265,23 @@ if not item then return 0 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], item .. ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+)lua";
+
+// KEYS: open items, claims, webhooks; ARGV: item id, now (ms), held until (ms). A webhook's
+// field is "sent" or the time its holder's hold ends.
+constexpr std::string_view kHoldWebhook = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 or redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1
+then return 0 end
+local held = redis.call('HGET', KEYS[3], ARGV[1])
+if held == 'sent' or (held and tonumber(held) > tonumber(ARGV[2])) then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+return 1
+)lua";
+
+// KEYS: open items, webhooks; ARGV: item id.
+constexpr std::string_view kWebhookSent = R"lua(
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[2], ARGV[1], 'sent') end
 return 1
 )lua";
 
@@ -339,6 +357,14 @@ const Script& mark_author_left_script() {
     static const OwnedScript owned(kMarkAuthorLeft);
     return owned.script;
 }
+const Script& hold_webhook_script() {
+    static const OwnedScript owned(kHoldWebhook);
+    return owned.script;
+}
+const Script& webhook_sent_script() {
+    static const OwnedScript owned(kWebhookSent);
+    return owned.script;
+}
 const Script& take_field_script() {
     static const OwnedScript owned(kTakeField);
     return owned.script;
@@ -349,11 +375,12 @@ const Script& reap_script() {
 }
 
 std::vector<const Script*> all_scripts() {
-    return {&publish_script(),    &history_script(),       &join_script(),
-            &leave_script(),      &presence_script(),      &record_role_script(),
-            &flag_script(),       &global_script(),        &moderation_item_script(),
-            &claim_item_script(), &escalate_item_script(), &mark_author_left_script(),
-            &take_field_script(), &reap_script()};
+    return {&publish_script(),      &history_script(),       &join_script(),
+            &leave_script(),        &presence_script(),      &record_role_script(),
+            &flag_script(),         &global_script(),        &moderation_item_script(),
+            &claim_item_script(),   &escalate_item_script(), &mark_author_left_script(),
+            &hold_webhook_script(), &webhook_sent_script(),  &take_field_script(),
+            &reap_script()};
 }
 
 }  // namespace haven::broker::redis

@@ -58,8 +58,8 @@ const Script& flag_script();
 const Script& global_script();
 
 // Stores (or, for a resolution, removes with its claim and step) an open moderation item and
-// announces it. KEYS: open items, claims and escalation hashes. ARGV: item id, item bytes,
-// resolved ("1"/"0"), moderation channel.
+// announces it. KEYS: open items, claims, escalation, authors gone and webhook hashes. ARGV: item
+// id, item bytes, resolved ("1"/"0"), moderation channel.
 const Script& moderation_item_script();
 
 // Claims an open item unless it has an owner. KEYS: open items, claims. ARGV: item id, claim
@@ -71,6 +71,11 @@ const Script& claim_item_script();
 // ARGV: item id, step, moderation channel, the ESCALATED notice. Returns 1 when it did.
 const Script& escalate_item_script();
 const Script& mark_author_left_script();
+// Who sends an escalated item's webhook (Broker::hold_webhook). KEYS: open items, claims,
+// webhooks. ARGV: item id, now, held until. Returns 1 when the caller holds it.
+const Script& hold_webhook_script();
+// KEYS: open items, webhooks. ARGV: item id.
+const Script& webhook_sent_script();
 const Script& take_field_script();
 
 // Removes a dead instance and its members, announcing member_left for each, exactly once
