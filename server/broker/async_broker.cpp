@@ -248,6 +248,16 @@ core::Awaitable<Result<bool>> AsyncBroker::mark_author_left(const v1::Moderation
     });
 }
 
+core::Awaitable<Result<std::vector<moderation::Departure>>> AsyncBroker::take_departures(
+    std::uint64_t now_ms, std::uint32_t limit) {
+    return awaited<Result<std::vector<moderation::Departure>>>([broker = broker_, now_ms,
+                                                                limit](auto reply) {
+        broker->take_departures(
+            now_ms, limit,
+            converting(std::move(reply), optional_to_result<std::vector<moderation::Departure>>()));
+    });
+}
+
 core::Awaitable<Result<bool>> AsyncBroker::hold_webhook(std::string item_id, std::uint64_t now_ms,
                                                         std::uint64_t until_ms) {
     return awaited<Result<bool>>(

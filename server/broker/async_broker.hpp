@@ -73,6 +73,8 @@ public:
     core::Awaitable<Result<bool>> escalate_item(const v1::ModerationItem& notice);
     // Whether this call marked the author gone (see Broker::mark_author_left).
     core::Awaitable<Result<bool>> mark_author_left(const v1::ModerationItem& notice);
+    core::Awaitable<Result<std::vector<moderation::Departure>>> take_departures(
+        std::uint64_t now_ms, std::uint32_t limit);
     // Whether this call holds the item's webhook (see Broker::hold_webhook).
     core::Awaitable<Result<bool>> hold_webhook(std::string item_id, std::uint64_t now_ms,
                                                std::uint64_t until_ms);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "haven.pb.h"
+#include "moderation/followup_watch.hpp"
 #include "moderation/moderation_state.hpp"
 
 namespace haven::broker {
@@ -121,6 +122,7 @@ inline v1::ModerationItem claim_fields(const v1::ModerationItem& claim) {
 }
 // Whether this call moved the item up its escalation ladder (nothing: broker unreachable).
 using EscalateCallback = std::function<void(std::optional<bool>)>;
+using DeparturesCallback = std::function<void(std::optional<std::vector<moderation::Departure>>)>;
 using AuditCallback = std::function<void(std::optional<v1::AuditPage>)>;
 using DoneCallback = std::function<void(bool ok)>;
 
@@ -260,6 +262,15 @@ public:
                               std::uint64_t until_ms, EscalateCallback done) = 0;
     // The receiver took it: nobody sends it again.
     virtual void mark_webhook_sent(const std::string& item_id) = 0;
+    // Someone who left right after a crisis post is waited for on their instance; the wait is
+    // written here too, so that if that instance dies another takes it over. One entry per
+    // room and subject (a second departure replaces the first), due at `takeover_ms`.
+    virtual void record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) = 0;
+    // The wait ended where it began: forgotten, unless a later departure replaced it.
+    virtual void forget_departure(const moderation::Departure& gone) = 0;
+    // Removes and returns up to `limit` waits due at `now_ms`: each one to exactly one caller.
+    virtual void take_departures(std::uint64_t now_ms, std::uint32_t limit,
+                                 DeparturesCallback done) = 0;
     // Remembers a signed-in person's roles (the higher of what was known and `seen`), for the
     // configured time since they were last seen.
     virtual void record_role(const std::string& subject, const KnownRole& seen) = 0;

@@ -174,6 +174,31 @@ void MemoryBroker::mark_webhook_sent(const std::string& item_id) {
     if (open_items_.count(item_id) != 0) webhooks_[item_id] = kWebhookSent;
 }
 
+void MemoryBroker::record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) {
+    departures_[{gone.room_id, gone.subject}] = Wait{gone, takeover_ms};
+}
+
+void MemoryBroker::forget_departure(const moderation::Departure& gone) {
+    const auto found = departures_.find({gone.room_id, gone.subject});
+    if (found != departures_.end() && found->second.gone.left_at_ms == gone.left_at_ms) {
+        departures_.erase(found);
+    }
+}
+
+void MemoryBroker::take_departures(std::uint64_t now_ms, std::uint32_t limit,
+                                   DeparturesCallback done) {
+    std::vector<moderation::Departure> due;
+    for (auto it = departures_.begin(); it != departures_.end() && due.size() < limit;) {
+        if (it->second.takeover_ms > now_ms) {
+            ++it;
+            continue;
+        }
+        due.push_back(std::move(it->second.gone));
+        it = departures_.erase(it);
+    }
+    done(std::move(due));
+}
+
 void MemoryBroker::read_moderation_queue(QueueCallback done) {
     std::vector<v1::ModerationItem> items;
     items.reserve(open_items_.size());

@@ -67,6 +67,10 @@ public:
     void hold_webhook(const std::string& item_id, std::uint64_t now_ms, std::uint64_t until_ms,
                       EscalateCallback done) override;
     void mark_webhook_sent(const std::string& item_id) override;
+    void record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) override;
+    void forget_departure(const moderation::Departure& gone) override;
+    void take_departures(std::uint64_t now_ms, std::uint32_t limit,
+                         DeparturesCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;
@@ -112,6 +116,11 @@ private:
     std::map<std::string, std::uint32_t> escalations_;      // by item id: the step reached
     std::map<std::string, std::uint64_t> authors_left_;     // by item id: when its author left
     std::map<std::string, std::uint64_t> webhooks_;  // by item id: held until, or kWebhookSent
+    struct Wait {
+        moderation::Departure gone;
+        std::uint64_t takeover_ms = 0;
+    };
+    std::map<std::pair<std::string, std::string>, Wait> departures_;  // by room, subject
     KnownRoles known_roles_;
 };
 

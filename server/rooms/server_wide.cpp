@@ -242,7 +242,10 @@ void ServerWide::watch_departure(std::string room_id, std::string subject) {
                      left_at_ms]() mutable {
         core::check_owner(0, "rooms::ServerWide");
         // The alert itself may still be on its way here: it is looked for when the wait ends.
-        followups_->departed({std::move(room_id), std::move(subject), left_at_ms});
+        moderation::Departure gone{std::move(room_id), std::move(subject), left_at_ms};
+        // Written down for the other instances too, in case this one dies during the wait.
+        zero_->plain().record_departure(gone, left_at_ms + followup_takeover_ms());
+        followups_->departed(std::move(gone));
     });
 }
 
@@ -257,7 +260,33 @@ void ServerWide::follow_up_due(std::uint64_t now_ms) {
     core::check_owner(0, "rooms::ServerWide");
     if (!zero_ || !hubs_[0]->routing()) return;
     for (moderation::Departure& gone : followups_->take_due(now_ms)) {
+        zero_->plain().forget_departure(gone);
         if (alerts_of(gone).empty()) continue;  // none raised, or all closed meanwhile
+        core::spawn(router_.context(0), follow_up_flow(std::move(gone)));
+    }
+    if (!taking_over_ && now_ms >= next_takeover_ms_) {
+        taking_over_ = true;
+        next_takeover_ms_ = now_ms + kTakeoverPollMs;
+        core::spawn(router_.context(0), take_over_departures_flow(now_ms));
+    }
+}
+
+std::uint64_t ServerWide::followup_takeover_ms() const {
+    return hubs_[0]->context().config.safety.followup_grace_seconds * 1000ULL +
+           kOtherInstanceHoldDelayMs;
+}
+
+core::Awaitable<void> ServerWide::take_over_departures_flow(std::uint64_t now_ms) {
+    core::check_owner(0, "rooms::ServerWide");
+    // Waits whose instance did not end them in time: it is gone (or very late, and the
+    // notice is sent once either way).
+    broker::Result<std::vector<moderation::Departure>> orphaned =
+        co_await zero_->take_departures(now_ms, kTakeoverBatch);
+    taking_over_ = false;
+    if (!orphaned) co_return;
+    if (orphaned->size() == kTakeoverBatch) next_takeover_ms_ = now_ms;  // more are waiting
+    for (moderation::Departure& gone : *orphaned) {
+        if (alerts_of(gone).empty()) continue;
         core::spawn(router_.context(0), follow_up_flow(std::move(gone)));
     }
 }

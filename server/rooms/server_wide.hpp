@@ -77,7 +77,9 @@ public:
     // period; `follow_up_due` (shard 0, with the sweep) then matches the open alerts their
     // posts raised (which may have arrived after they left), asks the room's presence on every
     // instance, and when they are not back the alert's owner or the moderators on duty get an
-    // AUTHOR_LEFT notice, once per alert in the whole deployment.
+    // AUTHOR_LEFT notice, once per alert in the whole deployment. The wait is written to the
+    // broker too: if this instance dies during it, another takes it over
+    // kOtherInstanceHoldDelayMs after the grace (Broker::take_departures).
     void watch_departure(std::string room_id, std::string subject);
 
     // Reach out (moderation/desk/check_ins): whom an open alert is about and who owns it, and
@@ -112,6 +114,12 @@ private:
     void resend_webhooks_due(const std::vector<moderation::OpenQueue::Waiting>& ladder,
                              std::uint64_t now_ms);
     core::Awaitable<void> follow_up_flow(moderation::Departure gone);
+    // How long after a departure another instance takes its wait over: the grace and
+    // kOtherInstanceHoldDelayMs.
+    std::uint64_t followup_takeover_ms() const;
+    core::Awaitable<void> take_over_departures_flow(std::uint64_t now_ms);
+    static constexpr std::uint64_t kTakeoverPollMs = 2'000;
+    static constexpr std::uint32_t kTakeoverBatch = 100;
     // Awaited flows take what they are given by reference: see broker/async_broker.hpp.
     core::Awaitable<void> tell_author_left(const moderation::Departure& gone,
                                            const moderation::OpenQueue::CrisisByAuthor& alert);
@@ -139,6 +147,8 @@ private:
     // Held posts handed to their owner shard, by item id: when to try again if still open.
     std::map<std::string, std::uint64_t> expiring_;
     std::optional<moderation::FollowupWatch> followups_;
+    bool taking_over_ = false;  // a take_departures in flight
+    std::uint64_t next_takeover_ms_ = 0;
     std::optional<moderation::CheckInThreads> check_ins_;  // made with the config, at connect
     void private_note(
         const std::shared_ptr<const v1::Event>& event);  // made with the config, at connect

@@ -663,6 +663,46 @@ TEST_CASE_TEMPLATE(
     CHECK_FALSE(hold(item.id(), 40000, 45000));
 }
 
+TEST_CASE_TEMPLATE(
+    "follow-up waits: each due wait is taken by one caller, a later departure replaces the "
+    "first, and a wait ended where it began is forgotten",
+    H, Memory, Redis) {
+    H h;
+    h.start();
+    REQUIRE(h.run_until([&] { return h.broker->healthy(); }));
+    const auto take = [&](std::uint64_t now_ms) {
+        auto taken = await_result<std::optional<std::vector<moderation::Departure>>>(
+            h, [&](auto done) { h.broker->take_departures(now_ms, 10, done); });
+        REQUIRE(taken.has_value());
+        return *taken;
+    };
+    // A subject may hold any character, the separator included.
+    const moderation::Departure robin{"lobby", "guest:7:robin", 1000};
+    const moderation::Departure sam{"lobby-2", "sam", 1500};
+    h.broker->record_departure(robin, 18000);
+    h.broker->record_departure(sam, 18500);
+    CHECK(take(17999).empty());
+    const std::vector<moderation::Departure> due = take(18000);
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].room_id == "lobby");
+    CHECK(due[0].subject == "guest:7:robin");
+    CHECK(due[0].left_at_ms == 1000);
+    CHECK(take(18000).empty());  // taken once
+    // Sam came back and left again: the second departure replaces the first, and forgetting the
+    // first leaves the second.
+    const moderation::Departure sam_again{"lobby-2", "sam", 4000};
+    h.broker->record_departure(sam_again, 21000);
+    h.broker->forget_departure(sam);
+    CHECK(take(20000).empty());
+    const std::vector<moderation::Departure> later = take(21000);
+    REQUIRE(later.size() == 1);
+    CHECK(later[0].left_at_ms == 4000);
+    // Ended where it began: nobody takes it over.
+    h.broker->record_departure(robin, 30000);
+    h.broker->forget_departure(robin);
+    CHECK(take(40000).empty());
+}
+
 TEST_CASE_TEMPLATE("audit: newest first, by room, paged with before_id", H, Memory, Redis) {
     H h;
     h.start();

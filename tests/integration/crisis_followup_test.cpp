@@ -164,6 +164,26 @@ std::size_t occurrences(const std::string& text, const std::string& word) {
 }  // namespace
 
 TEST_CASE(
+    "leave after a crisis post: the author's instance is killed during the grace period: another "
+    "instance takes the wait over and tells the moderator on duty, once") {
+    TwoInstances cluster("followup-killed", crisis_settings(kShortFollowup));
+    Client maya = moderator(*cluster.second, kModeratorB);
+    REQUIRE(maya.reply(maya.send(set_duty(true, {"lobby"}))).has_duty_roster());
+    Client robin = guest_in(*cluster.first, Encoding::binary, "lobby", "Robin");
+    const std::string id = raise_alert(robin);
+    maya.expect(item(id, v1::ModerationItem::CRISIS), "the alert on B");
+    REQUIRE(robin.reply(robin.send(leave("lobby"))).has_left());
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the wait is written down
+    cluster.first->stop(SIGKILL);  // A dies with the wait in its memory
+    // B takes it over 15 s after the grace (2 s), once.
+    const v1::ServerMessage told =
+        maya.expect(item(id, v1::ModerationItem::AUTHOR_LEFT), "the notice", Millis(25000));
+    CHECK(told.moderation_item().left_at_ms() >= told.moderation_item().time_ms());
+    CHECK(notices_for(maya, id, Millis(2500)) == 0);
+    CHECK(metric(*cluster.second, "haven_crisis_followups_total") == 1u);
+}
+
+TEST_CASE(
     "held posts nobody answers, on two instances: once the hold timeout passes each is rejected "
     "or delivered by its room's policy, once in the deployment, and its author is told which") {
     TwoInstances cluster("hold-timeout", hold_settings());

@@ -417,6 +417,63 @@ void RedisBroker::mark_webhook_sent(const std::string& item_id) {
          {item_id}, [](const redisReply*) {});
 }
 
+namespace {
+
+// A wait's key: the room's length, the room, then the subject (which may hold any character).
+std::string departure_key(const moderation::Departure& gone) {
+    return std::to_string(gone.room_id.size()) + ":" + gone.room_id + gone.subject;
+}
+
+std::optional<moderation::Departure> departure_of(std::string_view key, std::string_view left) {
+    const std::size_t colon = key.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::size_t room_size = 0;
+    const auto [end, error] = std::from_chars(key.data(), key.data() + colon, room_size);
+    if (error != std::errc{} || end != key.data() + colon || key.size() - colon - 1 < room_size) {
+        return std::nullopt;
+    }
+    moderation::Departure gone;
+    gone.room_id = std::string(key.substr(colon + 1, room_size));
+    gone.subject = std::string(key.substr(colon + 1 + room_size));
+    if (std::from_chars(left.data(), left.data() + left.size(), gone.left_at_ms).ec !=
+        std::errc{}) {
+        return std::nullopt;
+    }
+    return gone;
+}
+
+}  // namespace
+
+void RedisBroker::record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) {
+    eval(record_departure_script(), {global_key("followups"), global_key("followups:left")},
+         {departure_key(gone), std::to_string(takeover_ms), std::to_string(gone.left_at_ms)},
+         [](const redisReply*) {});
+}
+
+void RedisBroker::forget_departure(const moderation::Departure& gone) {
+    eval(forget_departure_script(), {global_key("followups"), global_key("followups:left")},
+         {departure_key(gone), std::to_string(gone.left_at_ms)}, [](const redisReply*) {});
+}
+
+void RedisBroker::take_departures(std::uint64_t now_ms, std::uint32_t limit,
+                                  DeparturesCallback done) {
+    eval(take_departures_script(), {global_key("followups"), global_key("followups:left")},
+         {std::to_string(now_ms), std::to_string(limit)},
+         [done = std::move(done)](const redisReply* reply) {
+             if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return done(std::nullopt);
+             std::vector<moderation::Departure> taken;
+             for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                 const redisReply* key = reply->element[i];
+                 const redisReply* left = reply->element[i + 1];
+                 if (key->type != REDIS_REPLY_STRING || left->type != REDIS_REPLY_STRING) continue;
+                 if (auto gone = departure_of({key->str, key->len}, {left->str, left->len})) {
+                     taken.push_back(std::move(*gone));
+                 }
+             }
+             done(std::move(taken));
+         });
+}
+
 void RedisBroker::read_moderation_queue(QueueCallback done) {
     commands_.command({"HVALS", global_key("moderation:open")},
                       [done = std::move(done)](const redisReply* reply) {

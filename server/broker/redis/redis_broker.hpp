@@ -80,6 +80,10 @@ public:
     void hold_webhook(const std::string& item_id, std::uint64_t now_ms, std::uint64_t until_ms,
                       EscalateCallback done) override;
     void mark_webhook_sent(const std::string& item_id) override;
+    void record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) override;
+    void forget_departure(const moderation::Departure& gone) override;
+    void take_departures(std::uint64_t now_ms, std::uint32_t limit,
+                         DeparturesCallback done) override;
     void read_moderation_queue(QueueCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;

@@ -285,6 +285,36 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[2],
 return 1
 )lua";
 
+// Waits for people who left after a crisis post. KEYS: due zset, departure times hash; the
+// member and field are the wait's key (room and subject).
+// ARGV: key, takeover time, left at.
+constexpr std::string_view kRecordDeparture = R"lua(
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+return 1
+)lua";
+
+// ARGV: key, left at. Only the departure that was recorded is forgotten.
+constexpr std::string_view kForgetDeparture = R"lua(
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+)lua";
+
+// ARGV: now, limit. Returns {key, left at, key, left at, ...}, each taken out.
+constexpr std::string_view kTakeDepartures = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local taken = {}
+for _, key in ipairs(due) do
+  taken[#taken + 1] = key
+  taken[#taken + 1] = redis.call('HGET', KEYS[2], key) or '0'
+  redis.call('ZREM', KEYS[1], key)
+  redis.call('HDEL', KEYS[2], key)
+end
+return taken
+)lua";
+
 std::string hex_sha1(std::string_view text) {
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
@@ -365,6 +395,18 @@ const Script& webhook_sent_script() {
     static const OwnedScript owned(kWebhookSent);
     return owned.script;
 }
+const Script& record_departure_script() {
+    static const OwnedScript owned(kRecordDeparture);
+    return owned.script;
+}
+const Script& forget_departure_script() {
+    static const OwnedScript owned(kForgetDeparture);
+    return owned.script;
+}
+const Script& take_departures_script() {
+    static const OwnedScript owned(kTakeDepartures);
+    return owned.script;
+}
 const Script& take_field_script() {
     static const OwnedScript owned(kTakeField);
     return owned.script;
@@ -375,11 +417,24 @@ const Script& reap_script() {
 }
 
 std::vector<const Script*> all_scripts() {
-    return {&publish_script(),      &history_script(),       &join_script(),
-            &leave_script(),        &presence_script(),      &record_role_script(),
-            &flag_script(),         &global_script(),        &moderation_item_script(),
-            &claim_item_script(),   &escalate_item_script(), &mark_author_left_script(),
-            &hold_webhook_script(), &webhook_sent_script(),  &take_field_script(),
+    return {&publish_script(),
+            &history_script(),
+            &join_script(),
+            &leave_script(),
+            &presence_script(),
+            &record_role_script(),
+            &flag_script(),
+            &global_script(),
+            &moderation_item_script(),
+            &claim_item_script(),
+            &escalate_item_script(),
+            &mark_author_left_script(),
+            &hold_webhook_script(),
+            &webhook_sent_script(),
+            &record_departure_script(),
+            &forget_departure_script(),
+            &take_departures_script(),
+            &take_field_script(),
             &reap_script()};
 }
 

@@ -76,6 +76,12 @@ const Script& mark_author_left_script();
 const Script& hold_webhook_script();
 // KEYS: open items, webhooks. ARGV: item id.
 const Script& webhook_sent_script();
+// Waits for people who left after a crisis post (Broker::record_departure and the two
+// after it). KEYS: due zset, departure times hash. ARGV: key, takeover time, left at / key,
+// left at / now, limit (returns key, left at, ...).
+const Script& record_departure_script();
+const Script& forget_departure_script();
+const Script& take_departures_script();
 const Script& take_field_script();
 
 // Removes a dead instance and its members, announcing member_left for each, exactly once
