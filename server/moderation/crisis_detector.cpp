@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -207,24 +208,36 @@ void CrisisDetector::add_rules(std::size_t list_index) {
     std::unordered_map<std::string, std::size_t> numbers;
     for (const CrisisRuleSource& source : list.rules) {
         const std::size_t number = ++numbers[source.concept_name];
-        const auto severity = list.severities.find(source.concept_name);
-        entries_.push_back(
-            {list_index, source.concept_name, source.pattern,
-             list.locale + "/" + source.concept_name + "/r" + std::to_string(number),
-             severity == list.severities.end() ? CrisisSeverity::urgent : severity->second});
-        rules_.push_back({CrisisPattern(source.pattern, list.words), entries_.size() - 1, {}});
-        const std::size_t rule = rules_.size() - 1;
-        for (const std::string& anchor : rules_.back().pattern.anchor_words()) {
-            const auto id = static_cast<std::uint32_t>(anchor_ids_.size());
-            rules_.back().anchors.push_back(anchor_ids_.try_emplace(anchor, id).first->second);
-        }
-        for (const WordTest& first : rules_.back().pattern.first_words()) {
-            if (first.prefix) {
-                rules_by_first_prefix_.emplace_back(first, rule);
-            } else {
-                std::vector<std::size_t>& bucket = rules_by_first_word_[first.letters];
-                if (bucket.empty() || bucket.back() != rule) bucket.push_back(rule);
-            }
+        add_rule(list_index, source,
+                 list.locale + "/" + source.concept_name + "/r" + std::to_string(number), false);
+    }
+    std::unordered_map<std::string, std::size_t> signal_numbers;
+    for (const CrisisRuleSource& source : list.signals) {
+        const std::size_t number = ++signal_numbers[source.concept_name];
+        add_rule(list_index, source,
+                 list.locale + "/" + source.concept_name + "/s" + std::to_string(number), true);
+    }
+}
+
+void CrisisDetector::add_rule(std::size_t list_index, const CrisisRuleSource& source,
+                              std::string rule_name, bool signal) {
+    const LocaleList& list = lists_[list_index];
+    const auto severity = list.severities.find(source.concept_name);
+    entries_.push_back(
+        {list_index, source.concept_name, source.pattern, std::move(rule_name),
+         severity == list.severities.end() ? CrisisSeverity::urgent : severity->second, signal});
+    rules_.push_back({CrisisPattern(source.pattern, list.words), entries_.size() - 1, {}});
+    const std::size_t rule = rules_.size() - 1;
+    for (const std::string& anchor : rules_.back().pattern.anchor_words()) {
+        const auto id = static_cast<std::uint32_t>(anchor_ids_.size());
+        rules_.back().anchors.push_back(anchor_ids_.try_emplace(anchor, id).first->second);
+    }
+    for (const WordTest& first : rules_.back().pattern.first_words()) {
+        if (first.prefix) {
+            rules_by_first_prefix_.emplace_back(first, rule);
+        } else {
+            std::vector<std::size_t>& bucket = rules_by_first_word_[first.letters];
+            if (bucket.empty() || bucket.back() != rule) bucket.push_back(rule);
         }
     }
 }
@@ -327,6 +340,54 @@ bool CrisisDetector::in_lowering_context(const Lowering& lowering,
     return false;
 }
 
+bool CrisisDetector::lowered(const Candidate& candidate, const std::vector<MatchWord>& words,
+                             std::optional<std::size_t> language) const {
+    const Entry& entry = entries_[candidate.entry];
+    const auto lowers = [&](const Lowering& lowering) {
+        return negated(lowering, words, candidate) ||
+               in_lowering_context(lowering, words, candidate.first_word);
+    };
+    return lowers(lowering_[entry.list_index]) ||
+           (language && *language != entry.list_index && lowers(lowering_[*language]));
+}
+
+void CrisisDetector::pair_signals(std::vector<Candidate>& candidates,
+                                  const std::vector<MatchWord>& words,
+                                  std::optional<std::size_t> language) const {
+    // By list and concept: the first match of each different signal, in post order.
+    std::map<std::pair<std::size_t, std::string_view>, std::vector<Candidate>> signals;
+    std::vector<Candidate> kept;
+    kept.reserve(candidates.size());
+    for (const Candidate& candidate : candidates) {
+        const Entry& entry = entries_[candidate.entry];
+        if (!entry.signal) {
+            kept.push_back(candidate);
+            continue;
+        }
+        if (lowered(candidate, words, language)) continue;
+        std::vector<Candidate>& seen = signals[{entry.list_index, entry.concept_name}];
+        const auto same = std::find_if(seen.begin(), seen.end(), [&](const Candidate& other) {
+            return other.entry == candidate.entry;
+        });
+        if (same == seen.end()) {
+            seen.push_back(candidate);
+        } else if (candidate.first_word < same->first_word) {
+            *same = candidate;
+        }
+    }
+    for (auto& [group, seen] : signals) {
+        if (seen.size() < 2) continue;
+        std::sort(seen.begin(), seen.end(), [](const Candidate& a, const Candidate& b) {
+            return a.first_word != b.first_word ? a.first_word < b.first_word : a.entry < b.entry;
+        });
+        Candidate pair = seen[0];
+        pair.end_word = std::max(seen[0].end_word, seen[1].end_word);
+        pair.paired_entry = seen[1].entry;
+        kept.push_back(pair);
+    }
+    candidates = std::move(kept);
+}
+
 std::optional<CrisisMatch> CrisisDetector::scan(std::string_view text) const {
     const std::vector<MatchWord> words = split_for_matching(text);
     std::vector<Candidate> candidates;
@@ -334,6 +395,7 @@ std::optional<CrisisMatch> CrisisDetector::scan(std::string_view text) const {
     collect_rule_matches(words, candidates);
     if (candidates.empty()) return std::nullopt;
     const std::optional<std::size_t> language = guess_language(words);
+    pair_signals(candidates, words, language);
     // Most severe first, then the order the lists give.
     std::sort(candidates.begin(), candidates.end(), [&](const Candidate& a, const Candidate& b) {
         const CrisisSeverity left = entries_[a.entry].severity;
@@ -342,21 +404,22 @@ std::optional<CrisisMatch> CrisisDetector::scan(std::string_view text) const {
         return a.entry != b.entry ? a.entry < b.entry : a.first_word < b.first_word;
     });
     for (const Candidate& candidate : candidates) {
+        const bool paired = candidate.paired_entry != kNoRule;
+        if (!paired && lowered(candidate, words, language)) continue;
         const Entry& entry = entries_[candidate.entry];
-        const Lowering& own = lowering_[entry.list_index];
-        const auto lowers = [&](const Lowering& lowering) {
-            return negated(lowering, words, candidate) ||
-                   in_lowering_context(lowering, words, candidate.first_word);
-        };
-        const bool lowered = lowers(own) || (language && *language != entry.list_index &&
-                                             lowers(lowering_[*language]));
-        if (lowered) continue;
+        std::string source = entry.source;
+        std::string rule = entry.rule;
+        if (paired) {
+            const Entry& other = entries_[candidate.paired_entry];
+            source += " + " + other.source;
+            rule += "+" + other.rule.substr(other.rule.rfind('/') + 1);
+        }
         const std::size_t from = words[candidate.first_word].begin;
         const std::size_t to = words[candidate.end_word - 1].end;
         return CrisisMatch{lists_[entry.list_index].locale,
-                           entry.source,
+                           std::move(source),
                            entry.concept_name,
-                           entry.rule,
+                           std::move(rule),
                            entry.severity,
                            std::string(text.substr(from, to - from)),
                            !language && looks_unlisted(text, words)};

@@ -7,7 +7,11 @@
 // subject to negation and context (below):
 //   - phrases, matched on the joined letters so that spelled-out and punctuated obfuscations
 //     are caught (how, in steps 1 to 3);
-//   - rules, word patterns that generalise (crisis_pattern.hpp), matched within one sentence.
+//   - rules, word patterns that generalise (crisis_pattern.hpp), matched within one sentence;
+//   - signals, weak cues that count only in pairs: two different signals of one concept, in
+//     any sentences of the post, each not lowered (below), make a match of that concept.
+//     Alone, "thank you for everything" or "i love you all" is ordinary; together, or with
+//     "goodbye", they are a farewell even when each is said in its own sentence.
 // Each concept has a severity: `urgent` (intent, a plan, method, means or time, preparations
 // and goodbyes, self-harm now) or `concern` (a passive wish to be dead, hopelessness, being a
 // burden). A scan reports the most severe match, and the earliest configured among equals.
@@ -137,6 +141,7 @@ struct LocaleList {
     // phrases beyond its end belong to kDefaultCrisisConcept.
     std::vector<std::string> concepts = {};
     std::vector<CrisisRuleSource> rules = {};
+    std::vector<CrisisRuleSource> signals = {};  // [signals]: count in pairs (see the top)
     // Concepts not named here are urgent: a concept nobody classified is treated as the worst.
     std::map<std::string, CrisisSeverity, std::less<>> severities = {};
     WordClasses words = {};
@@ -154,7 +159,8 @@ struct CrisisMatch {
     std::string phrase;        // the phrase or rule exactly as configured
     std::string concept_name;  // what kind of risk it expresses, e.g. "self_harm"
     // Names the entry without its words: "<locale>/<concept>/<n>", the n-th phrase (from 1)
-    // of that concept in that locale's list, or "<locale>/<concept>/r<n>" for its n-th rule.
+    // of that concept in that locale's list, "<locale>/<concept>/r<n>" for its n-th rule, or
+    // "<locale>/<concept>/s<n>+s<m>" for a pair of its signals.
     // What is kept (the audit log) records this.
     std::string rule;
     CrisisSeverity severity = CrisisSeverity::urgent;
@@ -195,6 +201,7 @@ private:
         std::string source;  // phrase or pattern as configured
         std::string rule;
         CrisisSeverity severity;
+        bool signal = false;  // counts only with another signal of its concept
     };
     struct SearchPhrase {
         std::string letters;  // normalised, spaces removed: what is searched for
@@ -217,11 +224,15 @@ private:
         std::size_t entry;  // the order of entries is the order of preference among equals
         std::size_t first_word;
         std::size_t end_word;
-        std::size_t rule = kNoRule;  // index into rules_, for matches of a rule
+        std::size_t rule = kNoRule;  // index into rules_, for matches of a rule or signal
+        // A pair of signals: the other one's entry; its lowering was checked already.
+        std::size_t paired_entry = kNoRule;
     };
 
     void add_phrases(std::size_t list_index);
     void add_rules(std::size_t list_index);
+    void add_rule(std::size_t list_index, const CrisisRuleSource& source, std::string rule_name,
+                  bool signal);
     void collect_phrase_matches(const std::vector<MatchWord>& words,
                                 std::vector<Candidate>& out) const;
     void collect_rule_matches(const std::vector<MatchWord>& words,
@@ -230,6 +241,12 @@ private:
                  const Candidate& candidate) const;
     bool in_lowering_context(const Lowering& lowering, const std::vector<MatchWord>& words,
                              std::size_t first_word) const;
+    bool lowered(const Candidate& candidate, const std::vector<MatchWord>& words,
+                 std::optional<std::size_t> language) const;
+    // Takes the signal matches out of `candidates` and puts back one candidate for each
+    // concept of each list with two different signals that are not lowered.
+    void pair_signals(std::vector<Candidate>& candidates, const std::vector<MatchWord>& words,
+                      std::optional<std::size_t> language) const;
     const LocaleList* list_for(std::string_view locale, bool (*usable)(const LocaleList&)) const;
     // The list whose common words the post has most of; nothing on a tie or none at all.
     std::optional<std::size_t> guess_language(const std::vector<MatchWord>& words) const;
@@ -250,7 +267,7 @@ private:
 // concepts, each an array of phrases (`[phrases]` then `suicide = [...]`, concepts kept in the
 // order the file lists them), or one array of phrases of kDefaultCrisisConcept. Optional
 // tables: [severity] (concept = "urgent" | "concern"), [words] (named alternatives for rules),
-// [rules] (concept = [patterns]), [negation] (words, unless, window), [context]
+// [rules] and [signals] (concept = [patterns]), [negation] (words, unless, window), [context]
 // (kind = [patterns]), [language] (words) and [panel] (headline, message, private_note,
 // unlisted_language). Throws std::runtime_error with one line naming the file and the key
 // when a file is malformed, a key is unknown or missing, the locale differs from the file name, a

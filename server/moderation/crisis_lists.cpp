@@ -388,8 +388,8 @@ LocaleList parse_list_file(const std::filesystem::path& file) {
         fail(file, "", at(where.line, where.column) + std::string(error.description()));
     }
     allow_only(root,
-               {"locale", "phrases", "resources", "severity", "words", "rules", "negation",
-                "context", "language", "panel"},
+               {"locale", "phrases", "resources", "severity", "words", "rules", "signals",
+                "negation", "context", "language", "panel"},
                file, "");
     LocaleList list;
     list.locale = parse_locale(root, file);
@@ -399,6 +399,10 @@ LocaleList parse_list_file(const std::filesystem::path& file) {
     parse_pattern_groups(root, "rules", file, list,
                          [&](const std::string& name, const std::string& p) {
                              list.rules.push_back({name, p});
+                         });
+    parse_pattern_groups(root, "signals", file, list,
+                         [&](const std::string& name, const std::string& p) {
+                             list.signals.push_back({name, p});
                          });
     parse_negation(root, file, list);
     parse_pattern_groups(root, "context", file, list,

@@ -220,6 +220,42 @@ TEST_CASE("load_crisis_lists reads severity, words, rules, negation, context and
     CHECK_FALSE(detector.scan("I read an article about how everyone is better off without me"));
 }
 
+TEST_CASE(
+    "crisis signals count in pairs: two different signals of one concept, in any sentences, each "
+    "not negated or in context, make a match named by both") {
+    const ScratchLists scratch;
+    scratch.write("en.toml",
+                  "locale = \"en\"\nphrases = [\"kill myself\"]\n"
+                  "[severity]\ngoodbye = \"urgent\"\nburden = \"concern\"\n"
+                  "[signals]\ngoodbye = [\"thank you for everything\", \"love you all\", "
+                  "\"(goodbye|bye) (everyone|all)\"]\nburden = [\"too much\"]\n"
+                  "[negation]\nwords = [\"never\"]\n"
+                  "[context]\nfiction = [\"in the play\"]\n" +
+                      kGoodResource);
+    const auto lists = haven::moderation::load_crisis_lists(scratch.directory());
+    REQUIRE(lists.size() == 1);
+    CHECK(lists[0].signals.size() == 4);
+    const CrisisDetector detector(lists);
+    // One signal alone is ordinary, however often it is said.
+    CHECK_FALSE(detector.scan("thank you for everything, the party was great"));
+    CHECK_FALSE(detector.scan("thank you for everything. thank you for everything!"));
+    // Two different ones, in two sentences, are a farewell.
+    const auto farewell = detector.scan("thank you for everything. i love you all.");
+    REQUIRE(farewell);
+    CHECK(farewell->concept_name == "goodbye");
+    CHECK(farewell->rule == "en/goodbye/s1+s2");
+    CHECK(farewell->severity == CrisisSeverity::urgent);
+    CHECK(farewell->excerpt == "thank you for everything. i love you all");
+    const auto reversed = detector.scan("Goodbye everyone!! Thank you for everything");
+    REQUIRE(reversed);
+    CHECK(reversed->rule == "en/goodbye/s3+s1");  // named in the order they were written
+    // Signals of different concepts do not add up.
+    CHECK_FALSE(detector.scan("it is all too much. thank you for everything"));
+    // A negated or quieted signal does not count.
+    CHECK_FALSE(detector.scan("i would never say goodbye everyone. thank you for everything"));
+    CHECK_FALSE(detector.scan("in the play she says goodbye everyone. thank you for everything"));
+}
+
 TEST_CASE("load_crisis_lists names the key of a bad rule table") {
     struct BadTable {
         const char* contents;
