@@ -248,6 +248,16 @@ core::Awaitable<Result<bool>> AsyncBroker::mark_author_left(const v1::Moderation
     });
 }
 
+core::Awaitable<Result<std::optional<std::string>>> AsyncBroker::find_check_in(
+    std::string thread_id) {
+    return awaited<Result<std::optional<std::string>>>(
+        [broker = broker_, thread_id = std::move(thread_id)](auto reply) {
+            broker->find_check_in(
+                thread_id,
+                converting(std::move(reply), optional_to_result<std::optional<std::string>>()));
+        });
+}
+
 core::Awaitable<Result<std::vector<moderation::Departure>>> AsyncBroker::take_departures(
     std::uint64_t now_ms, std::uint32_t limit) {
     return awaited<Result<std::vector<moderation::Departure>>>([broker = broker_, now_ms,

@@ -73,6 +73,7 @@ public:
     core::Awaitable<Result<bool>> escalate_item(const v1::ModerationItem& notice);
     // Whether this call marked the author gone (see Broker::mark_author_left).
     core::Awaitable<Result<bool>> mark_author_left(const v1::ModerationItem& notice);
+    core::Awaitable<Result<std::optional<std::string>>> find_check_in(std::string thread_id);
     core::Awaitable<Result<std::vector<moderation::Departure>>> take_departures(
         std::uint64_t now_ms, std::uint32_t limit);
     // Whether this call holds the item's webhook (see Broker::hold_webhook).

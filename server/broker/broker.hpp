@@ -268,6 +268,12 @@ public:
     virtual void record_departure(const moderation::Departure& gone, std::uint64_t takeover_ms) = 0;
     // The wait ended where it began: forgotten, unless a later departure replaced it.
     virtual void forget_departure(const moderation::Departure& gone) = 0;
+    // A check-in conversation (moderation/check_in_threads.hpp, encoded), written down for the
+    // instances that did not see it start: kept for `idle_ms` after it was last written. The
+    // embedded broker has no other instance to tell: it keeps nothing and finds nothing.
+    virtual void remember_check_in(const std::string& thread_id, const std::string& thread,
+                                   std::uint64_t idle_ms) = 0;
+    virtual void find_check_in(const std::string& thread_id, TakeCallback done) = 0;
     // Removes and returns up to `limit` waits due at `now_ms`: each one to exactly one caller.
     virtual void take_departures(std::uint64_t now_ms, std::uint32_t limit,
                                  DeparturesCallback done) = 0;

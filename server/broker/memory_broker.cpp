@@ -199,6 +199,12 @@ void MemoryBroker::take_departures(std::uint64_t now_ms, std::uint32_t limit,
     done(std::move(due));
 }
 
+void MemoryBroker::remember_check_in(const std::string&, const std::string&, std::uint64_t) {}
+
+void MemoryBroker::find_check_in(const std::string&, TakeCallback done) {
+    done(std::optional<std::string>());
+}
+
 void MemoryBroker::read_moderation_queue(QueueCallback done) {
     std::vector<v1::ModerationItem> items;
     items.reserve(open_items_.size());

@@ -71,6 +71,9 @@ public:
     void forget_departure(const moderation::Departure& gone) override;
     void take_departures(std::uint64_t now_ms, std::uint32_t limit,
                          DeparturesCallback done) override;
+    void remember_check_in(const std::string& thread_id, const std::string& thread,
+                           std::uint64_t idle_ms) override;
+    void find_check_in(const std::string& thread_id, TakeCallback done) override;
     void record_role(const std::string& subject, const KnownRole& seen) override;
     void find_role(const std::string& subject, RoleCallback done) override;
     void append_audit(v1::AuditEntry entry) override;

@@ -10,6 +10,7 @@
 #include <list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace haven::moderation {
@@ -20,6 +21,11 @@ struct CheckInThread {
     std::string moderator_subject;  // who wrote to them: where the answers go
     std::uint64_t last_ms = 0;
 };
+
+// A conversation as the broker keeps it for instances that did not see it start (last_ms is
+// not kept: the broker's expiry stands for it), and back; nullopt for bytes not made here.
+std::string encode_check_in(const CheckInThread& thread);
+std::optional<CheckInThread> decode_check_in(std::string_view bytes, std::uint64_t now_ms);
 
 class CheckInThreads {
 public:

@@ -214,8 +214,26 @@ core::Awaitable<std::optional<moderation::CheckInThread>> ServerWide::check_in_t
     const std::string& thread_id) {
     co_return co_await core::on_loop(
         router_.context(0), [&]() -> core::Awaitable<std::optional<moderation::CheckInThread>> {
-            co_return check_ins_->find(thread_id, core::wall_ms());
+            const std::uint64_t now_ms = core::wall_ms();
+            if (auto known = check_ins_->find(thread_id, now_ms)) co_return known;
+            // Begun before this instance started, or forgotten here: the broker may know it.
+            broker::Result<std::optional<std::string>> stored =
+                co_await zero_->find_check_in(thread_id);
+            if (!stored || !*stored) co_return std::nullopt;
+            std::optional<moderation::CheckInThread> thread =
+                moderation::decode_check_in(**stored, now_ms);
+            if (thread) check_ins_->wrote(thread_id, *thread);
+            co_return thread;
         });
+}
+
+void ServerWide::remember_check_in(std::string thread_id, moderation::CheckInThread thread) {
+    router_.post(0, [this, thread_id = std::move(thread_id), thread = std::move(thread)] {
+        core::check_owner(0, "rooms::ServerWide");
+        const std::uint64_t idle_ms =
+            hubs_[0]->context().config.safety.check_in_hours * 3'600'000ULL;
+        zero_->plain().remember_check_in(thread_id, moderation::encode_check_in(thread), idle_ms);
+    });
 }
 
 void ServerWide::private_note(const std::shared_ptr<const v1::Event>& event) {

@@ -83,11 +83,14 @@ public:
     void watch_departure(std::string room_id, std::string subject);
 
     // Reach out (moderation/desk/check_ins): whom an open alert is about and who owns it, and
-    // who may answer a private conversation, as shard 0 knows them.
+    // who may answer a private conversation, as shard 0 knows them, or else the broker (for a
+    // conversation begun before this instance started).
     core::Awaitable<std::optional<moderation::OpenQueue::AboutWhom>> about_whom(
         const std::string& item_id);
     core::Awaitable<std::optional<moderation::CheckInThread>> check_in_thread(
         const std::string& thread_id);
+    // A message was sent in the conversation: the broker keeps it check_in_hours from now.
+    void remember_check_in(std::string thread_id, moderation::CheckInThread thread);
     void follow_up_due(std::uint64_t now_ms);
 
     // Shard 0, at start-up: loads the global bans and hands them to every shard, opens the

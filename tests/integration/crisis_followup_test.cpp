@@ -344,4 +344,32 @@ TEST_CASE(
     CHECK(audit.body.find("hard night") == std::string::npos);
 }
 
+TEST_CASE(
+    "reach out: an instance started after the check-in knows who may answer it, and the answer "
+    "reaches the moderator") {
+    TwoInstances cluster("check-in-later", crisis_settings());
+    Client robin = guest_in(*cluster.first, Encoding::binary, "lobby", "Robin");
+    Client maya = moderator(*cluster.second, kModeratorB);
+    const std::string id = raise_alert(robin);
+    maya.expect(item(id, v1::ModerationItem::CRISIS), "the alert");
+    REQUIRE(maya.reply(maya.send(claim(id))).has_ack());
+    const std::string hello = "Hi Robin, it's Maya. I'm here if you want to talk.";
+    REQUIRE(maya.reply(maya.send(check_in(id, hello))).has_ack());
+    robin.expect(private_text(hello), "Maya's check-in");
+
+    ServerProcess later(
+        ServerOptions{.toml = cluster_toml(cluster.redis, cluster.prefix, crisis_settings())});
+    require_started(later);
+    Client robin_phone(later, Encoding::json);  // Robin again, on an instance started since
+    robin_phone.hello_guest("Robin", robin.welcome().guest_token());
+    const std::string text = "thank you. it helps that someone answered.";
+    REQUIRE(robin_phone.reply(robin_phone.send(answer(id, text))).has_ack());
+    CHECK(maya.expect(private_text(text), "Robin's answer from the new instance")
+              .private_message()
+              .thread_id() == id);
+    // Someone else on the new instance still cannot answer in Robin's place.
+    Client kai = guest_in(later, Encoding::binary, "lobby", "Kai");
+    CHECK(kai.error_reply(kai.send(answer(id, "it's Kai"))) == v1::NOT_FOUND);
+}
+
 }  // namespace haven::test

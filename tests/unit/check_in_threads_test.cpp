@@ -31,3 +31,22 @@ TEST_CASE("check-ins: a conversation lasts while it is used, and the oldest go p
     CHECK_FALSE(threads.find("crisis:lobby:3", 6'000).has_value());
     CHECK(threads.find("crisis:lobby:4", 6'000).has_value());
 }
+
+TEST_CASE("check-ins: a conversation is kept in the broker as bytes that read back the same") {
+    using haven::moderation::decode_check_in;
+    using haven::moderation::encode_check_in;
+    // Subjects may hold any character, the separators included.
+    const CheckInThread thread{"lobby", "guest:7:ro:bin", "mod\n12", 5};
+    const auto back = decode_check_in(encode_check_in(thread), 9000);
+    REQUIRE(back);
+    CHECK(back->room_id == "lobby");
+    CHECK(back->author_subject == "guest:7:ro:bin");
+    CHECK(back->moderator_subject == "mod\n12");
+    CHECK(back->last_ms == 9000);  // read now: the broker's expiry stands for its age
+    // Anything else is refused, not guessed at.
+    for (const std::string bad : {"", "5:lobby", "5:lobby3:abc", "5:lobby3:abc4:mod", "x:lobby",
+                                  "5:lobby0:3:mod", "5:lobby3:abc3:modtrailing", "99:lobby"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(decode_check_in(bad, 0));
+    }
+}

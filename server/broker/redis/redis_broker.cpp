@@ -474,6 +474,26 @@ void RedisBroker::take_departures(std::uint64_t now_ms, std::uint32_t limit,
          });
 }
 
+void RedisBroker::remember_check_in(const std::string& thread_id, const std::string& thread,
+                                    std::uint64_t idle_ms) {
+    commands_.command({"SET", global_key("checkin:" + thread_id), thread, "PX",
+                       std::to_string(std::max<std::uint64_t>(idle_ms, 1))},
+                      [](const redisReply*) {});
+}
+
+void RedisBroker::find_check_in(const std::string& thread_id, TakeCallback done) {
+    commands_.command({"GET", global_key("checkin:" + thread_id)},
+                      [done = std::move(done)](const redisReply* reply) {
+                          if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
+                              return done(std::nullopt);
+                          }
+                          if (reply->type != REDIS_REPLY_STRING) {
+                              return done(std::optional<std::string>());
+                          }
+                          done(std::optional<std::string>(std::string(as_view(reply))));
+                      });
+}
+
 void RedisBroker::read_moderation_queue(QueueCallback done) {
     commands_.command({"HVALS", global_key("moderation:open")},
                       [done = std::move(done)](const redisReply* reply) {

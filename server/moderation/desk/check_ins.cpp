@@ -1,7 +1,8 @@
 // Reach out: the moderator who owns an open alert writes privately to the person whose post
 // raised it, and that person answers. On the session's shard: who may write is settled with
 // shard 0 (the open queue, the conversations), and the message goes out as a server-wide note
-// that only its addressee's sessions receive, on every instance. Nothing of it is stored.
+// that only its addressee's sessions receive, on every instance. What is written is never
+// stored; who may answer whom is, for check_in_hours, so that any instance can tell.
 // Part of ModerationDesk.
 #include "moderation/desk/moderation_desk.hpp"
 #include "rooms/room_owner.hpp"
@@ -70,6 +71,8 @@ core::Awaitable<void> ModerationDesk::check_in_flow(v1::CheckIn check_in, Writer
     broker::Result<void> sent =
         co_await owner_.server_wide().publish_global(std::move(note), std::move(no_change));
     if (!sent) co_return replies.unavailable(reply, "not sent; try again");
+    owner_.server_wide().remember_check_in(
+        check_in.item_id(), {about->room_id, about->author_subject, writer.subject, 0});
     Actor actor;
     actor.member = writer.member;
     actor.subject = writer.subject;
@@ -110,6 +113,7 @@ core::Awaitable<void> ModerationDesk::check_in_reply_flow(v1::CheckInReply answe
         co_await owner_.server_wide().publish_global(std::move(note), std::move(no_change));
     if (!sent) co_return replies.unavailable(reply, "not sent; try again");
     replies.ack(reply, thread->room_id, 0);
+    owner_.server_wide().remember_check_in(answer.thread_id(), std::move(*thread));
 }
 
 v1::Role ModerationDesk::Writer::role_in(const std::string& room_id) const {
