@@ -1,48 +1,26 @@
 #include "moderation/check_in_threads.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <iterator>
 
+#include "core/length_prefixed.hpp"
+
 namespace haven::moderation {
-namespace {
-
-// Each field as its length, ':' and its bytes: a subject may hold any character.
-void put_field(std::string& out, std::string_view field) {
-    out += std::to_string(field.size());
-    out += ':';
-    out += field;
-}
-
-std::optional<std::string> take_field(std::string_view& in) {
-    const std::size_t colon = in.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::size_t size = 0;
-    const auto [end, error] = std::from_chars(in.data(), in.data() + colon, size);
-    if (error != std::errc{} || end != in.data() + colon || in.size() - colon - 1 < size) {
-        return std::nullopt;
-    }
-    std::string field(in.substr(colon + 1, size));
-    in.remove_prefix(colon + 1 + size);
-    return field;
-}
-
-}  // namespace
 
 std::string encode_check_in(const CheckInThread& thread) {
     std::string out;
-    put_field(out, thread.room_id);
-    put_field(out, thread.author_subject);
-    put_field(out, thread.moderator_subject);
+    core::put_length_prefixed(out, thread.room_id);
+    core::put_length_prefixed(out, thread.author_subject);
+    core::put_length_prefixed(out, thread.moderator_subject);
     return out;
 }
 
 std::optional<CheckInThread> decode_check_in(std::string_view bytes, std::uint64_t now_ms) {
-    auto room = take_field(bytes);
-    auto author = room ? take_field(bytes) : std::nullopt;
-    auto moderator = author ? take_field(bytes) : std::nullopt;
+    const auto room = core::take_length_prefixed(bytes);
+    const auto author = room ? core::take_length_prefixed(bytes) : std::nullopt;
+    const auto moderator = author ? core::take_length_prefixed(bytes) : std::nullopt;
     if (!moderator || !bytes.empty() || author->empty() || moderator->empty()) return std::nullopt;
-    return CheckInThread{std::move(*room), std::move(*author), std::move(*moderator), now_ms};
+    return CheckInThread{std::string(*room), std::string(*author), std::string(*moderator), now_ms};
 }
 
 void CheckInThreads::wrote(const std::string& thread_id, CheckInThread thread) {

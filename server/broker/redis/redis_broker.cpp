@@ -10,6 +10,7 @@
 
 #include "broker/redis/redis_scripts.hpp"
 #include "core/clock.hpp"
+#include "core/length_prefixed.hpp"
 
 namespace haven::broker::redis {
 namespace {
@@ -419,22 +420,19 @@ void RedisBroker::mark_webhook_sent(const std::string& item_id) {
 
 namespace {
 
-// A wait's key: the room's length, the room, then the subject (which may hold any character).
+// A wait's key: the room, then the subject (which may hold any character).
 std::string departure_key(const moderation::Departure& gone) {
-    return std::to_string(gone.room_id.size()) + ":" + gone.room_id + gone.subject;
+    std::string key;
+    core::put_length_prefixed(key, gone.room_id);
+    return key + gone.subject;
 }
 
 std::optional<moderation::Departure> departure_of(std::string_view key, std::string_view left) {
-    const std::size_t colon = key.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::size_t room_size = 0;
-    const auto [end, error] = std::from_chars(key.data(), key.data() + colon, room_size);
-    if (error != std::errc{} || end != key.data() + colon || key.size() - colon - 1 < room_size) {
-        return std::nullopt;
-    }
+    const std::optional<std::string_view> room = core::take_length_prefixed(key);
+    if (!room) return std::nullopt;
     moderation::Departure gone;
-    gone.room_id = std::string(key.substr(colon + 1, room_size));
-    gone.subject = std::string(key.substr(colon + 1 + room_size));
+    gone.room_id = std::string(*room);
+    gone.subject = std::string(key);
     if (std::from_chars(left.data(), left.data() + left.size(), gone.left_at_ms).ec !=
         std::errc{}) {
         return std::nullopt;
