@@ -7,7 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev libboost-url1.81-dev
   libhiredis-dev libprotobuf-dev protobuf-compiler doctest-dev libssl-dev
-  libtomlplusplus-dev libspdlog-dev libicu-dev redis-server openssl
+  libtomlplusplus-dev libspdlog-dev libicu-dev libhowardhinnant-date-dev tzdata redis-server
+  openssl
 )
 if [ "${HAVEN_SETUP_TEST:-0}" = 1 ]; then
   # nginx-light: the integration test of config/nginx.conf's logging runs a real nginx.

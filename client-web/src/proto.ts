@@ -17,6 +17,7 @@ export type ServerMessage = haven.v1.ServerMessage;
 export type Welcome = haven.v1.Welcome.$Properties;
 export type Joined = haven.v1.Joined.$Properties;
 export type RoomInfo = haven.v1.RoomInfo.$Properties;
+export type MeetingTimes = haven.v1.MeetingTimes.$Properties;
 export type Member = haven.v1.Member.$Properties;
 export type WireEvent = haven.v1.Event.$Properties;
 export type HistoryPage = haven.v1.HistoryPage.$Properties;

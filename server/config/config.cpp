@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -26,9 +27,11 @@
 #include <utility>
 
 #include <arpa/inet.h>
+#include <date/tz.h>
 #include <sys/socket.h>
 #include <toml++/toml.h>
 
+#include "config/local_time_text.hpp"
 #include "config/toml_hazards.hpp"
 
 namespace haven::config {
@@ -429,6 +432,8 @@ public:
         return true;
     }
 
+    std::string_view source() const { return source_; }
+
 private:
     const toml::table& table_;
     std::string path_;
@@ -668,9 +673,57 @@ void read_choice(const Section& s, std::string_view key,
     s.fail(key, "must be one of: " + join(quoted) + " (got " + printable(named) + ")");
 }
 
-RoomConfig parse_room(const Section& s) {
-    s.allow_only(
-        {"id", "title", "topic", "kind", "capacity", "crisis_policy", "held_unanswered", "guests"});
+MeetingScheduleConfig parse_schedule(const Section& s) {
+    s.allow_only({"time_zone", "days", "start", "dates", "duration_minutes", "doors_open_minutes",
+                  "late_entry_minutes"});
+    MeetingScheduleConfig schedule;
+    if (!s.read("time_zone", schedule.time_zone)) s.fail("time_zone", "is required");
+    try {
+        date::locate_zone(schedule.time_zone);
+    } catch (const std::exception&) {
+        s.fail("time_zone", "is not a time zone this machine knows (got " +
+                                printable(schedule.time_zone) + "; e.g. \"Europe/Berlin\")");
+    }
+    s.read("days", schedule.days);
+    static constexpr std::string_view kDays[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    for (std::size_t i = 0; i < schedule.days.size(); ++i) {
+        if (std::find(std::begin(kDays), std::end(kDays), schedule.days[i]) == std::end(kDays)) {
+            s.fail("days[" + std::to_string(i) + "]",
+                   "must be one of: mon, tue, wed, thu, fri, sat, sun (got " +
+                       printable(schedule.days[i]) + ")");
+        }
+    }
+    const bool has_start = s.read("start", schedule.start);
+    if (has_start && !parse_clock_minutes(schedule.start)) {
+        s.fail("start", "must be a local time \"HH:MM\" (got " + printable(schedule.start) + ")");
+    }
+    if (!schedule.days.empty() && !has_start) s.fail("start", "is required with days");
+    if (schedule.days.empty() && has_start) s.fail("days", "is required with start");
+    s.read("dates", schedule.dates);
+    constexpr std::size_t kMaxDates = 366;
+    if (schedule.dates.size() > kMaxDates) {
+        s.fail("dates", "must list at most " + std::to_string(kMaxDates) + " dates (got " +
+                            std::to_string(schedule.dates.size()) + ")");
+    }
+    for (std::size_t i = 0; i < schedule.dates.size(); ++i) {
+        if (!parse_local_minutes(schedule.dates[i])) {
+            s.fail("dates[" + std::to_string(i) + "]",
+                   "must be a local date and time \"YYYY-MM-DD HH:MM\" (got " +
+                       printable(schedule.dates[i]) + ")");
+        }
+    }
+    if (schedule.days.empty() && schedule.dates.empty()) {
+        s.fail("days", "or dates is required: when does the meeting meet?");
+    }
+    s.read("duration_minutes", schedule.duration_minutes, 5, 24 * 60);
+    s.read("doors_open_minutes", schedule.doors_open_minutes, 0, 24 * 60);
+    s.read("late_entry_minutes", schedule.late_entry_minutes, 0, schedule.duration_minutes);
+    return schedule;
+}
+
+RoomConfig parse_room(const Section& s, const toml::table& table) {
+    s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy", "held_unanswered",
+                  "guests", "schedule"});
     RoomConfig room;
     read_choice(s, "held_unanswered",
                 {{"reject", HeldUnanswered::reject}, {"deliver", HeldUnanswered::deliver}},
@@ -707,6 +760,12 @@ RoomConfig parse_room(const Section& s) {
     }
     s.read("capacity", room.capacity, 1, 100'000);
     s.read("guests", room.guests);
+    if (const toml::node* node = table.get("schedule")) {
+        if (room.kind != RoomKind::meeting) s.fail("schedule", "is for rooms of kind meeting");
+        const toml::table* schedule = node->as_table();
+        if (schedule == nullptr) s.fail("schedule", expected("a table", *node));
+        room.schedule = parse_schedule(Section(*schedule, s.key_path("schedule"), s.source()));
+    }
     return room;
 }
 
@@ -728,7 +787,7 @@ void parse_rooms(const toml::table& root, std::string_view source, std::string_v
         if (table == nullptr) raise(source, path, expected("a table", element));
 
         const Section section(*table, path, source);
-        RoomConfig room = parse_room(section);
+        RoomConfig room = parse_room(section, *table);
         const auto [it, inserted] = index_by_id.emplace(room.id, i);
         if (!inserted) {
             section.fail("id", "duplicate room id " + printable(room.id) + " (already used by " +
@@ -908,6 +967,39 @@ Config load_config_file(const std::string& path) {
     resolve_paths(config, std::filesystem::path(path).parent_path());
     apply_environment(config, [](const char* name) -> const char* { return std::getenv(name); });
     return config;
+}
+
+std::optional<int> parse_clock_minutes(std::string_view text) {
+    if (text.size() != 5 || text[2] != ':') return std::nullopt;
+    for (const std::size_t i : {0, 1, 3, 4}) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    const int hours = (text[0] - '0') * 10 + (text[1] - '0');
+    const int minutes = (text[3] - '0') * 10 + (text[4] - '0');
+    if (hours >= 24 || minutes >= 60) return std::nullopt;
+    return hours * 60 + minutes;
+}
+
+std::optional<std::int64_t> parse_local_minutes(std::string_view text) {
+    if (text.size() != 16 || text[4] != '-' || text[7] != '-' || text[10] != ' ') {
+        return std::nullopt;
+    }
+    for (const std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    const auto number = [&](std::size_t from, std::size_t count) {
+        int value = 0;
+        for (std::size_t i = from; i < from + count; ++i) value = value * 10 + (text[i] - '0');
+        return value;
+    };
+    const date::year_month_day day{date::year{number(0, 4)},
+                                   date::month{static_cast<unsigned>(number(5, 2))},
+                                   date::day{static_cast<unsigned>(number(8, 2))}};
+    const std::optional<int> clock = parse_clock_minutes(text.substr(11));
+    if (!day.ok() || !clock) return std::nullopt;
+    const date::local_days midnight{day};
+    return std::chrono::duration_cast<std::chrono::minutes>(midnight.time_since_epoch()).count() +
+           *clock;
 }
 
 }  // namespace haven::config

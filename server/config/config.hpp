@@ -20,6 +20,20 @@ enum class CrisisPolicy { deliver, hold };
 // What happens to a held post nobody has answered in moderation.hold_timeout_seconds.
 enum class HeldUnanswered { reject, deliver };
 
+// When a meeting room meets ([rooms.schedule]): weekly on `days` at the local `start` in
+// `time_zone` (so it keeps its local time across daylight saving), and on each one-off
+// `dates` entry ("YYYY-MM-DD HH:MM", local). Checked at load; meetings/meeting_schedule.hpp
+// turns it into occurrences.
+struct MeetingScheduleConfig {
+    std::string time_zone;          // IANA name, e.g. "Europe/Berlin"
+    std::vector<std::string> days;  // "mon" .. "sun"
+    std::string start;              // "HH:MM", local, for the weekly days
+    std::vector<std::string> dates;
+    std::uint32_t duration_minutes = 90;
+    std::uint32_t doors_open_minutes = 10;  // before the start: the room opens to arrivals
+    std::uint32_t late_entry_minutes = 15;  // after the start: newcomers are let in until then
+};
+
 struct RoomConfig {
     std::string id;     // stable identifier used on the wire, [a-z0-9-_]{1,64}
     std::string title;  // shown to people
@@ -28,7 +42,8 @@ struct RoomConfig {
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
     HeldUnanswered held_unanswered = HeldUnanswered::reject;
-    bool guests = true;  // false: only signed-in people may join
+    bool guests = true;                             // false: only signed-in people may join
+    std::optional<MeetingScheduleConfig> schedule;  // meeting rooms only
 };
 
 struct ServerConfig {

@@ -1,11 +1,14 @@
 #include "rooms/room_list_encoder.hpp"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/wire_format_lite.h>
+
+#include "core/clock.hpp"
 
 namespace haven::rooms {
 namespace {
@@ -21,6 +24,8 @@ const std::uint32_t kRoomsTag = WireFormatLite::MakeTag(v1::Welcome::kRoomsField
                                                         WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 const std::uint32_t kCountTag =
     WireFormatLite::MakeTag(v1::RoomInfo::kMemberCountFieldNumber, WireFormatLite::WIRETYPE_VARINT);
+const std::uint32_t kNextMeetingTag = WireFormatLite::MakeTag(
+    v1::RoomInfo::kNextMeetingFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 
 }  // namespace
 
@@ -35,10 +40,26 @@ v1::RoomInfo room_info(const config::RoomConfig& room) {
     return info;
 }
 
+std::optional<v1::MeetingTimes> meeting_times(const meetings::MeetingSchedule& schedule,
+                                              std::uint64_t now_ms) {
+    const std::optional<meetings::Occurrence> next = schedule.current_or_next(now_ms);
+    if (!next) return std::nullopt;
+    v1::MeetingTimes times;
+    times.set_doors_open_ms(next->doors_open_ms);
+    times.set_start_ms(next->start_ms);
+    times.set_late_entry_until_ms(next->late_entry_until_ms);
+    times.set_end_ms(next->end_ms);
+    times.set_time_zone(schedule.time_zone());
+    return times;
+}
+
 RoomListEncoder::RoomListEncoder(const RoomDirectory& directory) : directory_(directory) {
     fixed_fields_.reserve(directory.all().size());
+    schedules_.reserve(directory.all().size());
     for (const config::RoomConfig& room : directory.all()) {
         fixed_fields_.push_back(room_info(room).SerializeAsString());
+        schedules_.emplace_back();
+        if (room.schedule) schedules_.back().emplace(*room.schedule);
     }
 }
 
@@ -58,6 +79,10 @@ void RoomListEncoder::add_rooms(v1::Welcome& welcome) const {
         v1::RoomInfo* info = welcome.add_rooms();
         *info = room_info(rooms[i]);
         info->set_member_count(directory_.member_count_at(i));
+        if (!schedules_[i]) continue;
+        if (auto next = meeting_times(*schedules_[i], core::wall_ms())) {
+            *info->mutable_next_meeting() = std::move(*next);
+        }
     }
 }
 
@@ -65,14 +90,26 @@ std::string RoomListEncoder::binary_welcome(const v1::ServerMessage& message) co
     // Other shards publish member counts meanwhile: each is read once, for sizing and writing.
     std::vector<std::uint32_t> counts(fixed_fields_.size());
     std::vector<std::size_t> room_sizes(fixed_fields_.size());
+    std::vector<std::string> next_meetings(fixed_fields_.size());  // serialised, or empty
+    const std::uint64_t now_ms = core::wall_ms();
     std::size_t rooms_bytes = 0;
     for (std::size_t i = 0; i < fixed_fields_.size(); ++i) {
         counts[i] = directory_.member_count_at(i);
+        if (schedules_[i]) {
+            if (auto next = meeting_times(*schedules_[i], now_ms)) {
+                next_meetings[i] = next->SerializeAsString();
+            }
+        }
         // proto3 leaves a zero count out, as the generated serialiser would.
         room_sizes[i] = fixed_fields_[i].size() +
                         (counts[i] == 0 ? 0
                                         : CodedOutputStream::VarintSize32(kCountTag) +
-                                              CodedOutputStream::VarintSize32(counts[i]));
+                                              CodedOutputStream::VarintSize32(counts[i])) +
+                        (next_meetings[i].empty()
+                             ? 0
+                             : CodedOutputStream::VarintSize32(kNextMeetingTag) +
+                                   CodedOutputStream::VarintSize64(next_meetings[i].size()) +
+                                   next_meetings[i].size());
         rooms_bytes += CodedOutputStream::VarintSize32(kRoomsTag) +
                        CodedOutputStream::VarintSize64(room_sizes[i]) + room_sizes[i];
     }
@@ -97,6 +134,11 @@ std::string RoomListEncoder::binary_welcome(const v1::ServerMessage& message) co
             if (counts[i] != 0) {
                 coded.WriteTag(kCountTag);
                 coded.WriteVarint32(counts[i]);
+            }
+            if (!next_meetings[i].empty()) {
+                coded.WriteTag(kNextMeetingTag);
+                coded.WriteVarint64(next_meetings[i].size());
+                coded.WriteString(next_meetings[i]);
             }
         }
     }

@@ -9,17 +9,23 @@
 // encoding, used by text clients only, still builds it that way).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "haven.pb.h"
+#include "meetings/meeting_schedule.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/room_directory.hpp"
 
 namespace haven::rooms {
 
-// What people are told about a room, except its member count.
+// What people are told about a room, except its member count and its next meeting.
 v1::RoomInfo room_info(const config::RoomConfig& room);
+// A meeting room's occurrence open or in session at `now_ms`, else its next; none without a
+// schedule or when no occurrence remains.
+std::optional<v1::MeetingTimes> meeting_times(const meetings::MeetingSchedule& schedule,
+                                              std::uint64_t now_ms);
 
 class RoomListEncoder {
 public:
@@ -35,6 +41,9 @@ private:
 
     const RoomDirectory& directory_;
     std::vector<std::string> fixed_fields_;  // per room: serialised RoomInfo without the count
+    // Per room: its schedule, for meeting rooms that have one. Their next meeting is worked
+    // out for each Welcome, as it changes with the clock (no other room pays for it).
+    std::vector<std::optional<meetings::MeetingSchedule>> schedules_;
 };
 
 }  // namespace haven::rooms

@@ -718,3 +718,47 @@ TEST_CASE("config: [safety] sets the escalation ladder and the webhook, with def
     CHECK(bad.find("safety.webhook_url") != std::string::npos);
     CHECK(bad.find("tok3n") == std::string::npos);
 }
+
+TEST_CASE("config: a meeting room's [rooms.schedule] is read and checked, naming the key") {
+    const Config config = parse_config(
+        "[[rooms]]\nid = \"m\"\ntitle = \"M\"\nkind = \"meeting\"\n"
+        "[rooms.schedule]\ntime_zone = \"Europe/Berlin\"\ndays = [\"mon\", \"thu\"]\n"
+        "start = \"19:00\"\ndates = [\"2026-12-24 18:00\"]\nduration_minutes = 60\n",
+        "t");
+    REQUIRE(config.rooms.size() == 1);
+    REQUIRE(config.rooms[0].schedule);
+    const haven::config::MeetingScheduleConfig& schedule = *config.rooms[0].schedule;
+    CHECK(schedule.time_zone == "Europe/Berlin");
+    CHECK(schedule.days == std::vector<std::string>{"mon", "thu"});
+    CHECK(schedule.start == "19:00");
+    CHECK(schedule.duration_minutes == 60);
+    CHECK(schedule.doors_open_minutes == 10);  // defaults
+    CHECK(schedule.late_entry_minutes == 15);
+
+    const std::string room = "[[rooms]]\nid = \"m\"\ntitle = \"M\"\nkind = \"meeting\"\n";
+    const auto error_of = [&](const std::string& schedule_lines) {
+        return config_error_of(room + "[rooms.schedule]\n" + schedule_lines);
+    };
+    CHECK(error_of("days = [\"mon\"]\nstart = \"19:00\"\n")
+              .find("rooms[0].schedule.time_zone: "
+                    "is required") != std::string::npos);
+    CHECK(error_of("time_zone = \"Mars/Olympus\"\ndays = [\"mon\"]\nstart = \"19:00\"\n")
+              .find("rooms[0].schedule.time_zone: is not a time zone") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndays = [\"monday\"]\nstart = \"19:00\"\n")
+              .find("rooms[0].schedule.days[0]: must be one of") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndays = [\"mon\"]\nstart = \"24:00\"\n")
+              .find("rooms[0].schedule.start: must be a local time") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndays = [\"mon\"]\n").find("schedule.start: is required") !=
+          std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndates = [\"2026-02-30 10:00\"]\n")
+              .find("rooms[0].schedule.dates[0]: must be a local date") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\n").find("or dates is required") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndates = [\"2026-12-24 18:00\"]\nlate_entry_minutes = 91\n")
+              .find("late_entry_minutes") != std::string::npos);
+    CHECK(error_of("time_zone = \"UTC\"\ndates = [\"2026-12-24 18:00\"]\ncolour = 1\n")
+              .find("schedule.colour: unknown key") != std::string::npos);
+    // Only meeting rooms meet.
+    CHECK(config_error_of("[[rooms]]\nid = \"d\"\ntitle = \"D\"\n[rooms.schedule]\n"
+                          "time_zone = \"UTC\"\ndates = [\"2026-12-24 18:00\"]\n")
+              .find("rooms[0].schedule: is for rooms of kind meeting") != std::string::npos);
+}

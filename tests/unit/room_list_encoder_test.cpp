@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "core/clock.hpp"
 #include "rooms/room_list_encoder.hpp"
 
 using namespace haven;
@@ -91,4 +92,40 @@ TEST_CASE("a server without declared rooms sends a Welcome with no rooms") {
     REQUIRE(decoded.ParseFromString(*encoder.encode_welcome(message, protocol::Encoding::binary)));
     CHECK(decoded.welcome().rooms_size() == 0);
     CHECK(decoded.welcome().handle() == "River");
+}
+
+TEST_CASE("a meeting room's next meeting is in the Welcome, in both encodings alike") {
+    std::vector<config::RoomConfig> rooms = sample_rooms();
+    config::MeetingScheduleConfig schedule;
+    schedule.time_zone = "Europe/Berlin";
+    schedule.days = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};  // always one soon
+    schedule.start = "19:00";
+    rooms[2].schedule = schedule;
+    rooms::RoomDirectory directory(rooms, 1);
+    rooms::RoomListEncoder encoder(directory);
+    directory.publish_member_count("quiet", 3);
+
+    v1::ServerMessage binary_message = welcome_without_rooms(9);
+    v1::ServerMessage binary;
+    REQUIRE(binary.ParseFromString(
+        *encoder.encode_welcome(binary_message, protocol::Encoding::binary)));
+    v1::ServerMessage json_message = welcome_without_rooms(9);
+    const protocol::Frame json_frame =
+        encoder.encode_welcome(json_message, protocol::Encoding::json);
+    REQUIRE(json_message.welcome().rooms_size() == 3);
+
+    const v1::RoomInfo& quiet = binary.welcome().rooms(2);
+    CHECK(quiet.member_count() == 3);
+    REQUIRE(quiet.has_next_meeting());
+    const v1::MeetingTimes& next = quiet.next_meeting();
+    CHECK(next.time_zone() == "Europe/Berlin");
+    CHECK(next.doors_open_ms() == next.start_ms() - 10 * 60'000);
+    CHECK(next.late_entry_until_ms() == next.start_ms() + 15 * 60'000);
+    CHECK(next.end_ms() == next.start_ms() + 90 * 60'000);
+    CHECK(next.end_ms() > core::wall_ms());
+    CHECK(next.start_ms() < core::wall_ms() + 25ULL * 3'600'000);  // daily: within a day
+    // The JSON Welcome carries the same occurrence; rooms without a schedule carry none.
+    CHECK(json_message.welcome().rooms(2).next_meeting().start_ms() == next.start_ms());
+    CHECK_FALSE(binary.welcome().rooms(0).has_next_meeting());
+    CHECK_FALSE(json_message.welcome().rooms(1).has_next_meeting());
 }
