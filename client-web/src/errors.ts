@@ -45,6 +45,10 @@ export function kindMessage(error: WireError, maxPostChars?: number): string {
         : "A moderator has paused your posting in this room for now. Your message is kept here, so you can send it later.";
     case ErrorCode.ROOM_LOCKED:
       return "The room is locked for the moment, so only moderators can post. Your message is kept here; you can send it when the room opens again.";
+    case ErrorCode.MEETING_CLOSED:
+      return retry
+        ? `This meeting isn't in session now. Its doors open in ${duration(retry)}; your message is kept here, so you can send it then.`
+        : "This meeting has no sessions planned any more, so the room is read-only. Your message is kept here.";
     case ErrorCode.SLOW_MODE_WAIT:
       return `Slow mode is on in this room. We'll send this in ${seconds(retry || 1000)}.`;
     case ErrorCode.BANNED:

@@ -40,7 +40,9 @@ ScreeningVerdict screen_post(std::string_view text, const PostAuthor& author,
     }
     const std::string_view stored = verdict.redacted_text ? *verdict.redacted_text : text;
     if (rules.crisis != nullptr) verdict.crisis = rules.crisis->scan(stored);
-    if (auto restriction = post_restriction(room, author, now_ms)) {
+    std::optional<Restriction> restriction = post_restriction(room, author, now_ms);
+    if (!restriction) restriction = rules.closed;
+    if (restriction) {
         verdict.outcome = ScreeningVerdict::Outcome::refuse;
         verdict.restriction = *restriction;
         return verdict;

@@ -24,17 +24,20 @@ struct PostAuthor {
     bool globally_banned = false;
 };
 
+// Why a post may not go out now, with how long until it may (0: not by waiting).
+struct Restriction {
+    v1::ErrorCode code = v1::ERROR_UNSPECIFIED;
+    std::uint32_t retry_after_ms = 0;
+};
+
 struct ScreeningRules {
     bool redact_contact_details = false;
     std::span<const std::string> phones_to_keep;  // crisis lines, never redacted
     const CrisisDetector* crisis = nullptr;       // null: detection off
     config::CrisisPolicy crisis_policy = config::CrisisPolicy::deliver;
-};
-
-// Why a post may not go out now, with how long until it may (0: not by waiting).
-struct Restriction {
-    v1::ErrorCode code = v1::ERROR_UNSPECIFIED;
-    std::uint32_t retry_after_ms = 0;
+    // The room does not take this author's posts now (a meeting outside its session),
+    // refused like the room's own restrictions, after them.
+    std::optional<Restriction> closed = std::nullopt;
 };
 
 struct ScreeningVerdict {

@@ -5,7 +5,9 @@
 namespace haven::rooms {
 
 Room::Room(RoomRef config, unsigned shard_count)
-    : config_(std::move(config)), members_per_shard_(shard_count, 0) {}
+    : config_(std::move(config)), members_per_shard_(shard_count, 0) {
+    if (config_->schedule) schedule_.emplace(*config_->schedule);
+}
 
 std::vector<std::uint64_t> Room::session_ids() const {
     std::vector<std::uint64_t> ids;
@@ -56,6 +58,11 @@ void Room::recount_shards() {
 void Room::fill_info(v1::RoomInfo& out, std::uint32_t member_count) const {
     out = room_info(*config_);
     out.set_member_count(member_count);
+    if (schedule_) {
+        if (auto next = meeting_times(*schedule_, core::wall_ms())) {
+            *out.mutable_next_meeting() = std::move(*next);
+        }
+    }
 }
 
 }  // namespace haven::rooms

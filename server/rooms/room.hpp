@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "haven.pb.h"
+#include "meetings/meeting_schedule.hpp"
 #include "moderation/moderation_state.hpp"
 #include "protocol/codec.hpp"
 #include "rooms/reply_to.hpp"
@@ -50,6 +51,8 @@ public:
     Room(RoomRef config, unsigned shard_count);
 
     const config::RoomConfig& config() const { return *config_; }
+    // A meeting room's schedule (meetings/meeting_schedule.hpp), when it has one.
+    const std::optional<meetings::MeetingSchedule>& schedule() const { return schedule_; }
     bool empty() const { return members_.empty(); }
     std::size_t size() const { return members_.size(); }
     bool contains(std::uint64_t session_id) const { return members_.count(session_id) != 0; }
@@ -87,6 +90,7 @@ private:
     void recount_shards();
 
     RoomRef config_;
+    std::optional<meetings::MeetingSchedule> schedule_;
     std::unordered_map<std::uint64_t, MemberRecord> members_;
     std::vector<std::uint32_t> members_per_shard_;
     std::vector<unsigned> active_shards_;

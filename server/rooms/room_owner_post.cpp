@@ -2,6 +2,7 @@
 // moderation state is known, moderation::screen_post gives its verdict, and the post is
 // refused (still acknowledged when it is a retry of one stored before), held for a moderator
 // (the moderation module) or published and acknowledged, crisis resources first.
+#include "meetings/meeting_gate.hpp"
 #include "moderation/crisis_alert.hpp"
 #include "moderation/post_screening.hpp"
 #include "rooms/room_owner.hpp"
@@ -19,6 +20,9 @@ std::string restriction_message(v1::ErrorCode code) {
             return "the room is locked for the moment";
         case v1::SLOW_MODE_WAIT:
             return "slow mode is on: please wait a little before posting";
+        case v1::MEETING_CLOSED:
+            return "this meeting is not in session: you can post once its doors open (the room "
+                   "list shows when)";
         default:
             return "you can't post right now";
     }
@@ -54,10 +58,15 @@ core::Awaitable<void> RoomOwner::post_flow(std::unique_ptr<v1::Event> event, Rep
 
     const moderation::PostAuthor who{author->subject, author->member.role(),
                                      globally_banned(author->subject)};
-    const moderation::ScreeningRules rules{context_.config.moderation.redact_contact_details,
-                                           crisis_line_numbers_, context_.crisis,
-                                           state->config().crisis_policy};
     const std::uint64_t now = core::wall_ms();
+    moderation::ScreeningRules rules{context_.config.moderation.redact_contact_details,
+                                     crisis_line_numbers_, context_.crisis,
+                                     state->config().crisis_policy};
+    if (state->schedule()) {
+        if (auto closed = meetings::closed_to_posts(*state->schedule(), who.role, now)) {
+            rules.closed = moderation::Restriction{v1::MEETING_CLOSED, closed->retry_after_ms};
+        }
+    }
     moderation::ScreeningVerdict verdict =
         moderation::screen_post(posted->text(), who, state->moderation, rules, now);
     if (verdict.redacted_text) {

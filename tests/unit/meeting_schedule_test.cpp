@@ -8,6 +8,7 @@
 
 #include <date/date.h>
 
+#include "meetings/meeting_gate.hpp"
 #include "meetings/meeting_schedule.hpp"
 
 using haven::config::MeetingScheduleConfig;
@@ -127,4 +128,30 @@ TEST_CASE("meetings: the clock's phases of an occurrence, and a late-entry cut-o
     CHECK(phase_at(occurrence, 4'999) == MeetingPhase::in_session);
     CHECK(phase_at(occurrence, 5'000) == MeetingPhase::ended);
     CHECK(haven::meetings::phase_name(MeetingPhase::doors_open) == "doors_open");
+}
+
+TEST_CASE(
+    "meetings: participants post only while the doors are open or in session; "
+    "facilitators and moderators always") {
+    MeetingScheduleConfig config;
+    config.time_zone = "UTC";
+    config.dates = {"2026-12-24 18:00"};
+    config.duration_minutes = 60;
+    config.doors_open_minutes = 10;
+    const MeetingSchedule schedule(config);
+    using haven::meetings::closed_to_posts;
+    const std::uint64_t start = utc_ms(2026, 12, 24, 18, 0);
+    const auto before =
+        closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start - kMinute * 30);
+    REQUIRE(before);
+    CHECK(before->retry_after_ms == 20 * kMinute);  // until the doors open
+    CHECK_FALSE(closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start - kMinute * 10));
+    CHECK_FALSE(closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start + kMinute * 59));
+    for (const auto role : {haven::v1::ROLE_PEER_SUPPORTER, haven::v1::ROLE_MODERATOR}) {
+        CHECK_FALSE(closed_to_posts(schedule, role, start - kMinute * 30));
+    }
+    // After the last occurrence: read-only, with nothing to wait for.
+    const auto after = closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start + kMinute * 60);
+    REQUIRE(after);
+    CHECK(after->retry_after_ms == 0);
 }

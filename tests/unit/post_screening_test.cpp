@@ -69,6 +69,18 @@ TEST_CASE("screening: each restriction refuses with its code and wait, and who i
     slow.note_post("sub-s", kNow);
     CHECK(refused(slow, PostAuthor{"sub-s", v1::ROLE_PEER_SUPPORTER, false}).outcome ==
           Outcome::publish);
+    // A room closed to posts (a meeting outside its session) refuses after the room's own
+    // restrictions, and still finds crisis language.
+    ScreeningRules closed;
+    closed.crisis = &detector();
+    closed.closed = moderation::Restriction{v1::MEETING_CLOSED, 60'000};
+    const ScreeningVerdict shut =
+        screen_post("I want to end my life", kParticipant, {}, closed, kNow);
+    CHECK(shut.outcome == Outcome::refuse);
+    CHECK(shut.restriction.code == v1::MEETING_CLOSED);
+    CHECK(shut.restriction.retry_after_ms == 60'000);
+    CHECK(shut.crisis.has_value());
+    CHECK(screen_post("hi", kParticipant, banned, closed, kNow).restriction.code == v1::BANNED);
 }
 
 TEST_CASE(
