@@ -25,6 +25,7 @@ export type Change =
   | { type: "toast"; text: string; tone: "info" | "error" }
   | { type: "announce"; text: string }             // for screen readers only
   | { type: "crisis" }                             // crisis resources arrived for me
+  | { type: "agreements"; roomId: string; version: string; text: string }  // asked before joining
   | { type: "private"; threadId: string; fromModerator: boolean }  // a private message for me
   | { type: "moderation"; item?: ModerationItem }; // the queue or audit log changed (item: a new one)
 
@@ -518,7 +519,17 @@ export class HavenClient {
     if (!this.ready || room.joined || this.joining.has(room.id)) return;
     const sinceSeq = room.sinceSeq;
     this.joining.add(room.id);
-    this.request({ kind: "join", roomId: room.id, sinceSeq }, { join: { roomId: room.id, sinceSeq } });
+    const occurrence = Number(room.info.nextMeeting?.startMs ?? 0);
+    const acceptAgreements = room.accepted && room.accepted.occurrence === occurrence ? room.accepted.version : "";
+    this.request({ kind: "join", roomId: room.id, sinceSeq }, { join: { roomId: room.id, sinceSeq, acceptAgreements } });
+  }
+
+  /** The person read the meeting's agreements and agreed: join with them accepted. */
+  acceptAgreements(roomId: string, version: string): void {
+    const room = this.rooms.get(roomId) ?? new RoomState(roomId, this.directory.find((r) => r.id === roomId));
+    this.rooms.set(roomId, room);
+    room.accepted = { version, occurrence: Number(room.info.nextMeeting?.startMs ?? 0) };
+    this.join(roomId);
   }
 
   private joined(message: ServerMessage, request: Request | undefined): void {
@@ -590,6 +601,16 @@ export class HavenClient {
         if (!room) return;
         if (code === ErrorCode.ALREADY_JOINED) return;
         if (code === ErrorCode.UNAVAILABLE) return this.later(room, error.retryAfterMs || 1000, () => this.sendJoin(room));
+        if (code === ErrorCode.AGREEMENTS_REQUIRED && error.agreements) {
+          // Not joined until the person agrees: the dialog asks, and acceptAgreements joins.
+          room.accepted = null;
+          if (!room.everJoined) {
+            this.rooms.delete(room.id);
+            if (this.activeRoom === room.id) this.activeRoom = null;
+          }
+          this.emit({ type: "agreements", roomId: room.id, version: error.agreements.version ?? "", text: error.agreements.text ?? "" });
+          return this.emit({ type: "room", roomId: room.id });
+        }
         if (!room.everJoined) {
           this.rooms.delete(room.id);
           if (this.activeRoom === room.id) this.activeRoom = null;

@@ -5,6 +5,7 @@
 import "./styles.css";
 import { HavenClient, type Change } from "./client";
 import { kindNames } from "./moderation";
+import { openAgreementsDialog } from "./ui/agreementsDialog";
 import { h, replaceChildren } from "./ui/dom";
 import { ConversationView } from "./ui/conversation";
 import { CrisisPanel } from "./ui/crisis";
@@ -54,6 +55,8 @@ class App {
       case "crisis":
         if (this.client.crisis) this.crisis.show(this.client.crisis);
         break;
+      case "agreements":
+        return openAgreementsDialog(this.client, change.roomId, change.version, change.text);
       case "private": {
         // To the person: the moderator's words open the panel. To the moderator: the answer
         // shows in the alert's card, and is said aloud.

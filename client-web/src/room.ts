@@ -94,6 +94,9 @@ export class RoomState {
   locked = false;
   slowModeSeconds = 0;
   mutedUntil: number | null = null;  // my posting paused until then (0: until lifted)
+  // A meeting's agreements as I accepted them: the version, for the occurrence starting then
+  // (each occurrence asks again).
+  accepted: { version: string; occurrence: number } | null = null;
   private bySeq = new Map<number, ChatMessage>();  // current epoch only
   private hidden = new Set<number>();              // seqs of hidden posts
   private stateSeq = new Map<string, number>();    // newest event applied per piece of state

@@ -721,9 +721,32 @@ MeetingScheduleConfig parse_schedule(const Section& s) {
     return schedule;
 }
 
+MeetingAgreementsConfig parse_agreements(const Section& s) {
+    s.allow_only({"version", "text"});
+    MeetingAgreementsConfig agreements;
+    if (!s.read_text("version", agreements.version)) s.fail("version", "is required");
+    if (agreements.version.empty() || agreements.version.size() > 32) {
+        s.fail("version", "must be 1 to 32 characters (got " +
+                              std::to_string(agreements.version.size()) + ")");
+    }
+    if (!s.read("text", agreements.text)) s.fail("text", "is required");
+    if (agreements.text.find_first_not_of(" \n") == std::string::npos) {
+        s.fail("text", "must not be empty");
+    }
+    if (agreements.text.size() > 8000) {
+        s.fail("text",
+               "must be at most 8000 bytes (got " + std::to_string(agreements.text.size()) + ")");
+    }
+    // Line breaks separate the agreements; other control characters are refused.
+    std::string without_breaks = agreements.text;
+    std::replace(without_breaks.begin(), without_breaks.end(), '\n', ' ');
+    s.fail_if("text", check_text(without_breaks));
+    return agreements;
+}
+
 RoomConfig parse_room(const Section& s, const toml::table& table) {
     s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy", "held_unanswered",
-                  "guests", "schedule"});
+                  "guests", "schedule", "agreements"});
     RoomConfig room;
     read_choice(s, "held_unanswered",
                 {{"reject", HeldUnanswered::reject}, {"deliver", HeldUnanswered::deliver}},
@@ -765,6 +788,13 @@ RoomConfig parse_room(const Section& s, const toml::table& table) {
         const toml::table* schedule = node->as_table();
         if (schedule == nullptr) s.fail("schedule", expected("a table", *node));
         room.schedule = parse_schedule(Section(*schedule, s.key_path("schedule"), s.source()));
+    }
+    if (const toml::node* node = table.get("agreements")) {
+        if (room.kind != RoomKind::meeting) s.fail("agreements", "is for rooms of kind meeting");
+        const toml::table* agreements = node->as_table();
+        if (agreements == nullptr) s.fail("agreements", expected("a table", *node));
+        room.agreements =
+            parse_agreements(Section(*agreements, s.key_path("agreements"), s.source()));
     }
     return room;
 }

@@ -34,6 +34,13 @@ struct MeetingScheduleConfig {
     std::uint32_t late_entry_minutes = 15;  // after the start: newcomers are let in until then
 };
 
+// What people agree to before they join a meeting ([rooms.agreements]). A new version asks
+// everyone again.
+struct MeetingAgreementsConfig {
+    std::string version;  // 1..32 printable characters, e.g. "2026-11"
+    std::string text;     // up to 8000 bytes; line breaks allowed
+};
+
 struct RoomConfig {
     std::string id;     // stable identifier used on the wire, [a-z0-9-_]{1,64}
     std::string title;  // shown to people
@@ -42,8 +49,9 @@ struct RoomConfig {
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
     HeldUnanswered held_unanswered = HeldUnanswered::reject;
-    bool guests = true;                             // false: only signed-in people may join
-    std::optional<MeetingScheduleConfig> schedule;  // meeting rooms only
+    bool guests = true;                                 // false: only signed-in people may join
+    std::optional<MeetingScheduleConfig> schedule;      // meeting rooms only
+    std::optional<MeetingAgreementsConfig> agreements;  // meeting rooms only
 };
 
 struct ServerConfig {

@@ -15,13 +15,34 @@ namespace haven::core {
 
 // What the audit log records, each counted in haven_moderation_actions_total{action}: the
 // moderators' actions and the automatic decisions (flag, auto_hide, hold_post,
-// crisis_detected, escalate_item, author_left, hold_expired, check_in).
-inline constexpr std::string_view kAuditedActions[] = {
-    "hide_post",    "restore_post",  "mute",          "unmute",          "kick",
-    "ban",          "ban_global",    "unban",         "unban_global",    "lock_room",
-    "unlock_room",  "slow_mode",     "resolve_flags", "release_post",    "reject_post",
-    "flag",         "auto_hide",     "hold_post",     "crisis_detected", "claim_item",
-    "resolve_item", "escalate_item", "author_left",   "hold_expired",    "check_in"};
+// crisis_detected, escalate_item, author_left, hold_expired, check_in), and agreements_accepted
+// (someone agreed to a meeting's agreements to join it).
+inline constexpr std::string_view kAuditedActions[] = {"hide_post",
+                                                       "restore_post",
+                                                       "mute",
+                                                       "unmute",
+                                                       "kick",
+                                                       "ban",
+                                                       "ban_global",
+                                                       "unban",
+                                                       "unban_global",
+                                                       "lock_room",
+                                                       "unlock_room",
+                                                       "slow_mode",
+                                                       "resolve_flags",
+                                                       "release_post",
+                                                       "reject_post",
+                                                       "flag",
+                                                       "auto_hide",
+                                                       "hold_post",
+                                                       "crisis_detected",
+                                                       "claim_item",
+                                                       "resolve_item",
+                                                       "escalate_item",
+                                                       "author_left",
+                                                       "hold_expired",
+                                                       "check_in",
+                                                       "agreements_accepted"};
 inline constexpr std::size_t kAuditedActionKinds = std::size(kAuditedActions);
 
 struct ShardCounters {

@@ -37,6 +37,7 @@ v1::RoomInfo room_info(const config::RoomConfig& room) {
     info.set_kind(std::string(config::to_string(room.kind)));
     info.set_capacity(room.capacity);
     info.set_sign_in_required(!room.guests);
+    if (room.agreements) info.set_agreements_version(room.agreements->version);
     return info;
 }
 

@@ -199,6 +199,21 @@ void ClientSession::handle_join(std::uint64_t request_id, const v1::Join& join) 
     if (is_joined(room_id) || is_pending(room_id)) {
         return send_error(request_id, v1::ALREADY_JOINED, "already in this room");
     }
+    // A meeting's agreements: accepted with each Join, by everyone but its facilitators and
+    // moderators, who hold them.
+    if (room->agreements && role_in(room_id) < v1::ROLE_PEER_SUPPORTER) {
+        if (join.accept_agreements() != room->agreements->version) {
+            v1::ServerMessage refusal;
+            refusal.set_request_id(request_id);
+            v1::Error& error = *refusal.mutable_error();
+            error.set_code(v1::AGREEMENTS_REQUIRED);
+            error.set_message("read and accept the meeting's agreements to join");
+            error.mutable_agreements()->set_version(room->agreements->version);
+            error.mutable_agreements()->set_text(room->agreements->text);
+            return send(refusal);
+        }
+        moderation_.agreements_accepted(*this, room_id, room->agreements->version);
+    }
     if (joined_.size() + pending_.size() >= hub_.context().config.limits.max_rooms_per_session) {
         return send_error(request_id, v1::TOO_MANY_ROOMS, "leave a room before joining another");
     }

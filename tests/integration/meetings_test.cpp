@@ -92,4 +92,51 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "meetings: a Join needs the meeting's agreements accepted, and gets their text until then; "
+    "acceptance is audited and counted; facilitators join without") {
+    const std::string agreements =
+        "agreements = { version = \"2026-11\", text = \"What is said here stays here.\\nWe "
+        "listen without fixing.\" }\n";
+    ServerProcess server({.toml = jwt_auth_toml() +
+                                  "[[rooms]]\nid = \"lobby\"\ntitle = \"Lobby\"\n"
+                                  "[[rooms]]\nid = \"circle\"\ntitle = \"Circle\"\nkind = "
+                                  "\"meeting\"\n" +
+                                  agreements});
+    require_started(server);
+    Client robin(server, Encoding::json);
+    const v1::Welcome welcome = robin.hello_guest("Robin");
+    const v1::RoomInfo* circle = room_in(welcome, "circle");
+    REQUIRE(circle != nullptr);
+    CHECK(circle->agreements_version() == "2026-11");
+    CHECK(room_in(welcome, "lobby")->agreements_version().empty());
+
+    for (const std::string& offered : {std::string(), std::string("2025-01")}) {
+        CAPTURE(offered);
+        v1::ClientMessage join = msg_join("circle");
+        join.mutable_join()->set_accept_agreements(offered);
+        const v1::ServerMessage refused = robin.reply(robin.send(join));
+        REQUIRE(refused.has_error());
+        CHECK(refused.error().code() == v1::AGREEMENTS_REQUIRED);
+        CHECK(refused.error().agreements().version() == "2026-11");
+        CHECK(refused.error().agreements().text() ==
+              "What is said here stays here.\nWe listen without fixing.");
+    }
+    // Not a member: posting is refused.
+    CHECK(robin.error_reply(robin.send(msg_post("circle", "hi"))) == v1::NOT_JOINED);
+    v1::ClientMessage join = msg_join("circle");
+    join.mutable_join()->set_accept_agreements("2026-11");
+    REQUIRE(robin.reply(robin.send(join)).has_joined());
+    CHECK(metric(server, "haven_moderation_actions_total{action=\"agreements_accepted\"}") == 1u);
+
+    Client host(server, Encoding::binary);
+    host.hello_token(make_token("host-1", "Ash", "peer_supporter", 600));
+    host.join("circle");  // a facilitator holds the agreements
+    const HttpResult audit = http_get(server.port(), "/admin/audit?room=circle&limit=10", false,
+                                      kDefaultWait, make_token("op-1", "Olive", "operator", 600));
+    CHECK(audit.body.find("agreements_accepted") != std::string::npos);
+    CHECK(audit.body.find("agreements 2026-11") != std::string::npos);
+    CHECK(audit.body.find("Robin") != std::string::npos);
+}
+
 }  // namespace haven::test

@@ -762,3 +762,21 @@ TEST_CASE("config: a meeting room's [rooms.schedule] is read and checked, naming
                           "time_zone = \"UTC\"\ndates = [\"2026-12-24 18:00\"]\n")
               .find("rooms[0].schedule: is for rooms of kind meeting") != std::string::npos);
 }
+
+TEST_CASE("config: a meeting room's agreements have a version and a text; line breaks are kept") {
+    const std::string room = "[[rooms]]\nid = \"m\"\ntitle = \"M\"\nkind = \"meeting\"\n";
+    const Config config =
+        parse_config(room + "[rooms.agreements]\nversion = \"v2\"\ntext = \"One.\\nTwo.\"\n", "t");
+    REQUIRE(config.rooms[0].agreements);
+    CHECK(config.rooms[0].agreements->version == "v2");
+    CHECK(config.rooms[0].agreements->text == "One.\nTwo.");
+    CHECK(config_error_of(room + "[rooms.agreements]\ntext = \"x\"\n")
+              .find("rooms[0].agreements.version: is required") != std::string::npos);
+    CHECK(config_error_of(room + "[rooms.agreements]\nversion = \"v\"\ntext = \" \\n \"\n")
+              .find("agreements.text: must not be empty") != std::string::npos);
+    CHECK(config_error_of(room + "[rooms.agreements]\nversion = \"v\"\ntext = \"a\\tb\"\n")
+              .find("agreements.text: must not contain control") != std::string::npos);
+    CHECK(config_error_of("[[rooms]]\nid = \"d\"\ntitle = \"D\"\n[rooms.agreements]\n"
+                          "version = \"v\"\ntext = \"x\"\n")
+              .find("rooms[0].agreements: is for rooms of kind meeting") != std::string::npos);
+}

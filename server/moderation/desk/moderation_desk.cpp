@@ -88,6 +88,15 @@ core::Awaitable<void> ModerationDesk::audit_flow(v1::AuditRequest request, Reply
     owner_.replies().message(reply, std::move(message));
 }
 
+void ModerationDesk::agreements_accepted(const LocalSession& session, const std::string& room_id,
+                                         const std::string& version) {
+    check_owner();
+    Actor actor;
+    actor.member = session.member();
+    actor.subject = session.subject();
+    record_audit(actor, "agreements_accepted", room_id, "agreements " + version, "");
+}
+
 void ModerationDesk::moderation_queue(const LocalSession& session, std::uint64_t request_id) {
     check_owner();
     core::spawn(owner_.loop(), queue_flow(ReplyTo{owner_.shard(), session.id(), request_id}));

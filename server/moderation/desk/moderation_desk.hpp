@@ -56,6 +56,10 @@ public:
     void audit(const rooms::LocalSession& session, std::uint64_t request_id,
                const v1::AuditRequest& request);
     void moderation_queue(const rooms::LocalSession& session, std::uint64_t request_id);
+    // Someone accepted a meeting's agreements to join it: recorded (who, which version, when)
+    // and counted, never refused.
+    void agreements_accepted(const rooms::LocalSession& session, const std::string& room_id,
+                             const std::string& version);
     // check_ins.cpp: reach out, and the person's answer.
     void check_in(const rooms::LocalSession& session, std::uint64_t request_id,
                   const v1::CheckIn& check_in);
