@@ -49,9 +49,9 @@ struct RoomConfig {
     std::uint32_t capacity = 200;  // members at once; joins beyond it get ROOM_FULL
     CrisisPolicy crisis_policy = CrisisPolicy::deliver;
     HeldUnanswered held_unanswered = HeldUnanswered::reject;
-    bool guests = true;                                 // false: only signed-in people may join
-    std::optional<MeetingScheduleConfig> schedule;      // meeting rooms only
-    std::optional<MeetingAgreementsConfig> agreements;  // meeting rooms only
+    bool guests = true;                                  // false: only signed-in people may join
+    std::optional<MeetingScheduleConfig> schedule = {};  // meeting rooms only
+    std::optional<MeetingAgreementsConfig> agreements = {};  // meeting rooms only
 };
 
 struct ServerConfig {

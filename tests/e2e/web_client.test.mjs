@@ -13,6 +13,11 @@ const ROOMS = [
   { id: "anxiety-support", title: "Anxiety support", topic: "A patient space to talk about worry, panic and stress, and what helps you cope.", kind: "group", capacity: 100 },
   { id: "grief-and-loss", title: "Grief and loss", topic: "For anyone living with a loss, recent or long ago. There is no right way to grieve.", kind: "group", capacity: 100 },
   { id: "long-room", title: "Long conversation", topic: "Where the tests write a lot.", kind: "drop_in", capacity: 100 },
+  {
+    id: "evening-circle", title: "Evening circle", topic: "A gently hosted gathering.", kind: "meeting", capacity: 12,
+    // Written as TOML as it stands (an inline table).
+    agreements: { toString: () => '{ version = "1", text = "What is shared here stays here.\\nAnyone may pass." }' },
+  },
 ];
 const LOBBY = ["Drop-in lounge", "lobby"];
 
@@ -362,6 +367,25 @@ test("(i) a refused token leads back to the entry with a kind explanation (dark 
   await hal.shot("20-empty-room-dark");
   assert.deepEqual(hal.errors, []);
   await hal.close();
+});
+
+test("(j) a meeting's agreements are shown before joining, and joining waits for I agree", async () => {
+  const page = alice.page;
+  await page.getByRole("button", { name: "Join Evening circle" }).click();
+  const dialog = page.getByRole("dialog", { name: "Before you join Evening circle" });
+  await dialog.waitFor();
+  await dialog.getByText("What is shared here stays here.").waitFor();
+  await dialog.getByText("Anyone may pass.").waitFor();
+  await alice.shot("15-meeting-agreements");
+  // "Not now" leaves the person outside, with nothing else happening.
+  await dialog.getByRole("button", { name: "Not now" }).click();
+  await dialog.waitFor({ state: "detached" });
+  assert.equal(await page.locator('.room[data-room="evening-circle"]').count(), 0);
+  await page.getByRole("button", { name: "Join Evening circle" }).click();
+  await page.getByRole("dialog", { name: "Before you join Evening circle" }).getByRole("button", { name: "I agree, join" }).click();
+  await alice.waitJoined("evening-circle");
+  await alice.post("Glad to be here tonight.");
+  await alice.waitForMessage("Glad to be here tonight.");
 });
 
 test("no script errors in the pages", async () => {

@@ -307,6 +307,7 @@ TEST_CASE(
     // One moderator reaches out: the one who claimed it.
     CHECK(maya.error_reply(maya.send(check_in(id, hello))) == v1::FORBIDDEN);
     REQUIRE(maya.reply(maya.send(claim(id))).has_ack());
+    noor.expect(item(id, v1::ModerationItem::CLAIMED), "Maya's claim, on A");
     CHECK(noor.error_reply(noor.send(check_in(id, hello))) == v1::ALREADY_CLAIMED);
     CHECK(kai.error_reply(kai.send(check_in(id, hello))) == v1::FORBIDDEN);
     CHECK(maya.error_reply(maya.send(check_in("crisis:lobby:999999", hello))) == v1::NOT_FOUND);
