@@ -19,11 +19,15 @@ ChatEngine::ChatEngine(core::ServerContext& context, core::ShardRouter& router,
             std::make_unique<rooms::RoomOwner>(shard, context, router, hubs_, server_wide_));
         owners_.back()->connect(make_broker(shard, *owners_.back()));
         desks_.push_back(std::make_unique<moderation::ModerationDesk>(*owners_.back()));
+        meeting_desks_.push_back(std::make_unique<meetings::MeetingDesk>(*owners_.back()));
         owners.push_back(owners_.back().get());
         desks.push_back(desks_.back().get());
     }
     for (rooms::Hub* hub : hubs_) hub->connect(owners, server_wide_);
     for (auto& desk : desks_) desk->connect(desks);
+    std::vector<meetings::MeetingDesk*> meeting_desks;
+    for (auto& desk : meeting_desks_) meeting_desks.push_back(desk.get());
+    for (auto& desk : meeting_desks_) desk->connect(meeting_desks);
     server_wide_.connect(owners);
 }
 
@@ -32,6 +36,7 @@ ChatEngine::~ChatEngine() = default;
 void ChatEngine::sweep(unsigned shard, core::SteadyTime now) {
     hubs_[shard]->sweep(now);
     owners_[shard]->expire_waiting_joins(now);
+    meeting_desks_[shard]->sweep(core::wall_ms());
     if (shard == 0) {
         const std::uint64_t now_ms = core::wall_ms();
         server_wide_.escalate_due(now_ms);

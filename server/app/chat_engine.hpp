@@ -1,5 +1,6 @@
 // Every shard's chat objects, made and wired together: per shard a Hub (its sessions), a
-// RoomOwner (the rooms it owns, with the shard's broker) and a ModerationDesk beside it; once,
+// RoomOwner (the rooms it owns, with the shard's broker) and a ModerationDesk and a MeetingDesk
+// beside it; once,
 // the server-wide state on shard 0. The server and the chat tests build the same engine.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include "broker/broker.hpp"
 #include "core/server_context.hpp"
 #include "core/shard_router.hpp"
+#include "meetings/desk/meeting_desk.hpp"
 #include "moderation/desk/moderation_desk.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_owner.hpp"
@@ -33,7 +35,10 @@ public:
     rooms::RoomOwner& owner(unsigned shard) { return *owners_[shard]; }
     moderation::ModerationDesk& desk(unsigned shard) { return *desks_[shard]; }
     rooms::ServerWide& server_wide() { return server_wide_; }
-    session::ChatServices services(unsigned shard) { return {hub(shard), desk(shard)}; }
+    meetings::MeetingDesk& meetings(unsigned shard) { return *meeting_desks_[shard]; }
+    session::ChatServices services(unsigned shard) {
+        return {hub(shard), desk(shard), meetings(shard)};
+    }
 
     // On `shard`: the Hub's sweep, and joins that waited too long.
     void sweep(unsigned shard, core::SteadyTime now);
@@ -48,6 +53,7 @@ private:
     rooms::ServerWide server_wide_;
     std::vector<std::unique_ptr<rooms::RoomOwner>> owners_;
     std::vector<std::unique_ptr<moderation::ModerationDesk>> desks_;
+    std::vector<std::unique_ptr<meetings::MeetingDesk>> meeting_desks_;
 };
 
 }  // namespace haven::app

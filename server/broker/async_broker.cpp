@@ -47,6 +47,8 @@ Result<Published> from_publish(const PublishOutcome& outcome) {
             return Published{outcome.seq, true};
         case Status::rate_limited:
             return Failure{Failure::Reason::rate_limited, outcome.retry_after_ms};
+        case Status::conflict:
+            return Failure{Failure::Reason::conflict, 0};
         case Status::unavailable:
             break;
     }

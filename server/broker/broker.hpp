@@ -32,7 +32,8 @@ inline constexpr std::uint32_t kNoCapacityLimit = 0xffffffffu;
 using EventPtr = std::shared_ptr<const v1::Event>;
 
 struct PublishOutcome {
-    enum class Status { published, duplicate, unavailable, rate_limited };
+    // conflict: a StateChange::swap found another version stored; nothing was published.
+    enum class Status { published, duplicate, unavailable, rate_limited, conflict };
     Status status = Status::unavailable;
     std::uint64_t seq = 0;  // the event's sequence number (the original one for a duplicate)
     std::uint32_t retry_after_ms = 0;  // with rate_limited

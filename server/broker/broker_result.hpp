@@ -16,8 +16,8 @@ struct Failure {
         rate_limited,  // the author's post budget is spent for now
         room_full,     // the room is at capacity
         already_member,
-        handle_taken,  // another person in the room has a handle that looks the same  // the member
-                       // id is present already
+        handle_taken,  // another person in the room has a handle that looks the same
+        conflict,      // a versioned state field changed since it was read (StateChange::swap)
     };
     Reason reason = Reason::unavailable;
     std::uint32_t retry_after_ms = 0;  // with rate_limited

@@ -31,6 +31,15 @@ void MemoryBroker::publish(std::unique_ptr<v1::Event> event, std::string dedupe_
 void MemoryBroker::publish_with_state(std::unique_ptr<v1::Event> event,
                                       moderation::StateChange change, PublishCallback done) {
     RoomLog& log = rooms_[event->room_id()];
+    if (change.op == moderation::StateChange::Op::swap) {
+        const auto found = log.state.find(change.field);
+        std::uint64_t version = 0;
+        if (found != log.state.end()) {
+            const auto stored = moderation::parse_versioned(found->second);
+            version = stored ? stored->version : 0;
+        }
+        if (version != change.expected) return done({PublishOutcome::Status::conflict, 0});
+    }
     apply(log.state, change);
     store(log, std::move(event), {}, {}, done);
 }
@@ -64,7 +73,9 @@ void MemoryBroker::find_duplicate(const std::string& room_id, const std::string&
 
 void MemoryBroker::apply(moderation::StateFields& state, const moderation::StateChange& change) {
     using Op = moderation::StateChange::Op;
-    if (change.op == Op::set || change.op == Op::create) state[change.field] = change.value;
+    if (change.op == Op::set || change.op == Op::create || change.op == Op::swap) {
+        state[change.field] = change.value;
+    }
     if (change.op == Op::erase) state.erase(change.field);
 }
 

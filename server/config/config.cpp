@@ -744,9 +744,28 @@ MeetingAgreementsConfig parse_agreements(const Section& s) {
     return agreements;
 }
 
+MeetingFloorConfig parse_floor(const Section& s) {
+    s.allow_only({"share_seconds", "cut_off", "round_order", "hand_grace_seconds",
+                  "facilitator_grace_seconds"});
+    MeetingFloorConfig floor;
+    s.read("share_seconds", floor.share_seconds, 0, 3600);
+    s.read("cut_off", floor.cut_off);
+    read_choice(s, "round_order",
+                {{"facilitators_first", RoundOrder::facilitators_first},
+                 {"arrival", RoundOrder::arrival},
+                 {"random", RoundOrder::random}},
+                floor.round_order);
+    s.read("hand_grace_seconds", floor.hand_grace_seconds, 0, 3600);
+    s.read("facilitator_grace_seconds", floor.facilitator_grace_seconds, 0, 3600);
+    if (floor.cut_off && floor.share_seconds == 0) {
+        s.fail("cut_off", "needs share_seconds: a share without a time limit has no end to cut");
+    }
+    return floor;
+}
+
 RoomConfig parse_room(const Section& s, const toml::table& table) {
     s.allow_only({"id", "title", "topic", "kind", "capacity", "crisis_policy", "held_unanswered",
-                  "guests", "schedule", "agreements"});
+                  "guests", "schedule", "agreements", "floor"});
     RoomConfig room;
     read_choice(s, "held_unanswered",
                 {{"reject", HeldUnanswered::reject}, {"deliver", HeldUnanswered::deliver}},
@@ -795,6 +814,12 @@ RoomConfig parse_room(const Section& s, const toml::table& table) {
         if (agreements == nullptr) s.fail("agreements", expected("a table", *node));
         room.agreements =
             parse_agreements(Section(*agreements, s.key_path("agreements"), s.source()));
+    }
+    if (const toml::node* node = table.get("floor")) {
+        if (room.kind != RoomKind::meeting) s.fail("floor", "is for rooms of kind meeting");
+        const toml::table* floor = node->as_table();
+        if (floor == nullptr) s.fail("floor", expected("a table", *node));
+        room.floor = parse_floor(Section(*floor, s.key_path("floor"), s.source()));
     }
     return room;
 }

@@ -41,6 +41,19 @@ struct MeetingAgreementsConfig {
     std::string text;     // up to 8000 bytes; line breaks allowed
 };
 
+// How a meeting room's floor is shared ([rooms.floor]).
+enum class RoundOrder { facilitators_first, arrival, random };
+struct MeetingFloorConfig {
+    std::uint32_t share_seconds = 300;  // a share's time limit (0: none); warnings before it
+    bool cut_off = false;               // the floor returns by itself when a share's time is up
+    RoundOrder round_order = RoundOrder::facilitators_first;
+    // Someone whose hand is up and who leaves keeps its place this long (a reconnect).
+    std::uint32_t hand_grace_seconds = 120;
+    // The last facilitator left: the meeting pauses this long for one (or a moderator) to come
+    // back, then the occurrence ends.
+    std::uint32_t facilitator_grace_seconds = 300;
+};
+
 struct RoomConfig {
     std::string id;     // stable identifier used on the wire, [a-z0-9-_]{1,64}
     std::string title;  // shown to people
@@ -52,6 +65,7 @@ struct RoomConfig {
     bool guests = true;                                  // false: only signed-in people may join
     std::optional<MeetingScheduleConfig> schedule = {};  // meeting rooms only
     std::optional<MeetingAgreementsConfig> agreements = {};  // meeting rooms only
+    MeetingFloorConfig floor = {};                           // meeting rooms only
 };
 
 struct ServerConfig {

@@ -80,6 +80,10 @@ Occurrence MeetingSchedule::around(std::int64_t local_start_minutes) const {
     const auto start = zone_->to_sys(local, date::choose::earliest);
     const auto start_ms = static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(start.time_since_epoch()).count());
+    return starting_at(start_ms);
+}
+
+Occurrence MeetingSchedule::starting_at(std::uint64_t start_ms) const {
     return Occurrence{start_ms - std::min(start_ms, doors_ms_), start_ms, start_ms + late_ms_,
                       start_ms + duration_ms_};
 }

@@ -42,6 +42,8 @@ public:
     // The occurrence whose doors are open or which is in session at `now_ms`, else the next
     // one to come; none when only one-off dates were given and all are past.
     std::optional<Occurrence> current_or_next(std::uint64_t now_ms) const;
+    // The occurrence that starts at `start_ms` (one current_or_next gave), as the rule times it.
+    Occurrence starting_at(std::uint64_t start_ms) const;
     const std::string& time_zone() const { return time_zone_name_; }
 
 private:

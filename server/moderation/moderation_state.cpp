@@ -40,6 +40,23 @@ std::string held_field(std::string_view hold_id) {
     return "held:" + std::string(hold_id);
 }
 
+std::string versioned_value(std::uint64_t version, std::string_view payload) {
+    std::string value = std::to_string(version);
+    value += ' ';
+    value += payload;
+    return value;
+}
+
+std::optional<VersionedValue> parse_versioned(std::string_view stored) {
+    const std::size_t space = stored.find(' ');
+    if (space == 0 || space == std::string_view::npos || space > 20) return std::nullopt;
+    VersionedValue value;
+    const auto [end, error] = std::from_chars(stored.data(), stored.data() + space, value.version);
+    if (error != std::errc{} || end != stored.data() + space) return std::nullopt;
+    value.payload = stored.substr(space + 1);
+    return value;
+}
+
 bool is_moderation_event(const v1::Event& event) {
     switch (event.kind_case()) {
         case v1::Event::kPostHidden:

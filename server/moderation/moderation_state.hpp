@@ -23,10 +23,14 @@ using StateFields = std::map<std::string, std::string>;
 struct StateChange {
     // create: set only when the field is absent; otherwise nothing changes and nothing is
     // announced (publish_global then reports false). Server-wide state only.
-    enum class Op { none, set, erase, create };
+    // swap: set a versioned field (its value starts with its version, a decimal number, and a
+    // space; see versioned_value) only when its version now is `expected` (0: absent);
+    // otherwise nothing is stored or published and the outcome is `conflict`. Room state only.
+    enum class Op { none, set, erase, create, swap };
     Op op = Op::none;
     std::string field;
     std::string value;
+    std::uint64_t expected = 0;
 
     static StateChange set(std::string field, std::string value) {
         return {Op::set, std::move(field), std::move(value)};
@@ -35,7 +39,18 @@ struct StateChange {
     static StateChange create(std::string field, std::string value) {
         return {Op::create, std::move(field), std::move(value)};
     }
+    static StateChange swap(std::string field, std::string value, std::uint64_t expected) {
+        return {Op::swap, std::move(field), std::move(value), expected};
+    }
 };
+
+// A versioned field's stored value ("<version> <payload>"), and its parts back.
+std::string versioned_value(std::uint64_t version, std::string_view payload);
+struct VersionedValue {
+    std::uint64_t version = 0;
+    std::string_view payload;
+};
+std::optional<VersionedValue> parse_versioned(std::string_view stored);
 
 // Field names, in one place.
 std::string hidden_field(std::uint64_t seq);

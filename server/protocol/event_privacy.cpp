@@ -2,6 +2,12 @@
 
 namespace haven::protocol {
 
+void strip_internal_fields(v1::MeetingState& meeting) {
+    for (v1::MeetingSpeaker& hand : *meeting.mutable_hands()) hand.clear_subject();
+    for (v1::MeetingSpeaker& turn : *meeting.mutable_round()) turn.clear_subject();
+    if (meeting.has_floor()) meeting.mutable_floor()->clear_subject();
+}
+
 void strip_internal_fields(v1::Event& event) {
     switch (event.kind_case()) {
         case v1::Event::kPosted:
@@ -24,6 +30,9 @@ void strip_internal_fields(v1::Event& event) {
             break;
         case v1::Event::kMemberUnbanned:
             event.mutable_member_unbanned()->clear_subject();
+            break;
+        case v1::Event::kMeeting:
+            strip_internal_fields(*event.mutable_meeting());
             break;
         default:
             break;

@@ -8,5 +8,7 @@ namespace haven::protocol {
 
 // Clears every server-internal field of an event about to be sent to clients.
 void strip_internal_fields(v1::Event& event);
+// A meeting's hands and floor name people by subject too (a hand outlives a reconnect).
+void strip_internal_fields(v1::MeetingState& meeting);
 
 }  // namespace haven::protocol

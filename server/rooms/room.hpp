@@ -78,6 +78,9 @@ public:
     // when this instance starts serving the room, then kept current by its events.
     moderation::ModerationState moderation;
     bool moderation_loaded = false;
+    // A meeting room's live state (meetings/meeting_floor.hpp): loaded with the moderation
+    // state, then kept current by its events.
+    v1::MeetingState meeting;
 
     // Who is in the room on every instance, as this instance's members have been told.
     RoomPresence presence;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "meetings/meeting_store.hpp"
 #include "moderation/crisis_alert.hpp"
 #include "protocol/event_privacy.hpp"
 #include "rooms/hub.hpp"
@@ -86,6 +87,7 @@ core::Awaitable<bool> RoomOwner::load_moderation(Room& room) {
     broker::Result<moderation::StateFields> fields = co_await async_->read_state(room.config().id);
     if (!fields) co_return false;
     room.moderation.load(*fields);
+    meetings::keep_newer(room.meeting, meetings::load_meeting(*fields));
     room.moderation_loaded = true;
     co_return true;
 }
@@ -313,6 +315,7 @@ void RoomOwner::on_room_event(const broker::EventPtr& event) {
         if (state->moderation_loaded) state->moderation.apply(*event);
         if (moderation_ != nullptr) moderation_->enforce(*state, *event);
     }
+    if (event->has_meeting()) meetings::keep_newer(state->meeting, event->meeting());
     if (!state->empty()) fan_out(*state, *event);
     // Joins waiting for the stream to reach their snapshot may be ready now.
     if (!state->pending_joins.empty()) settle_waiting_joins(*state);

@@ -86,6 +86,11 @@ public:
     // the pointer: a room closed meanwhile is then no longer existing_room's.
     std::shared_ptr<Room> room(const RoomRef& config);
     Room* existing_room(const std::string& room_id);
+    // Every room this shard keeps state for (a sweep's walk; `visit` must not add or drop one).
+    template <class Visit>
+    void for_each_room(Visit&& visit) const {
+        for (const auto& [id, room] : owned_rooms_) visit(room);
+    }
     // True once the room's moderation state is known (read from the broker if need be).
     // `moderation_known` says whether that needs no wait, so a flow can skip the await.
     static bool moderation_known(const Room& room);

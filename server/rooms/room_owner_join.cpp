@@ -15,6 +15,7 @@
 // member_joined / member_left events after the Joined continue exactly from it.
 #include <utility>
 
+#include "protocol/event_privacy.hpp"
 #include "rooms/hub.hpp"
 #include "rooms/room_owner.hpp"
 #include "rooms/visible_events.hpp"
@@ -163,6 +164,10 @@ void RoomOwner::send_joined(Room& state, PendingJoin& join) {
     joined->set_last_seq(join.slice.last_seq);
     joined->set_locked(state.moderation.locked());
     joined->set_slow_mode_seconds(state.moderation.slow_mode_seconds());
+    if (state.config().kind == config::RoomKind::meeting) {
+        v1::MeetingState& meeting = *joined->mutable_meeting() = state.meeting;
+        protocol::strip_internal_fields(meeting);
+    }
     if (auto until = state.moderation.muted_until(joiner.subject, core::wall_ms())) {
         joined->set_muted(true);
         joined->set_muted_until_ms(*until);

@@ -21,8 +21,10 @@ std::string restriction_message(v1::ErrorCode code) {
         case v1::SLOW_MODE_WAIT:
             return "slow mode is on: please wait a little before posting";
         case v1::MEETING_CLOSED:
-            return "this meeting is not in session: you can post once its doors open (the room "
-                   "list shows when)";
+            return "this meeting is not open for posts now: you can post once its doors open "
+                   "(the room list shows when), or once its facilitator is back";
+        case v1::FLOOR_HELD:
+            return "someone has the floor: raise your hand to share, or wait for open discussion";
         default:
             return "you can't post right now";
     }
@@ -62,9 +64,12 @@ core::Awaitable<void> RoomOwner::post_flow(std::unique_ptr<v1::Event> event, Rep
     moderation::ScreeningRules rules{context_.config.moderation.redact_contact_details,
                                      crisis_line_numbers_, context_.crisis,
                                      state->config().crisis_policy};
-    if (state->schedule()) {
-        if (auto closed = meetings::closed_to_posts(*state->schedule(), who.role, now)) {
-            rules.closed = moderation::Restriction{v1::MEETING_CLOSED, closed->retry_after_ms};
+    if (state->config().kind == config::RoomKind::meeting) {
+        const meetings::MeetingPoster poster{who.role, author->subject, author->member.member_id()};
+        const meetings::MeetingSchedule* schedule =
+            state->schedule() ? &*state->schedule() : nullptr;
+        if (auto refused = meetings::meeting_refuses_post(schedule, state->meeting, poster, now)) {
+            rules.closed = moderation::Restriction{refused->code, refused->retry_after_ms};
         }
     }
     moderation::ScreeningVerdict verdict =

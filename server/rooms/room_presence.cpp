@@ -1,12 +1,16 @@
 #include "rooms/room_presence.hpp"
 
+#include <algorithm>
+
 namespace haven::rooms {
 
 void RoomPresence::reset(const std::vector<v1::Member>& members, std::uint64_t version) {
     clear();
     known_ = true;
     version_ = complete_through_ = version;
-    for (const v1::Member& member : members) members_.emplace(member.member_id(), member);
+    for (const v1::Member& member : members) {
+        if (members_.emplace(member.member_id(), member).second) arrived(member.member_id());
+    }
 }
 
 void RoomPresence::clear() {
@@ -14,6 +18,22 @@ void RoomPresence::clear() {
     version_ = complete_through_ = 0;
     members_.clear();
     recent_.clear();
+    arrival_.clear();
+}
+
+void RoomPresence::arrived(const std::string& member_id) {
+    arrival_.emplace(member_id, ++arrivals_);
+}
+
+void RoomPresence::put(const v1::Member& member, bool joined) {
+    if (joined) {
+        if (members_.insert_or_assign(member.member_id(), member).second) {
+            arrived(member.member_id());
+        }
+    } else {
+        members_.erase(member.member_id());
+        arrival_.erase(member.member_id());
+    }
 }
 
 RoomPresence::Verdict RoomPresence::apply(const v1::Event& event) {
@@ -24,20 +44,12 @@ RoomPresence::Verdict RoomPresence::apply(const v1::Event& event) {
         joined ? event.member_joined().member() : event.member_left().member();
     if (version == 0) {
         if (joined == (members_.count(member.member_id()) != 0)) return Verdict::stale;
-        if (joined) {
-            members_[member.member_id()] = member;
-        } else {
-            members_.erase(member.member_id());
-        }
+        put(member, joined);
         complete_through_ = std::min(complete_through_, version_ > 0 ? version_ - 1 : 0);
         return Verdict::gap;
     }
     if (version <= version_) return Verdict::stale;
-    if (joined) {
-        members_[member.member_id()] = member;
-    } else {
-        members_.erase(member.member_id());
-    }
+    put(member, joined);
     record(version, joined, member);
     if (complete_through_ == version_ && version == version_ + 1) complete_through_ = version;
     version_ = version;
@@ -95,6 +107,12 @@ std::vector<v1::Event> RoomPresence::resync(const std::string& room_id,
         if (found == members_.end()) correction(member, true);
     }
     members_ = std::move(fresh);
+    for (auto it = arrival_.begin(); it != arrival_.end();) {
+        it = members_.count(it->first) != 0 ? std::next(it) : arrival_.erase(it);
+    }
+    for (const auto& [id, member] : members_) {
+        if (arrival_.count(id) == 0) arrived(id);
+    }
     if (version >= version_) {
         version_ = version;
         recent_.clear();
@@ -107,6 +125,23 @@ std::vector<v1::Member> RoomPresence::members() const {
     std::vector<v1::Member> out;
     out.reserve(members_.size());
     for (const auto& [id, member] : members_) out.push_back(member);
+    return out;
+}
+
+std::vector<v1::Member> RoomPresence::members_by_arrival() const {
+    std::vector<std::pair<std::uint64_t, const v1::Member*>> order;
+    order.reserve(members_.size());
+    for (const auto& [id, member] : members_) {
+        const auto found = arrival_.find(id);
+        order.emplace_back(found == arrival_.end() ? 0 : found->second, &member);
+    }
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first
+                                  : a.second->member_id() < b.second->member_id();
+    });
+    std::vector<v1::Member> out;
+    out.reserve(order.size());
+    for (const auto& entry : order) out.push_back(*entry.second);
     return out;
 }
 

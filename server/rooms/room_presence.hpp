@@ -54,6 +54,9 @@ public:
 
     // Everyone in the view, by member id.
     std::vector<v1::Member> members() const;
+    // Everyone in the view in the order this instance saw them arrive (those present when it
+    // began serving the room first, by member id).
+    std::vector<v1::Member> members_by_arrival() const;
 
 private:
     struct Change {
@@ -62,6 +65,8 @@ private:
         v1::Member member;
     };
     void record(std::uint64_t version, bool joined, const v1::Member& member);
+    void put(const v1::Member& member, bool joined);
+    void arrived(const std::string& member_id);
 
     // Changes kept to bring an older snapshot forward: enough for the changes that arrive
     // while one snapshot is read, bounded so a busy room's view stays small.
@@ -71,7 +76,9 @@ private:
     std::uint64_t version_ = 0;
     std::uint64_t complete_through_ = 0;  // every change up to here is in the view
     std::map<std::string, v1::Member> members_;
-    std::deque<Change> recent_;  // ascending versions
+    std::deque<Change> recent_;                     // ascending versions
+    std::map<std::string, std::uint64_t> arrival_;  // member id -> order of arrival here
+    std::uint64_t arrivals_ = 0;
 };
 
 }  // namespace haven::rooms

@@ -72,8 +72,20 @@ core::Awaitable<broker::Result<std::optional<broker::KnownRole>>> ServerWide::fi
 
 core::Awaitable<broker::Result<broker::ClaimOutcome>> ServerWide::claim_item(
     const v1::ModerationItem& claim) {
-    co_return co_await core::on_loop(router_.context(0),
-                                     [&]() { return zero_->claim_item(claim); });
+    co_return co_await core::on_loop(
+        router_.context(0), [&]() -> core::Awaitable<broker::Result<broker::ClaimOutcome>> {
+            broker::Result<broker::ClaimOutcome> outcome = co_await zero_->claim_item(claim);
+            // The owner is known here from this moment, not only once the claim's event comes
+            // back: the winner's next step (reaching out) is checked against this queue.
+            if (outcome && outcome->kind != broker::ClaimOutcome::Kind::gone) {
+                v1::ModerationItem owner = outcome->claim;
+                owner.set_id(claim.id());
+                owner.set_kind(v1::ModerationItem::CLAIMED);
+                open_queue_.apply(owner);
+                publish_queue_gauges();
+            }
+            co_return outcome;
+        });
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "meetings/desk/meeting_desk.hpp"
 #include "moderation/desk/moderation_desk.hpp"
 #include "moderation/desk/target_role.hpp"
 #include "protocol/utf8.hpp"
@@ -34,6 +35,7 @@ ClientSession::ClientSession(ChatServices services, Connection& connection,
                              protocol::Encoding encoding, std::string address_key)
     : hub_(services.hub),
       moderation_(services.moderation),
+      meetings_(services.meetings),
       connection_(connection),
       encoding_(encoding),
       id_(hub_.next_session_id()),
@@ -127,6 +129,8 @@ void ClientSession::dispatch(const v1::ClientMessage& message) {
             return handle_check_in(request, message.check_in());
         case Body::kCheckInReply:
             return handle_check_in_reply(request, message.check_in_reply());
+        case Body::kMeeting:
+            return handle_meeting(request, message.meeting());
         default:
             return send_error(request, v1::UNKNOWN_MESSAGE,
                               "the message has no body this server understands");
@@ -422,6 +426,19 @@ void ClientSession::handle_check_in_reply(std::uint64_t request_id,
                           problem->first == v1::RATE_LIMITED ? retry_after_post() : 0);
     }
     moderation_.check_in_reply(*this, request_id, answer);
+}
+
+void ClientSession::handle_meeting(std::uint64_t request_id, const v1::MeetingControl& control) {
+    if (!is_joined(control.room_id())) {
+        return send_error(request_id, v1::NOT_JOINED, "join the room first");
+    }
+    // Every step reaches everyone in the room, as a post does: it spends the same budget.
+    if (!post_budget_.try_take(core::steady_now())) {
+        auto& counters = hub_.counters();
+        counters.add(counters.rate_limited);
+        return send_error(request_id, v1::RATE_LIMITED, "slow down a little", retry_after_post());
+    }
+    meetings_.control(*this, request_id, control);
 }
 
 std::uint32_t ClientSession::retry_after_post() {

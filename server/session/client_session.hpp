@@ -26,6 +26,9 @@ class Hub;
 namespace haven::moderation {
 class ModerationDesk;
 }  // namespace haven::moderation
+namespace haven::meetings {
+class MeetingDesk;
+}  // namespace haven::meetings
 
 namespace haven::session {
 
@@ -33,6 +36,7 @@ namespace haven::session {
 struct ChatServices {
     rooms::Hub& hub;
     moderation::ModerationDesk& moderation;
+    meetings::MeetingDesk& meetings;
 };
 
 class ClientSession final : public rooms::LocalSession {
@@ -118,6 +122,8 @@ private:
     // Reach out: a moderator's private check-in, and the person's answer.
     void handle_check_in(std::uint64_t request_id, const v1::CheckIn& check_in);
     void handle_check_in_reply(std::uint64_t request_id, const v1::CheckInReply& answer);
+    // A step in a meeting: hands, the floor, its course (meetings/desk/meeting_desk).
+    void handle_meeting(std::uint64_t request_id, const v1::MeetingControl& control);
     // What is wrong with a private message's thread id or text, or its rate (which it takes).
     std::optional<std::pair<v1::ErrorCode, std::string>> check_private_text(
         const std::string& thread_id, const std::string& text);
@@ -145,6 +151,7 @@ private:
 
     rooms::Hub& hub_;
     moderation::ModerationDesk& moderation_;
+    meetings::MeetingDesk& meetings_;
     Connection& connection_;
     const protocol::Encoding encoding_;
     const std::uint64_t id_;

@@ -367,6 +367,47 @@ TEST_CASE_TEMPLATE("room state: changes with their event, alone, and read back",
     CHECK(h.sink.events.size() == 1);
 }
 
+TEST_CASE_TEMPLATE(
+    "room state: a versioned field changes only from the version its writer saw, and a stale "
+    "writer publishes nothing",
+    H, Memory, Redis) {
+    H h;
+    h.start();
+    h.watch("a");
+    const auto swap = [&](std::uint64_t version, std::uint64_t expected) {
+        auto event = std::make_unique<v1::Event>();
+        event->set_room_id("a");
+        event->mutable_meeting()->set_version(version);
+        return await_result<PublishOutcome>(h, [&](auto done) {
+            h.broker->publish_with_state(
+                std::move(event),
+                moderation::StateChange::swap(
+                    "meeting",
+                    moderation::versioned_value(version, "state " + std::to_string(version)),
+                    expected),
+                done);
+        });
+    };
+    CHECK(swap(1, 0).status == PublishOutcome::Status::published);  // absent: version 0
+    // Two writers who both read version 1: the first is stored, the second is told.
+    CHECK(swap(2, 1).status == PublishOutcome::Status::published);
+    CHECK(swap(2, 1).status == PublishOutcome::Status::conflict);
+    CHECK(swap(9, 0).status == PublishOutcome::Status::conflict);
+    CHECK(swap(3, 2).status == PublishOutcome::Status::published);
+    REQUIRE(h.run_until([&] { return h.sink.count(v1::Event::kMeeting) == 3; }));
+    h.run_until([] { return false; }, std::chrono::milliseconds(50));
+    CHECK(h.sink.count(v1::Event::kMeeting) == 3);  // nothing of the refused ones went out
+    auto state = await_result<std::optional<moderation::StateFields>>(
+        h, [&](auto done) { h.broker->read_state("a", done); });
+    REQUIRE(state.has_value());
+    const auto stored = moderation::parse_versioned(state->at("meeting"));
+    REQUIRE(stored);
+    CHECK(stored->version == 3);
+    CHECK(stored->payload == "state 3");
+    // The sequence stays gap-free: a refused write took no number.
+    CHECK(h.sink.events.back()->seq() == 3);
+}
+
 TEST_CASE_TEMPLATE("room state: a field taken once, by one taker only", H, Memory, Redis) {
     H h;
     h.start();

@@ -139,19 +139,22 @@ TEST_CASE(
     config.duration_minutes = 60;
     config.doors_open_minutes = 10;
     const MeetingSchedule schedule(config);
-    using haven::meetings::closed_to_posts;
+    const haven::v1::MeetingState no_changes;
+    const auto closed_to_posts = [&](haven::v1::Role role, std::uint64_t at) {
+        return haven::meetings::meeting_refuses_post(&schedule, no_changes, {role, "s", "m"}, at);
+    };
     const std::uint64_t start = utc_ms(2026, 12, 24, 18, 0);
-    const auto before =
-        closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start - kMinute * 30);
+    const auto before = closed_to_posts(haven::v1::ROLE_PARTICIPANT, start - kMinute * 30);
     REQUIRE(before);
+    CHECK(before->code == haven::v1::MEETING_CLOSED);
     CHECK(before->retry_after_ms == 20 * kMinute);  // until the doors open
-    CHECK_FALSE(closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start - kMinute * 10));
-    CHECK_FALSE(closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start + kMinute * 59));
+    CHECK_FALSE(closed_to_posts(haven::v1::ROLE_PARTICIPANT, start - kMinute * 10));
+    CHECK_FALSE(closed_to_posts(haven::v1::ROLE_PARTICIPANT, start + kMinute * 59));
     for (const auto role : {haven::v1::ROLE_PEER_SUPPORTER, haven::v1::ROLE_MODERATOR}) {
-        CHECK_FALSE(closed_to_posts(schedule, role, start - kMinute * 30));
+        CHECK_FALSE(closed_to_posts(role, start - kMinute * 30));
     }
     // After the last occurrence: read-only, with nothing to wait for.
-    const auto after = closed_to_posts(schedule, haven::v1::ROLE_PARTICIPANT, start + kMinute * 60);
+    const auto after = closed_to_posts(haven::v1::ROLE_PARTICIPANT, start + kMinute * 60);
     REQUIRE(after);
     CHECK(after->retry_after_ms == 0);
 }

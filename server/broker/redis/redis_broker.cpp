@@ -50,6 +50,8 @@ std::string state_op(const moderation::StateChange& change) {
             return "del";
         case moderation::StateChange::Op::create:
             return "new";
+        case moderation::StateChange::Op::swap:
+            return "swap";
         case moderation::StateChange::Op::none:
             break;
     }
@@ -217,7 +219,7 @@ void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::strin
           std::to_string(options_.retention.max_age_seconds), has_dedupe ? "1" : "0",
           state_op(change), change.field, change.value,
           limited ? std::to_string(limit.per_second) : "0", std::to_string(limit.burst),
-          event->has_history_cleared() ? "1" : "0"},
+          event->has_history_cleared() ? "1" : "0", std::to_string(change.expected)},
          [done = std::move(done)](const redisReply* reply) {
              if (!is_array(reply, 2)) return done({PublishOutcome::Status::unavailable, 0});
              switch (integer_at(reply, 0)) {
@@ -228,6 +230,8 @@ void RedisBroker::publish_sequenced(std::unique_ptr<v1::Event> event, std::strin
                      return done({PublishOutcome::Status::rate_limited, 0,
                                   static_cast<std::uint32_t>(
                                       reply->elements > 2 ? integer_at(reply, 2) : 1000)});
+                 case 3:
+                     return done({PublishOutcome::Status::conflict, 0});
                  default:
                      return done({PublishOutcome::Status::duplicate,
                                   static_cast<std::uint64_t>(integer_at(reply, 1))});

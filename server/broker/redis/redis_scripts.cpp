@@ -39,7 +39,7 @@ local function escalation_field(step)
 end
 -- Applies an optional change to a state hash: op is 'set', 'del' or ''.
 local function change_state(hash, op, field, value)
-  if op == 'set' then redis.call('HSET', hash, field, value)
+  if op == 'set' or op == 'swap' then redis.call('HSET', hash, field, value)
   elseif op == 'del' then redis.call('HDEL', hash, field) end
 end
 -- Drops events past the age limit; entry fields are {'e', event, 't', time_ms}.
@@ -53,6 +53,12 @@ end
 )lua";
 
 constexpr std::string_view kPublish = R"lua(
+-- A versioned field changes only from the version its writer saw (StateChange::swap).
+if ARGV[8] == 'swap' then
+  local stored = redis.call('HGET', KEYS[4], ARGV[9])
+  local version = stored and string.match(stored, '^(%d+) ') or '0'
+  if version ~= ARGV[14] then return {3, 0} end
+end
 if ARGV[7] == '1' then
   local seen = redis.call('GET', KEYS[3])
   if seen then return {0, tonumber(seen)} end
