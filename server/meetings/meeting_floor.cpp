@@ -130,6 +130,7 @@ FloorStep apply_control(const v1::MeetingState& current, const v1::MeetingContro
     v1::MeetingState next = current;
     next.set_version(current.version() + 1);
     *next.mutable_by() = actor.member;
+    if (actor.facilitator) next.set_facilitated(true);
     switch (control.action()) {
         case v1::MeetingControl::RAISE_HAND: {
             if (find_speaker(next.hands(), actor.subject, own_id) >= 0) return Unchanged{};

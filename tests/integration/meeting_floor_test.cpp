@@ -236,4 +236,56 @@ TEST_CASE(
     CHECK(hand_ids(lowered) == std::vector<std::string>{order[0], order[1], order[3]});
 }
 
+TEST_CASE(
+    "meeting floor on two instances: the instance of the facilitator and of a raised hand is "
+    "killed: after the hand's grace it comes down on the other; the meeting pauses there until "
+    "a facilitator is back, and goes on") {
+    const std::string circle =
+        "[[rooms]]\nid = \"circle\"\ntitle = \"Circle\"\nkind = \"meeting\"\n"
+        "floor = { hand_grace_seconds = 2, facilitator_grace_seconds = 600 }\n";
+    TwoInstances cluster("floor-paused", kFastPosts + circle);
+    Client host = facilitator(*cluster.first, "Sam");
+    Client ada(*cluster.first, Encoding::binary);
+    ada.hello_guest("Ada");
+    ada.join("circle");
+    Client robin(*cluster.second, Encoding::json);
+    robin.hello_guest("Robin");
+    robin.join("circle");
+    REQUIRE(host.reply(host.send(set_phase(v1::MeetingState::OPEN_DISCUSSION))).has_ack());
+    REQUIRE(ada.reply(ada.send(meeting(v1::MeetingControl::RAISE_HAND))).has_ack());
+    REQUIRE(robin.reply(robin.send(meeting(v1::MeetingControl::RAISE_HAND))).has_ack());
+    std::uint64_t seq = 0;
+    CHECK(hand_ids(state_at(robin, 3, seq)).size() == 2);
+    CHECK(robin.post("circle", "I'm glad to be here").seq() > 0);
+
+    cluster.first->stop(SIGKILL);
+    // B sees A's members go (presence), then lowers Ada's hand and pauses the meeting.
+    v1::MeetingState seen;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while ((seen.hands_size() != 1 || seen.paused_until_ms() == 0) &&
+           std::chrono::steady_clock::now() < deadline) {
+        if (auto got = robin.next(is_meeting, std::chrono::seconds(1))) {
+            seen = got->event().meeting();
+        }
+    }
+    REQUIRE(seen.hands_size() == 1);
+    CHECK(seen.hands(0).member().member_id() == robin.member_id());
+    REQUIRE(seen.paused_until_ms() > 0);
+    CHECK_FALSE(seen.has_by());
+    const v1::ServerMessage paused = robin.reply(robin.send(msg_post("circle", "hello?")));
+    REQUIRE(paused.has_error());
+    CHECK(paused.error().code() == v1::MEETING_CLOSED);
+    CHECK(paused.error().retry_after_ms() > 590'000);
+
+    // The facilitator comes back on B: the meeting goes on.
+    Client back = facilitator(*cluster.second, "Sam");
+    REQUIRE(eventually(
+        [&] {
+            auto got = robin.next(is_meeting, std::chrono::milliseconds(200));
+            return got && got->event().meeting().paused_until_ms() == 0;
+        },
+        std::chrono::seconds(10)));
+    CHECK(robin.post("circle", "welcome back").seq() > 0);
+}
+
 }  // namespace haven::test

@@ -95,25 +95,52 @@ core::Awaitable<MeetingDesk::Outcome> MeetingDesk::change(std::shared_ptr<rooms:
 
 void MeetingDesk::sweep(std::uint64_t now_ms) {
     check_owner();
+    std::unordered_map<std::string, Absences> still;
     owner_.for_each_room([&](const std::shared_ptr<rooms::Room>& room) {
-        if (room->config().kind != config::RoomKind::meeting || room->empty()) return;
-        if (cut_off_due(room->meeting, room->config().floor, now_ms) &&
-            cutting_.insert(room->config().id).second) {
-            core::spawn(owner_.loop(), cut_off_flow(room));
+        if (room->config().kind != config::RoomKind::meeting || room->empty() ||
+            !room->presence.known()) {
+            return;
+        }
+        const std::string& id = room->config().id;
+        Absences& absences = still[id] = std::move(absences_[id]);
+        const Attendance attendance = attendance_of(*room);
+        note_absences(room->meeting, attendance, now_ms, absences);
+        const MeetingNow now = meeting_now(schedule_of(*room), room->meeting, now_ms);
+        if (tending_.count(id) == 0 && tend(state_for(room->meeting, now), now, attendance,
+                                            absences, room->config().floor, now_ms)) {
+            tending_.insert(id);
+            core::spawn(owner_.loop(), tend_flow(room, absences));
         }
     });
+    absences_ = std::move(still);  // rooms no longer served here are forgotten
 }
 
-core::Awaitable<void> MeetingDesk::cut_off_flow(std::shared_ptr<rooms::Room> room) {
-    // Every instance with members may see the time run out: whichever stores the cut first
-    // publishes it, the others find it done when they read the state again.
-    const Step step = [&](const v1::MeetingState& current, const MeetingNow&,
+Attendance MeetingDesk::attendance_of(const rooms::Room& room) {
+    Attendance attendance;
+    attendance.present = room.presence.members();
+    for (const std::uint64_t session : room.session_ids()) {
+        if (const rooms::MemberRecord* record = room.find(session)) {
+            attendance.local.emplace_back(record->subject, record->member);
+        }
+    }
+    return attendance;
+}
+
+core::Awaitable<void> MeetingDesk::tend_flow(std::shared_ptr<rooms::Room> room, Absences absences) {
+    // Every instance with members sweeps: whichever stores the step first publishes it, the
+    // others find it done when they read the state again. The absences are the sweep's: this
+    // flow may run on while the next sweep notes newer ones.
+    const std::string id = room->config().id;
+    const Step step = [&](const v1::MeetingState& current, const MeetingNow& now,
                           std::uint64_t now_ms) -> FloorStep {
-        if (auto cut = cut_off_due(current, room->config().floor, now_ms)) return *cut;
+        if (auto next =
+                tend(current, now, attendance_of(*room), absences, room->config().floor, now_ms)) {
+            return *next;
+        }
         return Unchanged{};
     };
     co_await change(room, step);
-    cutting_.erase(room->config().id);
+    tending_.erase(id);
 }
 
 }  // namespace haven::meetings

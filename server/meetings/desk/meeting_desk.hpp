@@ -13,11 +13,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "core/spawn.hpp"
 #include "haven.pb.h"
+#include "meetings/meeting_attendance.hpp"
 #include "meetings/meeting_floor.hpp"
 #include "rooms/local_session.hpp"
 #include "rooms/reply_to.hpp"
@@ -40,7 +42,8 @@ public:
                  const v1::MeetingControl& control);
 
     // ---- on the owner shard ---------------------------------------------------------------
-    // The shard's sweep: shares whose time is up in rooms that cut them off.
+    // The shard's sweep (meetings/meeting_attendance): hands of people who left, a meeting
+    // whose facilitators are gone or back, shares whose time is up in rooms that cut them off.
     void sweep(std::uint64_t now_ms);
 
 private:
@@ -56,11 +59,13 @@ private:
         bool unavailable = false;  // the broker could not be reached
     };
     core::Awaitable<Outcome> change(std::shared_ptr<rooms::Room>& room, const Step& step);
-    core::Awaitable<void> cut_off_flow(std::shared_ptr<rooms::Room> room);
+    core::Awaitable<void> tend_flow(std::shared_ptr<rooms::Room> room, Absences absences);
+    static Attendance attendance_of(const rooms::Room& room);
 
     rooms::RoomOwner& owner_;
     std::vector<MeetingDesk*> desks_;
-    std::unordered_set<std::string> cutting_;  // rooms whose cut-off is on its way
+    std::unordered_map<std::string, Absences> absences_;  // by room, as this shard saw them
+    std::unordered_set<std::string> tending_;             // rooms whose sweep step is on its way
 };
 
 }  // namespace haven::meetings
