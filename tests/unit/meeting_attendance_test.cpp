@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "meeting_people.hpp"
 #include "meetings/meeting_attendance.hpp"
 
 using namespace haven;
@@ -17,14 +18,10 @@ using meetings::MeetingPhase;
 
 namespace {
 
-constexpr std::uint64_t kNow = 1'800'000'000'000;
+constexpr std::uint64_t kNow = test::kMeetingNow;
 
 v1::Member member(const std::string& id, v1::Role role = v1::ROLE_PARTICIPANT) {
-    v1::Member m;
-    m.set_handle("person-" + id);
-    m.set_member_id(id);
-    m.set_role(role);
-    return m;
+    return test::meeting_member(id, role);
 }
 
 v1::MeetingSpeaker hand(const std::string& id) {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "meeting_people.hpp"
 #include "meetings/meeting_clock.hpp"
 #include "meetings/meeting_floor.hpp"
 #include "meetings/meeting_gate.hpp"
@@ -26,15 +27,11 @@ using Action = v1::MeetingControl::Action;
 
 namespace {
 
-constexpr std::uint64_t kNow = 1'800'000'000'000;
+constexpr std::uint64_t kNow = test::kMeetingNow;
 constexpr std::uint64_t kMinute = 60'000;
 
 v1::Member member(const std::string& id, v1::Role role = v1::ROLE_PARTICIPANT) {
-    v1::Member m;
-    m.set_handle("person-" + id);
-    m.set_member_id(id);
-    m.set_role(role);
-    return m;
+    return test::meeting_member(id, role);
 }
 
 FloorActor person(const std::string& id) {
